@@ -1,0 +1,204 @@
+//! JWS algorithms (RFC 7518 §3, RFC 8037) and the key families they bind to.
+//!
+//! An algorithm name is matched byte for byte: `none`, `None`, `hs256` and every other spelling
+//! that is not on this list is refused. Each algorithm belongs to exactly one key family, and a key
+//! is only ever used with the algorithms of its own family: an RSA public key can never become an
+//! HMAC secret (the RS256→HS256 "key confusion" attack), whatever the token header says.
+
+pub(crate) mod ecdsa;
+pub(crate) mod eddsa;
+pub(crate) mod hmac;
+pub(crate) mod rsa;
+
+use std::fmt;
+
+/// A supported JWS algorithm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Algorithm {
+    /// HMAC with SHA-256.
+    HS256,
+    /// HMAC with SHA-384.
+    HS384,
+    /// HMAC with SHA-512.
+    HS512,
+    /// RSASSA-PKCS1-v1_5 with SHA-256.
+    RS256,
+    /// RSASSA-PKCS1-v1_5 with SHA-384.
+    RS384,
+    /// RSASSA-PKCS1-v1_5 with SHA-512.
+    RS512,
+    /// RSASSA-PSS with SHA-256 and a 32-byte salt.
+    PS256,
+    /// RSASSA-PSS with SHA-384 and a 48-byte salt.
+    PS384,
+    /// RSASSA-PSS with SHA-512 and a 64-byte salt.
+    PS512,
+    /// ECDSA on P-256 with SHA-256, signature as 64-byte `r || s` (IEEE P1363).
+    ES256,
+    /// EdDSA with Ed25519 (RFC 8037).
+    EdDSA,
+}
+
+/// The hash function an algorithm uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HashAlg {
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+impl HashAlg {
+    /// The digest length in bytes (also the minimum HMAC key length).
+    pub(crate) const fn output_len(self) -> usize {
+        match self {
+            HashAlg::Sha256 => 32,
+            HashAlg::Sha384 => 48,
+            HashAlg::Sha512 => 64,
+        }
+    }
+}
+
+/// The key family an algorithm needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Family {
+    Hmac(HashAlg),
+    RsaPkcs1(HashAlg),
+    RsaPss(HashAlg),
+    EcdsaP256,
+    Ed25519,
+}
+
+impl Algorithm {
+    /// Every supported algorithm.
+    pub const ALL: [Algorithm; 11] = [
+        Algorithm::HS256,
+        Algorithm::HS384,
+        Algorithm::HS512,
+        Algorithm::RS256,
+        Algorithm::RS384,
+        Algorithm::RS512,
+        Algorithm::PS256,
+        Algorithm::PS384,
+        Algorithm::PS512,
+        Algorithm::ES256,
+        Algorithm::EdDSA,
+    ];
+
+    /// The registered JWS name, e.g. `"ES256"`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Algorithm::HS256 => "HS256",
+            Algorithm::HS384 => "HS384",
+            Algorithm::HS512 => "HS512",
+            Algorithm::RS256 => "RS256",
+            Algorithm::RS384 => "RS384",
+            Algorithm::RS512 => "RS512",
+            Algorithm::PS256 => "PS256",
+            Algorithm::PS384 => "PS384",
+            Algorithm::PS512 => "PS512",
+            Algorithm::ES256 => "ES256",
+            Algorithm::EdDSA => "EdDSA",
+        }
+    }
+
+    /// The algorithm with exactly this name (case-sensitive), if supported.
+    pub fn from_name(name: &str) -> Option<Algorithm> {
+        Algorithm::ALL.into_iter().find(|a| a.name() == name)
+    }
+
+    pub(crate) const fn family(self) -> Family {
+        use HashAlg::*;
+        match self {
+            Algorithm::HS256 => Family::Hmac(Sha256),
+            Algorithm::HS384 => Family::Hmac(Sha384),
+            Algorithm::HS512 => Family::Hmac(Sha512),
+            Algorithm::RS256 => Family::RsaPkcs1(Sha256),
+            Algorithm::RS384 => Family::RsaPkcs1(Sha384),
+            Algorithm::RS512 => Family::RsaPkcs1(Sha512),
+            Algorithm::PS256 => Family::RsaPss(Sha256),
+            Algorithm::PS384 => Family::RsaPss(Sha384),
+            Algorithm::PS512 => Family::RsaPss(Sha512),
+            Algorithm::ES256 => Family::EcdsaP256,
+            Algorithm::EdDSA => Family::Ed25519,
+        }
+    }
+
+    const fn bit(self) -> u16 {
+        1 << (self as u16)
+    }
+}
+
+impl fmt::Display for Algorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A small set of algorithms (a bit mask), used for a key's allowed algorithms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AlgSet(u16);
+
+impl AlgSet {
+    /// The empty set.
+    pub const EMPTY: AlgSet = AlgSet(0);
+
+    /// Whether `alg` is in the set.
+    pub const fn contains(self, alg: Algorithm) -> bool {
+        self.0 & alg.bit() != 0
+    }
+
+    /// Adds `alg`.
+    pub fn insert(&mut self, alg: Algorithm) {
+        self.0 |= alg.bit();
+    }
+
+    /// Whether the set is empty.
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The algorithms in the set, in [`Algorithm::ALL`] order.
+    pub fn iter(self) -> impl Iterator<Item = Algorithm> {
+        Algorithm::ALL
+            .into_iter()
+            .filter(move |a| self.contains(*a))
+    }
+}
+
+impl FromIterator<Algorithm> for AlgSet {
+    fn from_iter<I: IntoIterator<Item = Algorithm>>(iter: I) -> Self {
+        let mut set = AlgSet::EMPTY;
+        for a in iter {
+            set.insert(a);
+        }
+        set
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_are_case_sensitive() {
+        for a in Algorithm::ALL {
+            assert_eq!(Algorithm::from_name(a.name()), Some(a));
+            assert_eq!(Algorithm::from_name(&a.name().to_lowercase()), None);
+        }
+        for none in ["none", "None", "NONE", "nOnE", "", " HS256", "HS256 "] {
+            assert_eq!(Algorithm::from_name(none), None);
+        }
+    }
+
+    #[test]
+    fn alg_set() {
+        let s: AlgSet = [Algorithm::ES256, Algorithm::HS256].into_iter().collect();
+        assert!(s.contains(Algorithm::ES256) && s.contains(Algorithm::HS256));
+        assert!(!s.contains(Algorithm::RS256));
+        assert_eq!(
+            s.iter().collect::<Vec<_>>(),
+            vec![Algorithm::HS256, Algorithm::ES256]
+        );
+    }
+}

@@ -1,0 +1,72 @@
+//! # jwtgate
+//!
+//! One fail-closed JWT context policy, shared by the issuer and every verifier.
+//!
+//! A valid signature proves who signed a token, not that it is meant for *this* service, *now*,
+//! for *this* purpose. jwtgate asks all of it, every time: the signature with a pinned algorithm
+//! and the right key by `kid`, then `iss`, `aud`, `exp`/`nbf`/`iat`, an absolute maximum age and
+//! the header `typ`. There is no switch to skip the audience or issuer check, and a missing or
+//! empty issuer, audience, algorithm list or key set is a configuration error when the policy is
+//! built, never a pass.
+//!
+//! The pipeline, one module per step: [`b64`](crate) strict base64url → strict JSON → header
+//! rules → key selection ([`KeySet`]) → signature ([`Key::verify_signature`]) → claim rules
+//! ([`ClaimRules`]). The npm package (feature `js`) is a thin wasm-bindgen layer over
+//! [`Verifier`] and [`Signer`].
+//!
+//! ```
+//! use jwtgate::{Policy, Signer, SignerOptions, Verifier, Code};
+//! use serde_json::json;
+//!
+//! let policy = json!({
+//!     "issuer": "https://pay.example.com",
+//!     "audience": "pay-api",
+//!     "algorithms": ["HS256"],
+//!     "keys": { "keys": [ { "kty": "oct", "kid": "k1",
+//!                            "k": "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA" } ] },
+//!     "requiredClaims": ["sub"]
+//! });
+//! let policy = Policy::from_value(&policy)?;
+//! let signer = Signer::new(policy.clone(), SignerOptions::default())?;
+//! let verifier = Verifier::new(policy)?;
+//!
+//! let now = 1_800_000_000;
+//! let claims = json!({ "sub": "user_1" }).as_object().cloned().unwrap();
+//! let token = signer.sign(claims, now)?;
+//!
+//! let ok = verifier.verify(&token, now + 60)?;
+//! assert_eq!(ok.claims["sub"], "user_1");
+//! assert_eq!(ok.claims["aud"], "pay-api");
+//!
+//! // 900 s later (the default lifetime) plus the 30 s leeway, it is expired.
+//! let err = verifier.verify(&token, now + 930).unwrap_err();
+//! assert_eq!(err.code(), Code::Expired);
+//! assert_eq!(err.claim_name(), Some("exp"));
+//! # Ok::<(), jwtgate::Error>(())
+//! ```
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod alg;
+mod b64;
+pub mod claims;
+pub mod error;
+mod json;
+pub mod jwk;
+pub mod policy;
+pub mod sign;
+mod time;
+pub mod verify;
+
+#[cfg(feature = "js")]
+mod js;
+
+pub use alg::{AlgSet, Algorithm};
+pub use claims::ClaimRules;
+pub use error::{Code, Error, Result};
+pub use jwk::{Key, KeySet};
+pub use policy::Policy;
+pub use sign::{Signer, SignerOptions};
+pub use time::unix_now;
+pub use verify::{Header, Verified, Verifier};

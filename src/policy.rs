@@ -1,0 +1,264 @@
+//! The policy: one JSON shape, read the same way by the Rust API, the npm package and the edge
+//! gate, validated completely when it is built.
+//!
+//! ```json
+//! {
+//!   "issuer": "https://pay.example.com",
+//!   "audience": "calmony-pay",
+//!   "algorithms": ["ES256"],
+//!   "keys": { "keys": [ { "kty": "EC", "crv": "P-256", "kid": "2026-01", "x": "…", "y": "…" } ] },
+//!   "leewaySeconds": 30,
+//!   "maxAgeSeconds": 28800,
+//!   "requiredClaims": ["sub"],
+//!   "typ": "JWT",
+//!   "maxTokenBytes": 16384
+//! }
+//! ```
+//!
+//! | field | type | default | rule |
+//! |---|---|---|---|
+//! | `issuer` | string or non-empty array of strings | — (required) | accepted `iss` values; signing needs exactly one |
+//! | `audience` | string or non-empty array of strings | — (required) | accepted `aud` values; signing writes them all |
+//! | `algorithms` | non-empty array of names | — (required) | allowlist, exact names; `none` in any spelling is refused |
+//! | `keys` | JWKS object `{"keys": [...]}` | — (required) | every key validated and bound to the algorithms it fits |
+//! | `leewaySeconds` | integer | `30` | `0..=300` |
+//! | `maxAgeSeconds` | integer or absent | absent | `1..=315360000` (10 years); makes `iat` required |
+//! | `requiredClaims` | array of strings | `[]` | in addition to `exp`, `iss`, `aud` (and `iat` with max age) |
+//! | `typ` | string or absent | absent | expected header `typ` (case-insensitive, `application/` optional); the signer writes it, default `JWT` |
+//! | `maxTokenBytes` | integer | `16384` | `256..=1048576` |
+//!
+//! Any other member is a `config` error (a misspelt option must not silently fall back to a
+//! default), as is any missing, empty or out-of-range required field. An empty string is never an
+//! issuer or an audience: the `undefined !== undefined` fail-open cannot be expressed.
+
+use crate::alg::Algorithm;
+use crate::claims::ClaimRules;
+use crate::error::{Error, Result};
+use crate::json;
+use crate::jwk::KeySet;
+use serde_json::{Map, Value};
+
+/// Default clock tolerance in seconds.
+pub const DEFAULT_LEEWAY_SECONDS: i64 = 30;
+/// Largest accepted clock tolerance in seconds.
+pub const MAX_LEEWAY_SECONDS: i64 = 300;
+/// Default maximum token length in bytes.
+pub const DEFAULT_MAX_TOKEN_BYTES: usize = 16384;
+/// Largest accepted `maxAgeSeconds` (10 years).
+pub const MAX_MAX_AGE_SECONDS: i64 = 315_360_000;
+
+const FIELDS: [&str; 9] = [
+    "issuer",
+    "audience",
+    "algorithms",
+    "keys",
+    "leewaySeconds",
+    "maxAgeSeconds",
+    "requiredClaims",
+    "typ",
+    "maxTokenBytes",
+];
+
+/// A complete, validated policy. Build it once (keys are parsed here) and share it.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub(crate) rules: ClaimRules,
+    pub(crate) algorithms: Vec<Algorithm>,
+    pub(crate) keys: KeySet,
+    pub(crate) typ: Option<String>,
+    pub(crate) max_token_bytes: usize,
+}
+
+fn field<'a>(obj: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
+    obj.get(name).filter(|v| !v.is_null())
+}
+
+fn string_list(obj: &Map<String, Value>, name: &'static str) -> Result<Vec<String>> {
+    let bad = || {
+        Error::config(
+            name,
+            "required: a non-empty string or a non-empty array of non-empty strings",
+        )
+    };
+    let list = match field(obj, name) {
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Array(items)) if !items.is_empty() => items
+            .iter()
+            .map(|v| v.as_str().map(str::to_owned))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(bad)?,
+        _ => return Err(bad()),
+    };
+    if list.iter().any(|s| s.trim().is_empty()) {
+        return Err(bad());
+    }
+    Ok(list)
+}
+
+fn integer(obj: &Map<String, Value>, name: &'static str, range: (i64, i64)) -> Result<Option<i64>> {
+    match field(obj, name) {
+        None => Ok(None),
+        Some(v) => match v.as_i64() {
+            Some(n) if n >= range.0 && n <= range.1 => Ok(Some(n)),
+            _ => Err(Error::config(
+                name,
+                format!("must be a whole number from {} to {}", range.0, range.1),
+            )),
+        },
+    }
+}
+
+/// Parses the `algorithms` allowlist: exact names, `none` refused in every spelling.
+pub(crate) fn algorithms(value: Option<&Value>) -> Result<Vec<Algorithm>> {
+    let list = match value {
+        Some(Value::Array(items)) if !items.is_empty() => items,
+        _ => {
+            return Err(Error::config(
+                "algorithms",
+                "required: a non-empty array of algorithm names",
+            ))
+        }
+    };
+    let mut out = Vec::with_capacity(list.len());
+    for (i, v) in list.iter().enumerate() {
+        let name = v.as_str().unwrap_or_default();
+        if name.eq_ignore_ascii_case("none") {
+            return Err(Error::config(
+                format!("algorithms[{i}]"),
+                "\"none\" is never an allowed algorithm",
+            ));
+        }
+        let alg = Algorithm::from_name(name).ok_or_else(|| {
+            Error::config(
+                format!("algorithms[{i}]"),
+                "unknown algorithm (supported: HS256 HS384 HS512 RS256 RS384 RS512 PS256 PS384 PS512 ES256 EdDSA)",
+            )
+        })?;
+        if !out.contains(&alg) {
+            out.push(alg);
+        }
+    }
+    Ok(out)
+}
+
+impl Policy {
+    /// Parses and validates a policy from JSON text.
+    pub fn from_json(text: &str) -> Result<Policy> {
+        let value = json::parse(text.as_bytes())
+            .map_err(|_| Error::config("policy", "not strict JSON (or a duplicate member)"))?;
+        Policy::from_value(&value)
+    }
+
+    /// Parses and validates a policy from a JSON value.
+    pub fn from_value(value: &Value) -> Result<Policy> {
+        let Value::Object(obj) = value else {
+            return Err(Error::config("policy", "the policy must be a JSON object"));
+        };
+        if let Some(unknown) = obj.keys().find(|k| !FIELDS.contains(&k.as_str())) {
+            return Err(Error::config(
+                format!("policy.{unknown}"),
+                "unknown policy field",
+            ));
+        }
+        let issuers = string_list(obj, "issuer")?;
+        let audiences = string_list(obj, "audience")?;
+        let algorithms = algorithms(field(obj, "algorithms"))?;
+        let keys = match field(obj, "keys") {
+            Some(jwks) => KeySet::from_jwks(jwks, &algorithms)?,
+            None => return Err(Error::config("keys", "required: a JWKS object")),
+        };
+        let leeway = integer(obj, "leewaySeconds", (0, MAX_LEEWAY_SECONDS))?
+            .unwrap_or(DEFAULT_LEEWAY_SECONDS);
+        let max_age = integer(obj, "maxAgeSeconds", (1, MAX_MAX_AGE_SECONDS))?;
+        let required = match field(obj, "requiredClaims") {
+            None => Vec::new(),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|v| v.as_str().filter(|s| !s.is_empty()).map(str::to_owned))
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| {
+                    Error::config("requiredClaims", "must be an array of claim names")
+                })?,
+            Some(_) => {
+                return Err(Error::config(
+                    "requiredClaims",
+                    "must be an array of claim names",
+                ))
+            }
+        };
+        let typ = match field(obj, "typ") {
+            None => None,
+            Some(Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),
+            Some(_) => return Err(Error::config("typ", "must be a non-empty string")),
+        };
+        let max_token_bytes = integer(obj, "maxTokenBytes", (256, 1_048_576))?
+            .map_or(DEFAULT_MAX_TOKEN_BYTES, |n| n as usize);
+        Ok(Policy {
+            rules: ClaimRules {
+                issuers,
+                audiences,
+                leeway,
+                max_age,
+                required,
+            },
+            algorithms,
+            keys,
+            typ,
+            max_token_bytes,
+        })
+    }
+
+    /// The claim rules (issuers, audiences, leeway, max age, required claims).
+    pub fn rules(&self) -> &ClaimRules {
+        &self.rules
+    }
+
+    /// The algorithm allowlist, in policy order.
+    pub fn algorithms(&self) -> &[Algorithm] {
+        &self.algorithms
+    }
+
+    /// The validated keys.
+    pub fn keys(&self) -> &KeySet {
+        &self.keys
+    }
+
+    /// The expected header `typ`, if any.
+    pub fn typ(&self) -> Option<&str> {
+        self.typ.as_deref()
+    }
+
+    /// The longest accepted token, in bytes.
+    pub fn max_token_bytes(&self) -> usize {
+        self.max_token_bytes
+    }
+}
+
+/// Normalises a media type for `typ` comparison (RFC 7515 §4.1.9): ASCII case-insensitive,
+/// with an optional `application/` prefix.
+pub(crate) fn typ_matches(expected: &str, actual: &str) -> bool {
+    fn norm(s: &str) -> &str {
+        match s.get(..12) {
+            Some(p) if p.eq_ignore_ascii_case("application/") => &s[12..],
+            _ => s,
+        }
+    }
+    norm(expected).eq_ignore_ascii_case(norm(actual))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typ_comparison() {
+        assert!(typ_matches("JWT", "jwt"));
+        assert!(typ_matches("JWT", "application/JWT"));
+        assert!(typ_matches("application/at+jwt", "AT+JWT"));
+        assert!(!typ_matches("JWT", "at+jwt"));
+        assert!(!typ_matches("JWT", "application/"));
+        assert!(!typ_matches("authjs-session+jwt", "JWT"));
+        // Multi-byte text never panics at the prefix boundary.
+        assert!(!typ_matches("JWT", "ééééééé"));
+    }
+}

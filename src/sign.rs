@@ -1,0 +1,149 @@
+//! The signer (stamper): writes the policy's context into a token so that every verifier sharing
+//! the policy accepts it, and nothing else does.
+
+use crate::alg::Algorithm;
+use crate::b64;
+use crate::error::{Error, Result};
+use crate::jwk::Key;
+use crate::policy::Policy;
+use serde_json::{Map, Value};
+
+/// Default token lifetime in seconds.
+pub const DEFAULT_TTL_SECONDS: i64 = 900;
+/// Longest accepted token lifetime in seconds (one year).
+pub const MAX_TTL_SECONDS: i64 = 31_536_000;
+
+/// Options for a [`Signer`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SignerOptions {
+    /// Token lifetime in seconds, `1..=31536000`; default 900. `exp` never passes
+    /// `auth_time + maxAgeSeconds`, whatever this says.
+    pub ttl_seconds: i64,
+}
+
+impl Default for SignerOptions {
+    fn default() -> Self {
+        SignerOptions {
+            ttl_seconds: DEFAULT_TTL_SECONDS,
+        }
+    }
+}
+
+impl SignerOptions {
+    /// Options with this lifetime.
+    pub fn with_ttl_seconds(ttl_seconds: i64) -> Self {
+        SignerOptions { ttl_seconds }
+    }
+}
+
+/// Stamps and signs tokens for one [`Policy`].
+#[derive(Debug, Clone)]
+pub struct Signer {
+    policy: Policy,
+    ttl: i64,
+    alg: Algorithm,
+    key_index: usize,
+    header_prefix: String,
+}
+
+/// 128 random bits, base64url: a fresh `jti`.
+fn random_jti() -> Result<String> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes)
+        .map_err(|_| Error::config("jti", "the system random number generator failed"))?;
+    Ok(b64::encode(&bytes))
+}
+
+impl Signer {
+    /// A signer for `policy`, which must name exactly one issuer and hold a private key for one
+    /// of its algorithms. The first allowlisted algorithm with a private key is used.
+    pub fn new(policy: Policy, options: SignerOptions) -> Result<Signer> {
+        if policy.rules.issuers.len() != 1 {
+            return Err(Error::config(
+                "issuer",
+                "signing needs exactly one issuer, not a list",
+            ));
+        }
+        if !(1..=MAX_TTL_SECONDS).contains(&options.ttl_seconds) {
+            return Err(Error::config(
+                "ttlSeconds",
+                "must be a whole number from 1 to 31536000",
+            ));
+        }
+        let (alg, key_index) = policy.keys.signing_key(&policy.algorithms).ok_or_else(|| {
+            Error::config(
+                "keys",
+                "no private key (JWK with d, or oct) for any allowed algorithm",
+            )
+        })?;
+        let key = &policy.keys.keys()[key_index];
+        let mut header = Map::new();
+        header.insert("alg".into(), Value::from(alg.name()));
+        header.insert(
+            "typ".into(),
+            Value::from(policy.typ.clone().unwrap_or_else(|| "JWT".into())),
+        );
+        if let Some(kid) = key.kid() {
+            header.insert("kid".into(), Value::from(kid));
+        }
+        let header_json = serde_json::to_vec(&header)
+            .map_err(|_| Error::config("typ", "header could not be encoded"))?;
+        let mut header_prefix = b64::encode(&header_json);
+        header_prefix.push('.');
+        Ok(Signer {
+            policy,
+            ttl: options.ttl_seconds,
+            alg,
+            key_index,
+            header_prefix,
+        })
+    }
+
+    /// Shorthand for `Signer::new(Policy::from_json(text)?, options)`.
+    pub fn from_json(policy: &str, options: SignerOptions) -> Result<Signer> {
+        Signer::new(Policy::from_json(policy)?, options)
+    }
+
+    /// The policy.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// The algorithm tokens are signed with.
+    pub fn algorithm(&self) -> Algorithm {
+        self.alg
+    }
+
+    fn key(&self) -> Result<&Key> {
+        self.policy
+            .keys
+            .keys()
+            .get(self.key_index)
+            .ok_or_else(|| Error::config("keys", "signing key missing"))
+    }
+
+    /// Stamps the context claims onto `claims` (see [`ClaimRules::stamp`](crate::ClaimRules))
+    /// and returns them; the result passes the policy's own claim check at `now`.
+    pub fn stamp(&self, mut claims: Map<String, Value>, now: i64) -> Result<Map<String, Value>> {
+        self.policy
+            .rules
+            .stamp(&mut claims, now, self.ttl, random_jti()?)?;
+        Ok(claims)
+    }
+
+    /// Stamps `claims` and signs them: a compact JWS with header `alg`, `typ` and `kid`.
+    pub fn sign(&self, claims: Map<String, Value>, now: i64) -> Result<String> {
+        let claims = self.stamp(claims, now)?;
+        let payload = serde_json::to_vec(&claims)
+            .map_err(|_| Error::config("claims", "claims could not be encoded"))?;
+        let mut token =
+            String::with_capacity(self.header_prefix.len() + b64::encoded_len(payload.len()) + 400);
+        token.push_str(&self.header_prefix);
+        b64::encode_into(&payload, &mut token);
+        let signature = self.key()?.sign(self.alg, token.as_bytes())?;
+        token.push('.');
+        b64::encode_into(&signature, &mut token);
+        Ok(token)
+    }
+}

@@ -1,0 +1,170 @@
+//! The verifier: the whole pipeline a token goes through, in this order, stopping at the first
+//! failure: size → structure → header → key → signature → claims.
+//!
+//! * **size**: longer than `maxTokenBytes` → `too_large` (before any decoding work).
+//! * **structure**: exactly three strict-base64url segments; header and payload are strict UTF-8
+//!   JSON objects without duplicate members → otherwise `malformed`.
+//! * **header**: `alg` byte-identical to an allowlisted name → otherwise `algorithm` (this is where
+//!   `none`, `None`, a missing or non-string `alg` stop). `crit`, `b64`, `zip` and the key-carrying
+//!   `jwk`, `jku`, `x5u`, `x5c` → `header`: keys are never taken from the token, and no extension
+//!   is understood. A non-string `kid` → `header`. With a policy `typ`, the header `typ` must match
+//!   → otherwise `type`.
+//! * **key**: by exact `kid`; without `kid`, the key set's only verifying key → otherwise
+//!   `key_not_found`; a key not bound to `alg` → `algorithm`.
+//! * **signature** → `signature`.
+//! * **claims**: [`ClaimRules::check`](crate::ClaimRules::check).
+
+use crate::alg::Algorithm;
+use crate::error::{Code, Error, Result};
+use crate::policy::{typ_matches, Policy};
+use crate::{b64, json};
+use serde_json::{Map, Value};
+
+/// Header members that are refused outright: extensions jwtgate does not implement (`crit`,
+/// `b64`, `zip`) and members that would let a token choose its own verification key.
+pub const FORBIDDEN_HEADER_MEMBERS: [&str; 7] = ["crit", "b64", "zip", "jwk", "jku", "x5u", "x5c"];
+
+/// The protected header of a verified token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Header {
+    /// The (allowlisted) algorithm.
+    pub alg: Algorithm,
+    /// The key id, if the header had one.
+    pub kid: Option<String>,
+    /// The header `typ`, if present and a string.
+    pub typ: Option<String>,
+}
+
+/// A token that passed every check.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Verified {
+    /// The protected header.
+    pub header: Header,
+    /// The payload (claims set).
+    pub claims: Map<String, Value>,
+    /// The payload exactly as signed (UTF-8 JSON text).
+    pub payload_json: String,
+}
+
+/// Verifies tokens against one [`Policy`]. Keys are parsed once, when the policy is built.
+#[derive(Debug, Clone)]
+pub struct Verifier {
+    policy: Policy,
+}
+
+fn malformed(what: &'static str) -> Error {
+    Error::new(Code::Malformed, what)
+}
+
+impl Verifier {
+    /// A verifier for `policy`. `config` error if the policy has no key that may verify.
+    pub fn new(policy: Policy) -> Result<Verifier> {
+        if policy.keys.verifying_count() == 0 {
+            return Err(Error::config(
+                "keys",
+                "no key in the set may verify (check use and key_ops)",
+            ));
+        }
+        Ok(Verifier { policy })
+    }
+
+    /// Shorthand for `Verifier::new(Policy::from_json(text)?)`.
+    pub fn from_json(policy: &str) -> Result<Verifier> {
+        Verifier::new(Policy::from_json(policy)?)
+    }
+
+    /// The policy.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// Verifies a compact JWS at `now` (seconds since the epoch; see [`crate::unix_now`]).
+    pub fn verify(&self, token: &str, now: i64) -> Result<Verified> {
+        let policy = &self.policy;
+        let bytes = token.as_bytes();
+        if bytes.len() > policy.max_token_bytes {
+            return Err(Error::new(
+                Code::TooLarge,
+                "token is longer than the policy's maxTokenBytes",
+            ));
+        }
+
+        // Structure.
+        let mut parts = bytes.splitn(4, |&b| b == b'.');
+        let (Some(h64), Some(p64), Some(s64), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(malformed("a compact JWS has exactly three segments"));
+        };
+        let header_bytes = b64::decode(h64).map_err(|_| malformed("header is not base64url"))?;
+        let header = json::parse_object(&header_bytes)
+            .map_err(|_| malformed("header is not a strict JSON object"))?;
+        let payload_bytes = b64::decode(p64).map_err(|_| malformed("payload is not base64url"))?;
+        let claims = json::parse_object(&payload_bytes)
+            .map_err(|_| malformed("payload is not a strict JSON object"))?;
+        let signature = b64::decode(s64).map_err(|_| malformed("signature is not base64url"))?;
+
+        // Header.
+        let alg = match header.get("alg") {
+            Some(Value::String(name)) => Algorithm::from_name(name)
+                .filter(|a| policy.algorithms.contains(a))
+                .ok_or_else(|| Error::new(Code::Algorithm, "alg is not an allowed algorithm"))?,
+            _ => {
+                return Err(Error::new(
+                    Code::Algorithm,
+                    "alg is missing or not a string",
+                ))
+            }
+        };
+        if FORBIDDEN_HEADER_MEMBERS
+            .iter()
+            .any(|m| header.contains_key(*m))
+        {
+            return Err(Error::new(
+                Code::Header,
+                "header carries a forbidden member (crit, b64, zip, jwk, jku, x5u or x5c)",
+            ));
+        }
+        let kid = match header.get("kid") {
+            None => None,
+            Some(Value::String(k)) => Some(k.as_str()),
+            Some(_) => return Err(Error::new(Code::Header, "kid must be a string")),
+        };
+        let typ = header.get("typ").and_then(Value::as_str);
+        if let Some(expected) = &policy.typ {
+            if !typ.is_some_and(|t| typ_matches(expected, t)) {
+                return Err(Error::new(
+                    Code::Type,
+                    "header typ does not match the policy",
+                ));
+            }
+        }
+
+        // Key, then signature over the exact bytes received.
+        let key = policy.keys.select(kid, alg)?;
+        let signing_input = &bytes[..h64.len() + 1 + p64.len()];
+        key.verify_signature(alg, signing_input, &signature)?;
+
+        // Claims.
+        policy.rules.check(&claims, now)?;
+
+        Ok(Verified {
+            header: Header {
+                alg,
+                kid: kid.map(str::to_owned),
+                typ: typ.map(str::to_owned),
+            },
+            claims,
+            // Valid UTF-8: the strict JSON parser accepted it.
+            payload_json: String::from_utf8(payload_bytes).map_err(|_| malformed("payload"))?,
+        })
+    }
+
+    /// Applies the claim rules alone, without a signature: for callers that encode and decode
+    /// tokens themselves (e.g. Auth.js callbacks).
+    pub fn check_claims(&self, claims: &Map<String, Value>, now: i64) -> Result<()> {
+        self.policy.rules.check(claims, now)
+    }
+}
