@@ -267,6 +267,48 @@ impl ClaimRules {
     }
 }
 
+/// What a revocation list says about one token: its `jti` is denied, and/or every token of its
+/// subject issued before a NumericDate is.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[non_exhaustive]
+pub struct Revocation {
+    /// The token's `jti` is on the deny list.
+    pub jti_denied: bool,
+    /// The subject's tokens issued (`iat`) before this NumericDate are denied.
+    pub subject_denied_before: Option<f64>,
+}
+
+impl Revocation {
+    /// A revocation answer.
+    pub fn new(jti_denied: bool, subject_denied_before: Option<f64>) -> Self {
+        Revocation {
+            jti_denied,
+            subject_denied_before,
+        }
+    }
+}
+
+/// Applies a revocation answer to verified claims: `revoked` if the `jti` is denied, or if the
+/// subject is denied before a time and the token's `iat` is earlier (or missing: fail closed).
+pub fn check_revocation(claims: &Map<String, Value>, revocation: &Revocation) -> Result<()> {
+    if revocation.jti_denied {
+        return Err(Error::claim(Code::Revoked, "jti", "token has been revoked"));
+    }
+    if let Some(before) = revocation.subject_denied_before {
+        match number(claims, "iat")? {
+            Some(iat) if iat >= before => {}
+            _ => {
+                return Err(Error::claim(
+                    Code::Revoked,
+                    "sub",
+                    "the subject's earlier tokens have been revoked",
+                ))
+            }
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -288,8 +288,9 @@ impl Key {
         }
     }
 
-    /// Signs `signing_input` with `alg`.
-    pub(crate) fn sign(&self, alg: Algorithm, signing_input: &[u8]) -> Result<Vec<u8>> {
+    /// Signs raw JWS signing input with `alg` (a low-level primitive: [`crate::Signer`] is the
+    /// API that stamps claims). `config` if the key has no private part or is not bound to `alg`.
+    pub fn sign(&self, alg: Algorithm, signing_input: &[u8]) -> Result<Vec<u8>> {
         if !self.can_sign || !self.algorithms.contains(alg) {
             return Err(Error::config(
                 "keys",

@@ -63,7 +63,7 @@ pub mod verify;
 mod js;
 
 pub use alg::{AlgSet, Algorithm};
-pub use claims::ClaimRules;
+pub use claims::{check_revocation, ClaimRules, Revocation};
 pub use error::{Code, Error, Result};
 pub use jwk::{Key, KeySet};
 pub use policy::Policy;
