@@ -17,9 +17,10 @@ use crate::{b64, json};
 use serde_json::{Map, Value};
 
 #[derive(Clone)]
+// A key set holds a handful of keys, built once: variant sizes do not matter here.
+#[allow(clippy::large_enum_variant)]
 enum Material {
-    // Boxed: the prepared HMAC states are far larger than the other variants.
-    Oct(Box<HmacKey>),
+    Oct(HmacKey),
     Rsa(RsaKey),
     P256(P256Key),
     Ed25519(Ed25519Key),
@@ -137,7 +138,7 @@ impl Key {
                         "HMAC secret is shorter than its hash (HS256 needs 32 bytes, HS384 48, HS512 64)",
                     ));
                 }
-                Material::Oct(Box::new(HmacKey::new(&k)))
+                Material::Oct(HmacKey::new(&k))
             }
             "RSA" => {
                 let n = required_bytes(jwk, "n", field)?;

@@ -60,7 +60,7 @@ mod time;
 pub mod verify;
 
 #[cfg(feature = "js")]
-mod js;
+pub mod js;
 
 pub use alg::{AlgSet, Algorithm};
 pub use claims::{check_revocation, ClaimRules, Revocation};

@@ -33,7 +33,8 @@ fn patched(patch: Value) -> Value {
     p
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn missing_or_empty_required_fields_are_config_errors() {
     for (patch, field) in [
         (json!({"issuer": "<remove>"}), "issuer"),
@@ -96,7 +97,8 @@ fn missing_or_empty_required_fields_are_config_errors() {
     assert_eq!(p.typ(), None);
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn unusable_keys_are_config_errors() {
     let k = |name: &str, part: &str| jwk(name, part);
     let cases: Vec<(Vec<&str>, Value, &str)> = vec![
@@ -179,7 +181,8 @@ fn unusable_keys_are_config_errors() {
     assert!(!e.to_string().contains(&secret));
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn lenient_jwks_skips_unusable_keys() {
     let jwks = json!({"keys": [jwk("rsa1024", "public"), jwk("ec", "public"), {"kty": "oct"}]});
     let (set, skipped) =
@@ -201,7 +204,8 @@ fn signer_from(policy: Value, ttl: i64) -> Result<Signer, jwtgate::Error> {
     )
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn signer_construction_rules() {
     let mut p = policy_value(&["ES256"], vec![jwk("ec", "private")]);
     p["issuer"] = json!(["https://a.example", "https://b.example"]);
@@ -226,7 +230,8 @@ fn signer_construction_rules() {
     assert_eq!(signer_from(p, 900).unwrap().algorithm().name(), "ES256");
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn signer_stamps_context_and_overrides_the_caller() {
     let mut p = policy_value(&["ES256"], vec![jwk("ec", "private")]);
     p["audience"] = json!(["pay-api", "pay-web"]);
@@ -259,7 +264,8 @@ fn signer_stamps_context_and_overrides_the_caller() {
     assert_ne!(again.claims["jti"], c["jti"]);
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn signer_respects_absolute_max_age() {
     let mut p = policy_value(&["EdDSA"], vec![jwk("ed", "private")]);
     p["maxAgeSeconds"] = json!(8 * 3600);
@@ -299,7 +305,8 @@ fn signer_respects_absolute_max_age() {
     );
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn signer_never_issues_what_its_policy_refuses() {
     let s = signer(&["ES256"], vec![jwk("ec", "private")]);
     // requiredClaims = ["sub"]

@@ -30,7 +30,8 @@ fn with(mut base: Value, patch: Value) -> Value {
     base
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn every_algorithm_round_trips_and_returns_the_payload() {
     let cases = [
         ("HS256", "hs64"),
@@ -64,7 +65,8 @@ fn every_algorithm_round_trips_and_returns_the_payload() {
     }
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn exp_boundary_with_and_without_leeway() {
     let v = es_verifier();
     let exp = NOW + 600;
@@ -84,7 +86,8 @@ fn exp_boundary_with_and_without_leeway() {
     assert_eq!(err.claim_name(), Some("exp"));
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn nbf_boundary() {
     let v = es_verifier();
     let nbf = NOW + 100;
@@ -94,7 +97,8 @@ fn nbf_boundary() {
     assert_eq!(outcome(&v, &t, nbf - 31), "not_yet_valid");
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn iat_boundary() {
     let v = es_verifier();
     let iat = NOW + 100;
@@ -106,7 +110,8 @@ fn iat_boundary() {
     assert_eq!(outcome(&v, &t, NOW), "issued_in_future");
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn max_age_counts_from_auth_time_else_iat() {
     let mut p = policy_value(&["ES256"], vec![jwk("ec", "public")]);
     p["maxAgeSeconds"] = json!(3600);
@@ -130,7 +135,8 @@ fn max_age_counts_from_auth_time_else_iat() {
     assert_eq!(v.verify(&t, NOW).unwrap_err().claim_name(), Some("iat"));
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn issuer_rules() {
     let v = es_verifier();
     let t = es_token(with(
@@ -158,7 +164,8 @@ fn issuer_rules() {
     assert_eq!(outcome(&multi, &es_token(good_claims()), NOW), "ok");
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn audience_rules() {
     let v = es_verifier();
     let cases = [
@@ -178,7 +185,8 @@ fn audience_rules() {
     }
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn required_and_typed_claims() {
     let v = es_verifier();
     let t = es_token(with(good_claims(), json!({"sub": null})));
@@ -205,7 +213,8 @@ fn required_and_typed_claims() {
     assert_eq!(outcome(&v, &t, NOW + 31), "expired");
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn alg_none_in_every_spelling_is_refused() {
     let v = verifier(&["HS256"], vec![jwk("hs64", "")]);
     let payload = b64(good_claims().to_string().as_bytes());
@@ -235,7 +244,8 @@ fn alg_none_in_every_spelling_is_refused() {
     assert_eq!(outcome(&v, &t, NOW), "algorithm");
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn rs256_to_hs256_key_confusion_is_refused() {
     let f = fixtures();
     let pem = f["rsa"]["publicPem"].as_str().unwrap();
@@ -263,7 +273,8 @@ fn rs256_to_hs256_key_confusion_is_refused() {
     }
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn keys_in_the_header_and_extensions_are_refused() {
     let v = es_verifier();
     let own = jwk("ec", "public");
@@ -289,7 +300,8 @@ fn keys_in_the_header_and_extensions_are_refused() {
     }
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn kid_selection() {
     let two = verifier(&["ES256"], vec![jwk("ec", "public"), jwk("ec2", "public")]);
     let sign = |header: Value, key: &str| {
@@ -389,7 +401,8 @@ fn kid_selection() {
     assert_eq!(outcome(&v, &ps, NOW), "ok");
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn keys_marked_for_other_uses_never_verify() {
     let mut enc = jwk("ec2", "public");
     enc["use"] = json!("enc");
@@ -421,7 +434,8 @@ fn keys_marked_for_other_uses_never_verify() {
     assert_eq!(outcome(&v, &t, NOW), "ok");
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn duplicate_json_members_are_malformed() {
     let v = es_verifier();
     let key = jwk("ec", "private");
@@ -450,7 +464,8 @@ fn duplicate_json_members_are_malformed() {
     assert_eq!(outcome(&v, &t, NOW), "ok");
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn structure_and_strict_base64url() {
     let v = es_verifier();
     let t = es_token(good_claims());
@@ -496,7 +511,8 @@ fn structure_and_strict_base64url() {
     }
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn signature_failures() {
     let v = es_verifier();
     let t = es_token(good_claims());
@@ -543,7 +559,8 @@ fn signature_failures() {
     assert_eq!(outcome(&hv, &t, NOW), "signature");
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn too_large_is_checked_first() {
     let mut p = policy_value(&["ES256"], vec![jwk("ec", "public")]);
     p["maxTokenBytes"] = json!(256);
@@ -558,7 +575,8 @@ fn too_large_is_checked_first() {
     assert_eq!(outcome(&v, &"a".repeat(16385), NOW), "too_large");
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn typ_rules() {
     let mut p = policy_value(&["ES256"], vec![jwk("ec", "public")]);
     p["typ"] = json!("at+jwt");
@@ -590,7 +608,8 @@ fn typ_rules() {
     assert_eq!(outcome(&es_verifier(), &t, NOW), "ok");
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn revocation_answers() {
     let claims = obj(good_claims());
     assert!(check_revocation(&claims, &Revocation::default()).is_ok());
@@ -605,7 +624,8 @@ fn revocation_answers() {
     assert!(check_revocation(&no_iat, &Revocation::new(false, Some(0.0))).is_err());
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn check_claims_applies_the_same_rules_without_a_signature() {
     let v = es_verifier();
     assert!(v.check_claims(&obj(good_claims()), NOW).is_ok());
@@ -617,7 +637,8 @@ fn check_claims_applies_the_same_rules_without_a_signature() {
     assert_eq!(e.code(), Code::Audience);
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn every_error_code_is_reachable() {
     // Each code with one input that produces it; `config` comes from construction.
     let v = es_verifier();
