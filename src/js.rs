@@ -170,7 +170,7 @@ impl JsVerifier {
     pub fn verify(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] token: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "TimeOptions")] options: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "TimeOptions")] options: Option<JsValue>,
     ) -> Result<JsValue, JsValue> {
         let run = || -> Result<JsValue, Error> {
             let token = token
@@ -190,7 +190,7 @@ impl JsVerifier {
     pub fn check_claims(
         &self,
         #[wasm_bindgen(unchecked_param_type = "Claims")] claims: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "TimeOptions")] options: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "TimeOptions")] options: Option<JsValue>,
     ) -> Result<(), JsValue> {
         let run = || -> Result<(), Error> {
             let claims = claims_object(&claims)?;
@@ -213,7 +213,7 @@ impl JsSigner {
     #[wasm_bindgen(constructor)]
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "Policy | string")] policy: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "SignerOptions")] options: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "SignerOptions")] options: Option<JsValue>,
     ) -> Result<JsSigner, JsValue> {
         let run = || -> Result<JsSigner, Error> {
             let policy = policy_from(&policy)?;
@@ -244,7 +244,7 @@ impl JsSigner {
     pub fn sign(
         &self,
         #[wasm_bindgen(unchecked_param_type = "Claims")] claims: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "TimeOptions")] options: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "TimeOptions")] options: Option<JsValue>,
     ) -> Result<String, JsValue> {
         let run = || -> Result<String, Error> {
             let claims = claims_object(&claims)?;
@@ -259,7 +259,7 @@ impl JsSigner {
     pub fn stamp(
         &self,
         #[wasm_bindgen(unchecked_param_type = "Claims")] claims: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "TimeOptions")] options: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "TimeOptions")] options: Option<JsValue>,
     ) -> Result<JsValue, JsValue> {
         let run = || -> Result<JsValue, Error> {
             let claims = claims_object(&claims)?;

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Builds the npm package `jwtgate` into pkg/ (build output: never edit it by hand).
+#
+#   pkg/node/  CommonJS for Node.js      (wasm-pack --target nodejs; loads the .wasm synchronously)
+#   pkg/web/   ES module for the web     (wasm-pack --target web: browsers, workerd, Next.js edge;
+#              call the default export `init()` or `initSync({ module })` once before use)
+#   pkg/package.json  conditional exports choosing between the two
+#
+# wasm-pack runs with --mode no-install (it uses the wasm-bindgen on PATH, pinned to Cargo.lock by
+# scripts/setup.sh) and wasm-opt off; wasm-opt then comes from the npm package `binaryen`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
+
+command -v wasm-pack >/dev/null || { echo "wasm-pack missing: run scripts/setup.sh" >&2; exit 1; }
+command -v wasm-opt >/dev/null || { echo "wasm-opt missing: run npm ci (binaryen)" >&2; exit 1; }
+
+rm -rf pkg
+build() { # target out-dir
+  wasm-pack --quiet build --release --mode no-install --no-opt --target "$1" --out-dir "$2" \
+    --out-name jwtgate -- --features js
+  # wasm-pack writes a catch-all .gitignore that would also hide the files from `npm pack`.
+  rm -f "$2/.gitignore" "$2/README.md"
+  # The Rust toolchain's default wasm32 features, named explicitly for wasm-opt.
+  wasm-opt -Oz --strip-debug --strip-producers \
+    --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+    --enable-mutable-globals --enable-multivalue --enable-reference-types \
+    "$2/jwtgate_bg.wasm" -o "$2/jwtgate_bg.wasm"
+}
+build nodejs pkg/node
+build web pkg/web
+
+version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+cat > pkg/package.json <<JSON
+{
+  "name": "jwtgate",
+  "version": "$version",
+  "description": "One fail-closed JWT context policy (iss, aud, exp/nbf/iat, pinned alg, kid) shared by the issuer and every verifier.",
+  "license": "MIT OR Apache-2.0",
+  "keywords": ["jwt", "jws", "wasm", "authjs", "security"],
+  "main": "./node/jwtgate.js",
+  "types": "./node/jwtgate.d.ts",
+  "exports": {
+    ".": {
+      "workerd": { "types": "./web/jwtgate.d.ts", "default": "./web/jwtgate.js" },
+      "edge-light": { "types": "./web/jwtgate.d.ts", "default": "./web/jwtgate.js" },
+      "browser": { "types": "./web/jwtgate.d.ts", "default": "./web/jwtgate.js" },
+      "node": { "types": "./node/jwtgate.d.ts", "default": "./node/jwtgate.js" },
+      "default": { "types": "./web/jwtgate.d.ts", "default": "./web/jwtgate.js" }
+    },
+    "./node": { "types": "./node/jwtgate.d.ts", "default": "./node/jwtgate.js" },
+    "./web": { "types": "./web/jwtgate.d.ts", "default": "./web/jwtgate.js" },
+    "./web/jwtgate_bg.wasm": "./web/jwtgate_bg.wasm",
+    "./package.json": "./package.json"
+  },
+  "files": ["node/", "web/", "README.md"]
+}
+JSON
+cp README.md pkg/README.md
+
+echo "pkg/ built (jwtgate $version):"
+for f in pkg/*/jwtgate_bg.wasm; do
+  printf '  %-26s %8d bytes raw, %7d bytes gzip -9\n' "$f" "$(wc -c <"$f")" "$(gzip -9 -c "$f" | wc -c)"
+done

@@ -1,0 +1,159 @@
+// The npm package (pkg/, built by scripts/build-pkg.sh) against an independent implementation,
+// `jose`: tokens jose signs must verify in jwtgate, tokens jwtgate signs must verify in jose with
+// the same issuer/audience checks, for every supported algorithm.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createRequire } from "node:module";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import * as jose from "jose";
+
+const require = createRequire(import.meta.url);
+const pkgDir = fileURLToPath(new URL("../../pkg/", import.meta.url));
+const { Verifier, Signer } = require(pkgDir); // CommonJS, as Node users load it
+
+const ISS = "https://pay.example.com";
+const AUD = "pay-api";
+const ALGS = ["HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "EdDSA"];
+const now = () => Math.floor(Date.now() / 1000);
+
+async function keyPair(alg, kid) {
+  if (alg.startsWith("HS")) {
+    const bytes = crypto.getRandomValues(new Uint8Array(64));
+    const jwk = { kty: "oct", kid, k: Buffer.from(bytes).toString("base64url") };
+    return { signKey: bytes, verifyKey: bytes, publicJwk: jwk, privateJwk: jwk };
+  }
+  const { publicKey, privateKey } = await jose.generateKeyPair(alg, { extractable: true });
+  return {
+    signKey: privateKey,
+    verifyKey: publicKey,
+    publicJwk: { ...(await jose.exportJWK(publicKey)), kid },
+    privateJwk: { ...(await jose.exportJWK(privateKey)), kid },
+  };
+}
+
+const policy = (alg, jwk, extra = {}) => ({
+  issuer: ISS,
+  audience: AUD,
+  algorithms: [alg],
+  keys: { keys: [jwk] },
+  requiredClaims: ["sub"],
+  ...extra,
+});
+
+const keys = {};
+test.before(async () => {
+  for (const alg of ALGS) keys[alg] = await keyPair(alg, `${alg}-kid`);
+});
+
+for (const alg of ALGS) {
+  test(`${alg}: jose signs, jwtgate verifies`, async () => {
+    const k = keys[alg];
+    const token = await new jose.SignJWT({ sub: "user_1", scope: "read" })
+      .setProtectedHeader({ alg, kid: k.publicJwk.kid, typ: "JWT" })
+      .setIssuer(ISS)
+      .setAudience(AUD)
+      .setIssuedAt()
+      .setNotBefore("0s")
+      .setExpirationTime("10m")
+      .setJti("j-1")
+      .sign(k.signKey);
+    const v = new Verifier(policy(alg, k.publicJwk));
+    const claims = v.verify(token);
+    assert.equal(claims.sub, "user_1");
+    assert.equal(claims.scope, "read");
+    // The same token for another service: refused.
+    const other = new Verifier({ ...policy(alg, k.publicJwk), audience: "billing-api" });
+    assert.throws(() => other.verify(token), { name: "JwtGateError", code: "audience", claim: "aud" });
+    const staging = new Verifier({ ...policy(alg, k.publicJwk), issuer: "https://staging.pay.example.com" });
+    assert.throws(() => staging.verify(token), { name: "JwtGateError", code: "issuer" });
+  });
+
+  test(`${alg}: jwtgate signs, jose verifies`, async () => {
+    const k = keys[alg];
+    const s = new Signer(policy(alg, k.privateJwk), { ttlSeconds: 120 });
+    assert.equal(s.algorithm, alg);
+    const token = s.sign({ sub: "user_2", roles: ["a", "b"] });
+    const { payload, protectedHeader } = await jose.jwtVerify(token, k.verifyKey, {
+      issuer: ISS,
+      audience: AUD,
+      algorithms: [alg],
+      requiredClaims: ["sub", "exp", "iat", "nbf", "jti"],
+    });
+    assert.equal(payload.sub, "user_2");
+    assert.deepEqual(payload.roles, ["a", "b"]);
+    assert.equal(payload.exp - payload.iat, 120);
+    assert.equal(protectedHeader.kid, `${alg}-kid`);
+    assert.equal(protectedHeader.typ, "JWT");
+    // jose really checks too: the same token under another audience fails there as well.
+    await assert.rejects(
+      jose.jwtVerify(token, k.verifyKey, { issuer: ISS, audience: "billing-api", algorithms: [alg] }),
+      { code: "ERR_JWT_CLAIM_VALIDATION_FAILED" },
+    );
+  });
+}
+
+test("jose's unsecured JWT (alg none) is refused", () => {
+  const token = new jose.UnsecuredJWT({ sub: "admin" }).setIssuer(ISS).setAudience(AUD).setExpirationTime("10m").encode();
+  const v = new Verifier(policy("HS256", keys.HS256.publicJwk));
+  assert.throws(() => v.verify(token), { name: "JwtGateError", code: "algorithm" });
+});
+
+test("a jose token with the key embedded in its header (jwk) is refused", async () => {
+  const k = keys.ES256;
+  const token = await new jose.SignJWT({ sub: "u" })
+    .setProtectedHeader({ alg: "ES256", kid: k.publicJwk.kid, jwk: { kty: k.publicJwk.kty, crv: k.publicJwk.crv, x: k.publicJwk.x, y: k.publicJwk.y } })
+    .setIssuer(ISS).setAudience(AUD).setExpirationTime("10m")
+    .sign(k.signKey);
+  const v = new Verifier(policy("ES256", k.publicJwk));
+  assert.throws(() => v.verify(token), { code: "header" });
+});
+
+test("errors are typed, stable and never echo the token", () => {
+  const k = keys.ES256;
+  const s = new Signer(policy("ES256", k.privateJwk));
+  const v = new Verifier(policy("ES256", k.publicJwk));
+  const t0 = 1_800_000_000;
+  const token = s.sign({ sub: "u" }, { now: t0 });
+  assert.equal(v.verify(token, { now: t0 + 60 }).sub, "u");
+  let err;
+  try {
+    v.verify(token, { now: t0 + 10_000 });
+  } catch (e) {
+    err = e;
+  }
+  assert.ok(err instanceof Error);
+  assert.equal(err.name, "JwtGateError");
+  assert.equal(err.code, "expired");
+  assert.equal(err.claim, "exp");
+  for (const part of token.split(".")) assert.ok(!err.message.includes(part));
+  assert.throws(() => new Verifier({ ...policy("ES256", k.publicJwk), audience: undefined }), {
+    name: "JwtGateError",
+    code: "config",
+    field: "audience",
+  });
+  assert.throws(() => new Verifier({ ...policy("ES256", k.publicJwk), issuer: process.env.JWTGATE_SURELY_UNSET }), {
+    code: "config",
+    field: "issuer",
+  });
+  assert.throws(() => s.sign({ sub: "u", big: 10n }), { code: "malformed" });
+});
+
+test("the ES module build (pkg/web) works after initSync", async () => {
+  const web = await import(new URL("../../pkg/web/jwtgate.js", import.meta.url));
+  web.initSync({ module: readFileSync(new URL("../../pkg/web/jwtgate_bg.wasm", import.meta.url)) });
+  const k = keys.EdDSA;
+  const token = new web.Signer(policy("EdDSA", k.privateJwk)).sign({ sub: "web" });
+  assert.equal(new Verifier(policy("EdDSA", k.publicJwk)).verify(token).sub, "web");
+  assert.equal(new web.Verifier(policy("EdDSA", k.publicJwk)).verify(token).sub, "web");
+  const { payload } = await jose.jwtVerify(token, k.verifyKey, { issuer: ISS, audience: AUD });
+  assert.equal(payload.sub, "web");
+});
+
+test("package.json resolves to the right build per condition", () => {
+  const pkg = JSON.parse(readFileSync(new URL("../../pkg/package.json", import.meta.url)));
+  assert.equal(pkg.name, "jwtgate");
+  assert.equal(pkg.exports["."].node.default, "./node/jwtgate.js");
+  assert.equal(pkg.exports["."].workerd.default, "./web/jwtgate.js");
+  assert.equal(require.resolve(pkgDir), require.resolve(pkgDir + "node/jwtgate.js"));
+});
