@@ -4,7 +4,7 @@
 //! * [`ClaimRules::check`] answers "is this claims set valid for this system, at this moment?"
 //!   It is used by [`Verifier::verify`](crate::Verifier::verify) after the signature, and on its
 //!   own by [`Verifier::check_claims`](crate::Verifier::check_claims).
-//! * [`ClaimRules::stamp`] writes `iss`, `aud`, `iat`, `nbf`, `exp`, `jti`, `auth_time` and then
+//! * `ClaimRules::stamp` (used by [`Signer`](crate::Signer)) writes `iss`, `aud`, `iat`, `nbf`, `exp`, `jti`, `auth_time` and then
 //!   runs `check` on the result, so a stamped token that its own policy would refuse is never
 //!   produced.
 //!

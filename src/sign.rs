@@ -3,7 +3,7 @@
 
 use crate::alg::Algorithm;
 use crate::b64;
-use crate::error::{Error, Result};
+use crate::error::{Code, Error, Result};
 use crate::jwk::Key;
 use crate::policy::Policy;
 use serde_json::{Map, Value};
@@ -78,6 +78,17 @@ impl Signer {
             )
         })?;
         let key = &policy.keys.keys()[key_index];
+        // Verifiers sharing this policy must pick this very key for the tokens it signs: a kid
+        // shared with another key, or no kid in a multi-key set, would make them refuse it.
+        if key.can_verify() {
+            let selected = policy.keys.select(key.kid(), alg).ok();
+            if !selected.is_some_and(|k| std::ptr::eq(k, key)) {
+                return Err(Error::config(
+                    "keys",
+                    "verifiers could not select the signing key: give it a kid no other key uses",
+                ));
+            }
+        }
         let mut header = Map::new();
         header.insert("alg".into(), Value::from(alg.name()));
         header.insert(
@@ -110,6 +121,15 @@ impl Signer {
         &self.policy
     }
 
+    /// The `kid` written into token headers, if the signing key has one.
+    pub fn kid(&self) -> Option<&str> {
+        self.policy
+            .keys
+            .keys()
+            .get(self.key_index)
+            .and_then(Key::kid)
+    }
+
     /// The algorithm tokens are signed with.
     pub fn algorithm(&self) -> Algorithm {
         self.alg
@@ -123,7 +143,7 @@ impl Signer {
             .ok_or_else(|| Error::config("keys", "signing key missing"))
     }
 
-    /// Stamps the context claims onto `claims` (see [`ClaimRules::stamp`](crate::ClaimRules))
+    /// Stamps the context claims onto `claims` (see [`claims`](crate::claims))
     /// and returns them; the result passes the policy's own claim check at `now`.
     pub fn stamp(&self, mut claims: Map<String, Value>, now: i64) -> Result<Map<String, Value>> {
         self.policy
@@ -144,6 +164,13 @@ impl Signer {
         let signature = self.key()?.sign(self.alg, token.as_bytes())?;
         token.push('.');
         b64::encode_into(&signature, &mut token);
+        if token.len() > self.policy.max_token_bytes {
+            // Verifiers sharing the policy would refuse it: never issue it.
+            return Err(Error::new(
+                Code::TooLarge,
+                "the signed token would be longer than the policy's maxTokenBytes",
+            ));
+        }
         Ok(token)
     }
 }

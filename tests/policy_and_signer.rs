@@ -228,6 +228,18 @@ fn signer_construction_rules() {
         vec![jwk("ed", "public"), jwk("hs64", ""), jwk("ec", "private")],
     );
     assert_eq!(signer_from(p, 900).unwrap().algorithm().name(), "ES256");
+    // The signing key must be the one verifiers would select: no kid among several keys, or a
+    // kid shared with another key, is a configuration error.
+    let mut no_kid = jwk("ec", "private");
+    no_kid.as_object_mut().unwrap().remove("kid");
+    let p = policy_value(&["ES256"], vec![no_kid.clone(), jwk("ec2", "public")]);
+    assert_eq!(signer_from(p, 900).unwrap_err().field(), Some("keys"));
+    let p = policy_value(&["ES256"], vec![no_kid]);
+    assert_eq!(signer_from(p, 900).unwrap().kid(), None);
+    let mut twin = jwk("ec2", "public");
+    twin["kid"] = json!("ec-1");
+    let p = policy_value(&["ES256"], vec![twin, jwk("ec", "private")]);
+    assert_eq!(signer_from(p, 900).unwrap_err().field(), Some("keys"));
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
@@ -321,6 +333,15 @@ fn signer_never_issues_what_its_policy_refuses() {
         .stamp(obj(json!({"sub": "u", "auth_time": NOW + 100})), NOW)
         .unwrap_err();
     assert_eq!(e.code(), Code::IssuedInFuture);
+    // Nor a token longer than maxTokenBytes.
+    let mut p = policy_value(&["ES256"], vec![jwk("ec", "private")]);
+    p["maxTokenBytes"] = json!(400);
+    let small = signer_from(p, 900).unwrap();
+    assert!(small.sign(obj(json!({"sub": "u"})), NOW).is_ok());
+    let e = small
+        .sign(obj(json!({"sub": "u", "pad": "x".repeat(200)})), NOW)
+        .unwrap_err();
+    assert_eq!(e.code(), Code::TooLarge);
     // stamp and check_claims agree.
     let stamped = s.stamp(obj(json!({"sub": "u"})), NOW).unwrap();
     let v = verifier(&["ES256"], vec![jwk("ec", "public")]);

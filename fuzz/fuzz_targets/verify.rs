@@ -1,0 +1,70 @@
+//! Fuzzes (policy JSON, token bytes): input is `policy \0 token` (no NUL: token only).
+//!
+//! Properties checked, beyond "never panics":
+//! * a fixed multi-algorithm verifier answers every token with `Ok` or a typed error;
+//! * any policy the fuzzer makes either fails with `config` or builds;
+//! * when a policy builds both a signer and a verifier, a token the signer issues verifies
+//!   (the signer never issues what its own policy refuses).
+#![no_main]
+
+use jwtgate::{Code, Policy, Signer, SignerOptions, Verifier};
+use libfuzzer_sys::fuzz_target;
+use std::sync::LazyLock;
+
+const NOW: i64 = 1_800_000_000;
+
+static FIXED: LazyLock<Verifier> = LazyLock::new(|| {
+    Verifier::from_json(include_str!("../seeds/policy.json")).expect("seed policy")
+});
+
+fuzz_target!(|data: &[u8]| {
+    let (policy, token) = match data.iter().position(|&b| b == 0) {
+        Some(i) => (&data[..i], &data[i + 1..]),
+        None => (&data[..0], data),
+    };
+    let token = String::from_utf8_lossy(token);
+    if let Err(e) = FIXED.verify(&token, NOW) {
+        assert_ne!(e.code(), Code::Config);
+    }
+    if let Ok(Value::Object(claims)) = serde_json::from_str::<Value>(&token) {
+        let _ = FIXED.check_claims(&claims, NOW);
+    }
+
+    let Ok(text) = std::str::from_utf8(policy) else {
+        return;
+    };
+    let policy = match Policy::from_json(text) {
+        Ok(p) => p,
+        Err(e) => {
+            assert_eq!(e.code(), Code::Config);
+            return;
+        }
+    };
+    // A signing key whose key_ops exclude "verify" is verified elsewhere (with its public JWK).
+    let self_verifying = !policy
+        .keys()
+        .keys()
+        .iter()
+        .any(|k| k.can_sign() && !k.can_verify());
+    let verifier = Verifier::new(policy.clone()).ok();
+    if let Some(v) = &verifier {
+        let _ = v.verify(&token, NOW);
+    }
+    if !self_verifying {
+        return;
+    }
+    if let (Some(v), Ok(s)) = (&verifier, Signer::new(policy, SignerOptions::default())) {
+        let mut claims = serde_json::Map::new();
+        claims.insert("sub".into(), "fuzz".into());
+        if let Ok(Value::Object(extra)) = serde_json::from_str::<Value>(&token) {
+            claims.extend(extra);
+        }
+        if let Ok(t) = s.sign(claims, NOW) {
+            if let Err(e) = v.verify(&t, NOW) {
+                panic!("the signer issued a token its own policy refuses: {e}");
+            }
+        }
+    }
+});
+
+use serde_json::Value;

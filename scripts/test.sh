@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Runs every jwtgate test on a fresh machine (installing what is missing first):
+#   1. cargo fmt --check, cargo clippy -D warnings (native and wasm32), cargo doc (no warnings)
+#   2. native cargo test: rules, config, signer, Wycheproof + RFC 7520 vectors, doc tests
+#   3. wasm-bindgen-test in Node and in headless Chromium (JS API + every rule test, as wasm)
+#   4. the npm package: build pkg/, then node --test (jose interop, CJS + ESM builds)
+#   5. cargo fuzz on (policy, token) for FUZZ_SECONDS (default 60) seconds
+# Exits non-zero on the first failure. Set JWTGATE_SKIP_SETUP=1 to skip scripts/setup.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+export PATH="$HOME/.cargo/bin:$root/node_modules/.bin:$PATH"
+export CARGO_TERM_COLOR=never
+[ "${JWTGATE_SKIP_SETUP:-0}" = 1 ] || bash scripts/setup.sh
+
+step() { printf '\n=== %s\n' "$*"; }
+log=$(mktemp -d)
+trap 'rm -rf "$log"' EXIT
+
+step "format, lints, docs"
+cargo fmt --all -- --check
+cargo clippy --all-targets --features js -- -D warnings
+cargo clippy --target wasm32-unknown-unknown --all-targets --features js -- -D warnings
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --features js --quiet
+
+step "native tests"
+cargo test --features js 2>&1 | tee "$log/native.txt" | grep -E '^(test result|running|error|failures|---- )|panicked' || true
+[ "${PIPESTATUS[0]}" = 0 ] || { cat "$log/native.txt"; exit 1; }
+
+# wasm-bindgen-test: a suite silently run as "0 tests" would look green, so count them.
+check_wasm_run() { # name log-file
+  local out=$1 file=$2
+  grep -E '^test result' "$file" | sed "s/^/[$out] /"
+  if grep -qE 'test result: FAILED|^error' "$file"; then cat "$file"; exit 1; fi
+  for suite in js_api verify_rules policy_and_signer; do
+    awk -v s="tests/$suite.rs" '$0 ~ s {f=1} f && /test result: ok\. [1-9][0-9]* passed/ {ok=1; exit} END {exit !ok}' "$file" ||
+      { echo "[$out] suite $suite ran no tests" >&2; cat "$file"; exit 1; }
+  done
+}
+
+step "wasm tests in Node"
+wasm-pack test --node --mode no-install -- --features js >"$log/node.txt" 2>&1 || { cat "$log/node.txt"; exit 1; }
+check_wasm_run node "$log/node.txt"
+
+step "wasm tests in headless Chromium"
+CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_USE_BROWSER=1 \
+  wasm-pack test --headless --chrome --mode no-install -- --features js >"$log/chrome.txt" 2>&1 ||
+  { cat "$log/chrome.txt"; exit 1; }
+grep -q 'Running headless tests in Chrome' "$log/chrome.txt" || { echo "not run in Chrome" >&2; exit 1; }
+check_wasm_run chromium "$log/chrome.txt"
+
+step "npm package: build and node --test"
+bash scripts/build-pkg.sh
+node --test tests/js/ 2>&1 | tee "$log/js.txt" | grep -E '^# (tests|pass|fail|skipped)|^not ok' || true
+[ "${PIPESTATUS[0]}" = 0 ] || { cat "$log/js.txt"; exit 1; }
+
+if [ "${JWTGATE_SKIP_FUZZ:-0}" != 1 ]; then
+  step "fuzz: ${FUZZ_SECONDS:-60} s on (policy, token)"
+  mkdir -p fuzz/corpus/verify
+  (cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run verify corpus/verify seeds/verify -- \
+      -dict=verify.dict -max_total_time="${FUZZ_SECONDS:-60}" -rss_limit_mb=2048 \
+      >"$log/fuzz.txt" 2>&1) || { tail -n 60 "$log/fuzz.txt"; exit 1; }
+  grep -E '^Done [0-9]+ runs' "$log/fuzz.txt" | sed 's/^/[fuzz] /'
+fi
+
+step "all tests passed"
