@@ -225,14 +225,15 @@ impl ClaimRules {
         };
         let auth_time = match number(claims, "auth_time")? {
             Some(at) => {
-                if at > (now + self.leeway) as f64 {
+                if at > now.saturating_add(self.leeway) as f64 {
                     return Err(Error::claim(
                         Code::IssuedInFuture,
                         "auth_time",
                         "authentication time is in the future",
                     ));
                 }
-                claims["auth_time"].clone()
+                // The caller's value, unchanged (an integer stays an integer).
+                claims.get("auth_time").cloned().unwrap_or(Value::Null)
             }
             None => Value::from(now),
         };
