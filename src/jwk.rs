@@ -395,6 +395,18 @@ impl KeySet {
         Ok((KeySet { keys }, skipped))
     }
 
+    /// This set followed by the keys of `other`.
+    pub fn merged(&self, other: &KeySet) -> KeySet {
+        let mut keys = self.keys.clone();
+        keys.extend(other.keys.iter().cloned());
+        KeySet { keys }
+    }
+
+    /// Whether any key holds private material (a JWK `d`, or an `oct` secret).
+    pub fn has_private_material(&self) -> bool {
+        self.keys.iter().any(|k| k.material.has_private())
+    }
+
     /// The keys, in JWKS order.
     pub fn keys(&self) -> &[Key] {
         &self.keys

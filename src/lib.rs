@@ -59,6 +59,8 @@ pub mod sign;
 mod time;
 pub mod verify;
 
+pub mod gate;
+
 #[cfg(feature = "js")]
 pub mod js;
 

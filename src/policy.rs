@@ -151,6 +151,26 @@ impl Policy {
 
     /// Parses and validates a policy from a JSON value.
     pub fn from_value(value: &Value) -> Result<Policy> {
+        Policy::parse(value, true)
+    }
+
+    /// Like [`Policy::from_value`], but `keys` may be absent: for verifiers that receive their
+    /// keys separately (the edge gate's secret or remote JWKS). Such a policy has an empty key
+    /// set until [`Policy::with_keys`] gives it one, and a [`Verifier`](crate::Verifier) refuses
+    /// to be built from it before that.
+    pub fn from_value_keys_optional(value: &Value) -> Result<Policy> {
+        Policy::parse(value, false)
+    }
+
+    /// A copy of this policy with `keys` added to its own key set (policy keys first).
+    pub fn with_keys(&self, keys: &KeySet) -> Policy {
+        Policy {
+            keys: self.keys.merged(keys),
+            ..self.clone()
+        }
+    }
+
+    fn parse(value: &Value, keys_required: bool) -> Result<Policy> {
         let Value::Object(obj) = value else {
             return Err(Error::config("policy", "the policy must be a JSON object"));
         };
@@ -165,7 +185,8 @@ impl Policy {
         let algorithms = algorithms(field(obj, "algorithms"))?;
         let keys = match field(obj, "keys") {
             Some(jwks) => KeySet::from_jwks(jwks, &algorithms)?,
-            None => return Err(Error::config("keys", "required: a JWKS object")),
+            None if keys_required => return Err(Error::config("keys", "required: a JWKS object")),
+            None => KeySet::default(),
         };
         let leeway = integer(obj, "leewaySeconds", (0, MAX_LEEWAY_SECONDS))?
             .unwrap_or(DEFAULT_LEEWAY_SECONDS);

@@ -1,0 +1,185 @@
+//! The gate's own answers (RFC 6750 §3): status, headers and a small JSON body. The token is
+//! never part of an answer.
+
+/// An HTTP answer produced by the gate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    /// Status code.
+    pub status: u16,
+    /// Headers (besides `content-type: application/json` and `cache-control: no-store`, which
+    /// every answer carries).
+    pub headers: Vec<(String, String)>,
+    /// JSON body.
+    pub body: String,
+}
+
+/// A quoted-string for a `WWW-Authenticate` parameter (`"` and `\` escaped, controls dropped).
+fn quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars().filter(|c| !c.is_control()) {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
+fn json_answer(status: u16, headers: Vec<(String, String)>, body: serde_json::Value) -> Answer {
+    Answer {
+        status,
+        headers,
+        body: body.to_string(),
+    }
+}
+
+/// No token: 401 with a bare Bearer challenge.
+pub fn missing_token(realm: &str) -> Answer {
+    json_answer(
+        401,
+        vec![(
+            "www-authenticate".into(),
+            format!("Bearer realm={}", quoted(realm)),
+        )],
+        serde_json::json!({"error": "missing_token"}),
+    )
+}
+
+/// A browser navigation without a token, with a login URL: 302 to it, with the original URL
+/// as `callbackUrl`.
+pub fn login_redirect(login_url: &str, original_url: &str) -> Answer {
+    let sep = if login_url.contains('?') { '&' } else { '?' };
+    let location = format!(
+        "{login_url}{sep}callbackUrl={}",
+        percent_encode(original_url)
+    );
+    Answer {
+        status: 302,
+        headers: vec![("location".into(), location)],
+        body: String::new(),
+    }
+}
+
+/// An invalid token: 401 `invalid_token` with the jwtgate code as `error_description`.
+pub fn invalid_token(realm: &str, code: &str) -> Answer {
+    json_answer(
+        401,
+        vec![(
+            "www-authenticate".into(),
+            format!(
+                "Bearer realm={}, error=\"invalid_token\", error_description={}",
+                quoted(realm),
+                quoted(code)
+            ),
+        )],
+        serde_json::json!({"error": "invalid_token", "reason": code}),
+    )
+}
+
+/// A valid token without the scopes the path needs: 403 `insufficient_scope`.
+pub fn insufficient_scope(realm: &str, required: &[String]) -> Answer {
+    let scope = required.join(" ");
+    json_answer(
+        403,
+        vec![(
+            "www-authenticate".into(),
+            format!(
+                "Bearer realm={}, error=\"insufficient_scope\", scope={}",
+                quoted(realm),
+                quoted(&scope)
+            ),
+        )],
+        serde_json::json!({"error": "insufficient_scope", "scope": scope}),
+    )
+}
+
+/// A dependency (JWKS past its stale bound, or the revocation list) is unavailable: 503.
+pub fn unavailable(reason: &str, retry_after: i64) -> Answer {
+    json_answer(
+        503,
+        vec![("retry-after".into(), retry_after.max(1).to_string())],
+        serde_json::json!({"error": "temporarily_unavailable", "reason": reason}),
+    )
+}
+
+/// The gate's configuration is invalid: 500 for every request.
+pub fn misconfigured() -> Answer {
+    json_answer(
+        500,
+        Vec::new(),
+        serde_json::json!({"error": "misconfigured"}),
+    )
+}
+
+/// Whether a request is a browser navigation: `GET`/`HEAD` whose `Accept` lists `text/html`
+/// before any JSON type.
+pub fn is_navigation(method: &str, accept: Option<&str>) -> bool {
+    if !method.eq_ignore_ascii_case("GET") && !method.eq_ignore_ascii_case("HEAD") {
+        return false;
+    }
+    let accept = accept.unwrap_or("").to_ascii_lowercase();
+    match (accept.find("text/html"), accept.find("json")) {
+        (Some(h), Some(j)) => h < j,
+        (Some(_), None) => true,
+        _ => false,
+    }
+}
+
+fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 3);
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn challenges() {
+        let a = invalid_token("app.example", "expired");
+        assert_eq!(a.status, 401);
+        assert_eq!(
+            a.headers[0].1,
+            r#"Bearer realm="app.example", error="invalid_token", error_description="expired""#
+        );
+        assert_eq!(a.body, r#"{"error":"invalid_token","reason":"expired"}"#);
+        let a = missing_token("a\"b");
+        assert_eq!(a.headers[0].1, r#"Bearer realm="a\"b""#);
+        let a = insufficient_scope("h", &["admin".into(), "billing".into()]);
+        assert_eq!(a.status, 403);
+        assert!(a.headers[0]
+            .1
+            .contains(r#"error="insufficient_scope", scope="admin billing""#));
+    }
+
+    #[test]
+    fn redirects_and_navigation() {
+        let a = login_redirect("/login", "https://app.example/a?b=c");
+        assert_eq!(a.status, 302);
+        assert_eq!(
+            a.headers[0].1,
+            "/login?callbackUrl=https%3A%2F%2Fapp.example%2Fa%3Fb%3Dc"
+        );
+        let a = login_redirect("https://id.example/login?x=1", "https://app.example/");
+        assert!(a.headers[0]
+            .1
+            .starts_with("https://id.example/login?x=1&callbackUrl="));
+        assert!(is_navigation(
+            "GET",
+            Some("text/html,application/xhtml+xml,*/*;q=0.8")
+        ));
+        assert!(!is_navigation("GET", Some("application/json, text/html")));
+        assert!(!is_navigation("GET", Some("*/*")));
+        assert!(!is_navigation("POST", Some("text/html")));
+        assert!(!is_navigation("GET", None));
+    }
+}

@@ -1,0 +1,129 @@
+//! A bounded in-isolate cache of verified tokens, keyed by the full SHA-256 of the token, so a
+//! session cookie seen again skips parsing and signature work. A hit is only a shortcut past
+//! the signature: the caller re-applies every claim rule (time included) and the revocation
+//! check on each hit. Failures are never cached, and the cache is emptied whenever the key set
+//! changes (a removed key must stop working at once).
+
+use crate::verify::Verified;
+use sha2::{Digest, Sha256};
+use std::collections::{HashMap, VecDeque};
+
+/// The cache key: SHA-256 of the token bytes (never a truncated hash).
+pub type TokenHash = [u8; 32];
+
+/// Hashes a token for the cache.
+pub fn token_hash(token: &str) -> TokenHash {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+/// First-in, first-out bounded map of verified tokens.
+#[derive(Debug, Default)]
+pub struct VerifiedCache {
+    map: HashMap<TokenHash, Verified>,
+    order: VecDeque<TokenHash>,
+    capacity: usize,
+    generation: u64,
+}
+
+impl VerifiedCache {
+    /// A cache of at most `capacity` tokens (0 disables it).
+    pub fn new(capacity: usize) -> Self {
+        VerifiedCache {
+            capacity,
+            ..Default::default()
+        }
+    }
+
+    /// Empties the cache if the key-set generation changed.
+    pub fn sync_generation(&mut self, generation: u64) {
+        if generation != self.generation {
+            self.map.clear();
+            self.order.clear();
+            self.generation = generation;
+        }
+    }
+
+    /// The verified token, if cached.
+    pub fn get(&self, hash: &TokenHash) -> Option<&Verified> {
+        self.map.get(hash)
+    }
+
+    /// Drops one token (e.g. when a hit no longer passes the claim rules).
+    pub fn remove(&mut self, hash: &TokenHash) {
+        if self.map.remove(hash).is_some() {
+            self.order.retain(|h| h != hash);
+        }
+    }
+
+    /// Caches a verified token, evicting the oldest entry when full.
+    pub fn insert(&mut self, hash: TokenHash, verified: Verified) {
+        if self.capacity == 0 {
+            return;
+        }
+        if self.map.insert(hash, verified).is_none() {
+            self.order.push_back(hash);
+        }
+        while self.map.len() > self.capacity {
+            match self.order.pop_front() {
+                Some(old) => {
+                    self.map.remove(&old);
+                }
+                None => break,
+            }
+        }
+    }
+
+    /// Number of cached tokens.
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    /// Whether the cache is empty.
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alg::Algorithm;
+    use crate::verify::Header;
+
+    fn v(n: i64) -> Verified {
+        Verified {
+            header: Header {
+                alg: Algorithm::HS256,
+                kid: None,
+                typ: None,
+            },
+            claims: serde_json::json!({ "n": n })
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+            payload_json: String::new(),
+        }
+    }
+
+    #[test]
+    fn bounded_fifo_and_generation_reset() {
+        let mut c = VerifiedCache::new(2);
+        let (a, b, d) = (token_hash("a"), token_hash("b"), token_hash("d"));
+        assert_ne!(a, b);
+        c.insert(a, v(1));
+        c.insert(b, v(2));
+        c.insert(d, v(3));
+        assert_eq!(c.len(), 2);
+        assert!(c.get(&a).is_none());
+        assert_eq!(c.get(&d).map(|x| x.claims["n"].clone()), Some(3.into()));
+        c.remove(&d);
+        assert_eq!(c.len(), 1);
+        c.sync_generation(0);
+        assert_eq!(c.len(), 1);
+        c.sync_generation(1);
+        assert!(c.is_empty());
+        let mut off = VerifiedCache::new(0);
+        off.insert(a, v(1));
+        assert!(off.is_empty());
+    }
+}

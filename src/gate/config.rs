@@ -1,0 +1,524 @@
+//! The gate's settings, read from the Worker's environment (vars and secrets), all validated
+//! up front. Any missing or invalid setting makes the gate answer every request with
+//! 500 `{"error":"misconfigured"}` and log one line naming the setting: a request is never
+//! passed through on a configuration error.
+//!
+//! | setting | kind | default | meaning |
+//! |---|---|---|---|
+//! | `JWTGATE_POLICY` | var, JSON | **required** | the policy (same shape as the npm package); `keys` optional and public only |
+//! | `JWTGATE_KEYS` | secret, JWKS JSON | — | keys (HMAC secrets belong here) |
+//! | `JWTGATE_JWKS_URL` | var | — | remote JWKS (`https://`, or `http://` to a loopback host for local runs) |
+//! | `UPSTREAM_URL` | var | **required** | the app's origin (`http(s)://host[:port][/base]`) |
+//! | `JWTGATE_COOKIES` | var | `__Secure-authjs.session-token,authjs.session-token` | cookie names searched after `Authorization: Bearer` |
+//! | `JWTGATE_PUBLIC_PATHS` | var | — | comma-separated path prefixes passed through without a token |
+//! | `JWTGATE_SCOPES` | var, JSON | — | `{"/admin": "admin", "/api/write": "write other"}`: scopes a path prefix requires |
+//! | `JWTGATE_LOGIN_URL` | var | — | browser navigations without a token are redirected here with `callbackUrl` |
+//! | `JWTGATE_FORWARD_AUTHORIZATION` | var | `true` | forward the `Authorization` header upstream |
+//! | `JWTGATE_CLAIM_HEADERS` | var, JSON | — | `{"email": "x-jwtgate-email"}`: claim → header (names must start with `x-jwtgate-`) |
+//! | `JWTGATE_JWKS_CACHE_SECONDS` | var | `600` | how long a fetched JWKS is fresh (`10..=86400`) |
+//! | `JWTGATE_JWKS_STALE_SECONDS` | var | `3600` | how long the last good JWKS is served while refetches fail (`0..=604800`) |
+//! | `JWTGATE_JWKS_COOLDOWN_SECONDS` | var | `30` | least time between refetches for an unknown `kid` or after a failure (`1..=3600`) |
+//! | `JWTGATE_JWKS_TIMEOUT_MS` | var | `5000` | JWKS fetch timeout (`100..=30000`) |
+//! | `JWTGATE_REVOKED` | KV binding | — | revocation list: `jti:<jti>` denies a token, `sub:<sub>` = NumericDate denies earlier tokens |
+//! | `JWTGATE_REVOCATION_FAIL_OPEN` | var | `false` | on a KV error, let the request through instead of answering 503 |
+//! | `JWTGATE_CACHE_SIZE` | var | `1024` | verified-token cache entries per isolate (`0..=100000`, 0 disables) |
+//!
+//! At least one key source is required: policy `keys`, `JWTGATE_KEYS` or `JWTGATE_JWKS_URL`.
+
+use crate::json;
+use crate::jwk::KeySet;
+use crate::policy::Policy;
+use serde_json::Value;
+use std::fmt;
+
+/// Default cookie names: Auth.js v5 session cookies, secure prefix first.
+pub const DEFAULT_COOKIES: &str = "__Secure-authjs.session-token,authjs.session-token";
+
+/// A setting that is missing or invalid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The setting's name, e.g. `UPSTREAM_URL`.
+    pub setting: &'static str,
+    /// What is wrong (never the setting's value: it may be a secret).
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.setting, self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+fn err(setting: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        setting,
+        message: message.into(),
+    }
+}
+
+/// Remote JWKS settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JwksSettings {
+    /// The JWKS URL.
+    pub url: String,
+    /// Seconds a fetched set is fresh.
+    pub cache_seconds: i64,
+    /// Seconds past freshness the last good set is still served while refetches fail.
+    pub stale_seconds: i64,
+    /// Least seconds between refetches (unknown `kid`, or after a failure).
+    pub cooldown_seconds: i64,
+    /// Fetch timeout in milliseconds.
+    pub timeout_ms: u32,
+}
+
+/// What a request path needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route<'a> {
+    /// Passed through without a token (public prefix, or a CORS preflight).
+    Public,
+    /// A valid token is required, with these scopes (possibly none).
+    Protected(&'a [String]),
+}
+
+/// The validated gate configuration.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct GateConfig {
+    /// The policy, with the keys of the policy and of `JWTGATE_KEYS` (remote keys are added
+    /// per refresh).
+    pub policy: Policy,
+    /// Remote JWKS settings, if `JWTGATE_JWKS_URL` is set.
+    pub jwks: Option<JwksSettings>,
+    /// The upstream origin, without a trailing slash.
+    pub upstream: String,
+    /// Cookie names searched for a token, in order.
+    pub cookies: Vec<String>,
+    /// Path prefixes passed through without a token.
+    pub public_paths: Vec<String>,
+    /// Scope rules: (path prefix, required scopes), longest prefix first.
+    pub scopes: Vec<(String, Vec<String>)>,
+    /// Where browser navigations without a token are sent.
+    pub login_url: Option<String>,
+    /// Whether `Authorization` is forwarded upstream.
+    pub forward_authorization: bool,
+    /// Claim → header map.
+    pub claim_headers: Vec<(String, String)>,
+    /// Whether a revocation-list failure lets requests through.
+    pub revocation_fail_open: bool,
+    /// Verified-token cache size.
+    pub cache_size: usize,
+}
+
+fn int(
+    get: &impl Fn(&str) -> Option<String>,
+    setting: &'static str,
+    default: i64,
+    range: (i64, i64),
+) -> Result<i64, ConfigError> {
+    match get(setting) {
+        None => Ok(default),
+        Some(s) => match s.trim().parse::<i64>() {
+            Ok(n) if n >= range.0 && n <= range.1 => Ok(n),
+            _ => Err(err(
+                setting,
+                format!("must be a whole number from {} to {}", range.0, range.1),
+            )),
+        },
+    }
+}
+
+fn boolean(
+    get: &impl Fn(&str) -> Option<String>,
+    setting: &'static str,
+    default: bool,
+) -> Result<bool, ConfigError> {
+    match get(setting).as_deref().map(str::trim) {
+        None => Ok(default),
+        Some("true") | Some("1") => Ok(true),
+        Some("false") | Some("0") => Ok(false),
+        Some(_) => Err(err(setting, "must be true or false")),
+    }
+}
+
+fn json_object(
+    get: &impl Fn(&str) -> Option<String>,
+    setting: &'static str,
+) -> Result<Option<serde_json::Map<String, Value>>, ConfigError> {
+    match get(setting) {
+        None => Ok(None),
+        Some(text) => json::parse_object(text.as_bytes())
+            .map(Some)
+            .map_err(|_| err(setting, "must be a strict JSON object")),
+    }
+}
+
+/// `http(s)://host…`: `https` anywhere, `http` only when `allow_http` or to a loopback host.
+fn url(setting: &'static str, value: &str, allow_http: bool) -> Result<String, ConfigError> {
+    let v = value.trim();
+    let rest = if let Some(r) = v.strip_prefix("https://") {
+        r
+    } else if let Some(r) = v.strip_prefix("http://") {
+        let host = r.split(['/', '?', '#']).next().unwrap_or("");
+        let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+        let loopback = host.starts_with("127.")
+            || host == "localhost"
+            || host.starts_with("localhost:")
+            || host.starts_with("[::1]");
+        if !allow_http && !loopback {
+            return Err(err(
+                setting,
+                "must be an https:// URL (http:// only for loopback hosts)",
+            ));
+        }
+        r
+    } else {
+        return Err(err(setting, "must be an http:// or https:// URL"));
+    };
+    if rest.is_empty() || rest.starts_with('/') || v.contains(char::is_whitespace) {
+        return Err(err(setting, "must name a host"));
+    }
+    Ok(v.to_owned())
+}
+
+impl GateConfig {
+    /// Reads and validates every setting. `get(name)` returns a var's or secret's value; an
+    /// empty or blank value counts as unset.
+    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<GateConfig, ConfigError> {
+        let get = |name: &str| get(name).filter(|v| !v.trim().is_empty());
+
+        let policy_text = get("JWTGATE_POLICY").ok_or_else(|| err("JWTGATE_POLICY", "required"))?;
+        let policy_value = json::parse(policy_text.as_bytes())
+            .map_err(|_| err("JWTGATE_POLICY", "not strict JSON"))?;
+        let policy = Policy::from_value_keys_optional(&policy_value)
+            .map_err(|e| err("JWTGATE_POLICY", e.to_string()))?;
+        if policy.keys().has_private_material() {
+            return Err(err(
+                "JWTGATE_POLICY",
+                "keys with private material (d, or an oct secret) belong in the JWTGATE_KEYS secret",
+            ));
+        }
+        let policy = match get("JWTGATE_KEYS") {
+            None => policy,
+            Some(text) => {
+                let jwks = json::parse(text.as_bytes())
+                    .map_err(|_| err("JWTGATE_KEYS", "not strict JSON"))?;
+                let keys = KeySet::from_jwks(&jwks, policy.algorithms())
+                    .map_err(|e| err("JWTGATE_KEYS", e.to_string()))?;
+                policy.with_keys(&keys)
+            }
+        };
+
+        let jwks = match get("JWTGATE_JWKS_URL") {
+            None => None,
+            Some(u) => Some(JwksSettings {
+                url: url("JWTGATE_JWKS_URL", &u, false)?,
+                cache_seconds: int(&get, "JWTGATE_JWKS_CACHE_SECONDS", 600, (10, 86_400))?,
+                stale_seconds: int(&get, "JWTGATE_JWKS_STALE_SECONDS", 3600, (0, 604_800))?,
+                cooldown_seconds: int(&get, "JWTGATE_JWKS_COOLDOWN_SECONDS", 30, (1, 3600))?,
+                timeout_ms: int(&get, "JWTGATE_JWKS_TIMEOUT_MS", 5000, (100, 30_000))? as u32,
+            }),
+        };
+        if jwks.is_none() && policy.keys().verifying_count() == 0 {
+            return Err(err(
+                "JWTGATE_KEYS",
+                "no verification key: set JWTGATE_KEYS, JWTGATE_JWKS_URL or policy keys",
+            ));
+        }
+
+        let upstream = get("UPSTREAM_URL").ok_or_else(|| err("UPSTREAM_URL", "required"))?;
+        let upstream = url("UPSTREAM_URL", &upstream, true)?
+            .trim_end_matches('/')
+            .to_owned();
+
+        let cookies: Vec<String> = get("JWTGATE_COOKIES")
+            .unwrap_or_else(|| DEFAULT_COOKIES.to_owned())
+            .split(',')
+            .map(|c| c.trim().to_owned())
+            .filter(|c| !c.is_empty())
+            .collect();
+        if cookies.iter().any(|c| {
+            c.bytes()
+                .any(|b| !b.is_ascii_graphic() || b"=;,".contains(&b))
+        }) {
+            return Err(err("JWTGATE_COOKIES", "cookie names must be plain tokens"));
+        }
+
+        let public_paths: Vec<String> = match get("JWTGATE_PUBLIC_PATHS") {
+            None => Vec::new(),
+            Some(list) => list
+                .split(',')
+                .map(|p| p.trim().to_owned())
+                .filter(|p| !p.is_empty())
+                .collect(),
+        };
+        if public_paths.iter().any(|p| !p.starts_with('/')) {
+            return Err(err("JWTGATE_PUBLIC_PATHS", "each prefix must start with /"));
+        }
+
+        let mut scopes = Vec::new();
+        if let Some(rules) = json_object(&get, "JWTGATE_SCOPES")? {
+            for (prefix, required) in rules {
+                let list: Vec<String> = required
+                    .as_str()
+                    .map(|s| {
+                        s.split(' ')
+                            .filter(|s| !s.is_empty())
+                            .map(str::to_owned)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                if !prefix.starts_with('/') || list.is_empty() {
+                    return Err(err(
+                        "JWTGATE_SCOPES",
+                        "must map path prefixes (starting with /) to space-separated scopes",
+                    ));
+                }
+                scopes.push((prefix, list));
+            }
+        }
+        scopes.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+
+        let login_url = match get("JWTGATE_LOGIN_URL") {
+            None => None,
+            Some(u) if u.starts_with('/') && !u.starts_with("//") => Some(u),
+            Some(u) => Some(url("JWTGATE_LOGIN_URL", &u, true)?),
+        };
+
+        let mut claim_headers = Vec::new();
+        if let Some(map) = json_object(&get, "JWTGATE_CLAIM_HEADERS")? {
+            for (claim, header) in map {
+                let header = header.as_str().unwrap_or("").to_ascii_lowercase();
+                let valid = super::is_gate_header(&header)
+                    && header.len() > super::HEADER_PREFIX.len()
+                    && header
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+                if !valid || claim.is_empty() {
+                    return Err(err(
+                        "JWTGATE_CLAIM_HEADERS",
+                        "must map claim names to header names starting with x-jwtgate-",
+                    ));
+                }
+                claim_headers.push((claim, header));
+            }
+        }
+
+        Ok(GateConfig {
+            policy,
+            jwks,
+            upstream,
+            cookies,
+            public_paths,
+            scopes,
+            login_url,
+            forward_authorization: boolean(&get, "JWTGATE_FORWARD_AUTHORIZATION", true)?,
+            claim_headers,
+            revocation_fail_open: boolean(&get, "JWTGATE_REVOCATION_FAIL_OPEN", false)?,
+            cache_size: int(&get, "JWTGATE_CACHE_SIZE", 1024, (0, 100_000))? as usize,
+        })
+    }
+
+    /// What a request needs. A CORS preflight (`OPTIONS` with `Access-Control-Request-Method`)
+    /// and paths under a public prefix pass; everything else needs a token, with the scopes of
+    /// the longest matching scope rule. Prefixes match whole segments: `/public` covers
+    /// `/public` and `/public/x`, not `/publicity`; a prefix ending in `/` covers what follows.
+    pub fn route(&self, method: &str, path: &str, preflight: bool) -> Route<'_> {
+        if method.eq_ignore_ascii_case("OPTIONS") && preflight {
+            return Route::Public;
+        }
+        if self.public_paths.iter().any(|p| prefix_matches(p, path)) {
+            return Route::Public;
+        }
+        match self.scopes.iter().find(|(p, _)| prefix_matches(p, path)) {
+            Some((_, required)) => Route::Protected(required),
+            None => Route::Protected(&[]),
+        }
+    }
+}
+
+fn prefix_matches(prefix: &str, path: &str) -> bool {
+    match path.strip_prefix(prefix) {
+        None => false,
+        Some(rest) => prefix.ends_with('/') || rest.is_empty() || rest.starts_with('/'),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    const POLICY: &str =
+        r#"{"issuer":"https://iss.example","audience":"app","algorithms":["HS256"]}"#;
+    const KEYS: &str = r#"{"keys":[{"kty":"oct","kid":"k","k":"c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA"}]}"#;
+
+    fn env(pairs: &[(&str, &str)]) -> Result<GateConfig, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        GateConfig::from_env(move |k| map.get(k).cloned())
+    }
+
+    fn base() -> Vec<(&'static str, &'static str)> {
+        vec![
+            ("JWTGATE_POLICY", POLICY),
+            ("JWTGATE_KEYS", KEYS),
+            ("UPSTREAM_URL", "http://127.0.0.1:8788/"),
+        ]
+    }
+
+    fn setting_of(extra: &[(&'static str, &'static str)]) -> &'static str {
+        let mut pairs = base();
+        for (k, v) in extra {
+            pairs.retain(|(name, _)| name != k);
+            pairs.push((k, v));
+        }
+        match env(&pairs) {
+            Ok(_) => "ok",
+            Err(e) => e.setting,
+        }
+    }
+
+    #[test]
+    fn defaults() {
+        let c = env(&base()).unwrap();
+        assert_eq!(c.upstream, "http://127.0.0.1:8788");
+        assert_eq!(
+            c.cookies,
+            vec!["__Secure-authjs.session-token", "authjs.session-token"]
+        );
+        assert!(c.forward_authorization);
+        assert!(!c.revocation_fail_open);
+        assert_eq!(c.cache_size, 1024);
+        assert!(c.jwks.is_none());
+    }
+
+    #[test]
+    fn every_bad_setting_is_named() {
+        assert_eq!(setting_of(&[("JWTGATE_POLICY", "")]), "JWTGATE_POLICY");
+        assert_eq!(setting_of(&[("JWTGATE_POLICY", "{")]), "JWTGATE_POLICY");
+        assert_eq!(
+            setting_of(&[("JWTGATE_POLICY", r#"{"issuer":"x","algorithms":["HS256"]}"#)]),
+            "JWTGATE_POLICY"
+        );
+        assert_eq!(setting_of(&[("JWTGATE_KEYS", "")]), "JWTGATE_KEYS");
+        assert_eq!(
+            setting_of(&[("JWTGATE_KEYS", r#"{"keys":[]}"#)]),
+            "JWTGATE_KEYS"
+        );
+        assert_eq!(setting_of(&[("UPSTREAM_URL", "")]), "UPSTREAM_URL");
+        assert_eq!(setting_of(&[("UPSTREAM_URL", "ftp://x")]), "UPSTREAM_URL");
+        assert_eq!(
+            setting_of(&[("UPSTREAM_URL", "https:///x")]),
+            "UPSTREAM_URL"
+        );
+        assert_eq!(
+            setting_of(&[("JWTGATE_JWKS_URL", "http://idp.example/jwks")]),
+            "JWTGATE_JWKS_URL"
+        );
+        assert_eq!(
+            setting_of(&[("JWTGATE_JWKS_URL", "https://idp.example/jwks")]),
+            "ok"
+        );
+        assert_eq!(
+            setting_of(&[("JWTGATE_JWKS_URL", "http://127.0.0.1:9/jwks")]),
+            "ok"
+        );
+        assert_eq!(
+            setting_of(&[
+                ("JWTGATE_JWKS_URL", "https://idp.example/jwks"),
+                ("JWTGATE_JWKS_CACHE_SECONDS", "5")
+            ]),
+            "JWTGATE_JWKS_CACHE_SECONDS"
+        );
+        assert_eq!(
+            setting_of(&[("JWTGATE_PUBLIC_PATHS", "health")]),
+            "JWTGATE_PUBLIC_PATHS"
+        );
+        assert_eq!(
+            setting_of(&[("JWTGATE_SCOPES", r#"{"/admin": ""}"#)]),
+            "JWTGATE_SCOPES"
+        );
+        assert_eq!(setting_of(&[("JWTGATE_SCOPES", "[]")]), "JWTGATE_SCOPES");
+        assert_eq!(
+            setting_of(&[("JWTGATE_CLAIM_HEADERS", r#"{"email":"x-user"}"#)]),
+            "JWTGATE_CLAIM_HEADERS"
+        );
+        assert_eq!(
+            setting_of(&[("JWTGATE_CLAIM_HEADERS", r#"{"email":"x-jwtgate-email"}"#)]),
+            "ok"
+        );
+        assert_eq!(
+            setting_of(&[("JWTGATE_FORWARD_AUTHORIZATION", "yes")]),
+            "JWTGATE_FORWARD_AUTHORIZATION"
+        );
+        assert_eq!(setting_of(&[("JWTGATE_COOKIES", "a=b")]), "JWTGATE_COOKIES");
+        assert_eq!(
+            setting_of(&[("JWTGATE_CACHE_SIZE", "-1")]),
+            "JWTGATE_CACHE_SIZE"
+        );
+        assert_eq!(
+            setting_of(&[("JWTGATE_LOGIN_URL", "//evil.example")]),
+            "JWTGATE_LOGIN_URL"
+        );
+        assert_eq!(setting_of(&[("JWTGATE_LOGIN_URL", "/login")]), "ok");
+        // Private material in the (visible) policy var is refused.
+        assert_eq!(
+            setting_of(&[(
+                "JWTGATE_POLICY",
+                r#"{"issuer":"x","audience":"y","algorithms":["HS256"],"keys":{"keys":[{"kty":"oct","k":"c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA"}]}}"#
+            )]),
+            "JWTGATE_POLICY"
+        );
+        // The error never echoes a secret value.
+        let e = env(&[
+            ("JWTGATE_POLICY", POLICY),
+            (
+                "JWTGATE_KEYS",
+                "{\"keys\":[{\"kty\":\"oct\",\"k\":\"c2hvcnQ\"}]}",
+            ),
+            ("UPSTREAM_URL", "http://127.0.0.1"),
+        ])
+        .unwrap_err();
+        assert!(!e.to_string().contains("c2hvcnQ"), "{e}");
+    }
+
+    #[test]
+    fn routing() {
+        let c = env(&[
+            ("JWTGATE_POLICY", POLICY),
+            ("JWTGATE_KEYS", KEYS),
+            ("UPSTREAM_URL", "https://app.example"),
+            ("JWTGATE_PUBLIC_PATHS", "/health, /public/,/login"),
+            (
+                "JWTGATE_SCOPES",
+                r#"{"/admin":"admin","/admin/billing":"admin billing"}"#,
+            ),
+        ])
+        .unwrap();
+        assert_eq!(c.route("GET", "/health", false), Route::Public);
+        assert_eq!(c.route("GET", "/health/deep", false), Route::Public);
+        assert_eq!(c.route("GET", "/healthz", false), Route::Protected(&[]));
+        assert_eq!(c.route("GET", "/public/x.css", false), Route::Public);
+        assert_eq!(c.route("GET", "/public", false), Route::Protected(&[]));
+        assert_eq!(c.route("OPTIONS", "/api", true), Route::Public);
+        assert_eq!(c.route("OPTIONS", "/api", false), Route::Protected(&[]));
+        let admin = ["admin".to_owned()];
+        let billing = ["admin".to_owned(), "billing".to_owned()];
+        assert_eq!(
+            c.route("GET", "/admin/users", false),
+            Route::Protected(&admin)
+        );
+        assert_eq!(
+            c.route("GET", "/admin/billing/1", false),
+            Route::Protected(&billing)
+        );
+        assert_eq!(
+            c.route("GET", "/administrator", false),
+            Route::Protected(&[])
+        );
+    }
+}

@@ -1,0 +1,127 @@
+//! The edge gate's logic, in plain Rust: configuration, routing, token extraction, the JWKS
+//! refresh state machine, the verified-token cache and the RFC 6750 answers.
+//!
+//! The Cloudflare Worker (`src/worker.rs`, feature `worker`) is the I/O around this module:
+//! it reads the environment, fetches JWKS and KV entries, and forwards requests; every decision
+//! is made here and tested natively.
+
+pub mod answer;
+pub mod cache;
+pub mod config;
+pub mod jwks;
+pub mod token;
+
+pub use answer::Answer;
+pub use cache::VerifiedCache;
+pub use config::{ConfigError, GateConfig, Route};
+pub use jwks::{JwksAction, JwksState};
+pub use token::extract_token;
+
+use crate::verify::Verified;
+use serde_json::Value;
+
+/// The prefix of every header the gate adds; client-sent headers with it are removed first.
+pub const HEADER_PREFIX: &str = "x-jwtgate-";
+
+/// Whether a request header must be stripped before forwarding (any `x-jwtgate-*`).
+pub fn is_gate_header(name: &str) -> bool {
+    name.len() >= HEADER_PREFIX.len()
+        && name.as_bytes()[..HEADER_PREFIX.len()].eq_ignore_ascii_case(HEADER_PREFIX.as_bytes())
+}
+
+/// The identity headers for a verified request: `x-jwtgate-sub`, `x-jwtgate-claims` (base64url
+/// of the payload exactly as signed), `x-jwtgate-expires-in` (whole seconds to `exp`, never
+/// negative), and the configured claim → header map (strings as they are, other JSON values as
+/// JSON text; absent claims add no header).
+pub fn identity_headers(
+    config: &GateConfig,
+    verified: &Verified,
+    now: i64,
+) -> Vec<(String, String)> {
+    let claims = &verified.claims;
+    let mut out = Vec::with_capacity(3 + config.claim_headers.len());
+    if let Some(sub) = claims.get("sub").and_then(Value::as_str) {
+        out.push(("x-jwtgate-sub".to_owned(), header_safe(sub)));
+    }
+    out.push((
+        "x-jwtgate-claims".to_owned(),
+        crate::b64::encode(verified.payload_json.as_bytes()),
+    ));
+    let expires_in = claims
+        .get("exp")
+        .and_then(Value::as_f64)
+        .map_or(0, |exp| ((exp - now as f64).floor().max(0.0)) as i64);
+    out.push(("x-jwtgate-expires-in".to_owned(), expires_in.to_string()));
+    for (claim, header) in &config.claim_headers {
+        let value = match claims.get(claim) {
+            None | Some(Value::Null) => continue,
+            Some(Value::String(s)) => header_safe(s),
+            Some(other) => header_safe(&other.to_string()),
+        };
+        out.push((header.clone(), value));
+    }
+    out
+}
+
+/// Header values must be visible ASCII: anything else is percent-encoded, so a claim can never
+/// inject a header line or be mangled by the runtime.
+fn header_safe(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if (0x20..0x7f).contains(&b) && b != b'%' {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The space-separated `scope` claim contains every required scope.
+pub fn has_scopes(verified: &Verified, required: &[String]) -> bool {
+    let granted = verified
+        .claims
+        .get("scope")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    required.iter().all(|r| granted.split(' ').any(|g| g == r))
+}
+
+/// One structured JSON log line for a rejection. Never contains the token: `kid` and `iss` are
+/// read without verification, cut to 128 characters, and labelled as such.
+pub fn rejection_log(reason: &str, token: Option<&str>, path: &str, ray: Option<&str>) -> String {
+    let (kid, iss) = token
+        .map(crate::verify::peek_unverified)
+        .unwrap_or((None, None));
+    let path: String = path.chars().take(256).collect();
+    serde_json::json!({
+        "jwtgate": "rejected",
+        "reason": reason,
+        "kid": kid,
+        "iss": iss,
+        "path": path,
+        "ray": ray,
+    })
+    .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gate_headers_are_recognised_case_insensitively() {
+        assert!(is_gate_header("x-jwtgate-sub"));
+        assert!(is_gate_header("X-JwtGate-Claims"));
+        assert!(!is_gate_header("x-jwtgat"));
+        assert!(!is_gate_header("authorization"));
+        assert!(!is_gate_header("é-jwtgate-sub"));
+    }
+
+    #[test]
+    fn header_values_are_safe() {
+        assert_eq!(header_safe("alice@example.com"), "alice@example.com");
+        assert_eq!(header_safe("a\r\nx-evil: 1"), "a%0D%0Ax-evil: 1");
+        assert_eq!(header_safe("é%"), "%C3%A9%25");
+    }
+}
