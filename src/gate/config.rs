@@ -278,7 +278,7 @@ impl GateConfig {
                 scopes.push((prefix, list));
             }
         }
-        scopes.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        scopes.sort_by_key(|(prefix, _)| std::cmp::Reverse(prefix.len()));
 
         let login_url = match get("JWTGATE_LOGIN_URL") {
             None => None,
