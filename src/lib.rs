@@ -64,6 +64,9 @@ pub mod gate;
 #[cfg(feature = "js")]
 pub mod js;
 
+#[cfg(all(feature = "worker", target_arch = "wasm32"))]
+mod worker;
+
 pub use alg::{AlgSet, Algorithm};
 pub use claims::{check_revocation, ClaimRules, Revocation};
 pub use error::{Code, Error, Result};

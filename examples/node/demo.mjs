@@ -4,13 +4,9 @@ import { createRequire } from "node:module";
 const require = createRequire(import.meta.url);
 const { Signer, Verifier } = require("../../pkg"); // in your app: require("jwtgate")
 
-// DEMO KEY ONLY — published in this repository, never use it for anything real.
-const demoPrivateJwk = {
-  kty: "EC", crv: "P-256", kid: "demo-2026-01",
-  x: "V0BV-YWLCkrr7REPDoKT86gPDv6Jo61ASTcB3k_mNJo",
-  y: "X23-GU7KvQ6xULhdP4j6LcrcauUBC59kMn4otNE_IEA",
-  d: "yKg_5c1yrTkGULNP9KN3bW3SHAVxlBUm4L3IZi__MaE",
-};
+// DEMO KEY ONLY (examples/demo-key.json): public in this repository, never use it for anything real.
+import { readFileSync } from "node:fs";
+const { _comment, ...demoPrivateJwk } = JSON.parse(readFileSync(new URL("../demo-key.json", import.meta.url)));
 const { d, ...demoPublicJwk } = demoPrivateJwk;
 
 // The one policy. The issuer gets the private key; every verifier gets the same policy with the

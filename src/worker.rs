@@ -1,0 +1,492 @@
+//! The Cloudflare Worker: I/O around [`crate::gate`]. It reads the environment once per isolate,
+//! keeps the JWKS and the verified-token cache in isolate memory, fetches JWKS (sharing one
+//! fetch among concurrent requests, with a timeout, warm-started from the Cache API), reads the
+//! revocation list from KV, and forwards accepted requests upstream with the body streamed.
+//! Every decision is made by `crate::gate` and the core verifier.
+
+use crate::claims::{check_revocation, Revocation};
+use crate::error::{Code, Error as GateError};
+use crate::gate::answer::{self, Answer};
+use crate::gate::cache::token_hash;
+use crate::gate::config::JwksSettings;
+use crate::gate::{
+    extract_token, has_scopes, identity_headers, is_gate_header, rejection_log, ConfigError,
+    GateConfig, JwksAction, JwksState, Route, VerifiedCache,
+};
+use crate::jwk::KeySet;
+use crate::verify::{Verified, Verifier};
+use crate::{json, unix_now};
+use futures_util::future::{select, Either, FutureExt, LocalBoxFuture, Shared};
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+use worker::wasm_bindgen::JsValue;
+use worker::{
+    console_error, console_log, console_warn, event, js_sys, web_sys, AbortController, Cache,
+    Context, Delay, Env, Fetch, Headers, Request, Response, Result,
+};
+
+/// Every setting the gate reads; their values form the isolate's configuration fingerprint.
+const SETTINGS: [&str; 17] = [
+    "JWTGATE_POLICY",
+    "JWTGATE_KEYS",
+    "JWTGATE_JWKS_URL",
+    "UPSTREAM_URL",
+    "JWTGATE_COOKIES",
+    "JWTGATE_PUBLIC_PATHS",
+    "JWTGATE_SCOPES",
+    "JWTGATE_LOGIN_URL",
+    "JWTGATE_FORWARD_AUTHORIZATION",
+    "JWTGATE_CLAIM_HEADERS",
+    "JWTGATE_JWKS_CACHE_SECONDS",
+    "JWTGATE_JWKS_STALE_SECONDS",
+    "JWTGATE_JWKS_COOLDOWN_SECONDS",
+    "JWTGATE_JWKS_TIMEOUT_MS",
+    "JWTGATE_REVOCATION_FAIL_OPEN",
+    "JWTGATE_CACHE_SIZE",
+    "JWTGATE_REVOKED",
+];
+
+type SharedFetch = Shared<LocalBoxFuture<'static, ()>>;
+
+/// What one isolate keeps between requests.
+struct Isolate {
+    fingerprint: Vec<Option<String>>,
+    config: std::result::Result<Rc<GateConfig>, ConfigError>,
+    jwks: JwksState,
+    verifier: Option<Rc<Verifier>>,
+    cache: VerifiedCache,
+    inflight: Option<SharedFetch>,
+}
+
+thread_local! {
+    static ISOLATE: RefCell<Option<Isolate>> = const { RefCell::new(None) };
+}
+
+/// A var or secret as text; object vars (TOML tables in `wrangler.toml`) as JSON text.
+fn env_string(env: &Env, name: &str) -> Option<String> {
+    let v = js_sys::Reflect::get(env, &JsValue::from_str(name)).ok()?;
+    if v.is_undefined() || v.is_null() {
+        return None;
+    }
+    if let Some(s) = v.as_string() {
+        return Some(s);
+    }
+    if name == "JWTGATE_REVOKED" {
+        return Some("<kv binding>".to_owned());
+    }
+    js_sys::JSON::stringify(&v).ok()?.as_string()
+}
+
+/// The isolate's configuration, parsed on first use (and again only if the environment changed).
+fn config(env: &Env) -> std::result::Result<Rc<GateConfig>, ConfigError> {
+    let fingerprint: Vec<Option<String>> = SETTINGS.iter().map(|s| env_string(env, s)).collect();
+    ISOLATE.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if let Some(iso) = slot.as_ref() {
+            if iso.fingerprint == fingerprint {
+                return iso.config.clone();
+            }
+        }
+        let values = fingerprint.clone();
+        let parsed = GateConfig::from_env(|name| {
+            SETTINGS
+                .iter()
+                .position(|s| *s == name)
+                .and_then(|i| values[i].clone())
+        })
+        .map(Rc::new);
+        let verifier = parsed.as_ref().ok().and_then(|c| {
+            // Without a remote JWKS, the static keys are all there is.
+            if c.jwks.is_none() {
+                Verifier::new(c.policy.clone()).ok().map(Rc::new)
+            } else {
+                None
+            }
+        });
+        let cache_size = parsed.as_ref().map_or(0, |c| c.cache_size);
+        *slot = Some(Isolate {
+            fingerprint,
+            config: parsed.clone(),
+            jwks: JwksState::new(),
+            verifier,
+            cache: VerifiedCache::new(cache_size),
+            inflight: None,
+        });
+        parsed
+    })
+}
+
+fn with_isolate<T>(f: impl FnOnce(&mut Isolate) -> T) -> Option<T> {
+    ISOLATE.with(|cell| cell.borrow_mut().as_mut().map(f))
+}
+
+fn respond(a: Answer) -> Result<Response> {
+    let headers = Headers::new();
+    for (k, v) in &a.headers {
+        headers.set(k, v)?;
+    }
+    if !a.body.is_empty() {
+        headers.set("content-type", "application/json")?;
+    }
+    headers.set("cache-control", "no-store")?;
+    Ok(Response::ok(a.body)?
+        .with_status(a.status)
+        .with_headers(headers))
+}
+
+/// Why a request was not authorized.
+enum Refusal {
+    Invalid(GateError),
+    Unavailable(&'static str, i64),
+}
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    let now = unix_now();
+    let config = match config(&env) {
+        Ok(c) => c,
+        Err(e) => {
+            console_error!(
+                "{}",
+                serde_json::json!({"jwtgate": "misconfigured", "setting": e.setting, "message": e.message})
+            );
+            return respond(answer::misconfigured());
+        }
+    };
+    let url = req.url()?;
+    let path = url.path().to_owned();
+    let realm = url.host_str().unwrap_or("").to_owned();
+    let method = req.method().to_string();
+    let headers = req.headers();
+    let ray = headers.get("cf-ray")?;
+    let preflight = headers.has("access-control-request-method")?;
+    let required = match config.route(&method, &path, preflight) {
+        Route::Public => return forward(&req, &config, Vec::new()).await,
+        Route::Protected(scopes) => scopes.to_vec(),
+    };
+
+    let token = extract_token(
+        headers.get("authorization")?.as_deref(),
+        headers.get("cookie")?.as_deref(),
+        &config.cookies,
+    );
+    let Some(token) = token else {
+        console_log!(
+            "{}",
+            rejection_log("missing_token", None, &path, ray.as_deref())
+        );
+        if let Some(login) = &config.login_url {
+            if answer::is_navigation(&method, headers.get("accept")?.as_deref()) {
+                return respond(answer::login_redirect(login, url.as_str()));
+            }
+        }
+        return respond(answer::missing_token(&realm));
+    };
+
+    match authorize(&config, &env, &token, now).await {
+        Ok(verified) => {
+            if !has_scopes(&verified, &required) {
+                console_log!(
+                    "{}",
+                    rejection_log("insufficient_scope", Some(&token), &path, ray.as_deref())
+                );
+                return respond(answer::insufficient_scope(&realm, &required));
+            }
+            let identity = identity_headers(&config, &verified, now);
+            forward(&req, &config, identity).await
+        }
+        Err(Refusal::Invalid(e)) => {
+            let code = e.code().as_str();
+            console_log!(
+                "{}",
+                rejection_log(code, Some(&token), &path, ray.as_deref())
+            );
+            respond(answer::invalid_token(&realm, code))
+        }
+        Err(Refusal::Unavailable(reason, retry)) => {
+            console_error!(
+                "{}",
+                rejection_log(reason, Some(&token), &path, ray.as_deref())
+            );
+            respond(answer::unavailable(reason, retry))
+        }
+    }
+}
+
+async fn authorize(
+    config: &GateConfig,
+    env: &Env,
+    token: &str,
+    now: i64,
+) -> std::result::Result<Verified, Refusal> {
+    // Refuse oversized tokens before hashing or caching anything.
+    if token.len() > config.policy.max_token_bytes() {
+        return Err(Refusal::Invalid(GateError::new(
+            Code::TooLarge,
+            "token too large",
+        )));
+    }
+    let hash = token_hash(token);
+    let cached = with_isolate(|iso| iso.cache.get(&hash).cloned()).flatten();
+    let verified = match cached {
+        Some(v) => match config.policy.rules().check(&v.claims, now) {
+            Ok(()) => v,
+            Err(e) => {
+                with_isolate(|iso| iso.cache.remove(&hash));
+                return Err(Refusal::Invalid(e));
+            }
+        },
+        None => {
+            let v = verify_fresh(config, token, now).await?;
+            with_isolate(|iso| iso.cache.insert(hash, v.clone()));
+            v
+        }
+    };
+    revocation(config, env, &verified).await?;
+    Ok(verified)
+}
+
+/// Verifies with the current keys; an unknown `kid` triggers one JWKS refetch (cooldown-bound).
+async fn verify_fresh(
+    config: &GateConfig,
+    token: &str,
+    now: i64,
+) -> std::result::Result<Verified, Refusal> {
+    let verifier = current_verifier(config, now, false).await?;
+    match verifier.verify(token, now) {
+        Err(e) if e.code() == Code::KeyNotFound && config.jwks.is_some() => {
+            let verifier = current_verifier(config, now, true).await?;
+            verifier.verify(token, now).map_err(Refusal::Invalid)
+        }
+        other => other.map_err(Refusal::Invalid),
+    }
+}
+
+/// The verifier to use now, fetching the JWKS first when the state machine says so.
+async fn current_verifier(
+    config: &GateConfig,
+    now: i64,
+    unknown_kid: bool,
+) -> std::result::Result<Rc<Verifier>, Refusal> {
+    let Some(settings) = config.jwks.clone() else {
+        return with_isolate(|iso| iso.verifier.clone())
+            .flatten()
+            .ok_or(Refusal::Unavailable("no_keys", 60));
+    };
+    let fetch_now = with_isolate(|iso| {
+        if unknown_kid {
+            iso.jwks.may_refetch_for_unknown_kid(now, &settings)
+        } else {
+            iso.jwks.before_verify(now, &settings) == JwksAction::Fetch
+        }
+    })
+    .unwrap_or(false);
+    if fetch_now {
+        shared_refresh(config, &settings, now, unknown_kid).await;
+    }
+    with_isolate(|iso| {
+        if iso.jwks.usable(now, &settings).is_some() {
+            iso.verifier.clone()
+        } else {
+            None
+        }
+    })
+    .flatten()
+    .ok_or(Refusal::Unavailable(
+        "jwks_unavailable",
+        settings.cooldown_seconds,
+    ))
+}
+
+/// One JWKS fetch per isolate at a time: concurrent requests await the same future.
+async fn shared_refresh(config: &GateConfig, settings: &JwksSettings, now: i64, skip_cache: bool) {
+    let existing = with_isolate(|iso| iso.inflight.clone()).flatten();
+    let fut = match existing {
+        Some(f) => f,
+        None => {
+            let policy = config.policy.clone();
+            let settings = settings.clone();
+            let f: SharedFetch = async move {
+                let result = fetch_jwks(&policy, &settings, now, skip_cache).await;
+                with_isolate(|iso| {
+                    match result {
+                        Ok((set, fetched_at)) => match Verifier::new(policy.with_keys(&set)) {
+                            Ok(v) => {
+                                iso.jwks.record_success(set, fetched_at, now);
+                                iso.verifier = Some(Rc::new(v));
+                                iso.cache.sync_generation(iso.jwks.generation());
+                            }
+                            Err(e) => {
+                                console_error!("{}", serde_json::json!({"jwtgate": "jwks_unusable", "message": e.to_string()}));
+                                iso.jwks.record_failure(now);
+                            }
+                        },
+                        Err(message) => {
+                            console_error!("{}", serde_json::json!({"jwtgate": "jwks_fetch_failed", "message": message}));
+                            iso.jwks.record_failure(now);
+                        }
+                    }
+                    iso.inflight = None;
+                });
+            }
+            .boxed_local()
+            .shared();
+            with_isolate(|iso| iso.inflight = Some(f.clone()));
+            f
+        }
+    };
+    fut.await;
+}
+
+/// Fetches the JWKS: first a warm copy from the Cache API (unless refetching for an unknown
+/// `kid`), then the network with a timeout. Unusable keys are skipped and logged.
+async fn fetch_jwks(
+    policy: &crate::Policy,
+    s: &JwksSettings,
+    now: i64,
+    skip_cache: bool,
+) -> std::result::Result<(KeySet, i64), String> {
+    let cache = Cache::default();
+    if !skip_cache {
+        if let Ok(Some(mut cached)) = cache.get(s.url.as_str(), false).await {
+            let fetched_at = cached
+                .headers()
+                .get("x-jwtgate-fetched-at")
+                .ok()
+                .flatten()
+                .and_then(|t| t.parse::<i64>().ok());
+            if let (Some(at), Ok(text)) = (fetched_at, cached.text().await) {
+                if now - at < s.cache_seconds {
+                    if let Ok(set) = parse_jwks(policy, &text) {
+                        return Ok((set, at));
+                    }
+                }
+            }
+        }
+    }
+
+    let controller = AbortController::default();
+    let signal = controller.signal();
+    let url = worker::Url::parse(&s.url).map_err(|_| "bad JWKS URL".to_owned())?;
+    let request = Fetch::Url(url);
+    let sent = request.send_with_signal(&signal);
+    let timeout = Delay::from(Duration::from_millis(u64::from(s.timeout_ms)));
+    let mut response = match select(Box::pin(sent), Box::pin(timeout)).await {
+        Either::Left((Ok(r), _)) => r,
+        Either::Left((Err(e), _)) => return Err(format!("fetch failed: {e}")),
+        Either::Right(_) => {
+            controller.abort();
+            return Err("fetch timed out".to_owned());
+        }
+    };
+    if response.status_code() != 200 {
+        return Err(format!("JWKS answered {}", response.status_code()));
+    }
+    let text = response
+        .text()
+        .await
+        .map_err(|_| "JWKS body unreadable".to_owned())?;
+    let set = parse_jwks(policy, &text)?;
+
+    // Warm copy for new isolates.
+    if let Ok(copy) = Response::ok(text.clone()) {
+        let headers = Headers::new();
+        let _ = headers.set("content-type", "application/json");
+        let _ = headers.set("cache-control", &format!("max-age={}", s.cache_seconds));
+        let _ = headers.set("x-jwtgate-fetched-at", &now.to_string());
+        let _ = cache.put(s.url.as_str(), copy.with_headers(headers)).await;
+    }
+    Ok((set, now))
+}
+
+fn parse_jwks(policy: &crate::Policy, text: &str) -> std::result::Result<KeySet, String> {
+    let value = json::parse(text.as_bytes()).map_err(|_| "JWKS is not strict JSON".to_owned())?;
+    let (set, skipped) = KeySet::from_jwks_lenient(&value, policy.algorithms())
+        .map_err(|e| format!("JWKS rejected: {e}"))?;
+    for e in skipped {
+        console_warn!(
+            "{}",
+            serde_json::json!({"jwtgate": "jwks_key_skipped", "field": e.field(), "message": e.message()})
+        );
+    }
+    if set.verifying_count() == 0 {
+        return Err("JWKS holds no usable key".to_owned());
+    }
+    Ok(set)
+}
+
+/// Applies the KV revocation list, if bound: `jti:<jti>` present denies the token;
+/// `sub:<sub>` = NumericDate denies the subject's tokens issued before it (an unreadable value
+/// denies them all). A KV failure answers 503 unless `JWTGATE_REVOCATION_FAIL_OPEN`.
+async fn revocation(
+    config: &GateConfig,
+    env: &Env,
+    verified: &Verified,
+) -> std::result::Result<(), Refusal> {
+    let Ok(kv) = env.kv("JWTGATE_REVOKED") else {
+        return Ok(());
+    };
+    let claims = &verified.claims;
+    let lookup = |key: String| {
+        let kv = &kv;
+        async move { kv.get(&key).text().await }
+    };
+    let jti = claims.get("jti").and_then(|v| v.as_str());
+    let sub = claims.get("sub").and_then(|v| v.as_str());
+    let jti_answer = match jti {
+        Some(j) => lookup(format!("jti:{j}")).await.map(|v| v.is_some()),
+        None => Ok(false),
+    };
+    let sub_answer = match sub {
+        Some(s) => lookup(format!("sub:{s}"))
+            .await
+            .map(|v| v.map(|t| t.trim().parse::<f64>().unwrap_or(f64::INFINITY))),
+        None => Ok(None),
+    };
+    match (jti_answer, sub_answer) {
+        (Ok(jti_denied), Ok(sub_before)) => {
+            check_revocation(claims, &Revocation::new(jti_denied, sub_before))
+                .map_err(Refusal::Invalid)
+        }
+        _ if config.revocation_fail_open => Ok(()),
+        _ => Err(Refusal::Unavailable("revocation_unavailable", 5)),
+    }
+}
+
+/// Forwards the request upstream: same method, path, query and (streamed) body; client-sent
+/// `x-jwtgate-*` headers removed, then the identity headers added.
+async fn forward(
+    req: &Request,
+    config: &GateConfig,
+    identity: Vec<(String, String)>,
+) -> Result<Response> {
+    let url = req.url()?;
+    let mut target = format!("{}{}", config.upstream, url.path());
+    if let Some(q) = url.query() {
+        target.push('?');
+        target.push_str(q);
+    }
+    let inner = req.inner();
+    let headers = Headers(web_sys::Headers::new_with_headers(&inner.headers())?);
+    let strip: Vec<String> = headers.keys().filter(|k| is_gate_header(k)).collect();
+    for name in strip {
+        headers.delete(&name)?;
+    }
+    if !config.forward_authorization {
+        headers.delete("authorization")?;
+    }
+    for (name, value) in identity {
+        headers.set(&name, &value)?;
+    }
+    let init = web_sys::RequestInit::new();
+    init.set_method(&inner.method());
+    init.set_headers(&headers.0);
+    if let Some(body) = inner.body() {
+        init.set_body(&body);
+    }
+    // Upstream redirects go back to the client, as a proxy should; never followed here.
+    js_sys::Reflect::set(&init, &"redirect".into(), &"manual".into())?;
+    let outgoing = web_sys::Request::new_with_str_and_init(&target, &init)?;
+    Fetch::Request(Request::from(outgoing)).send().await
+}
