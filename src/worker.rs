@@ -16,7 +16,7 @@ use crate::gate::{
 use crate::jwk::KeySet;
 use crate::verify::{Verified, Verifier};
 use crate::{json, unix_now};
-use futures_util::future::{select, Either, FutureExt, LocalBoxFuture, Shared};
+use futures_util::future::{select, Either};
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
@@ -47,8 +47,6 @@ const SETTINGS: [&str; 17] = [
     "JWTGATE_REVOKED",
 ];
 
-type SharedFetch = Shared<LocalBoxFuture<'static, ()>>;
-
 /// What one isolate keeps between requests.
 struct Isolate {
     fingerprint: Vec<Option<String>>,
@@ -56,7 +54,8 @@ struct Isolate {
     jwks: JwksState,
     verifier: Option<Rc<Verifier>>,
     cache: VerifiedCache,
-    inflight: Option<SharedFetch>,
+    /// When a JWKS fetch started (ms), while one is under way.
+    inflight_since: Option<f64>,
 }
 
 thread_local! {
@@ -111,7 +110,7 @@ fn config(env: &Env) -> std::result::Result<Rc<GateConfig>, ConfigError> {
             jwks: JwksState::new(),
             verifier,
             cache: VerifiedCache::new(cache_size),
-            inflight: None,
+            inflight_since: None,
         });
         parsed
     })
@@ -227,6 +226,9 @@ async fn authorize(
             "token too large",
         )));
     }
+    // Keys first: a cache hit is only as good as the key set that verified it, so past the
+    // JWKS stale bound even cached tokens fail closed (and a new set empties the cache).
+    let verifier = current_verifier(config, now, false).await?;
     let hash = token_hash(token);
     let cached = with_isolate(|iso| iso.cache.get(&hash).cloned()).flatten();
     let verified = match cached {
@@ -238,7 +240,7 @@ async fn authorize(
             }
         },
         None => {
-            let v = verify_fresh(config, token, now).await?;
+            let v = verify_fresh(config, &verifier, token, now).await?;
             with_isolate(|iso| iso.cache.insert(hash, v.clone()));
             v
         }
@@ -250,10 +252,10 @@ async fn authorize(
 /// Verifies with the current keys; an unknown `kid` triggers one JWKS refetch (cooldown-bound).
 async fn verify_fresh(
     config: &GateConfig,
+    verifier: &Verifier,
     token: &str,
     now: i64,
 ) -> std::result::Result<Verified, Refusal> {
-    let verifier = current_verifier(config, now, false).await?;
     match verifier.verify(token, now) {
         Err(e) if e.code() == Code::KeyNotFound && config.jwks.is_some() => {
             let verifier = current_verifier(config, now, true).await?;
@@ -299,44 +301,57 @@ async fn current_verifier(
     ))
 }
 
-/// One JWKS fetch per isolate at a time: concurrent requests await the same future.
+/// One JWKS fetch per isolate at a time. Other requests wait for it by polling the isolate
+/// state on their own timers: workerd does not let one request await a promise created by
+/// another (the waiter would never be woken), so the fetch cannot be a shared future.
 async fn shared_refresh(config: &GateConfig, settings: &JwksSettings, now: i64, skip_cache: bool) {
-    let existing = with_isolate(|iso| iso.inflight.clone()).flatten();
-    let fut = match existing {
-        Some(f) => f,
-        None => {
-            let policy = config.policy.clone();
-            let settings = settings.clone();
-            let f: SharedFetch = async move {
-                let result = fetch_jwks(&policy, &settings, now, skip_cache).await;
-                with_isolate(|iso| {
-                    match result {
-                        Ok((set, fetched_at)) => match Verifier::new(policy.with_keys(&set)) {
-                            Ok(v) => {
-                                iso.jwks.record_success(set, fetched_at, now);
-                                iso.verifier = Some(Rc::new(v));
-                                iso.cache.sync_generation(iso.jwks.generation());
-                            }
-                            Err(e) => {
-                                console_error!("{}", serde_json::json!({"jwtgate": "jwks_unusable", "message": e.to_string()}));
-                                iso.jwks.record_failure(now);
-                            }
-                        },
-                        Err(message) => {
-                            console_error!("{}", serde_json::json!({"jwtgate": "jwks_fetch_failed", "message": message}));
-                            iso.jwks.record_failure(now);
-                        }
-                    }
-                    iso.inflight = None;
-                });
-            }
-            .boxed_local()
-            .shared();
-            with_isolate(|iso| iso.inflight = Some(f.clone()));
-            f
+    let limit_ms = f64::from(settings.timeout_ms) + 1000.0;
+    let started = js_sys::Date::now();
+    let other = with_isolate(|iso| match iso.inflight_since {
+        Some(t) if started - t < limit_ms => true,
+        _ => {
+            iso.inflight_since = Some(started);
+            false
         }
-    };
-    fut.await;
+    })
+    .unwrap_or(false);
+    if other {
+        loop {
+            Delay::from(Duration::from_millis(5)).await;
+            let busy = with_isolate(|iso| iso.inflight_since.is_some()).unwrap_or(false);
+            if !busy || js_sys::Date::now() - started > limit_ms {
+                return;
+            }
+        }
+    }
+    let policy = &config.policy;
+    let result = fetch_jwks(policy, settings, now, skip_cache).await;
+    with_isolate(|iso| {
+        match result {
+            Ok((set, fetched_at)) => match Verifier::new(policy.with_keys(&set)) {
+                Ok(v) => {
+                    iso.jwks.record_success(set, fetched_at, now);
+                    iso.verifier = Some(Rc::new(v));
+                    iso.cache.sync_generation(iso.jwks.generation());
+                }
+                Err(e) => {
+                    console_error!(
+                        "{}",
+                        serde_json::json!({"jwtgate": "jwks_unusable", "message": e.to_string()})
+                    );
+                    iso.jwks.record_failure(now);
+                }
+            },
+            Err(message) => {
+                console_error!(
+                    "{}",
+                    serde_json::json!({"jwtgate": "jwks_fetch_failed", "message": message})
+                );
+                iso.jwks.record_failure(now);
+            }
+        }
+        iso.inflight_since = None;
+    });
 }
 
 /// Fetches the JWKS: first a warm copy from the Cache API (unless refetching for an unknown

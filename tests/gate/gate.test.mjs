@@ -1,0 +1,385 @@
+// The edge gate over HTTP: the Worker built by scripts/build-worker.sh, run in workerd by
+// Miniflare 4, in front of a real upstream HTTP server on 127.0.0.1, with a stub JWKS server and
+// a KV namespace. Needs Node >= 22 (node_modules/.bin/node from the npm package node@22).
+// Tokens are signed by `jose`, an independent implementation.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import http from "node:http";
+import { fileURLToPath } from "node:url";
+import { Miniflare } from "miniflare";
+import * as jose from "jose";
+
+const buildDir = fileURLToPath(new URL("../../build/", import.meta.url));
+const ISS = "https://auth.example.com";
+const AUD = "orders-api";
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const nowS = () => Math.floor(Date.now() / 1000);
+
+// ---------------------------------------------------------------- servers on 127.0.0.1
+function listen(handler) {
+  const server = http.createServer(handler);
+  return new Promise((resolve) =>
+    server.listen(0, "127.0.0.1", () => resolve({ server, url: `http://127.0.0.1:${server.address().port}` })),
+  );
+}
+
+const upstream = { hits: [], server: null, url: "" };
+const jwks = { hits: 0, status: 200, body: "", hang: false, server: null, url: "" };
+
+before(async () => {
+  Object.assign(
+    upstream,
+    await listen((req, res) => {
+      const chunks = [];
+      req.on("data", (c) => chunks.push(c));
+      req.on("end", () => {
+        upstream.hits.push({ method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(chunks).toString() });
+        res.setHeader("content-type", "application/json");
+        res.setHeader("x-upstream", "yes");
+        res.end(JSON.stringify({ ok: true }));
+      });
+    }),
+  );
+  Object.assign(
+    jwks,
+    await listen((req, res) => {
+      jwks.hits++;
+      if (jwks.hang) return; // never answers: the gate's timeout must fire
+      res.statusCode = jwks.status;
+      res.setHeader("content-type", "application/json");
+      res.end(jwks.body);
+    }),
+  );
+});
+const openGates = new Set();
+after(async () => {
+  // Gates left open by a failed assertion would keep workerd (and this process) alive.
+  await Promise.all([...openGates].map((g) => g.mf.dispose()));
+  upstream.server.close();
+  jwks.server.closeAllConnections?.();
+  jwks.server.close();
+});
+
+// ---------------------------------------------------------------- keys and tokens
+const hsSecret = crypto.getRandomValues(new Uint8Array(32));
+const hsJwk = { kty: "oct", kid: "hs-1", k: Buffer.from(hsSecret).toString("base64url") };
+const keyA = await jose.generateKeyPair("ES256", { extractable: true });
+const keyB = await jose.generateKeyPair("ES256", { extractable: true });
+const pubA = { ...(await jose.exportJWK(keyA.publicKey)), kid: "a1" };
+const pubB = { ...(await jose.exportJWK(keyB.publicKey)), kid: "b1" };
+
+async function hsToken(claims = {}, { exp = "10m", iss = ISS, aud = AUD, header = {} } = {}) {
+  let jwt = new jose.SignJWT({ sub: "user_1", jti: crypto.randomUUID(), ...claims })
+    .setProtectedHeader({ alg: "HS256", kid: "hs-1", ...header })
+    .setIssuer(iss)
+    .setAudience(aud)
+    .setIssuedAt();
+  jwt = typeof exp === "number" ? jwt.setExpirationTime(exp) : jwt.setExpirationTime(exp);
+  return jwt.sign(hsSecret);
+}
+
+async function esToken(key, kid, claims = {}) {
+  return new jose.SignJWT({ sub: "user_es", ...claims })
+    .setProtectedHeader({ alg: "ES256", kid })
+    .setIssuer(ISS)
+    .setAudience(AUD)
+    .setIssuedAt()
+    .setExpirationTime("10m")
+    .sign(key.privateKey);
+}
+
+// ---------------------------------------------------------------- the gate
+const basePolicy = { issuer: ISS, audience: AUD, algorithms: ["HS256", "ES256"], requiredClaims: ["sub"] };
+
+async function gate(vars = {}, { kv = false } = {}) {
+  const logs = [];
+  const bindings = {
+    UPSTREAM_URL: upstream.url,
+    JWTGATE_POLICY: JSON.stringify(basePolicy),
+    JWTGATE_KEYS: JSON.stringify({ keys: [hsJwk] }),
+    ...vars,
+  };
+  for (const [k, v] of Object.entries(bindings)) if (v === undefined) delete bindings[k];
+  const mf = new Miniflare({
+    modules: [
+      { type: "ESModule", path: buildDir + "index.js" },
+      { type: "CompiledWasm", path: buildDir + "index_bg.wasm" },
+    ],
+    modulesRoot: buildDir,
+    compatibilityDate: "2026-07-01",
+    cf: false,
+    bindings,
+    kvNamespaces: kv ? ["JWTGATE_REVOKED"] : [],
+    handleRuntimeStdio(stdout, stderr) {
+      for (const s of [stdout, stderr]) s.on("data", (d) => logs.push(...d.toString().split("\n").filter(Boolean)));
+    },
+  });
+  await mf.ready;
+  const g = {
+    mf,
+    logs,
+    fetch: (path, init = {}) => mf.dispatchFetch(`https://app.example${path}`, { redirect: "manual", ...init }),
+    dispose: () => {
+      openGates.delete(g);
+      return mf.dispose();
+    },
+  };
+  openGates.add(g);
+  return g;
+}
+
+const bearer = (t) => ({ authorization: `Bearer ${t}` });
+
+async function expectInvalid(g, token, reason) {
+  const r = await g.fetch("/orders", { headers: bearer(token) });
+  assert.equal(r.status, 401, reason);
+  assert.equal(
+    r.headers.get("www-authenticate"),
+    `Bearer realm="app.example", error="invalid_token", error_description="${reason}"`,
+  );
+  assert.deepEqual(await r.json(), { error: "invalid_token", reason });
+}
+
+// ---------------------------------------------------------------- tests
+test("misconfiguration: every request is 500 misconfigured, nothing reaches upstream", async () => {
+  const cases = [
+    [{ UPSTREAM_URL: undefined }, "UPSTREAM_URL"],
+    [{ JWTGATE_POLICY: "{not json" }, "JWTGATE_POLICY"],
+    [{ JWTGATE_POLICY: JSON.stringify({ ...basePolicy, issuer: "" }) }, "JWTGATE_POLICY"],
+    [{ JWTGATE_KEYS: JSON.stringify({ keys: [{ kty: "oct", k: "c2hvcnQ" }] }) }, "JWTGATE_KEYS"],
+    [{ JWTGATE_KEYS: undefined }, "JWTGATE_KEYS"],
+    [{ JWTGATE_POLICY: JSON.stringify({ ...basePolicy, keys: { keys: [hsJwk] } }) }, "JWTGATE_POLICY"],
+    [{ JWTGATE_JWKS_URL: "http://idp.example/jwks" }, "JWTGATE_JWKS_URL"],
+    [{ JWTGATE_SCOPES: "[]" }, "JWTGATE_SCOPES"],
+  ];
+  const before = upstream.hits.length;
+  for (const [vars, setting] of cases) {
+    const g = await gate(vars);
+    for (const path of ["/orders", "/health"]) {
+      const r = await g.fetch(path, { headers: bearer(await hsToken()) });
+      assert.equal(r.status, 500, setting);
+      assert.deepEqual(await r.json(), { error: "misconfigured" });
+    }
+    await sleep(50);
+    assert.ok(g.logs.some((l) => l.includes(`"setting":"${setting}"`)), `${setting}: ${g.logs.join("\n")}`);
+    assert.ok(!g.logs.some((l) => l.includes("c2hvcnQ")), "secret value logged");
+    await g.dispose();
+  }
+  assert.equal(upstream.hits.length, before);
+});
+
+test("no token: 401 Bearer challenge; browser navigation with a login URL: 302 with callbackUrl", async () => {
+  const g = await gate({ JWTGATE_LOGIN_URL: "/login" });
+  let r = await g.fetch("/orders?page=2");
+  assert.equal(r.status, 401);
+  assert.equal(r.headers.get("www-authenticate"), 'Bearer realm="app.example"');
+  assert.deepEqual(await r.json(), { error: "missing_token" });
+  r = await g.fetch("/orders?page=2", { headers: { accept: "text/html,application/xhtml+xml,*/*;q=0.8" } });
+  assert.equal(r.status, 302);
+  assert.equal(r.headers.get("location"), "/login?callbackUrl=https%3A%2F%2Fapp.example%2Forders%3Fpage%3D2");
+  r = await g.fetch("/orders", { headers: { accept: "application/json" } });
+  assert.equal(r.status, 401);
+  await g.dispose();
+});
+
+test("invalid tokens: 401 invalid_token with the core reason, logged without the token", async () => {
+  const g = await gate();
+  const good = await hsToken();
+  const [h, p, s] = good.split(".");
+  const b64 = (o) => Buffer.from(JSON.stringify(o)).toString("base64url");
+  await expectInvalid(g, await hsToken({}, { exp: nowS() - 3600 }), "expired");
+  await expectInvalid(g, await hsToken({}, { aud: "billing-api" }), "audience");
+  await expectInvalid(g, await hsToken({}, { iss: "https://staging.auth.example.com" }), "issuer");
+  await expectInvalid(g, `${b64({ alg: "none" })}.${p}.`, "algorithm");
+  await expectInvalid(g, `${h}.${b64({ sub: "admin", iss: ISS, aud: AUD, exp: nowS() + 600 })}.${s}`, "signature");
+  await expectInvalid(g, await hsToken({}, { header: { jku: "https://evil.example/jwks" } }), "header");
+  await expectInvalid(g, await esToken(keyA, "nope"), "key_not_found");
+  await expectInvalid(g, "x".repeat(17000), "too_large");
+  await expectInvalid(g, "a.b", "malformed");
+  await sleep(50);
+  const rejections = g.logs.filter((l) => l.includes('"jwtgate":"rejected"'));
+  assert.ok(rejections.some((l) => l.includes('"reason":"expired"') && l.includes(`"iss":"${ISS}"`) && l.includes('"kid":"hs-1"')));
+  for (const l of g.logs) assert.ok(!l.includes(s) && !l.includes(p), "token in log");
+  await g.dispose();
+});
+
+test("valid token: forwarded with identity headers; spoofed x-jwtgate-* removed; method, path, query and body intact", async () => {
+  const g = await gate({ JWTGATE_CLAIM_HEADERS: JSON.stringify({ email: "x-jwtgate-email", roles: "x-jwtgate-roles" }) });
+  const token = await hsToken({ email: "ana@example.com", roles: ["a", "b"] });
+  upstream.hits.length = 0;
+  const r = await g.fetch("/orders/7?expand=items&x=%20y", {
+    method: "POST",
+    headers: { ...bearer(token), "content-type": "text/plain", "x-jwtgate-sub": "admin", "X-JwtGate-Claims": "forged", "x-other": "kept" },
+    body: "hello body",
+  });
+  assert.equal(r.status, 200);
+  assert.equal(r.headers.get("x-upstream"), "yes");
+  const hit = upstream.hits.at(-1);
+  assert.equal(hit.method, "POST");
+  assert.equal(hit.url, "/orders/7?expand=items&x=%20y");
+  assert.equal(hit.body, "hello body");
+  assert.equal(hit.headers["x-jwtgate-sub"], "user_1");
+  assert.equal(hit.headers["x-other"], "kept");
+  assert.equal(hit.headers.authorization, `Bearer ${token}`);
+  assert.equal(hit.headers["x-jwtgate-email"], "ana@example.com");
+  assert.equal(hit.headers["x-jwtgate-roles"], '["a","b"]');
+  const claims = JSON.parse(Buffer.from(hit.headers["x-jwtgate-claims"], "base64url").toString());
+  assert.equal(claims.sub, "user_1");
+  assert.equal(claims.aud, AUD);
+  const expiresIn = Number(hit.headers["x-jwtgate-expires-in"]);
+  assert.ok(expiresIn > 500 && expiresIn <= 600, String(expiresIn));
+  await g.dispose();
+
+  const g2 = await gate({ JWTGATE_FORWARD_AUTHORIZATION: "false" });
+  assert.equal((await g2.fetch("/orders", { headers: bearer(token) })).status, 200);
+  assert.equal(upstream.hits.at(-1).headers.authorization, undefined);
+  await g2.dispose();
+});
+
+test("Auth.js cookies: secure and plain names, chunked cookies joined in index order, bearer first", async () => {
+  const g = await gate();
+  const token = await hsToken({ sub: "cookie_user" });
+  const other = await hsToken({ sub: "bearer_user" });
+  const third = Math.ceil(token.length / 3);
+  const parts = [token.slice(0, third), token.slice(third, 2 * third), token.slice(2 * third)];
+  const cases = [
+    [`__Secure-authjs.session-token=${token}`, "cookie_user"],
+    [`theme=dark; authjs.session-token=${token}`, "cookie_user"],
+    [`authjs.session-token.2=${parts[2]}; authjs.session-token.0=${parts[0]}; authjs.session-token.1=${parts[1]}`, "cookie_user"],
+    [`__Secure-authjs.session-token.0=${parts[0]}; __Secure-authjs.session-token.1=${parts[1]}; __Secure-authjs.session-token.2=${parts[2]}`, "cookie_user"],
+  ];
+  for (const [cookie, sub] of cases) {
+    const r = await g.fetch("/orders", { headers: { cookie } });
+    assert.equal(r.status, 200, cookie.slice(0, 40));
+    assert.equal(upstream.hits.at(-1).headers["x-jwtgate-sub"], sub);
+  }
+  let r = await g.fetch("/orders", { headers: { cookie: `authjs.session-token=${token}`, ...bearer(other) } });
+  assert.equal(upstream.hits.at(-1).headers["x-jwtgate-sub"], "bearer_user");
+  // A missing middle chunk breaks the token: refused, never half-accepted.
+  r = await g.fetch("/orders", { headers: { cookie: `authjs.session-token.0=${parts[0]}; authjs.session-token.2=${parts[2]}` } });
+  assert.equal(r.status, 401);
+  await g.dispose();
+});
+
+test("public paths and CORS preflights pass without a token (spoofed headers still removed)", async () => {
+  const g = await gate({ JWTGATE_PUBLIC_PATHS: "/health,/assets/" });
+  let r = await g.fetch("/health", { headers: { "x-jwtgate-sub": "admin" } });
+  assert.equal(r.status, 200);
+  assert.equal(upstream.hits.at(-1).headers["x-jwtgate-sub"], undefined);
+  assert.equal((await g.fetch("/assets/app.js")).status, 200);
+  assert.equal((await g.fetch("/healthz")).status, 401);
+  r = await g.fetch("/orders", { method: "OPTIONS", headers: { "access-control-request-method": "POST", origin: "https://web.example" } });
+  assert.equal(r.status, 200);
+  assert.equal((await g.fetch("/orders", { method: "OPTIONS" })).status, 401);
+  await g.dispose();
+});
+
+test("scopes: a valid token without the path's scopes is 403 insufficient_scope", async () => {
+  const g = await gate({ JWTGATE_SCOPES: JSON.stringify({ "/admin": "admin", "/admin/billing": "admin billing" }) });
+  const reader = await hsToken({ scope: "read" });
+  const admin = await hsToken({ scope: "read admin" });
+  let r = await g.fetch("/admin/users", { headers: bearer(reader) });
+  assert.equal(r.status, 403);
+  assert.equal(r.headers.get("www-authenticate"), 'Bearer realm="app.example", error="insufficient_scope", scope="admin"');
+  assert.deepEqual(await r.json(), { error: "insufficient_scope", scope: "admin" });
+  assert.equal((await g.fetch("/admin/users", { headers: bearer(admin) })).status, 200);
+  assert.equal((await g.fetch("/admin/billing/1", { headers: bearer(admin) })).status, 403);
+  assert.equal((await g.fetch("/orders", { headers: bearer(reader) })).status, 200);
+  await g.dispose();
+});
+
+const jwksVars = (extra = {}) => ({
+  JWTGATE_KEYS: undefined,
+  JWTGATE_JWKS_URL: `${jwks.url}/.well-known/jwks.json`,
+  JWTGATE_JWKS_COOLDOWN_SECONDS: "1",
+  ...extra,
+});
+
+test("remote JWKS: one fetch shared by concurrent requests, rotation through an unknown kid, cooldown", async () => {
+  jwks.hang = false;
+  jwks.status = 200;
+  jwks.body = JSON.stringify({ keys: [pubA, { kty: "RSA", kid: "tiny", n: "AQAB", e: "AQAB" }] });
+  jwks.hits = 0;
+  const g = await gate(jwksVars());
+  const tA = await esToken(keyA, "a1");
+  const answers = await Promise.all(Array.from({ length: 20 }, () => g.fetch("/orders", { headers: bearer(tA) })));
+  assert.deepEqual([...new Set(answers.map((r) => r.status))], [200]);
+  assert.equal(jwks.hits, 1, "concurrent requests must share one fetch");
+  await sleep(50);
+  assert.ok(g.logs.some((l) => l.includes('"jwtgate":"jwks_key_skipped"')), "unusable remote key skipped and logged");
+
+  // Rotation: the issuer adds b1; the first b1 token triggers one refetch.
+  jwks.body = JSON.stringify({ keys: [pubA, pubB] });
+  await sleep(1100); // past the cooldown since the first fetch
+  const tB = await esToken(keyB, "b1");
+  assert.equal((await g.fetch("/orders", { headers: bearer(tB) })).status, 200);
+  assert.equal(jwks.hits, 2);
+  // Right after that refetch, an unknown kid does not refetch (cooldown)...
+  await expectInvalid(g, await esToken(keyB, "zz"), "key_not_found");
+  assert.equal(jwks.hits, 2);
+  // ...and after the cooldown, a burst of unknown kids refetches once.
+  await sleep(1100);
+  for (let i = 0; i < 5; i++) await expectInvalid(g, await esToken(keyB, `zz${i}`), "key_not_found");
+  assert.equal(jwks.hits, 3, "one refetch for the first unknown kid, none during the cooldown");
+  await g.dispose();
+});
+
+test("remote JWKS outage: the last good set is served up to the stale bound, then 503", async () => {
+  jwks.hang = false;
+  jwks.status = 200;
+  jwks.body = JSON.stringify({ keys: [pubA] });
+  const g = await gate(jwksVars({ JWTGATE_JWKS_CACHE_SECONDS: "10", JWTGATE_JWKS_STALE_SECONDS: "4" }));
+  const tA = await esToken(keyA, "a1");
+  assert.equal((await g.fetch("/orders", { headers: bearer(tA) })).status, 200);
+  const fetchedAt = Date.now();
+  jwks.status = 500;
+  jwks.body = "oops";
+  // Past freshness (10 s): the refetch fails, the stale set still serves.
+  await sleep(fetchedAt + 11_000 - Date.now());
+  assert.equal((await g.fetch("/orders", { headers: bearer(tA) })).status, 200);
+  // Past freshness + stale bound (14 s): fail closed.
+  await sleep(fetchedAt + 15_500 - Date.now());
+  const r = await g.fetch("/orders", { headers: bearer(tA) });
+  assert.equal(r.status, 503);
+  assert.equal((await r.json()).reason, "jwks_unavailable");
+  assert.ok(Number(r.headers.get("retry-after")) >= 1);
+  await g.dispose();
+});
+
+test("remote JWKS that never answers: the fetch times out and the gate fails closed", async () => {
+  jwks.hang = true;
+  const g = await gate(jwksVars({ JWTGATE_JWKS_TIMEOUT_MS: "200" }));
+  const r = await g.fetch("/orders", { headers: bearer(await esToken(keyA, "a1")) });
+  assert.equal(r.status, 503);
+  assert.equal((await r.json()).reason, "jwks_unavailable");
+  await sleep(50);
+  assert.ok(g.logs.some((l) => l.includes("timed out")), g.logs.join("\n"));
+  jwks.hang = false;
+  await g.dispose();
+});
+
+test("KV revocation: jti and subject cut-off, checked on cache hits too", async () => {
+  const g = await gate({}, { kv: true });
+  const kv = await g.mf.getKVNamespace("JWTGATE_REVOKED");
+  const t1 = await hsToken({ sub: "u-rev", jti: "jti-1" });
+  assert.equal((await g.fetch("/orders", { headers: bearer(t1) })).status, 200); // now cached
+  await kv.put("jti:jti-1", "1");
+  await expectInvalid(g, t1, "revoked");
+  const t2 = await hsToken({ sub: "u-sub", jti: "jti-2" });
+  assert.equal((await g.fetch("/orders", { headers: bearer(t2) })).status, 200);
+  await kv.put("sub:u-sub", String(nowS() + 5)); // tokens issued before this are revoked
+  await expectInvalid(g, t2, "revoked");
+  await kv.put("sub:u-sub", String(nowS() - 3600)); // an older cut-off: token is newer, fine
+  assert.equal((await g.fetch("/orders", { headers: bearer(t2) })).status, 200);
+  await g.dispose();
+});
+
+test("verified-token cache: a hit re-checks exp", async () => {
+  const g = await gate({ JWTGATE_POLICY: JSON.stringify({ ...basePolicy, leewaySeconds: 0 }) });
+  const t = await hsToken({}, { exp: nowS() + 2 });
+  assert.equal((await g.fetch("/orders", { headers: bearer(t) })).status, 200);
+  assert.equal((await g.fetch("/orders", { headers: bearer(t) })).status, 200);
+  await sleep(3100);
+  await expectInvalid(g, t, "expired");
+  await g.dispose();
+});
