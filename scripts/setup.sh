@@ -6,9 +6,11 @@
 #   - rustup target wasm32-unknown-unknown
 #   - wasm-bindgen-cli at exactly the wasm-bindgen version in Cargo.lock
 #   - wasm-pack 0.15.1 (always run with --mode no-install: it never downloads anything)
+#   - worker-build 0.8.7 (the edge gate; scripts/build-worker.sh points it at local tools)
 #   - cargo-fuzz 0.13.2 (the fuzz target runs with RUSTC_BOOTSTRAP=1 on the stable toolchain)
 #   - Debian's chromium + chromium-driver (headless wasm-bindgen tests)
-#   - npm ci (jose for interop tests, binaryen for wasm-opt)
+#   - npm ci (jose for interop tests, binaryen for wasm-opt, esbuild for worker-build, wrangler +
+#     miniflare for the gate, node@22 for wrangler/miniflare, autocannon for the gate load check)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -16,6 +18,7 @@ say() { printf '[setup] %s\n' "$*"; }
 
 WASM_PACK_VERSION=0.15.1
 CARGO_FUZZ_VERSION=0.13.2
+WORKER_BUILD_VERSION=0.8.7
 
 if rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   say "wasm32-unknown-unknown: present"
@@ -39,6 +42,12 @@ if [ "$(wasm-pack --version 2>/dev/null | awk '{print $2}')" = "$WASM_PACK_VERSI
   say "wasm-pack $WASM_PACK_VERSION: present"
 else
   cargo install wasm-pack --version "$WASM_PACK_VERSION" --locked --force
+fi
+
+if [ "$(worker-build --version 2>/dev/null | head -n 1)" = "$WORKER_BUILD_VERSION" ]; then
+  say "worker-build $WORKER_BUILD_VERSION: present"
+else
+  cargo install worker-build --version "$WORKER_BUILD_VERSION" --locked --force
 fi
 
 if [ "${JWTGATE_SKIP_FUZZ:-0}" != 1 ]; then

@@ -4,16 +4,29 @@
 #   2. native cargo test: rules, config, signer, Wycheproof + RFC 7520 vectors, doc tests
 #   3. wasm-bindgen-test in Node and in headless Chromium (JS API + every rule test, as wasm)
 #   4. the npm package: build pkg/, then node --test (jose interop, CJS + ESM builds)
-#   5. cargo fuzz on (policy, token) for FUZZ_SECONDS (default 60) seconds
+#   5. the edge gate: build the Worker, HTTP-level tests in Miniflare (workerd), and
+#      `wrangler deploy --dry-run` to prove the bundle builds
+#   6. cargo fuzz on (policy, token) for FUZZ_SECONDS (default 60) seconds
 # Exits non-zero on the first failure. Set JWTGATE_SKIP_SETUP=1 to skip scripts/setup.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-export PATH="$HOME/.cargo/bin:$root/node_modules/.bin:$PATH"
+# The machine's Node first (the npm package is tested on it); npm tools after it.
+export PATH="$HOME/.cargo/bin:$PATH:$root/node_modules/.bin"
+node22="$root/node_modules/.bin/node"
 export CARGO_TERM_COLOR=never
 [ "${JWTGATE_SKIP_SETUP:-0}" = 1 ] || bash scripts/setup.sh
 
 step() { printf '\n=== %s\n' "$*"; }
+# Runs a command with its output in a file, prints the lines matching a filter (the runner's
+# summary), and on failure prints everything and stops with the command's exit code.
+run_logged() { # file filter command...
+  local file=$1 filter=$2 rc=0
+  shift 2
+  "$@" >"$file" 2>&1 || rc=$?
+  grep -E "$filter" "$file" || true
+  if [ "$rc" != 0 ]; then cat "$file"; echo "FAILED ($rc): $*" >&2; exit "$rc"; fi
+}
 log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
 
@@ -21,11 +34,11 @@ step "format, lints, docs"
 cargo fmt --all -- --check
 cargo clippy --all-targets --features js -- -D warnings
 cargo clippy --target wasm32-unknown-unknown --all-targets --features js -- -D warnings
+cargo clippy --target wasm32-unknown-unknown --features worker -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --features js --quiet
 
 step "native tests"
-cargo test --features js 2>&1 | tee "$log/native.txt" | grep -E '^(test result|running|error|failures|---- )|panicked' || true
-[ "${PIPESTATUS[0]}" = 0 ] || { cat "$log/native.txt"; exit 1; }
+run_logged "$log/native.txt" '^(test result|running)' cargo test --features js
 
 # wasm-bindgen-test: a suite silently run as "0 tests" would look green, so count them.
 check_wasm_run() { # name log-file
@@ -51,8 +64,19 @@ check_wasm_run chromium "$log/chrome.txt"
 
 step "npm package: build and node --test"
 bash scripts/build-pkg.sh
-node --test tests/js/ 2>&1 | tee "$log/js.txt" | grep -E '^# (tests|pass|fail|skipped)|^not ok' || true
-[ "${PIPESTATUS[0]}" = 0 ] || { cat "$log/js.txt"; exit 1; }
+echo "[node $(node --version)]"
+run_logged "$log/js.txt" '^# (tests|pass|fail|skipped)|^not ok' node --test tests/js/*.test.mjs
+echo "[node $("$node22" --version)]"
+run_logged "$log/js22.txt" '^# (tests|pass|fail|skipped)|^not ok' "$node22" --test tests/js/*.test.mjs
+
+step "edge gate: build, HTTP tests in Miniflare, wrangler dry-run"
+bash scripts/build-worker.sh
+# wrangler and miniflare need Node >= 22: the npm package node@22 provides it.
+run_logged "$log/gate.txt" '^# (tests|pass|fail|skipped)|^not ok' \
+  "$node22" --test --test-timeout=120000 tests/gate/*.test.mjs
+(export WRANGLER_SEND_METRICS=false; PATH="$root/node_modules/.bin:$PATH" \
+  wrangler deploy --dry-run --outdir "$log/dist" >"$log/wrangler.txt" 2>&1) || { cat "$log/wrangler.txt"; exit 1; }
+grep -E 'Total Upload' "$log/wrangler.txt" | sed 's/^/[wrangler dry-run] /'
 
 if [ "${JWTGATE_SKIP_FUZZ:-0}" != 1 ]; then
   step "fuzz: ${FUZZ_SECONDS:-60} s on (policy, token)"

@@ -6,6 +6,9 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
 import { fileURLToPath } from "node:url";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Miniflare } from "miniflare";
 import * as jose from "jose";
 
@@ -91,7 +94,7 @@ async function esToken(key, kid, claims = {}) {
 // ---------------------------------------------------------------- the gate
 const basePolicy = { issuer: ISS, audience: AUD, algorithms: ["HS256", "ES256"], requiredClaims: ["sub"] };
 
-async function gate(vars = {}, { kv = false } = {}) {
+async function gate(vars = {}, { kv = false, cachePersist = undefined } = {}) {
   const logs = [];
   const bindings = {
     UPSTREAM_URL: upstream.url,
@@ -110,6 +113,7 @@ async function gate(vars = {}, { kv = false } = {}) {
     cf: false,
     bindings,
     kvNamespaces: kv ? ["JWTGATE_REVOKED"] : [],
+    cachePersist,
     handleRuntimeStdio(stdout, stderr) {
       for (const s of [stdout, stderr]) s.on("data", (d) => logs.push(...d.toString().split("\n").filter(Boolean)));
     },
@@ -322,6 +326,25 @@ test("remote JWKS: one fetch shared by concurrent requests, rotation through an 
   for (let i = 0; i < 5; i++) await expectInvalid(g, await esToken(keyB, `zz${i}`), "key_not_found");
   assert.equal(jwks.hits, 3, "one refetch for the first unknown kid, none during the cooldown");
   await g.dispose();
+});
+
+test("a new isolate starts warm from the Cache API copy of the JWKS", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "jwtgate-cache-"));
+  jwks.hang = false;
+  jwks.status = 200;
+  jwks.body = JSON.stringify({ keys: [pubA] });
+  jwks.hits = 0;
+  const tA = await esToken(keyA, "a1");
+  const first = await gate(jwksVars(), { cachePersist: dir });
+  assert.equal((await first.fetch("/orders", { headers: bearer(tA) })).status, 200);
+  assert.equal(jwks.hits, 1);
+  await first.dispose();
+  jwks.status = 500; // the issuer is down when the next isolate starts
+  const second = await gate(jwksVars(), { cachePersist: dir });
+  assert.equal((await second.fetch("/orders", { headers: bearer(tA) })).status, 200);
+  assert.equal(jwks.hits, 1, "served from the Cache API, no network fetch");
+  await second.dispose();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 test("remote JWKS outage: the last good set is served up to the stale bound, then 503", async () => {
