@@ -253,6 +253,21 @@ impl JsSigner {
         run().map_err(|e| js_error(&e))
     }
 
+    /// Signs `claims` exactly as given (no stamping) if they pass every claim rule: re-signing a
+    /// token's own claims gives the identical token with HS*, RS*, ES256 and EdDSA.
+    #[wasm_bindgen(js_name = signAsIs)]
+    pub fn sign_as_is(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Claims")] claims: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "TimeOptions")] options: Option<JsValue>,
+    ) -> Result<String, JsValue> {
+        let run = || -> Result<String, Error> {
+            let claims = claims_object(&claims)?;
+            self.inner.sign_as_is(&claims, now_from(&options)?)
+        };
+        run().map_err(|e| js_error(&e))
+    }
+
     /// Returns a copy of `claims` with the context claims stamped, without signing (for callers
     /// that encode tokens themselves, such as Auth.js callbacks).
     #[wasm_bindgen(unchecked_return_type = "Claims")]

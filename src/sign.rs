@@ -155,7 +155,22 @@ impl Signer {
     /// Stamps `claims` and signs them: a compact JWS with header `alg`, `typ` and `kid`.
     pub fn sign(&self, claims: Map<String, Value>, now: i64) -> Result<String> {
         let claims = self.stamp(claims, now)?;
-        let payload = serde_json::to_vec(&claims)
+        self.sign_checked(&claims)
+    }
+
+    /// Signs `claims` exactly as given, without stamping, after checking them against every
+    /// claim rule at `now` (so only claims the policy accepts, with its issuer and audience,
+    /// are ever signed). Claims are serialised with sorted member names, so re-signing the claims
+    /// of a token this signer issued gives the same bytes with a deterministic algorithm (HS\*,
+    /// RS\*, ES256 per RFC 6979, EdDSA): this keeps a session cookie unchanged between
+    /// refreshes. PS\* signatures are randomised and always differ.
+    pub fn sign_as_is(&self, claims: &Map<String, Value>, now: i64) -> Result<String> {
+        self.policy.rules.check(claims, now)?;
+        self.sign_checked(claims)
+    }
+
+    fn sign_checked(&self, claims: &Map<String, Value>) -> Result<String> {
+        let payload = serde_json::to_vec(claims)
             .map_err(|_| Error::config("claims", "claims could not be encoded"))?;
         let mut token =
             String::with_capacity(self.header_prefix.len() + b64::encoded_len(payload.len()) + 400);

@@ -369,3 +369,35 @@ fn extreme_clocks_are_answers_not_panics() {
         );
     }
 }
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn sign_as_is_reproduces_deterministic_tokens_and_checks_the_policy() {
+    for (alg, key) in [
+        ("ES256", "ec"),
+        ("EdDSA", "ed"),
+        ("HS256", "hs64"),
+        ("RS256", "rsa"),
+    ] {
+        let s = signer(&[alg], vec![jwk(key, "private")]);
+        let v = verifier(&[alg], vec![jwk(key, "public")]);
+        let token = s
+            .sign(obj(json!({"sub": "u", "name": "Ana"})), NOW)
+            .unwrap();
+        let claims = v.verify(&token, NOW + 60).unwrap().claims;
+        assert_eq!(s.sign_as_is(&claims, NOW + 60).unwrap(), token, "{alg}");
+    }
+    let s = signer(&["ES256"], vec![jwk("ec", "private")]);
+    let e = s
+        .sign_as_is(
+            &obj(json!({"sub": "u", "iss": "other", "aud": AUD, "exp": NOW + 60})),
+            NOW,
+        )
+        .unwrap_err();
+    assert_eq!(e.code(), Code::Issuer);
+    let stamped = s.stamp(obj(json!({"sub": "u"})), NOW).unwrap();
+    assert_eq!(
+        s.sign_as_is(&stamped, NOW + 10_000).unwrap_err().code(),
+        Code::Expired
+    );
+}
