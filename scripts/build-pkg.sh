@@ -30,6 +30,10 @@ build() { # target out-dir
 build nodejs pkg/node
 build web pkg/web
 
+# The Auth.js adapter (plain JS over the two builds): pkg/authjs/.
+mkdir -p pkg/authjs
+cp js/authjs/core.mjs js/authjs/node.mjs js/authjs/web.mjs js/authjs/index.d.ts pkg/authjs/
+
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 cat > pkg/package.json <<JSON
 {
@@ -50,10 +54,18 @@ cat > pkg/package.json <<JSON
     },
     "./node": { "types": "./node/jwtgate.d.ts", "default": "./node/jwtgate.js" },
     "./web": { "types": "./web/jwtgate.d.ts", "default": "./web/jwtgate.js" },
+    "./authjs": {
+      "types": "./authjs/index.d.ts",
+      "workerd": "./authjs/web.mjs",
+      "edge-light": "./authjs/web.mjs",
+      "browser": "./authjs/web.mjs",
+      "node": "./authjs/node.mjs",
+      "default": "./authjs/web.mjs"
+    },
     "./web/jwtgate_bg.wasm": "./web/jwtgate_bg.wasm",
     "./package.json": "./package.json"
   },
-  "files": ["node/", "web/", "README.md"]
+  "files": ["node/", "web/", "authjs/", "README.md"]
 }
 JSON
 cp README.md pkg/README.md

@@ -38,6 +38,9 @@ pub enum Algorithm {
     ES256,
     /// EdDSA with Ed25519 (RFC 8037).
     EdDSA,
+    /// Ed25519 under its fully-specified name (RFC 9864): the same signature as `EdDSA` with an
+    /// Ed25519 key, and what WebCrypto writes into exported Ed25519 JWKs.
+    Ed25519,
 }
 
 /// The hash function an algorithm uses.
@@ -71,7 +74,7 @@ pub(crate) enum Family {
 
 impl Algorithm {
     /// Every supported algorithm.
-    pub const ALL: [Algorithm; 11] = [
+    pub const ALL: [Algorithm; 12] = [
         Algorithm::HS256,
         Algorithm::HS384,
         Algorithm::HS512,
@@ -83,6 +86,7 @@ impl Algorithm {
         Algorithm::PS512,
         Algorithm::ES256,
         Algorithm::EdDSA,
+        Algorithm::Ed25519,
     ];
 
     /// The registered JWS name, e.g. `"ES256"`.
@@ -99,6 +103,7 @@ impl Algorithm {
             Algorithm::PS512 => "PS512",
             Algorithm::ES256 => "ES256",
             Algorithm::EdDSA => "EdDSA",
+            Algorithm::Ed25519 => "Ed25519",
         }
     }
 
@@ -120,7 +125,7 @@ impl Algorithm {
             Algorithm::PS384 => Family::RsaPss(Sha384),
             Algorithm::PS512 => Family::RsaPss(Sha512),
             Algorithm::ES256 => Family::EcdsaP256,
-            Algorithm::EdDSA => Family::Ed25519,
+            Algorithm::EdDSA | Algorithm::Ed25519 => Family::Ed25519,
         }
     }
 

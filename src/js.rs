@@ -31,7 +31,7 @@ export interface Policy {
   /** Accepted `aud` value(s). Required, non-empty. */
   audience: string | string[];
   /** Algorithm allowlist, exact names. Required, non-empty; `none` is never allowed. */
-  algorithms: Array<"HS256" | "HS384" | "HS512" | "RS256" | "RS384" | "RS512" | "PS256" | "PS384" | "PS512" | "ES256" | "EdDSA">;
+  algorithms: Array<"HS256" | "HS384" | "HS512" | "RS256" | "RS384" | "RS512" | "PS256" | "PS384" | "PS512" | "ES256" | "EdDSA" | "Ed25519">;
   /** The key set (JWKS). Required, non-empty. */
   keys: { keys: Jwk[] };
   /** Clock tolerance in seconds. Default 30, allowed 0..=300. */

@@ -45,6 +45,7 @@ fn every_algorithm_round_trips_and_returns_the_payload() {
         ("PS512", "rsa"),
         ("ES256", "ec"),
         ("EdDSA", "ed"),
+        ("Ed25519", "ed"),
     ];
     for (alg, key) in cases {
         let s = signer(&[alg], vec![jwk(key, "private")]);

@@ -1,0 +1,157 @@
+// jwtgate for Auth.js (NextAuth v5, @auth/core): signed, verified, absolutely bounded sessions.
+// Shared by the Node entry (node.mjs) and the web/edge entry (web.mjs); `load()` returns the
+// jwtgate module ({ Signer, Verifier }) once its wasm is ready.
+
+const DEFAULT_TYP = "authjs-session+jwt";
+const HOUR = 3600;
+
+function configError(field, message) {
+  const e = new Error(`config: ${message} (field \`${field}\`)`);
+  e.name = "JwtGateError";
+  e.code = "config";
+  e.field = field;
+  return e;
+}
+
+const ALG_FOR_KTY = { EC: "ES256", OKP: "EdDSA", RSA: "RS256", oct: "HS256" };
+
+function toBase64Url(text) {
+  const bytes = new TextEncoder().encode(text);
+  let bin = "";
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+/**
+ * Builds the policy and Auth.js options. Throws a `config` JwtGateError at once when the issuer,
+ * audience or keys are missing (never a session that silently checks nothing).
+ */
+export function createAuthjs(load) {
+  return function authjs(options = {}) {
+    const env = options.env ?? (typeof process !== "undefined" ? process.env : {});
+    const issuer = options.issuer ?? env.AUTH_URL ?? env.NEXTAUTH_URL;
+    if (typeof issuer !== "string" || issuer.trim() === "") {
+      throw configError("AUTH_URL", "no issuer: pass `issuer`, or set AUTH_URL (or NEXTAUTH_URL)");
+    }
+    const audience = options.audience;
+    if (audience === undefined || audience === "" || (Array.isArray(audience) && audience.length === 0)) {
+      throw configError("audience", "no audience: name the app these sessions are for");
+    }
+    let keys = options.keys;
+    if (!keys && options.secret !== undefined) {
+      if (typeof options.secret !== "string" || new TextEncoder().encode(options.secret).length < 32) {
+        throw configError("secret", "an HMAC secret needs at least 32 bytes");
+      }
+      keys = { keys: [{ kty: "oct", kid: options.kid ?? "authjs-session", k: toBase64Url(options.secret) }] };
+    }
+    if (!keys || !Array.isArray(keys.keys) || keys.keys.length === 0) {
+      throw configError("keys", "no keys: pass `keys` (a JWKS with a private key) or `secret`");
+    }
+    // A JWK's own `alg` wins (WebCrypto writes "Ed25519" into Ed25519 keys); else by key type.
+    const algorithms =
+      options.algorithms ?? [...new Set(keys.keys.map((k) => k.alg ?? ALG_FOR_KTY[k.kty]).filter(Boolean))];
+    const maxAge = options.maxAgeSeconds ?? 8 * HOUR;
+    const updateAge = options.updateAgeSeconds ?? 15 * 60;
+    const policy = {
+      issuer,
+      audience,
+      algorithms,
+      keys,
+      maxAgeSeconds: maxAge,
+      leewaySeconds: options.leewaySeconds ?? 30,
+      typ: options.typ ?? DEFAULT_TYP,
+      requiredClaims: options.requiredClaims ?? ["sub"],
+    };
+    // The verifier gets the public halves: a WebCrypto-exported private JWK says
+    // key_ops ["sign"], which would (rightly) keep it from verifying.
+    const verifierPolicy = {
+      ...policy,
+      keys: {
+        keys: keys.keys.map((k) => {
+          const { d, p, q, dp, dq, qi, key_ops, ...pub } = k;
+          if (k.kty === "oct") return key_ops ? { ...k, key_ops: ["verify"] } : k;
+          return key_ops ? { ...pub, key_ops: ["verify"] } : pub;
+        }),
+      },
+    };
+    const clock = options.clock ?? (() => Math.floor(Date.now() / 1000));
+    const onRefuse =
+      options.onRefuse ?? ((code) => console.warn(`[jwtgate] session refused: ${code}`));
+    // Without an idle timeout, a token lives as long as the absolute bound allows.
+    const ttlSeconds = options.idleTimeoutSeconds ?? maxAge;
+
+    let built;
+    async function parts() {
+      if (!built) {
+        const jwtgate = await load();
+        built = {
+          signer: new jwtgate.Signer(policy, { ttlSeconds }),
+          verifier: new jwtgate.Verifier(verifierPolicy),
+        };
+      }
+      return built;
+    }
+
+    /** Auth.js `jwt.encode`: a signed JWS (not Auth.js's JWE), refreshed only past updateAge. */
+    async function encode({ token }) {
+      if (!token) return "";
+      const { signer } = await parts();
+      const now = clock();
+      const claims = { ...token };
+      if (typeof claims.iat === "number" && typeof claims.jti === "string" && now - claims.iat < updateAge) {
+        // Young enough: the same claims, the same bytes (deterministic algorithms).
+        try {
+          return signer.signAsIs(claims, { now });
+        } catch {
+          // The callbacks changed something the policy refuses as-is: stamp afresh below.
+        }
+      }
+      return signer.sign(claims, { now });
+    }
+
+    /** Auth.js `jwt.decode`: every check, `null` on any failure (Auth.js then clears the cookie). */
+    async function decode({ token }) {
+      if (!token) return null;
+      const { verifier } = await parts();
+      try {
+        return verifier.verify(token, { now: clock() });
+      } catch (e) {
+        onRefuse(e && e.code ? e.code : "malformed");
+        return null;
+      }
+    }
+
+    return {
+      jwt: { encode, decode, maxAge },
+      session: { strategy: "jwt", maxAge, updateAge },
+      callbacks: {
+        /** Passes the token through; compose: `jwt: (p) => mine(p).then(t => gate.callbacks.jwt({ ...p, token: t }))`. */
+        async jwt({ token }) {
+          return token;
+        },
+        /** Adds `user.id` (the `sub`) and the session's real end: `expires` never passes auth_time + maxAge. */
+        async session({ session, token }) {
+          if (token && typeof token.sub === "string") {
+            session.user = { ...(session.user ?? {}), id: token.sub };
+          }
+          if (token && typeof token.exp === "number") {
+            const absolute = typeof token.auth_time === "number" ? token.auth_time + maxAge : token.exp;
+            session.expires = new Date(Math.min(token.exp, absolute) * 1000).toISOString();
+          }
+          return session;
+        },
+      },
+      /** For apps that keep Auth.js's own encoding: stamp claims in the `jwt` callback. */
+      async stamp(claims) {
+        const { signer } = await parts();
+        return signer.stamp(claims, { now: clock() });
+      },
+      /** ...and check them in the `session` callback (throws a JwtGateError; fails closed). */
+      async checkClaims(claims) {
+        const { verifier } = await parts();
+        verifier.checkClaims(claims, { now: clock() });
+      },
+      policy,
+    };
+  };
+}

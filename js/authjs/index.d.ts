@@ -1,0 +1,57 @@
+import type { Jwk, Claims } from "../node/jwtgate";
+
+/** Options for `authjs()`. */
+export interface AuthjsOptions {
+  /** The issuer; default `AUTH_URL`, then `NEXTAUTH_URL`. Neither set: a `config` error. */
+  issuer?: string;
+  /** The audience these sessions are for (required). Defends against cross-service replay. */
+  audience: string | string[];
+  /** A JWKS with a private key (ES256/EdDSA recommended: other services need only the public key). */
+  keys?: { keys: Jwk[] };
+  /** Or an HMAC secret of at least 32 bytes (HS256). */
+  secret?: string;
+  /** `kid` for the `secret` key. Default `"authjs-session"`. */
+  kid?: string;
+  /** Algorithm allowlist. Default: inferred from the keys' types. */
+  algorithms?: string[];
+  /** Absolute session lifetime from sign-in (`auth_time`), seconds. Default 8 h. No activity extends it. */
+  maxAgeSeconds?: number;
+  /** A session token younger than this is kept byte-identical; older ones are re-signed. Default 900. */
+  updateAgeSeconds?: number;
+  /** Idle timeout: each token lives this long (never past the absolute bound). Default: maxAgeSeconds. */
+  idleTimeoutSeconds?: number;
+  /** Clock tolerance, seconds. Default 30. */
+  leewaySeconds?: number;
+  /** Header `typ`. Default `"authjs-session+jwt"`, so other tokens cannot be replayed as sessions. */
+  typ?: string;
+  /** Required claims. Default `["sub"]`. */
+  requiredClaims?: string[];
+  /** Seconds since the epoch (tests). Default: the host clock. */
+  clock?: () => number;
+  /** Called with the error code of every refused session cookie (never the token). */
+  onRefuse?: (code: string) => void;
+  /** Environment to read AUTH_URL / NEXTAUTH_URL from. Default `process.env`. */
+  env?: Record<string, string | undefined>;
+  /** Web build only: the wasm (bytes, WebAssembly.Module or URL) where the default fetch is unavailable. */
+  wasm?: unknown;
+}
+
+/** What `authjs()` returns: spread `jwt`, `session` and `callbacks` into the Auth.js config. */
+export interface AuthjsAdapter {
+  jwt: {
+    encode(params: { token?: Claims | null; [k: string]: unknown }): Promise<string>;
+    decode(params: { token?: string | null; [k: string]: unknown }): Promise<Claims | null>;
+    maxAge: number;
+  };
+  session: { strategy: "jwt"; maxAge: number; updateAge: number };
+  callbacks: {
+    jwt(params: { token: Claims; [k: string]: unknown }): Promise<Claims>;
+    session(params: { session: any; token: Claims; [k: string]: unknown }): Promise<any>;
+  };
+  stamp(claims: Claims): Promise<Claims>;
+  checkClaims(claims: Claims): Promise<void>;
+  policy: Record<string, unknown>;
+}
+
+export declare function authjs(options: AuthjsOptions): AuthjsAdapter;
+export default authjs;
