@@ -4,9 +4,10 @@
 #   2. native cargo test: rules, config, signer, Wycheproof + RFC 7520 vectors, doc tests
 #   3. wasm-bindgen-test in Node and in headless Chromium (JS API + every rule test, as wasm)
 #   4. the npm package: build pkg/, then node --test (jose interop, CJS + ESM builds)
-#   5. the edge gate: build the Worker, HTTP-level tests in Miniflare (workerd), and
+#   5. the Next.js example (examples/nextjs): next build, next start, a real sign-in over HTTP
+#   6. the edge gate: build the Worker, HTTP-level tests in Miniflare (workerd), and
 #      `wrangler deploy --dry-run` to prove the bundle builds
-#   6. cargo fuzz on (policy, token) for FUZZ_SECONDS (default 60) seconds
+#   7. cargo fuzz on (policy, token) for FUZZ_SECONDS (default 60) seconds
 # Exits non-zero on the first failure. Set JWTGATE_SKIP_SETUP=1 to skip scripts/setup.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -68,6 +69,20 @@ echo "[node $(node --version)]"
 run_logged "$log/js.txt" '^# (tests|pass|fail|skipped)|^not ok' node --test tests/js/*.test.mjs
 echo "[node $("$node22" --version)]"
 run_logged "$log/js22.txt" '^# (tests|pass|fail|skipped)|^not ok' "$node22" --test tests/js/*.test.mjs
+
+step "Next.js example: next build, then sign-in over HTTP against next start"
+# `npm install --no-save`, not `npm ci`: the lockfile lacks @next/swc's darwin/win32 builds
+# because the registry here does not serve them, and `npm ci` refuses a lockfile without them.
+rm -rf examples/nextjs/node_modules/jwtgate # a copy of pkg/: take the one just built
+(cd examples/nextjs && npm install --no-save --no-audit --no-fund >"$log/next-install.txt" 2>&1) ||
+  { cat "$log/next-install.txt"; exit 1; }
+(cd examples/nextjs &&
+  export NEXT_TELEMETRY_DISABLED=1 AUTH_URL=http://127.0.0.1:3000 \
+    AUTH_SECRET=example-authjs-secret-for-tests-only \
+    AUTH_SESSION_SECRET=example-session-secret-for-tests-only-32b &&
+  node_modules/.bin/next build >"$log/next-build.txt" 2>&1) || { cat "$log/next-build.txt"; exit 1; }
+run_logged "$log/next.txt" '^# (tests|pass|fail|skipped)|^not ok' \
+  bash -c 'cd examples/nextjs && node --test smoke.test.mjs'
 
 step "edge gate: build, HTTP tests in Miniflare, wrangler dry-run"
 bash scripts/build-worker.sh

@@ -39,14 +39,14 @@ export interface AuthjsOptions {
 /** What `authjs()` returns: spread `jwt`, `session` and `callbacks` into the Auth.js config. */
 export interface AuthjsAdapter {
   jwt: {
-    encode(params: { token?: Claims | null; [k: string]: unknown }): Promise<string>;
-    decode(params: { token?: string | null; [k: string]: unknown }): Promise<Claims | null>;
+    encode(params: { token?: Claims | null }): Promise<string>;
+    decode(params: { token?: string | null }): Promise<Claims | null>;
     maxAge: number;
   };
   session: { strategy: "jwt"; maxAge: number; updateAge: number };
   callbacks: {
-    jwt(params: { token: Claims; [k: string]: unknown }): Promise<Claims>;
-    session(params: { session: any; token: Claims; [k: string]: unknown }): Promise<any>;
+    jwt(params: { token: Claims }): Promise<Claims>;
+    session(params: { session: any; token: Claims }): Promise<any>;
   };
   stamp(claims: Claims): Promise<Claims>;
   checkClaims(claims: Claims): Promise<void>;

@@ -1,0 +1,112 @@
+// End-to-end check of the built example: `next start`, then a real credentials sign-in over HTTP.
+// Run after `next build`: node --test smoke.test.mjs   (scripts/test.sh does both)
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const dir = fileURLToPath(new URL(".", import.meta.url));
+const port = 3000 + Math.floor(Math.random() * 1000);
+const base = `http://127.0.0.1:${port}`;
+let server;
+
+before(async () => {
+  server = spawn(process.execPath, ["node_modules/next/dist/bin/next", "start", "-p", String(port), "-H", "127.0.0.1"], {
+    cwd: dir,
+    env: {
+      AUTH_SECRET: "example-authjs-secret-for-tests-only",
+      AUTH_SESSION_SECRET: "example-session-secret-for-tests-only-32b",
+      ...process.env,
+      AUTH_URL: base,
+      NEXT_TELEMETRY_DISABLED: "1",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let log = "";
+  server.stdout.on("data", (d) => (log += d));
+  server.stderr.on("data", (d) => (log += d));
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(base + "/")).ok) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  throw new Error("next start did not answer:\n" + log);
+});
+after(() => server?.kill());
+
+/** Collect name=value pairs from Set-Cookie headers into a Cookie header. */
+function cookies(res, jar = new Map()) {
+  for (const c of res.headers.getSetCookie()) {
+    const [pair] = c.split(";");
+    const i = pair.indexOf("=");
+    jar.set(pair.slice(0, i), pair.slice(i + 1));
+  }
+  return jar;
+}
+const header = (jar) => [...jar].map(([k, v]) => `${k}=${v}`).join("; ");
+
+async function signIn(password) {
+  const jar = new Map();
+  const csrf = await fetch(base + "/api/auth/csrf");
+  cookies(csrf, jar);
+  const { csrfToken } = await csrf.json();
+  const res = await fetch(base + "/api/auth/callback/credentials", {
+    method: "POST",
+    redirect: "manual",
+    headers: { "content-type": "application/x-www-form-urlencoded", cookie: header(jar) },
+    body: new URLSearchParams({ csrfToken, username: "ana", password, callbackUrl: base + "/protected" }),
+  });
+  cookies(res, jar);
+  return jar;
+}
+
+test("the home page renders", async () => {
+  const res = await fetch(base + "/");
+  assert.equal(res.status, 200);
+  assert.match(await res.text(), /jwtgate \+ Auth\.js/);
+});
+
+test("the proxy sends visitors without a session to sign-in", async () => {
+  const res = await fetch(base + "/protected", { redirect: "manual" });
+  assert.ok([302, 303, 307].includes(res.status), `status ${res.status}`);
+  assert.match(res.headers.get("location"), /\/api\/auth\/signin/);
+});
+
+test("sign-in issues a jwtgate session that opens the protected page", async () => {
+  const jar = await signIn("pw");
+  const session = jar.get("authjs.session-token");
+  assert.ok(session, "a session cookie was set");
+  // A compact JWS (header.payload.signature), not Auth.js's default JWE.
+  assert.equal(session.split(".").length, 3);
+  const header = JSON.parse(Buffer.from(session.split(".")[0], "base64url"));
+  assert.equal(header.alg, "HS256");
+  const payload = JSON.parse(Buffer.from(session.split(".")[1], "base64url"));
+  assert.equal(payload.iss, base);
+  assert.equal(payload.aud, "nextjs-example");
+  assert.equal(payload.sub, "user_ana");
+
+  const page = await fetch(base + "/protected", { redirect: "manual", headers: { cookie: `authjs.session-token=${session}` } });
+  assert.equal(page.status, 200);
+  assert.match(await page.text(), /Hello <!-- -->Ana|Hello Ana/);
+
+  const api = await (await fetch(base + "/api/auth/session", { headers: { cookie: `authjs.session-token=${session}` } })).json();
+  assert.equal(api.user?.name, "Ana");
+});
+
+test("a wrong password gives no session", async () => {
+  const jar = await signIn("nope");
+  assert.equal(jar.get("authjs.session-token"), undefined);
+});
+
+test("a tampered session cookie is refused", async () => {
+  const session = (await signIn("pw")).get("authjs.session-token");
+  const [h, p, s] = session.split(".");
+  const claims = JSON.parse(Buffer.from(p, "base64url"));
+  claims.sub = "user_admin";
+  const forged = [h, Buffer.from(JSON.stringify(claims)).toString("base64url"), s].join(".");
+  const res = await fetch(base + "/protected", { redirect: "manual", headers: { cookie: `authjs.session-token=${forged}` } });
+  assert.ok([302, 303, 307].includes(res.status), `status ${res.status}`);
+  const api = await (await fetch(base + "/api/auth/session", { headers: { cookie: `authjs.session-token=${forged}` } })).json();
+  assert.equal(api?.user, undefined);
+});
