@@ -4,6 +4,8 @@
 #   pkg/node/  CommonJS for Node.js      (wasm-pack --target nodejs; loads the .wasm synchronously)
 #   pkg/web/   ES module for the web     (wasm-pack --target web: browsers, workerd, Next.js edge;
 #              call the default export `init()` or `initSync({ module })` once before use)
+#   pkg/node/index.cjs  the Node entry: the CommonJS build with node:crypto as host crypto
+#   pkg/host/  host crypto adapters (node:crypto; also for workerd with nodejs_compat)
 #   pkg/package.json  conditional exports choosing between the two
 #
 # wasm-pack runs with --mode no-install (it uses the wasm-bindgen on PATH, pinned to Cargo.lock by
@@ -30,6 +32,13 @@ build() { # target out-dir
 build nodejs pkg/node
 build web pkg/web
 
+# The Node entry registers node:crypto as host crypto (RSA/ECDSA/Ed25519 signature checks);
+# pkg/node/package.json (wasm-pack's) would point `main` past it.
+cp js/node-entry.cjs pkg/node/index.cjs
+rm -f pkg/node/package.json
+mkdir -p pkg/host
+cp js/host/node-crypto.cjs js/host/node-crypto.d.cts pkg/host/
+
 # The Auth.js adapter (plain JS over the two builds): pkg/authjs/.
 mkdir -p pkg/authjs
 cp js/authjs/core.mjs js/authjs/node.mjs js/authjs/web.mjs js/authjs/index.d.ts pkg/authjs/
@@ -42,17 +51,18 @@ cat > pkg/package.json <<JSON
   "description": "One fail-closed JWT context policy (iss, aud, exp/nbf/iat, pinned alg, kid) shared by the issuer and every verifier.",
   "license": "MIT OR Apache-2.0",
   "keywords": ["jwt", "jws", "wasm", "authjs", "security"],
-  "main": "./node/jwtgate.js",
+  "main": "./node/index.cjs",
   "types": "./node/jwtgate.d.ts",
   "exports": {
     ".": {
       "workerd": { "types": "./web/jwtgate.d.ts", "default": "./web/jwtgate.js" },
       "edge-light": { "types": "./web/jwtgate.d.ts", "default": "./web/jwtgate.js" },
       "browser": { "types": "./web/jwtgate.d.ts", "default": "./web/jwtgate.js" },
-      "node": { "types": "./node/jwtgate.d.ts", "default": "./node/jwtgate.js" },
+      "node": { "types": "./node/jwtgate.d.ts", "default": "./node/index.cjs" },
       "default": { "types": "./web/jwtgate.d.ts", "default": "./web/jwtgate.js" }
     },
-    "./node": { "types": "./node/jwtgate.d.ts", "default": "./node/jwtgate.js" },
+    "./node": { "types": "./node/jwtgate.d.ts", "default": "./node/index.cjs" },
+    "./host/node-crypto": { "types": "./host/node-crypto.d.cts", "default": "./host/node-crypto.cjs" },
     "./web": { "types": "./web/jwtgate.d.ts", "default": "./web/jwtgate.js" },
     "./authjs": {
       "types": "./authjs/index.d.ts",
@@ -65,7 +75,7 @@ cat > pkg/package.json <<JSON
     "./web/jwtgate_bg.wasm": "./web/jwtgate_bg.wasm",
     "./package.json": "./package.json"
   },
-  "files": ["node/", "web/", "authjs/", "README.md"]
+  "files": ["node/", "web/", "host/", "authjs/", "README.md"]
 }
 JSON
 cp README.md pkg/README.md

@@ -6,9 +6,12 @@
 //! `name = "JwtGateError"`, a stable `code`, and `claim` / `field` where one applies.
 
 use crate::error::{Code, Error};
-use crate::{unix_now, Policy, Signer, SignerOptions, Verifier};
+use crate::{unix_now, Algorithm, Key, Policy, Signer, SignerOptions, Verifier};
 use js_sys::{Reflect, JSON};
 use serde_json::{Map, Value};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -46,6 +49,35 @@ export interface Policy {
   maxTokenBytes?: number;
 }
 
+/** Options for a `Verifier`. */
+export interface VerifierOptions {
+  /**
+   * Entries in the verified-token cache (keyed by the whole token, bounded, oldest evicted first).
+   * A hit skips parsing and the signature but re-applies every claim rule (exp, nbf, iat, maxAge,
+   * iss, aud, required claims) at the current time; failures are never cached. Default 1000;
+   * 0 turns the cache off.
+   */
+  cacheSize?: number;
+  /**
+   * Check RSA, ECDSA and Ed25519 signatures with the host crypto registered by
+   * `setHostCrypto` (the Node entry registers `node:crypto`), when there is one. Default true.
+   * Parsing, key selection, algorithm binding and claim rules stay in jwtgate either way.
+   */
+  nativeCrypto?: boolean;
+}
+
+/** A public key imported by a `HostCrypto`, bound to one algorithm. */
+export interface HostKey {
+  /** Whether `signature` is valid over `data`. May throw: jwtgate then checks it itself. */
+  verify(data: Uint8Array, signature: Uint8Array): boolean;
+}
+
+/** Native signature checks supplied by the host (see `jwtgate/host/node-crypto`). */
+export interface HostCrypto {
+  /** A handle for a public JWK used with `alg`, or `undefined` to leave that key to jwtgate. */
+  importKey(jwk: Jwk, alg: string): HostKey | undefined | null;
+}
+
 /** Options for a single call. */
 export interface TimeOptions {
   /** The current time in seconds since the epoch. Default: `Date.now() / 1000`, rounded down. */
@@ -77,6 +109,72 @@ export interface JwtGateError extends Error {
   field?: string;
 }
 "#;
+
+#[wasm_bindgen]
+extern "C" {
+    /// A host key handle (`HostKey` in TypeScript).
+    #[wasm_bindgen(typescript_type = "HostKey")]
+    pub type HostKey;
+    #[wasm_bindgen(method, catch)]
+    fn verify(this: &HostKey, data: &[u8], signature: &[u8]) -> Result<bool, JsValue>;
+
+    /// Native signature checks supplied by the host (`HostCrypto` in TypeScript).
+    #[wasm_bindgen(typescript_type = "HostCrypto")]
+    pub type HostCrypto;
+    #[wasm_bindgen(method, catch, js_name = importKey)]
+    fn import_key(this: &HostCrypto, jwk: &JsValue, alg: &str) -> Result<JsValue, JsValue>;
+}
+
+thread_local! {
+    static HOST: RefCell<Option<HostCrypto>> = const { RefCell::new(None) };
+}
+
+/// Registers native signature checks used by `Verifier`s built from now on (`null` removes
+/// them). The Node entry of the package registers `node:crypto` itself.
+#[wasm_bindgen(js_name = setHostCrypto)]
+pub fn set_host_crypto(
+    #[wasm_bindgen(unchecked_param_type = "HostCrypto | null | undefined")] host: JsValue,
+) {
+    let host = (!host.is_undefined() && !host.is_null()).then(|| host.unchecked_into());
+    HOST.with(|h| *h.borrow_mut() = host);
+}
+
+/// Whether host crypto is registered (e.g. `node:crypto` under the Node entry).
+#[wasm_bindgen(js_name = hasHostCrypto)]
+pub fn has_host_crypto() -> bool {
+    HOST.with(|h| h.borrow().is_some())
+}
+
+/// Host handles for one key: one per algorithm the key is bound to (empty: jwtgate checks it).
+type HostKeys = Vec<(Algorithm, HostKey)>;
+
+fn import_host_keys(key: &Key) -> HostKeys {
+    let Some(jwk) = key.public_jwk() else {
+        return Vec::new();
+    };
+    let Ok(jwk) = to_js(&jwk) else {
+        return Vec::new();
+    };
+    HOST.with(|h| {
+        let host = h.borrow();
+        let Some(host) = host.as_ref() else {
+            return Vec::new();
+        };
+        key.algorithms()
+            .iter()
+            .filter_map(|alg| match host.import_key(&jwk, alg.name()) {
+                Ok(v) if v.is_object() => Some((alg, v.unchecked_into())),
+                _ => None,
+            })
+            .collect()
+    })
+}
+
+/// The raw check through a host handle: `None` (jwtgate decides) when there is none or it threw.
+fn host_verify(keys: &HostKeys, alg: Algorithm, input: &[u8], sig: &[u8]) -> Option<bool> {
+    let (_, handle) = keys.iter().find(|(a, _)| *a == alg)?;
+    handle.verify(input, sig).ok()
+}
 
 fn js_error(e: &Error) -> JsValue {
     let err = js_sys::Error::new(&e.to_string());
@@ -145,27 +243,167 @@ fn policy_from(value: &JsValue) -> Result<Policy, Error> {
     Policy::from_json(&text)
 }
 
+/// A verified token kept by the cache: its claims (for re-checking) and payload (for answers).
+struct Cached {
+    claims: Map<String, Value>,
+    payload_json: String,
+}
+
+/// A fast multiplicative hash over 8-byte words, seeded at random per cache. Tokens are long
+/// and SipHash is slow in wasm; only tokens that verified are ever inserted, so an attacker
+/// cannot fill a bucket with chosen keys.
+struct TokenHasher(u64);
+
+impl std::hash::Hasher for TokenHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut h = self.0;
+        let mut words = bytes.chunks_exact(8);
+        for w in &mut words {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(w);
+            h = (h.rotate_left(5) ^ u64::from_le_bytes(b)).wrapping_mul(K);
+        }
+        for &b in words.remainder() {
+            h = (h.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+        self.0 = h;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+#[derive(Clone)]
+struct TokenHashBuilder(u64);
+
+impl std::hash::BuildHasher for TokenHashBuilder {
+    type Hasher = TokenHasher;
+    fn build_hasher(&self) -> TokenHasher {
+        TokenHasher(self.0)
+    }
+}
+
+/// A bounded map from token to [`Cached`]; when full, the oldest insertion is evicted.
+struct TokenCache {
+    map: HashMap<Rc<str>, (usize, Cached), TokenHashBuilder>,
+    ring: Vec<Option<Rc<str>>>,
+    next: usize,
+}
+
+impl TokenCache {
+    fn new(capacity: usize) -> TokenCache {
+        let mut seed = [0u8; 8];
+        // Without randomness the seed is fixed: only hash spreading, not safety, depends on it.
+        let _ = getrandom::fill(&mut seed);
+        TokenCache {
+            map: HashMap::with_capacity_and_hasher(
+                capacity,
+                TokenHashBuilder(u64::from_le_bytes(seed) | 1),
+            ),
+            ring: vec![None; capacity],
+            next: 0,
+        }
+    }
+
+    fn insert(&mut self, token: &str, entry: Cached) {
+        if self.map.contains_key(token) {
+            return;
+        }
+        if let Some(old) = self.ring[self.next].take() {
+            self.map.remove(&old);
+        }
+        let key: Rc<str> = Rc::from(token);
+        self.map.insert(key.clone(), (self.next, entry));
+        self.ring[self.next] = Some(key);
+        self.next = (self.next + 1) % self.ring.len();
+    }
+
+    fn remove(&mut self, token: &str) {
+        if let Some((slot, _)) = self.map.remove(token) {
+            self.ring[slot] = None;
+        }
+    }
+}
+
+/// The default number of verified tokens a `Verifier` keeps.
+const DEFAULT_CACHE_SIZE: usize = 1000;
+/// The largest accepted `cacheSize`.
+const MAX_CACHE_SIZE: usize = 1 << 20;
+
 /// Verifies tokens against one policy. Keys are parsed once, in the constructor.
 #[wasm_bindgen(js_name = Verifier)]
 pub struct JsVerifier {
     inner: Verifier,
+    /// Host handles per key index (all empty without host crypto).
+    host_keys: Vec<HostKeys>,
+    cache: Option<RefCell<TokenCache>>,
+}
+
+fn option(options: &Option<JsValue>, name: &str) -> JsValue {
+    options
+        .as_ref()
+        .filter(|o| o.is_object())
+        .and_then(|o| Reflect::get(o, &name.into()).ok())
+        .unwrap_or(JsValue::UNDEFINED)
 }
 
 #[wasm_bindgen(js_class = Verifier)]
 impl JsVerifier {
     /// Builds a verifier. Throws a `JwtGateError` with `code: "config"` and `field` when the
-    /// policy is incomplete or invalid.
+    /// policy or an option is incomplete or invalid.
     #[wasm_bindgen(constructor)]
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "Policy | string")] policy: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "VerifierOptions")] options: Option<JsValue>,
     ) -> Result<JsVerifier, JsValue> {
-        let policy = policy_from(&policy).map_err(|e| js_error(&e))?;
-        Verifier::new(policy)
-            .map(|inner| JsVerifier { inner })
-            .map_err(|e| js_error(&e))
+        let run = || -> Result<JsVerifier, Error> {
+            let cache_size = match option(&options, "cacheSize") {
+                v if v.is_undefined() || v.is_null() => DEFAULT_CACHE_SIZE,
+                v => match v.as_f64() {
+                    Some(n) if n.fract() == 0.0 && (0.0..=MAX_CACHE_SIZE as f64).contains(&n) => {
+                        n as usize
+                    }
+                    _ => {
+                        return Err(Error::config(
+                            "cacheSize",
+                            "must be a whole number from 0 to 1048576",
+                        ))
+                    }
+                },
+            };
+            let native = match option(&options, "nativeCrypto") {
+                v if v.is_undefined() || v.is_null() => true,
+                v => v
+                    .as_bool()
+                    .ok_or_else(|| Error::config("nativeCrypto", "must be true or false"))?,
+            };
+            let inner = Verifier::new(policy_from(&policy)?)?;
+            let host_keys = inner
+                .policy()
+                .keys
+                .keys()
+                .iter()
+                .map(|k| {
+                    if native {
+                        import_host_keys(k)
+                    } else {
+                        Vec::new()
+                    }
+                })
+                .collect();
+            Ok(JsVerifier {
+                inner,
+                host_keys,
+                cache: (cache_size > 0).then(|| RefCell::new(TokenCache::new(cache_size))),
+            })
+        };
+        run().map_err(|e| js_error(&e))
     }
 
-    /// Verifies a compact JWS and returns its payload. Throws a `JwtGateError` otherwise.
+    /// Verifies a compact JWS and returns its payload (a new object on every call). Throws a
+    /// `JwtGateError` otherwise.
     #[wasm_bindgen(unchecked_return_type = "Claims")]
     pub fn verify(
         &self,
@@ -177,11 +415,43 @@ impl JsVerifier {
                 .as_string()
                 .ok_or_else(|| Error::new(Code::Malformed, "the token must be a string"))?;
             let now = now_from(&options)?;
-            let verified = self.inner.verify(&token, now)?;
-            JSON::parse(&verified.payload_json)
-                .map_err(|_| Error::new(Code::Malformed, "payload is not JSON"))
+            let parse = |payload: &str| {
+                JSON::parse(payload).map_err(|_| Error::new(Code::Malformed, "payload is not JSON"))
+            };
+            if let Some(cache) = &self.cache {
+                let mut cache = cache.borrow_mut();
+                if let Some((_, hit)) = cache.map.get(token.as_str()) {
+                    return match self.inner.check_claims(&hit.claims, now) {
+                        Ok(()) => parse(&hit.payload_json),
+                        Err(e) => {
+                            cache.remove(&token);
+                            Err(e)
+                        }
+                    };
+                }
+            }
+            let verified = self
+                .inner
+                .verify_via(&token, now, |index, alg, input, sig| {
+                    host_verify(self.host_keys.get(index)?, alg, input, sig)
+                })?;
+            let answer = parse(&verified.payload_json)?;
+            if let Some(cache) = &self.cache {
+                let entry = Cached {
+                    claims: verified.claims,
+                    payload_json: verified.payload_json,
+                };
+                cache.borrow_mut().insert(&token, entry);
+            }
+            Ok(answer)
         };
         run().map_err(|e| js_error(&e))
+    }
+
+    /// Whether RSA, ECDSA and Ed25519 signatures go to host crypto (some key has a host handle).
+    #[wasm_bindgen(getter, js_name = nativeCrypto)]
+    pub fn native_crypto(&self) -> bool {
+        self.host_keys.iter().any(|k| !k.is_empty())
     }
 
     /// Applies every claim rule to a payload object, without a signature. Throws a
@@ -289,4 +559,35 @@ impl JsSigner {
     pub fn algorithm(&self) -> String {
         self.inner.algorithm().name().to_owned()
     }
+}
+
+/// Low-level: checks one raw JWS signature over `message` with one JWK bound to `alg`, with the
+/// same key rules as a `Verifier` (through host crypto when `native` is true and one is
+/// registered). Returns whether it verifies; throws a `JwtGateError` (`config`) for an unusable
+/// key or algorithm. For cross-checking implementations; tokens go through `Verifier`.
+#[wasm_bindgen(js_name = verifySignature)]
+pub fn verify_signature(
+    #[wasm_bindgen(unchecked_param_type = "Jwk | string")] jwk: JsValue,
+    alg: &str,
+    message: &[u8],
+    signature: &[u8],
+    native: bool,
+) -> Result<bool, JsValue> {
+    let run = || -> Result<bool, Error> {
+        let alg = Algorithm::from_name(alg)
+            .ok_or_else(|| Error::config("alg", "not a supported algorithm"))?;
+        let text = json_text(&jwk, || Error::config("jwk", "must be a JSON object"))?;
+        let key = Key::from_jwk_json(&text, &[alg])?;
+        let host = if native {
+            import_host_keys(&key)
+        } else {
+            Vec::new()
+        };
+        Ok(key
+            .verify_signature_via(alg, message, signature, |a, i, s| {
+                host_verify(&host, a, i, s)
+            })
+            .is_ok())
+    };
+    run().map_err(|e| js_error(&e))
 }

@@ -268,25 +268,83 @@ impl Key {
     /// `algorithm` if the key is not bound to `alg` or may not verify; `signature` if the
     /// signature is wrong (including a wrong length, or DER instead of P1363 for ES256).
     pub fn verify_signature(&self, alg: Algorithm, signing_input: &[u8], sig: &[u8]) -> Result<()> {
+        self.verify_signature_via(alg, signing_input, sig, |_, _, _| None)
+    }
+
+    /// [`verify_signature`](Key::verify_signature) with the raw signature check offered first to
+    /// `native` (e.g. the host platform's crypto): `Some(valid)` decides, `None` leaves it to
+    /// jwtgate's own implementation. Key binding and the signature's form (length; for Ed25519
+    /// `S < L` and no small-order `R`) are checked here before `native` is asked, so a host that
+    /// is laxer on those points cannot change an answer.
+    pub fn verify_signature_via(
+        &self,
+        alg: Algorithm,
+        signing_input: &[u8],
+        sig: &[u8],
+        native: impl FnOnce(Algorithm, &[u8], &[u8]) -> Option<bool>,
+    ) -> Result<()> {
         if !self.can_verify || !self.algorithms.contains(alg) {
             return Err(Error::new(
                 Code::Algorithm,
                 "the selected key is not bound to the token's algorithm",
             ));
         }
-        let ok = match (&self.material, alg.family()) {
-            (Material::Oct(k), Family::Hmac(h)) => k.verify(h, signing_input, sig),
-            (Material::Rsa(k), Family::RsaPkcs1(h)) => k.verify(false, h, signing_input, sig),
-            (Material::Rsa(k), Family::RsaPss(h)) => k.verify(true, h, signing_input, sig),
-            (Material::P256(k), Family::EcdsaP256) => k.verify(signing_input, sig),
-            (Material::Ed25519(k), Family::Ed25519) => k.verify(signing_input, sig),
-            _ => false,
+        let form_ok = match &self.material {
+            Material::Oct(_) => true,
+            Material::Rsa(k) => sig.len() == k.size(),
+            Material::P256(_) => sig.len() == 64,
+            Material::Ed25519(_) => Ed25519Key::strict_form(sig),
         };
+        let ok = form_ok
+            && match native(alg, signing_input, sig) {
+                Some(valid) => valid,
+                None => match (&self.material, alg.family()) {
+                    (Material::Oct(k), Family::Hmac(h)) => k.verify(h, signing_input, sig),
+                    (Material::Rsa(k), Family::RsaPkcs1(h)) => {
+                        k.verify(false, h, signing_input, sig)
+                    }
+                    (Material::Rsa(k), Family::RsaPss(h)) => k.verify(true, h, signing_input, sig),
+                    (Material::P256(k), Family::EcdsaP256) => k.verify(signing_input, sig),
+                    (Material::Ed25519(k), Family::Ed25519) => k.verify(signing_input, sig),
+                    _ => false,
+                },
+            };
         if ok {
             Ok(())
         } else {
             Err(Error::new(Code::Signature, "signature does not verify"))
         }
+    }
+
+    /// The public half as a JWK (`kty` and the public members only: no `kid`, `alg`, `use`),
+    /// for handing the key to another crypto implementation. `None` for an HMAC secret.
+    pub fn public_jwk(&self) -> Option<Map<String, Value>> {
+        let mut jwk = Map::new();
+        let mut put = |name: &str, value: String| {
+            jwk.insert(name.to_owned(), Value::String(value));
+        };
+        match &self.material {
+            Material::Oct(_) => return None,
+            Material::Rsa(k) => {
+                let (n, e) = k.public_parts();
+                put("kty", "RSA".into());
+                put("n", b64::encode(n));
+                put("e", b64::encode(e));
+            }
+            Material::P256(k) => {
+                let (x, y) = k.public_xy();
+                put("kty", "EC".into());
+                put("crv", "P-256".into());
+                put("x", b64::encode(x));
+                put("y", b64::encode(y));
+            }
+            Material::Ed25519(k) => {
+                put("kty", "OKP".into());
+                put("crv", "Ed25519".into());
+                put("x", b64::encode(k.public_x()));
+            }
+        }
+        Some(jwk)
     }
 
     /// Signs raw JWS signing input with `alg` (a low-level primitive: [`crate::Signer`] is the
@@ -421,21 +479,26 @@ impl KeySet {
     /// `kid`, the set's only verifying key. `key_not_found` if there is none (or several without a
     /// `kid`); `algorithm` if the key exists but is not bound to `alg`.
     pub fn select(&self, kid: Option<&str>, alg: Algorithm) -> Result<&Key> {
-        let mut candidates = self.keys.iter().filter(|k| k.can_verify);
+        self.select_index(kid, alg).map(|i| &self.keys[i])
+    }
+
+    /// [`select`](KeySet::select), giving the key's index in [`keys`](KeySet::keys).
+    pub fn select_index(&self, kid: Option<&str>, alg: Algorithm) -> Result<usize> {
+        let mut candidates = self.keys.iter().enumerate().filter(|(_, k)| k.can_verify);
         let mut found = false;
         match kid {
             Some(kid) => {
-                for k in candidates.filter(|k| k.kid.as_deref() == Some(kid)) {
+                for (i, k) in candidates.filter(|(_, k)| k.kid.as_deref() == Some(kid)) {
                     if k.algorithms.contains(alg) {
-                        return Ok(k);
+                        return Ok(i);
                     }
                     found = true;
                 }
             }
             None => {
-                if let (Some(k), None) = (candidates.next(), candidates.next()) {
+                if let (Some((i, k)), None) = (candidates.next(), candidates.next()) {
                     if k.algorithms.contains(alg) {
-                        return Ok(k);
+                        return Ok(i);
                     }
                     found = true;
                 }

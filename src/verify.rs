@@ -82,6 +82,19 @@ impl Verifier {
 
     /// Verifies a compact JWS at `now` (seconds since the epoch; see [`crate::unix_now`]).
     pub fn verify(&self, token: &str, now: i64) -> Result<Verified> {
+        self.verify_via(token, now, |_, _, _, _| None)
+    }
+
+    /// [`verify`](Verifier::verify) with the raw signature check offered first to `native`
+    /// (see [`Key::verify_signature_via`](crate::Key::verify_signature_via)), called with the
+    /// selected key's index in the policy's key set. Everything else (parsing, header rules, key
+    /// selection, algorithm binding, claims) runs here either way.
+    pub fn verify_via(
+        &self,
+        token: &str,
+        now: i64,
+        native: impl FnOnce(usize, Algorithm, &[u8], &[u8]) -> Option<bool>,
+    ) -> Result<Verified> {
         let policy = &self.policy;
         let bytes = token.as_bytes();
         if bytes.len() > policy.max_token_bytes {
@@ -143,9 +156,14 @@ impl Verifier {
         }
 
         // Key, then signature over the exact bytes received.
-        let key = policy.keys.select(kid, alg)?;
+        let index = policy.keys.select_index(kid, alg)?;
         let signing_input = &bytes[..h64.len() + 1 + p64.len()];
-        key.verify_signature(alg, signing_input, &signature)?;
+        policy.keys.keys()[index].verify_signature_via(
+            alg,
+            signing_input,
+            &signature,
+            |a, i, s| native(index, a, i, s),
+        )?;
 
         // Claims.
         policy.rules.check(&claims, now)?;

@@ -53,7 +53,7 @@ fn sign_then_verify_every_family() {
         )
         .unwrap();
         assert_eq!(s.algorithm(), alg);
-        let v = JsVerifier::new(policy(&[alg], jwk(key, "public"))).unwrap();
+        let v = JsVerifier::new(policy(&[alg], jwk(key, "public")), None).unwrap();
         let token = s
             .sign(js(&json!({"sub": "user_1", "n": 1.5})), at(NOW))
             .unwrap();
@@ -80,7 +80,7 @@ fn sign_then_verify_every_family() {
 fn policy_as_json_text_and_default_clock() {
     let text = policy_value(&["ES256"], vec![jwk("ec", "private")]).to_string();
     let s = JsSigner::new(JsValue::from_str(&text), None).unwrap();
-    let v = JsVerifier::new(JsValue::from_str(&text)).unwrap();
+    let v = JsVerifier::new(JsValue::from_str(&text), None).unwrap();
     // No `now`: the host clock (Date.now()) is used on both sides.
     let token = s.sign(js(&json!({"sub": "u"})), None).unwrap();
     assert!(v.verify(JsValue::from_str(&token), None).is_ok());
@@ -108,7 +108,7 @@ fn config_errors_name_the_field() {
         ),
     ];
     for (p, field) in cases {
-        let e = JsVerifier::new(p).err().expect("must throw");
+        let e = JsVerifier::new(p, None).err().expect("must throw");
         let (name, code, _, f) = error_of(e);
         assert_eq!(
             (name.as_str(), code.as_str(), f.as_deref()),
@@ -127,7 +127,7 @@ fn config_errors_name_the_field() {
     .err()
     .unwrap();
     assert_eq!(error_of(e).3.as_deref(), Some("ttlSeconds"));
-    let v = JsVerifier::new(policy(&["ES256"], jwk("ec", "public"))).unwrap();
+    let v = JsVerifier::new(policy(&["ES256"], jwk("ec", "public")), None).unwrap();
     let nan = js_sys::Object::new();
     Reflect::set(&nan, &"now".into(), &JsValue::from_f64(f64::NAN)).unwrap();
     let e = v
@@ -138,7 +138,7 @@ fn config_errors_name_the_field() {
 
 #[wasm_bindgen_test]
 fn wrong_input_types_are_typed_errors_not_traps() {
-    let v = JsVerifier::new(policy(&["ES256"], jwk("ec", "public"))).unwrap();
+    let v = JsVerifier::new(policy(&["ES256"], jwk("ec", "public")), None).unwrap();
     for bad in [
         JsValue::UNDEFINED,
         JsValue::NULL,
@@ -166,7 +166,7 @@ fn wrong_input_types_are_typed_errors_not_traps() {
 #[wasm_bindgen_test]
 fn stamp_and_check_claims_share_the_rules() {
     let s = JsSigner::new(policy(&["ES256"], jwk("ec", "private")), None).unwrap();
-    let v = JsVerifier::new(policy(&["ES256"], jwk("ec", "public"))).unwrap();
+    let v = JsVerifier::new(policy(&["ES256"], jwk("ec", "public")), None).unwrap();
     let stamped = s
         .stamp(
             js(&json!({"sub": "u", "iss": "evil", "aud": "evil"})),
@@ -199,7 +199,7 @@ fn stamp_and_check_claims_share_the_rules() {
 #[wasm_bindgen_test]
 fn tampering_and_alg_none_through_the_js_surface() {
     let s = JsSigner::new(policy(&["ES256"], jwk("ec", "private")), None).unwrap();
-    let v = JsVerifier::new(policy(&["ES256"], jwk("ec", "public"))).unwrap();
+    let v = JsVerifier::new(policy(&["ES256"], jwk("ec", "public")), None).unwrap();
     let token = s.sign(js(&json!({"sub": "u"})), at(NOW)).unwrap();
     let parts: Vec<&str> = token.split('.').collect();
     let evil = b64(

@@ -1,5 +1,5 @@
 // jwtgate/authjs for Node.js (the CommonJS build loads its wasm synchronously).
-import * as jwtgate from "../node/jwtgate.js";
+import jwtgate from "../node/index.cjs";
 import { createAuthjs } from "./core.mjs";
 
 export const authjs = createAuthjs(async () => jwtgate);

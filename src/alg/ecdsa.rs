@@ -10,6 +10,8 @@ use p256::ecdsa::{Signature, SigningKey, VerifyingKey};
 #[derive(Clone)]
 pub(crate) struct P256Key {
     public: VerifyingKey,
+    /// The public point, uncompressed SEC1 (`04 || x || y`), for the public JWK.
+    sec1: [u8; 65],
     private: Option<SigningKey>,
 }
 
@@ -38,7 +40,16 @@ impl P256Key {
                 Some(sk)
             }
         };
-        Some(P256Key { public, private })
+        Some(P256Key {
+            public,
+            sec1,
+            private,
+        })
+    }
+
+    /// The public coordinates `x` and `y` (32 bytes each).
+    pub(crate) fn public_xy(&self) -> (&[u8], &[u8]) {
+        (&self.sec1[1..33], &self.sec1[33..])
     }
 
     pub(crate) fn has_private(&self) -> bool {

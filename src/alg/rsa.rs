@@ -31,6 +31,9 @@ pub(crate) type RsaPrivateParts<'a> = (&'a [u8], Option<(&'a [u8], &'a [u8])>);
 #[derive(Clone)]
 pub(crate) struct RsaKey {
     public: RsaPublicKey,
+    /// The modulus and exponent as big-endian bytes without leading zeros (for the public JWK).
+    n: Vec<u8>,
+    e: Vec<u8>,
     private: Option<RsaPrivateKey>,
 }
 
@@ -83,11 +86,21 @@ impl RsaKey {
                 Some(key)
             }
         };
-        Ok(RsaKey { public, private })
+        Ok(RsaKey {
+            public,
+            n: n.to_vec(),
+            e: e.to_vec(),
+            private,
+        })
     }
 
     pub(crate) fn has_private(&self) -> bool {
         self.private.is_some()
+    }
+
+    /// The public members `n` and `e`, big-endian without leading zeros.
+    pub(crate) fn public_parts(&self) -> (&[u8], &[u8]) {
+        (&self.n, &self.e)
     }
 
     /// The modulus length in bytes (the exact length of every signature).

@@ -153,7 +153,14 @@ test("the ES module build (pkg/web) works after initSync", async () => {
 test("package.json resolves to the right build per condition", () => {
   const pkg = JSON.parse(readFileSync(new URL("../../pkg/package.json", import.meta.url)));
   assert.equal(pkg.name, "jwtgate");
-  assert.equal(pkg.exports["."].node.default, "./node/jwtgate.js");
+  assert.equal(pkg.exports["."].node.default, "./node/index.cjs");
   assert.equal(pkg.exports["."].workerd.default, "./web/jwtgate.js");
-  assert.equal(require.resolve(pkgDir), require.resolve(pkgDir + "node/jwtgate.js"));
+  assert.equal(require.resolve(pkgDir), require.resolve(pkgDir + "node/index.cjs"));
+});
+
+test("the Node entry registers node:crypto and exposes named exports to ES modules", async () => {
+  const esm = await import(pkgDir + "node/index.cjs");
+  assert.equal(typeof esm.Verifier, "function", "named export seen by the ES module loader");
+  assert.equal(esm.hasHostCrypto(), true);
+  assert.equal(esm.default, require(pkgDir));
 });
