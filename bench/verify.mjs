@@ -1,0 +1,161 @@
+// Verify throughput: jwtgate (the npm package in pkg/) against jose and fast-jwt, measured
+// interleaved in one process. Run by scripts/bench.sh (`npm run bench`), which builds pkg/ first.
+//
+// Every contender checks the same things: signature with a pinned algorithm, iss, aud, exp, nbf.
+// Keys are imported once. Tokens are signed by jose.
+//
+//   cold: a different token on every call (jwtgate's cache sees a pool twice its capacity, so every
+//         call misses and also pays for the insertion; fast-jwt runs without its cache).
+//   warm: the same 16 tokens again and again (the normal case at a gate): jwtgate and fast-jwt
+//         with their caches on (fast-jwt keyed by its default token hash); jose has no cache.
+//
+// Each cell is the median of ROUNDS rounds; a round runs every contender for SLICE_MS in turn, so
+// drift in machine speed hits all of them alike. Environment: ROUNDS (default 7), SLICE_MS (300),
+// ALGS (comma-separated, default HS256,RS256,ES256,EdDSA), JSON=path to also write the results.
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import { writeFileSync } from "node:fs";
+import { generateKeyPairSync, randomBytes, createSecretKey } from "node:crypto";
+import * as jose from "jose";
+import { createVerifier } from "fast-jwt";
+
+const require = createRequire(import.meta.url);
+const pkgDir = fileURLToPath(new URL("../pkg/", import.meta.url));
+const jwtgate = require(pkgDir);
+
+const ROUNDS = Number(process.env.ROUNDS ?? 7);
+const SLICE_MS = Number(process.env.SLICE_MS ?? 300);
+const ALGS = (process.env.ALGS ?? "HS256,RS256,ES256,EdDSA").split(",");
+const ISS = "https://issuer.example.com";
+const AUD = "bench-api";
+const CACHE = 1024; // jwtgate cache entries (cold pool = 2 × CACHE tokens)
+const POOL = 2 * CACHE;
+
+function keys(alg) {
+  if (alg === "HS256") {
+    const secret = randomBytes(32);
+    const jwk = { kty: "oct", kid: "k1", k: secret.toString("base64url") };
+    return { sign: secret, verifyJose: secret, fast: secret, jwk };
+  }
+  const { publicKey, privateKey } =
+    alg === "RS256"
+      ? generateKeyPairSync("rsa", { modulusLength: 2048 })
+      : alg === "ES256"
+        ? generateKeyPairSync("ec", { namedCurve: "P-256" })
+        : generateKeyPairSync("ed25519");
+  return {
+    sign: privateKey,
+    verifyJose: publicKey,
+    fast: publicKey.export({ type: "spki", format: "pem" }),
+    jwk: { ...publicKey.export({ format: "jwk" }), kid: "k1" },
+  };
+}
+
+async function tokens(alg, k, n) {
+  const now = Math.floor(Date.now() / 1000);
+  const out = [];
+  for (let i = 0; i < n; i++) {
+    out.push(
+      await new jose.SignJWT({ sub: `user-${i}`, scope: "read write", n: i })
+        .setProtectedHeader({ alg, kid: "k1", typ: "JWT" })
+        .setIssuer(ISS)
+        .setAudience(AUD)
+        .setIssuedAt(now)
+        .setNotBefore(now - 5)
+        .setExpirationTime(now + 3600)
+        .setJti(`jti-${i}-${randomBytes(4).toString("hex")}`)
+        .sign(k.sign),
+    );
+  }
+  return out;
+}
+
+/** Runs `fn(i)` (sync) for SLICE_MS; returns ops/s. */
+function runSync(fn) {
+  const end = performance.now() + SLICE_MS;
+  let n = 0;
+  let t;
+  do {
+    for (let j = 0; j < 64; j++) fn(n++);
+  } while ((t = performance.now()) < end);
+  return n / ((t - end + SLICE_MS) / 1000);
+}
+
+/** Runs `fn(i)` (async) with `inFlight` calls outstanding for SLICE_MS; returns ops/s. */
+async function runAsync(fn, inFlight) {
+  const start = performance.now();
+  const end = start + SLICE_MS;
+  let n = 0;
+  const lane = async () => {
+    while (performance.now() < end) await fn(n++);
+  };
+  await Promise.all(Array.from({ length: inFlight }, lane));
+  return n / ((performance.now() - start) / 1000);
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function benchAlg(alg) {
+  const k = keys(alg);
+  const pool = await tokens(alg, k, POOL);
+  const hot = pool.slice(0, 16);
+  const policy = { issuer: ISS, audience: AUD, algorithms: [alg], keys: { keys: [k.jwk] }, leewaySeconds: 0 };
+  const gateCold = new jwtgate.Verifier(policy, { cacheSize: CACHE });
+  const gateWarm = new jwtgate.Verifier(policy, { cacheSize: CACHE });
+  const fastOpts = { key: k.fast, algorithms: [alg], allowedIss: ISS, allowedAud: AUD };
+  const fastCold = createVerifier({ ...fastOpts, cache: false });
+  const fastWarm = createVerifier({ ...fastOpts, cache: CACHE });
+  const joseKey = alg === "HS256" ? createSecretKey(k.verifyJose) : k.verifyJose;
+  const joseOpts = { issuer: ISS, audience: AUD, algorithms: [alg] };
+
+  // Sanity: every contender accepts the tokens and refuses a tampered one.
+  const bad = pool[0].slice(0, -3) + (pool[0].endsWith("AAA") ? "BBB" : "AAA");
+  for (const [name, ok, refuse] of [
+    ["jwtgate", () => gateCold.verify(pool[1]).sub, () => gateCold.verify(bad)],
+    ["fast-jwt", () => fastCold(pool[1]).sub, () => fastCold(bad)],
+  ]) {
+    if (ok() !== "user-1") throw new Error(`${name} did not verify a good ${alg} token`);
+    let refused = false;
+    try {
+      refuse();
+    } catch {
+      refused = true;
+    }
+    if (!refused) throw new Error(`${name} accepted a tampered ${alg} token`);
+  }
+  if ((await jose.jwtVerify(pool[1], joseKey, joseOpts)).payload.sub !== "user-1") throw new Error("jose");
+
+  let c = 0;
+  const contenders = {
+    "jwtgate cold": () => runSync(() => gateCold.verify(pool[c++ % POOL])),
+    "fast-jwt cold": () => runSync(() => fastCold(pool[c++ % POOL])),
+    "jose cold (awaited)": () => runAsync(() => jose.jwtVerify(pool[c++ % POOL], joseKey, joseOpts), 1),
+    "jose cold (32 in flight)": () => runAsync(() => jose.jwtVerify(pool[c++ % POOL], joseKey, joseOpts), 32),
+    "jwtgate warm": () => runSync(() => gateWarm.verify(hot[c++ & 15])),
+    "fast-jwt warm": () => runSync(() => fastWarm(hot[c++ & 15])),
+  };
+  const samples = Object.fromEntries(Object.keys(contenders).map((n) => [n, []]));
+  for (const name of Object.keys(contenders)) await contenders[name](); // warm-up (JIT, caches)
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const [name, run] of Object.entries(contenders)) samples[name].push(await run());
+  }
+  return Object.fromEntries(Object.entries(samples).map(([n, xs]) => [n, median(xs)]));
+}
+
+const fmt = (x) => (x >= 1e5 ? `${(x / 1e3).toFixed(0)} k` : x >= 1e3 ? `${(x / 1e3).toFixed(1)} k` : x.toFixed(0));
+const results = {};
+console.log(`node ${process.version}, ${ROUNDS} rounds × ${SLICE_MS} ms, median ops/s; one process, interleaved`);
+for (const alg of ALGS) {
+  results[alg] = await benchAlg(alg);
+  const r = results[alg];
+  console.log(`\n${alg}`);
+  for (const [name, ops] of Object.entries(r)) {
+    const base = name.endsWith("warm") ? r["fast-jwt warm"] : r["fast-jwt cold"];
+    console.log(
+      `  ${name.padEnd(26)} ${fmt(ops).padStart(8)} ops/s  ` +
+        `${(ops / base).toFixed(2)}× fast-jwt  ${(ops / r["jose cold (awaited)"]).toFixed(2)}× jose(awaited)  ` +
+        `${(ops / r["jose cold (32 in flight)"]).toFixed(2)}× jose(32)  ${(1e6 / ops).toFixed(2)} µs/op`,
+    );
+  }
+}
+if (process.env.JSON) writeFileSync(process.env.JSON, JSON.stringify({ node: process.version, results }, null, 2));

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# One command for every jwtgate benchmark (`npm run bench`), from a clean checkout:
+#   1. installs what is missing (scripts/setup.sh: Rust targets and tools, `npm ci` brings jose
+#      and fast-jwt from npm), builds pkg/ and the gate Worker
+#   2. size report of every built wasm (raw and gzip -9)
+#   3. Node startup: require() and the first verify, in fresh processes (bench/startup.mjs)
+#   4. Node throughput: jwtgate vs jose vs fast-jwt, cold and warm, interleaved in one process,
+#      medians and ratios (bench/verify.mjs; ROUNDS, SLICE_MS, ALGS tune it)
+#   5. criterion benches of the native core (benches/verify.rs); BENCH_NATIVE=0 skips them
+# Benchmarks print figures; they never fail on speed. JWTGATE_SKIP_SETUP=1 skips step 1's setup.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH:$PWD/node_modules/.bin"
+export CARGO_TERM_COLOR=never
+[ "${JWTGATE_SKIP_SETUP:-0}" = 1 ] || bash scripts/setup.sh
+
+printf '\n=== build\n'
+bash scripts/build-pkg.sh >/dev/null
+bash scripts/build-worker.sh >/dev/null
+
+printf '\n=== wasm sizes (bytes)\n'
+printf '%-28s %9s %9s\n' file raw "gzip -9"
+for f in pkg/node/jwtgate_bg.wasm pkg/web/jwtgate_bg.wasm build/index_bg.wasm; do
+  printf '%-28s %9d %9d\n' "$f" "$(wc -c <"$f")" "$(gzip -9 -c "$f" | wc -c)"
+done
+
+printf '\n=== Node startup (%s)\n' "$(node --version)"
+node bench/startup.mjs
+
+printf '\n=== Node verify throughput (%s)\n' "$(node --version)"
+node bench/verify.mjs
+
+if [ "${BENCH_NATIVE:-1}" = 1 ]; then
+  printf '\n=== native core (criterion, %s)\n' "$(rustc --version)"
+  log=$(mktemp)
+  cargo bench --bench verify -- --warm-up-time 1 --measurement-time 3 >"$log" 2>&1 ||
+    { cat "$log"; rm -f "$log"; exit 1; }
+  grep -E '^[^ ].*time:' "$log" || true # "name  time: [low median high]"
+  rm -f "$log"
+fi
