@@ -4,7 +4,9 @@
 #   pkg/node/  CommonJS for Node.js      (wasm-pack --target nodejs; loads the .wasm synchronously)
 #   pkg/web/   ES module for the web     (wasm-pack --target web: browsers, workerd, Next.js edge;
 #              call the default export `init()` or `initSync({ module })` once before use)
-#   pkg/node/index.cjs  the Node entry: the CommonJS build with node:crypto as host crypto
+#   pkg/node/index.cjs  the Node entry: the CommonJS build with node:crypto as host crypto and
+#                       the verified-token cache (js/cache.js)
+#   pkg/web/index.js    the ES module entry: the web build with the verified-token cache
 #   pkg/host/  host crypto adapters (node:crypto; also for workerd with nodejs_compat)
 #   pkg/package.json  conditional exports choosing between the two
 #
@@ -36,6 +38,10 @@ build web pkg/web
 # pkg/node/package.json (wasm-pack's) would point `main` past it.
 cp js/node-entry.cjs pkg/node/index.cjs
 rm -f pkg/node/package.json
+# The verified-token cache (js/cache.js) as CommonJS and as an ES module; the web entry installs it.
+{ cat js/cache.js; echo 'module.exports = { installTokenCache };'; } >pkg/node/cache.cjs
+{ cat js/cache.js; echo 'export { installTokenCache };'; } >pkg/web/cache.js
+cp js/web-entry.js pkg/web/index.js
 mkdir -p pkg/host
 cp js/host/node-crypto.cjs js/host/node-crypto.d.cts pkg/host/
 
@@ -55,15 +61,15 @@ cat > pkg/package.json <<JSON
   "types": "./node/jwtgate.d.ts",
   "exports": {
     ".": {
-      "workerd": { "types": "./web/jwtgate.d.ts", "default": "./web/jwtgate.js" },
-      "edge-light": { "types": "./web/jwtgate.d.ts", "default": "./web/jwtgate.js" },
-      "browser": { "types": "./web/jwtgate.d.ts", "default": "./web/jwtgate.js" },
+      "workerd": { "types": "./web/jwtgate.d.ts", "default": "./web/index.js" },
+      "edge-light": { "types": "./web/jwtgate.d.ts", "default": "./web/index.js" },
+      "browser": { "types": "./web/jwtgate.d.ts", "default": "./web/index.js" },
       "node": { "types": "./node/jwtgate.d.ts", "default": "./node/index.cjs" },
-      "default": { "types": "./web/jwtgate.d.ts", "default": "./web/jwtgate.js" }
+      "default": { "types": "./web/jwtgate.d.ts", "default": "./web/index.js" }
     },
     "./node": { "types": "./node/jwtgate.d.ts", "default": "./node/index.cjs" },
     "./host/node-crypto": { "types": "./host/node-crypto.d.cts", "default": "./host/node-crypto.cjs" },
-    "./web": { "types": "./web/jwtgate.d.ts", "default": "./web/jwtgate.js" },
+    "./web": { "types": "./web/jwtgate.d.ts", "default": "./web/index.js" },
     "./authjs": {
       "types": "./authjs/index.d.ts",
       "workerd": "./authjs/web.mjs",

@@ -28,6 +28,74 @@
 use crate::error::{Code, Error, Result};
 use serde_json::{Map, Value};
 
+/// The time rules of one claims set, as bounds on `now` in whole seconds: `exp` (with leeway
+/// `L`) gives `now < ceil(exp + L)`, `nbf`, `iat` and `auth_time` give `now >= ceil(claim - L)`,
+/// a maximum age `M` gives `now <= floor(from + M + L)`. [`ClaimRules::check`] applies it; a
+/// cache of verified tokens may keep [`bounds`](TimeWindow::bounds) and test only those on a hit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeWindow {
+    expires: i64,
+    not_before: Option<i64>,
+    issued: Option<i64>,
+    authenticated: Option<i64>,
+    max_age: Option<(i64, &'static str)>,
+}
+
+impl TimeWindow {
+    /// Applies the window at `now`: `expired`, `not_yet_valid`, `issued_in_future` or `too_old`,
+    /// checked in that order.
+    pub fn check(&self, now: i64) -> Result<()> {
+        if now >= self.expires {
+            return Err(Error::claim(Code::Expired, "exp", "token has expired"));
+        }
+        if self.not_before.is_some_and(|from| now < from) {
+            return Err(Error::claim(
+                Code::NotYetValid,
+                "nbf",
+                "token is not valid yet",
+            ));
+        }
+        if self.issued.is_some_and(|from| now < from) {
+            return Err(Error::claim(
+                Code::IssuedInFuture,
+                "iat",
+                "token was issued in the future",
+            ));
+        }
+        if self.authenticated.is_some_and(|from| now < from) {
+            return Err(Error::claim(
+                Code::IssuedInFuture,
+                "auth_time",
+                "authentication time is in the future",
+            ));
+        }
+        if let Some((until, name)) = self.max_age {
+            if now > until {
+                return Err(Error::claim(
+                    Code::TooOld,
+                    name,
+                    "token is older than the policy's maximum age",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// `(from, until)`: [`check`](TimeWindow::check) passes at `now` iff `from <= now < until`
+    /// (an empty window has `from >= until`).
+    pub fn bounds(&self) -> (i64, i64) {
+        let from = [self.not_before, self.issued, self.authenticated]
+            .into_iter()
+            .flatten()
+            .fold(i64::MIN, i64::max);
+        let mut until = self.expires;
+        if let Some((last, _)) = self.max_age {
+            until = until.min(last.saturating_add(1));
+        }
+        (from, until)
+    }
+}
+
 /// The claim part of a policy: issuers, audiences, leeway, maximum age and required claims.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimRules {
@@ -95,58 +163,41 @@ impl ClaimRules {
         self.max_age
     }
 
+    /// The time rules for `claims` as a [`TimeWindow`] of whole seconds (`malformed` or
+    /// `missing_claim` if a time claim has the wrong type, or `exp`, or `iat` under a maximum age,
+    /// is missing). [`check`](ClaimRules::check) applies exactly this window.
+    pub fn time_window(&self, claims: &Map<String, Value>) -> Result<TimeWindow> {
+        let leeway = self.leeway as f64;
+        let exp = number(claims, "exp")?.ok_or_else(|| missing("exp"))?;
+        let nbf = number(claims, "nbf")?;
+        let iat = number(claims, "iat")?;
+        let auth_time = number(claims, "auth_time")?;
+        // For whole seconds n and a real x: n >= x iff n >= ceil(x), n <= x iff n <= floor(x).
+        // `as` saturates, so huge or negative claims give i64::MAX / i64::MIN, never a wrap.
+        let ceil = |x: f64| x.ceil() as i64;
+        let max_age = match self.max_age {
+            None => None,
+            Some(max_age) => {
+                let iat = iat.ok_or_else(|| missing("iat"))?;
+                let (from, name) = match auth_time {
+                    Some(at) => (at, "auth_time"),
+                    None => (iat, "iat"),
+                };
+                Some(((from + max_age as f64 + leeway).floor() as i64, name))
+            }
+        };
+        Ok(TimeWindow {
+            expires: ceil(exp + leeway),
+            not_before: nbf.map(|nbf| ceil(nbf - leeway)),
+            issued: iat.map(|iat| ceil(iat - leeway)),
+            authenticated: auth_time.map(|at| ceil(at - leeway)),
+            max_age,
+        })
+    }
+
     /// Applies every claim rule at `now` (seconds since the epoch).
     pub fn check(&self, claims: &Map<String, Value>, now: i64) -> Result<()> {
-        let now = now as f64;
-        let leeway = self.leeway as f64;
-
-        let exp = number(claims, "exp")?.ok_or_else(|| missing("exp"))?;
-        if now >= exp + leeway {
-            return Err(Error::claim(Code::Expired, "exp", "token has expired"));
-        }
-        if let Some(nbf) = number(claims, "nbf")? {
-            if now < nbf - leeway {
-                return Err(Error::claim(
-                    Code::NotYetValid,
-                    "nbf",
-                    "token is not valid yet",
-                ));
-            }
-        }
-        let iat = number(claims, "iat")?;
-        if let Some(iat) = iat {
-            if iat > now + leeway {
-                return Err(Error::claim(
-                    Code::IssuedInFuture,
-                    "iat",
-                    "token was issued in the future",
-                ));
-            }
-        }
-        let auth_time = number(claims, "auth_time")?;
-        if let Some(at) = auth_time {
-            if at > now + leeway {
-                return Err(Error::claim(
-                    Code::IssuedInFuture,
-                    "auth_time",
-                    "authentication time is in the future",
-                ));
-            }
-        }
-        if let Some(max_age) = self.max_age {
-            let iat = iat.ok_or_else(|| missing("iat"))?;
-            let (from, name) = match auth_time {
-                Some(at) => (at, "auth_time"),
-                None => (iat, "iat"),
-            };
-            if now - leeway > from + max_age as f64 {
-                return Err(Error::claim(
-                    Code::TooOld,
-                    name,
-                    "token is older than the policy's maximum age",
-                ));
-            }
-        }
+        self.time_window(claims)?.check(now)?;
 
         let iss = string(claims, "iss")?.ok_or_else(|| missing("iss"))?;
         if !self.issuers.iter().any(|i| i == iss) {
@@ -390,5 +441,67 @@ mod tests {
             code(r.check(&c, 1000)),
             Some((Code::MissingClaim, "exp".into()))
         );
+    }
+
+    /// The window's bounds agree with its check at every second, for integer and fractional
+    /// claims, with and without a maximum age (a cache hit tests only the bounds).
+    #[test]
+    fn window_bounds_agree_with_check() {
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let t0 = 1_800_000_000_i64;
+        for case in 0..2000_u32 {
+            let mut r = rules();
+            r.leeway = (next() % 4) as i64 * 10;
+            r.max_age = (case.is_multiple_of(2)).then(|| (next() % 200) as i64);
+            let time = |next: &mut dyn FnMut() -> u64, spread: u64| {
+                let base = t0 + (next() % spread) as i64 - (spread / 2) as i64;
+                if next().is_multiple_of(3) {
+                    json!(base as f64 + (next() % 1000) as f64 / 1000.0)
+                } else {
+                    json!(base)
+                }
+            };
+            let mut claims = json!({"iss": "https://iss.example", "aud": "api", "sub": "u"});
+            claims["exp"] = time(&mut next, 400);
+            for name in ["nbf", "iat", "auth_time"] {
+                if next().is_multiple_of(2) || (name == "iat" && r.max_age.is_some()) {
+                    claims[name] = time(&mut next, 400);
+                }
+            }
+            let claims = claims.as_object().unwrap().clone();
+            let window = r.time_window(&claims).unwrap();
+            let (from, until) = window.bounds();
+            // The rule table of this module, literally, in real seconds.
+            let get = |n: &str| claims.get(n).and_then(Value::as_f64);
+            let l = r.leeway as f64;
+            let reference = |now: f64| {
+                let from = get("auth_time").or(get("iat"));
+                now < get("exp").unwrap() + l
+                    && get("nbf").is_none_or(|nbf| now >= nbf - l)
+                    && get("iat").is_none_or(|iat| iat <= now + l)
+                    && get("auth_time").is_none_or(|at| at <= now + l)
+                    && r.max_age
+                        .is_none_or(|m| now - l <= from.unwrap() + m as f64)
+            };
+            for now in t0 - 300..t0 + 300 {
+                let inside = from <= now && now < until;
+                assert_eq!(
+                    inside,
+                    reference(now as f64),
+                    "case {case} now {now} {claims:?}"
+                );
+                assert_eq!(
+                    r.check(&claims, now).is_ok(),
+                    inside,
+                    "case {case} now {now} {claims:?} {window:?}"
+                );
+            }
+        }
     }
 }

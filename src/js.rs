@@ -10,8 +10,6 @@ use crate::{unix_now, Algorithm, Key, Policy, Signer, SignerOptions, Verifier};
 use js_sys::{Reflect, JSON};
 use serde_json::{Map, Value};
 use std::cell::RefCell;
-use std::collections::HashMap;
-use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -52,9 +50,12 @@ export interface Policy {
 /** Options for a `Verifier`. */
 export interface VerifierOptions {
   /**
-   * Entries in the verified-token cache (keyed by the whole token, bounded, oldest evicted first).
-   * A hit skips parsing and the signature but re-applies every claim rule (exp, nbf, iat, maxAge,
-   * iss, aud, required claims) at the current time; failures are never cached. Default 1000;
+   * Entries in the verified-token cache kept by the package entries (`jwtgate`, `jwtgate/web`):
+   * keyed by the whole token, bounded, oldest evicted first. Only tokens that verified are kept,
+   * with the window of seconds in which all their time rules (exp, nbf, iat, auth_time, maxAge)
+   * hold, computed by the same Rust code that checks them; the other rules do not depend on the
+   * time. A hit inside the window skips parsing and the signature; outside it, the token is
+   * checked in full again (and the exact error thrown). Failures are never cached. Default 1000;
    * 0 turns the cache off.
    */
   cacheSize?: number;
@@ -243,90 +244,6 @@ fn policy_from(value: &JsValue) -> Result<Policy, Error> {
     Policy::from_json(&text)
 }
 
-/// A verified token kept by the cache: its claims (for re-checking) and payload (for answers).
-struct Cached {
-    claims: Map<String, Value>,
-    payload_json: String,
-}
-
-/// A fast multiplicative hash over 8-byte words, seeded at random per cache. Tokens are long
-/// and SipHash is slow in wasm; only tokens that verified are ever inserted, so an attacker
-/// cannot fill a bucket with chosen keys.
-struct TokenHasher(u64);
-
-impl std::hash::Hasher for TokenHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x517c_c1b7_2722_0a95;
-        let mut h = self.0;
-        let mut words = bytes.chunks_exact(8);
-        for w in &mut words {
-            let mut b = [0u8; 8];
-            b.copy_from_slice(w);
-            h = (h.rotate_left(5) ^ u64::from_le_bytes(b)).wrapping_mul(K);
-        }
-        for &b in words.remainder() {
-            h = (h.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
-        }
-        self.0 = h;
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-#[derive(Clone)]
-struct TokenHashBuilder(u64);
-
-impl std::hash::BuildHasher for TokenHashBuilder {
-    type Hasher = TokenHasher;
-    fn build_hasher(&self) -> TokenHasher {
-        TokenHasher(self.0)
-    }
-}
-
-/// A bounded map from token to [`Cached`]; when full, the oldest insertion is evicted.
-struct TokenCache {
-    map: HashMap<Rc<str>, (usize, Cached), TokenHashBuilder>,
-    ring: Vec<Option<Rc<str>>>,
-    next: usize,
-}
-
-impl TokenCache {
-    fn new(capacity: usize) -> TokenCache {
-        let mut seed = [0u8; 8];
-        // Without randomness the seed is fixed: only hash spreading, not safety, depends on it.
-        let _ = getrandom::fill(&mut seed);
-        TokenCache {
-            map: HashMap::with_capacity_and_hasher(
-                capacity,
-                TokenHashBuilder(u64::from_le_bytes(seed) | 1),
-            ),
-            ring: vec![None; capacity],
-            next: 0,
-        }
-    }
-
-    fn insert(&mut self, token: &str, entry: Cached) {
-        if self.map.contains_key(token) {
-            return;
-        }
-        if let Some(old) = self.ring[self.next].take() {
-            self.map.remove(&old);
-        }
-        let key: Rc<str> = Rc::from(token);
-        self.map.insert(key.clone(), (self.next, entry));
-        self.ring[self.next] = Some(key);
-        self.next = (self.next + 1) % self.ring.len();
-    }
-
-    fn remove(&mut self, token: &str) {
-        if let Some((slot, _)) = self.map.remove(token) {
-            self.ring[slot] = None;
-        }
-    }
-}
-
 /// The default number of verified tokens a `Verifier` keeps.
 const DEFAULT_CACHE_SIZE: usize = 1000;
 /// The largest accepted `cacheSize`.
@@ -338,7 +255,8 @@ pub struct JsVerifier {
     inner: Verifier,
     /// Host handles per key index (all empty without host crypto).
     host_keys: Vec<HostKeys>,
-    cache: Option<RefCell<TokenCache>>,
+    /// Entries for the verified-token cache kept by the package's JS entry (0: off).
+    cache_size: usize,
 }
 
 fn option(options: &Option<JsValue>, name: &str) -> JsValue {
@@ -347,6 +265,14 @@ fn option(options: &Option<JsValue>, name: &str) -> JsValue {
         .filter(|o| o.is_object())
         .and_then(|o| Reflect::get(o, &name.into()).ok())
         .unwrap_or(JsValue::UNDEFINED)
+}
+
+impl JsVerifier {
+    fn verify_inner(&self, token: &str, now: i64) -> Result<crate::Verified, Error> {
+        self.inner.verify_via(token, now, |index, alg, input, sig| {
+            host_verify(self.host_keys.get(index)?, alg, input, sig)
+        })
+    }
 }
 
 #[wasm_bindgen(js_class = Verifier)]
@@ -396,14 +322,15 @@ impl JsVerifier {
             Ok(JsVerifier {
                 inner,
                 host_keys,
-                cache: (cache_size > 0).then(|| RefCell::new(TokenCache::new(cache_size))),
+                cache_size,
             })
         };
         run().map_err(|e| js_error(&e))
     }
 
     /// Verifies a compact JWS and returns its payload (a new object on every call). Throws a
-    /// `JwtGateError` otherwise.
+    /// `JwtGateError` otherwise. The package entries wrap this method with the verified-token
+    /// cache (`js/cache.js`); this Rust method itself keeps nothing between calls.
     #[wasm_bindgen(unchecked_return_type = "Claims")]
     pub fn verify(
         &self,
@@ -415,37 +342,44 @@ impl JsVerifier {
                 .as_string()
                 .ok_or_else(|| Error::new(Code::Malformed, "the token must be a string"))?;
             let now = now_from(&options)?;
-            let parse = |payload: &str| {
-                JSON::parse(payload).map_err(|_| Error::new(Code::Malformed, "payload is not JSON"))
-            };
-            if let Some(cache) = &self.cache {
-                let mut cache = cache.borrow_mut();
-                if let Some((_, hit)) = cache.map.get(token.as_str()) {
-                    return match self.inner.check_claims(&hit.claims, now) {
-                        Ok(()) => parse(&hit.payload_json),
-                        Err(e) => {
-                            cache.remove(&token);
-                            Err(e)
-                        }
-                    };
-                }
-            }
-            let verified = self
-                .inner
-                .verify_via(&token, now, |index, alg, input, sig| {
-                    host_verify(self.host_keys.get(index)?, alg, input, sig)
-                })?;
-            let answer = parse(&verified.payload_json)?;
-            if let Some(cache) = &self.cache {
-                let entry = Cached {
-                    claims: verified.claims,
-                    payload_json: verified.payload_json,
-                };
-                cache.borrow_mut().insert(&token, entry);
-            }
-            Ok(answer)
+            let verified = self.verify_inner(&token, now)?;
+            JSON::parse(&verified.payload_json)
+                .map_err(|_| Error::new(Code::Malformed, "payload is not JSON"))
         };
         run().map_err(|e| js_error(&e))
+    }
+
+    /// For the package's verified-token cache (see `js/cache.js`): verifies like `verify` and
+    /// returns `[payloadJson, from, until]`, the payload text and the whole-second window
+    /// `from <= now < until` in which every time rule holds for it (`TimeWindow::bounds`). The
+    /// other rules do not depend on the time, so a token inside its window passes all of them.
+    #[wasm_bindgen(js_name = verifyForCache, skip_typescript)]
+    pub fn verify_for_cache(
+        &self,
+        token: JsValue,
+        options: Option<JsValue>,
+    ) -> Result<js_sys::Array, JsValue> {
+        let run = || -> Result<js_sys::Array, Error> {
+            let token = token
+                .as_string()
+                .ok_or_else(|| Error::new(Code::Malformed, "the token must be a string"))?;
+            let now = now_from(&options)?;
+            let verified = self.verify_inner(&token, now)?;
+            let window = self.inner.policy().rules().time_window(&verified.claims)?;
+            let (from, until) = window.bounds();
+            Ok(js_sys::Array::of3(
+                &JsValue::from_str(&verified.payload_json),
+                &JsValue::from_f64(from as f64),
+                &JsValue::from_f64(until as f64),
+            ))
+        };
+        run().map_err(|e| js_error(&e))
+    }
+
+    /// The `cacheSize` this verifier was built with (the package's JS entry keeps the cache).
+    #[wasm_bindgen(getter, js_name = cacheSize)]
+    pub fn cache_size(&self) -> usize {
+        self.cache_size
     }
 
     /// Whether RSA, ECDSA and Ed25519 signatures go to host crypto (some key has a host handle).

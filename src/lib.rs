@@ -68,7 +68,7 @@ pub mod js;
 mod worker;
 
 pub use alg::{AlgSet, Algorithm};
-pub use claims::{check_revocation, ClaimRules, Revocation};
+pub use claims::{check_revocation, ClaimRules, Revocation, TimeWindow};
 pub use error::{Code, Error, Result};
 pub use jwk::{Key, KeySet};
 pub use policy::Policy;

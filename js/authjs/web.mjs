@@ -2,7 +2,7 @@
 // build, initialised on first use. Pass `wasm` (bytes, a WebAssembly.Module, or a URL) to
 // `authjs({ ..., wasm })` where the default fetch of jwtgate_bg.wasm next to the module is not
 // available; a Next.js edge bundle can `import wasm from "jwtgate/web/jwtgate_bg.wasm?module"`.
-import init, * as jwtgate from "../web/jwtgate.js";
+import init, * as jwtgate from "../web/index.js";
 import { createAuthjs } from "./core.mjs";
 
 let ready;

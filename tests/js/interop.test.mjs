@@ -139,13 +139,19 @@ test("errors are typed, stable and never echo the token", () => {
   assert.throws(() => s.sign({ sub: "u", big: 10n }), { code: "malformed" });
 });
 
-test("the ES module build (pkg/web) works after initSync", async () => {
-  const web = await import(new URL("../../pkg/web/jwtgate.js", import.meta.url));
+test("the ES module entry (pkg/web/index.js) works after initSync, with the token cache", async () => {
+  const web = await import(new URL("../../pkg/web/index.js", import.meta.url));
   web.initSync({ module: readFileSync(new URL("../../pkg/web/jwtgate_bg.wasm", import.meta.url)) });
   const k = keys.EdDSA;
   const token = new web.Signer(policy("EdDSA", k.privateJwk)).sign({ sub: "web" });
   assert.equal(new Verifier(policy("EdDSA", k.publicJwk)).verify(token).sub, "web");
-  assert.equal(new web.Verifier(policy("EdDSA", k.publicJwk)).verify(token).sub, "web");
+  const wv = new web.Verifier(policy("EdDSA", k.publicJwk), { cacheSize: 4 });
+  assert.equal(wv.nativeCrypto, false, "no host crypto in the web build");
+  assert.equal(web.Verifier.prototype.verify.jwtgateCached, true);
+  assert.equal(wv.verify(token).sub, "web");
+  assert.equal(wv.verify(token).sub, "web"); // a hit
+  const exp = JSON.parse(Buffer.from(token.split(".")[1], "base64url")).exp;
+  assert.throws(() => wv.verify(token, { now: exp + 3600 }), { code: "expired" });
   const { payload } = await jose.jwtVerify(token, k.verifyKey, { issuer: ISS, audience: AUD });
   assert.equal(payload.sub, "web");
 });
@@ -154,7 +160,7 @@ test("package.json resolves to the right build per condition", () => {
   const pkg = JSON.parse(readFileSync(new URL("../../pkg/package.json", import.meta.url)));
   assert.equal(pkg.name, "jwtgate");
   assert.equal(pkg.exports["."].node.default, "./node/index.cjs");
-  assert.equal(pkg.exports["."].workerd.default, "./web/jwtgate.js");
+  assert.equal(pkg.exports["."].workerd.default, "./web/index.js");
   assert.equal(require.resolve(pkgDir), require.resolve(pkgDir + "node/index.cjs"));
 });
 
