@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every jwtgate test on a fresh machine (installing what is missing first):
 #   1. cargo fmt --check, cargo clippy -D warnings (native and wasm32), cargo doc (no warnings)
-#   2. native cargo test: rules, config, signer, Wycheproof + RFC 7520 vectors, doc tests
+#   2. native cargo test: rules, config, signer, Wycheproof + RFC 7520 vectors, doc tests, and
+#      builds without some algorithm features (HS-only, ES256-only)
 #   3. wasm-bindgen-test in Node and in headless Chromium (JS API + every rule test, as wasm)
 #   4. the npm package: build pkg/, then node --test (jose interop, CJS + ESM builds)
 #   5. the Next.js example (examples/nextjs): next build, next start, a real sign-in over HTTP
@@ -36,10 +37,14 @@ cargo fmt --all -- --check
 cargo clippy --all-targets --features js -- -D warnings
 cargo clippy --target wasm32-unknown-unknown --all-targets --features js -- -D warnings
 cargo clippy --target wasm32-unknown-unknown --features worker -- -D warnings
+cargo clippy --target wasm32-unknown-unknown --no-default-features --features js -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --features js --quiet
 
 step "native tests"
 run_logged "$log/native.txt" '^(test result|running)' cargo test --features js
+# Builds with fewer algorithm families: HMAC only, and ES256 only.
+run_logged "$log/hs-only.txt" '^test result' cargo test --no-default-features --test features
+run_logged "$log/es-only.txt" '^test result' cargo test --no-default-features --features ecdsa --test features
 
 # wasm-bindgen-test: a suite silently run as "0 tests" would look green, so count them.
 check_wasm_run() { # name log-file

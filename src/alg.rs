@@ -5,9 +5,23 @@
 //! is only ever used with the algorithms of its own family: an RSA public key can never become an
 //! HMAC secret (the RS256→HS256 "key confusion" attack), whatever the token header says.
 
+// Each asymmetric family is a cargo feature (all on by default). Without one, its key type is
+// uninhabited (`*_off.rs`) and JWKs of that kty are refused as configuration errors.
+#[cfg(feature = "ecdsa")]
 pub(crate) mod ecdsa;
+#[cfg(not(feature = "ecdsa"))]
+#[path = "alg/ecdsa_off.rs"]
+pub(crate) mod ecdsa;
+#[cfg(feature = "eddsa")]
+pub(crate) mod eddsa;
+#[cfg(not(feature = "eddsa"))]
+#[path = "alg/eddsa_off.rs"]
 pub(crate) mod eddsa;
 pub(crate) mod hmac;
+#[cfg(feature = "rsa")]
+pub(crate) mod rsa;
+#[cfg(not(feature = "rsa"))]
+#[path = "alg/rsa_off.rs"]
 pub(crate) mod rsa;
 
 use std::fmt;

@@ -141,6 +141,12 @@ impl Key {
                 Material::Oct(HmacKey::new(&k))
             }
             "RSA" => {
+                if !cfg!(feature = "rsa") {
+                    return Err(Error::config(
+                        format!("{field}.kty"),
+                        "RSA keys need jwtgate's `rsa` cargo feature (not in this build)",
+                    ));
+                }
                 let n = required_bytes(jwk, "n", field)?;
                 let e = required_bytes(jwk, "e", field)?;
                 let d = bytes_member(jwk, "d", field)?;
@@ -171,6 +177,12 @@ impl Key {
                 }
             }
             "EC" => {
+                if !cfg!(feature = "ecdsa") {
+                    return Err(Error::config(
+                        format!("{field}.kty"),
+                        "EC (P-256) keys need jwtgate's `ecdsa` cargo feature (not in this build)",
+                    ));
+                }
                 match str_member(jwk, "crv", field)? {
                     Some("P-256") => {}
                     _ => {
@@ -191,6 +203,12 @@ impl Key {
                 })?)
             }
             "OKP" => {
+                if !cfg!(feature = "eddsa") {
+                    return Err(Error::config(
+                        format!("{field}.kty"),
+                        "OKP (Ed25519) keys need jwtgate's `eddsa` cargo feature (not in this build)",
+                    ));
+                }
                 match str_member(jwk, "crv", field)? {
                     Some("Ed25519") => {}
                     _ => {
