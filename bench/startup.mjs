@@ -1,6 +1,7 @@
 // Startup cost of the npm package in Node: `require()` of the package (reads and compiles the
 // wasm synchronously) and the first `Verifier` + `verify` (HS256 and ES256), each in a fresh
-// process. Prints medians over RUNS (default 15) processes. Run by scripts/bench.sh.
+// process. Prints medians over RUNS (default 15) processes; JSON_STARTUP=path also writes them.
+// Run by scripts/bench.sh.
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
@@ -47,7 +48,7 @@ for (const alg of ["HS256", "ES256"]) {
       `total ${(req + first).toFixed(2)} ms (median of ${RUNS} fresh processes, ${process.version})`,
   );
 }
-if (process.env.JSON) {
+if (process.env.JSON_STARTUP) {
   const { writeFileSync } = await import("node:fs");
-  writeFileSync(process.env.JSON, JSON.stringify(out, null, 2));
+  writeFileSync(process.env.JSON_STARTUP, JSON.stringify(out, null, 2));
 }

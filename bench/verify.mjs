@@ -6,6 +6,8 @@
 //
 //   cold: a different token on every call (jwtgate's cache sees a pool twice its capacity, so every
 //         call misses and also pays for the insertion; fast-jwt runs without its cache).
+//   "cold, pure Rust": the same with `nativeCrypto: false`, i.e. what browsers and edge runtimes
+//         get (HS256 is always checked in Rust, so it has no such row).
 //   warm: the same 16 tokens again and again (the normal case at a gate): jwtgate and fast-jwt
 //         with their caches on (fast-jwt keyed by its default token hash); jose has no cache.
 //
@@ -102,6 +104,8 @@ async function benchAlg(alg) {
   const policy = { issuer: ISS, audience: AUD, algorithms: [alg], keys: { keys: [k.jwk] }, leewaySeconds: 0 };
   const gateCold = new jwtgate.Verifier(policy, { cacheSize: CACHE });
   const gateWarm = new jwtgate.Verifier(policy, { cacheSize: CACHE });
+  // What browsers and edge runtimes get: jwtgate's own Rust signature code (no node:crypto).
+  const gatePure = new jwtgate.Verifier(policy, { cacheSize: CACHE, nativeCrypto: false });
   const fastOpts = { key: k.fast, algorithms: [alg], allowedIss: ISS, allowedAud: AUD };
   const fastCold = createVerifier({ ...fastOpts, cache: false });
   const fastWarm = createVerifier({ ...fastOpts, cache: CACHE });
@@ -112,6 +116,7 @@ async function benchAlg(alg) {
   const bad = pool[0].slice(0, -3) + (pool[0].endsWith("AAA") ? "BBB" : "AAA");
   for (const [name, ok, refuse] of [
     ["jwtgate", () => gateCold.verify(pool[1]).sub, () => gateCold.verify(bad)],
+    ["jwtgate (pure Rust)", () => gatePure.verify(pool[1]).sub, () => gatePure.verify(bad)],
     ["fast-jwt", () => fastCold(pool[1]).sub, () => fastCold(bad)],
   ]) {
     if (ok() !== "user-1") throw new Error(`${name} did not verify a good ${alg} token`);
@@ -128,6 +133,7 @@ async function benchAlg(alg) {
   let c = 0;
   const contenders = {
     "jwtgate cold": () => runSync(() => gateCold.verify(pool[c++ % POOL])),
+    ...(alg === "HS256" ? {} : { "jwtgate cold, pure Rust": () => runSync(() => gatePure.verify(pool[c++ % POOL])) }),
     "fast-jwt cold": () => runSync(() => fastCold(pool[c++ % POOL])),
     "jose cold (awaited)": () => runAsync(() => jose.jwtVerify(pool[c++ % POOL], joseKey, joseOpts), 1),
     "jose cold (32 in flight)": () => runAsync(() => jose.jwtVerify(pool[c++ % POOL], joseKey, joseOpts), 32),
