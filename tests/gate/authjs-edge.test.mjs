@@ -41,6 +41,8 @@ test("the web entry runs in workerd: encode and decode with the wasm passed as a
       { type: "ESModule", path: pkgDir + "edge-test-worker.mjs", contents: edgeWorker },
       { type: "ESModule", path: pkgDir + "authjs/web.mjs" },
       { type: "ESModule", path: pkgDir + "authjs/core.mjs" },
+      { type: "ESModule", path: pkgDir + "web/index.js" },
+      { type: "ESModule", path: pkgDir + "web/cache.js" },
       { type: "ESModule", path: pkgDir + "web/jwtgate.js" },
       { type: "CompiledWasm", path: pkgDir + "web/jwtgate_bg.wasm" },
     ],
