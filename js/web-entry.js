@@ -1,8 +1,8 @@
 // The package's ES module entry (workerd, browsers, edge runtimes): the web build with the
-// verified-token cache installed on Verifier. Signatures are checked by jwtgate's own Rust code.
-import { Verifier } from "./jwtgate.js";
-import { installTokenCache } from "./cache.js";
+// verified-token cache and `verifyAsync` (signatures through WebCrypto) added to Verifier.
+import { Verifier, signatureError } from "./jwtgate.js";
+import { extendVerifier } from "./extend.js";
 
-installTokenCache(Verifier);
+extendVerifier(Verifier, signatureError);
 export * from "./jwtgate.js";
 export { default } from "./jwtgate.js";

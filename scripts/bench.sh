@@ -6,7 +6,9 @@
 #   3. Node startup: require() and the first verify, in fresh processes (bench/startup.mjs)
 #   4. Node throughput: jwtgate vs jose vs fast-jwt, cold and warm, interleaved in one process,
 #      medians and ratios (bench/verify.mjs; ROUNDS, SLICE_MS, ALGS tune it)
-#   5. criterion benches of the native core (benches/verify.rs); BENCH_NATIVE=0 skips them
+#   5. workerd throughput: jwtgate (pure Rust; and with node:crypto under nodejs_compat) vs jose
+#      (WebCrypto) inside one Worker in Miniflare (bench/workerd.mjs)
+#   6. criterion benches of the native core (benches/verify.rs); BENCH_NATIVE=0 skips them
 # Benchmarks print figures; they never fail on speed. JWTGATE_SKIP_SETUP=1 skips step 1's setup.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,6 +40,9 @@ node bench/startup.mjs
 
 printf '\n=== Node verify throughput (%s)\n' "$(node --version)"
 node bench/verify.mjs
+
+printf '\n=== workerd verify throughput (Miniflare, node %s)\n' "$(node_modules/.bin/node --version)"
+node_modules/.bin/node bench/workerd.mjs
 
 if [ "${BENCH_NATIVE:-1}" = 1 ]; then
   printf '\n=== native core (criterion, %s)\n' "$(rustc --version)"

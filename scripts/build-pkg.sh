@@ -5,8 +5,8 @@
 #   pkg/web/   ES module for the web     (wasm-pack --target web: browsers, workerd, Next.js edge;
 #              call the default export `init()` or `initSync({ module })` once before use)
 #   pkg/node/index.cjs  the Node entry: the CommonJS build with node:crypto as host crypto and
-#                       the verified-token cache (js/cache.js)
-#   pkg/web/index.js    the ES module entry: the web build with the verified-token cache
+#                       the Verifier extensions (js/extend.js: token cache, verifyAsync)
+#   pkg/web/index.js    the ES module entry: the web build with the same extensions
 #   pkg/host/  host crypto adapters (node:crypto; also for workerd with nodejs_compat)
 #   pkg/package.json  conditional exports choosing between the two
 #
@@ -38,10 +38,20 @@ build web pkg/web
 # pkg/node/package.json (wasm-pack's) would point `main` past it.
 cp js/node-entry.cjs pkg/node/index.cjs
 rm -f pkg/node/package.json
-# The verified-token cache (js/cache.js) as CommonJS and as an ES module; the web entry installs it.
-{ cat js/cache.js; echo 'module.exports = { installTokenCache };'; } >pkg/node/cache.cjs
-{ cat js/cache.js; echo 'export { installTokenCache };'; } >pkg/web/cache.js
+# The Verifier extensions (js/extend.js: token cache, verifyAsync) as CommonJS and as an ES module.
+{ cat js/extend.js; echo 'module.exports = { extendVerifier };'; } >pkg/node/extend.cjs
+{ cat js/extend.js; echo 'export { extendVerifier };'; } >pkg/web/extend.js
 cp js/web-entry.js pkg/web/index.js
+# wasm-pack marks the web build side-effect free except ./snippets/*: bundlers (esbuild, wrangler,
+# webpack) would then resolve `Verifier` straight to jwtgate.js and drop the entry's
+# extendVerifier call. The entry and the extensions do have side effects.
+node -e '
+  const fs = require("node:fs");
+  const file = "pkg/web/package.json";
+  const pkg = JSON.parse(fs.readFileSync(file, "utf8"));
+  pkg.sideEffects = ["./index.js", "./extend.js", "./snippets/*"];
+  fs.writeFileSync(file, JSON.stringify(pkg, null, 2) + "\n");
+'
 mkdir -p pkg/host
 cp js/host/node-crypto.cjs js/host/node-crypto.d.cts pkg/host/
 

@@ -79,6 +79,17 @@ export interface HostCrypto {
   importKey(jwk: Jwk, alg: string): HostKey | undefined | null;
 }
 
+/** Added to `Verifier` by the package entries (`jwtgate`, `jwtgate/web`). */
+export interface Verifier {
+  /**
+   * `verify`, with RSA, ECDSA and Ed25519 signatures checked by WebCrypto (`crypto.subtle`)
+   * where no host crypto is registered (browsers, workerd, edge runtimes); everything else is
+   * checked by jwtgate as in `verify`, and the same errors are thrown. Uses the same cache.
+   * Where host crypto is registered (the Node entry), it is `verify`.
+   */
+  verifyAsync(token: string, options?: TimeOptions): Promise<Claims>;
+}
+
 /** Options for a single call. */
 export interface TimeOptions {
   /** The current time in seconds since the epoch. Default: `Date.now() / 1000`, rounded down. */
@@ -330,7 +341,7 @@ impl JsVerifier {
 
     /// Verifies a compact JWS and returns its payload (a new object on every call). Throws a
     /// `JwtGateError` otherwise. The package entries wrap this method with the verified-token
-    /// cache (`js/cache.js`); this Rust method itself keeps nothing between calls.
+    /// cache (`js/extend.js`); this Rust method itself keeps nothing between calls.
     #[wasm_bindgen(unchecked_return_type = "Claims")]
     pub fn verify(
         &self,
@@ -349,7 +360,7 @@ impl JsVerifier {
         run().map_err(|e| js_error(&e))
     }
 
-    /// For the package's verified-token cache (see `js/cache.js`): verifies like `verify` and
+    /// For the package's verified-token cache (see `js/extend.js`): verifies like `verify` and
     /// returns `[payloadJson, from, until]`, the payload text and the whole-second window
     /// `from <= now < until` in which every time rule holds for it (`TimeWindow::bounds`). The
     /// other rules do not depend on the time, so a token inside its window passes all of them.
@@ -374,6 +385,92 @@ impl JsVerifier {
             ))
         };
         run().map_err(|e| js_error(&e))
+    }
+
+    /// For `verifyAsync` (see `js/extend.js`): everything `verifyForCache` does, except that the
+    /// raw check of an RSA, ECDSA or Ed25519 signature is left to the caller (WebCrypto). Throws
+    /// for any failure found before the signature. Returns `[payloadJson, from, until]` when
+    /// nothing was left (an HMAC key), else `[payloadJson | undefined, from, until, keyIndex, alg,
+    /// signingInput, signature, claimsError | undefined]`: the key, binding and signature form
+    /// have been checked; the caller must check the signature, and only if it is valid throw
+    /// `claimsError` (the first failing claim rule) or accept the payload.
+    #[wasm_bindgen(js_name = prepareVerify, skip_typescript)]
+    pub fn prepare_verify(
+        &self,
+        token: JsValue,
+        options: Option<JsValue>,
+    ) -> Result<js_sys::Array, JsValue> {
+        let run = || -> Result<js_sys::Array, Error> {
+            let token = token
+                .as_string()
+                .ok_or_else(|| Error::new(Code::Malformed, "the token must be a string"))?;
+            let now = now_from(&options)?;
+            let keys = self.inner.policy().keys.keys();
+            let pending = RefCell::new(None);
+            let result = self
+                .inner
+                .verify_via(&token, now, |index, alg, input, sig| {
+                    if keys.get(index)?.is_symmetric() {
+                        return None; // HMAC: checked here
+                    }
+                    *pending.borrow_mut() = Some((index, alg, input.to_vec(), sig.to_vec()));
+                    Some(true) // provisionally: the caller checks it before using anything
+                });
+            let (payload, from, until, error) = match result {
+                Ok(v) => {
+                    let (from, until) =
+                        self.inner.policy().rules().time_window(&v.claims)?.bounds();
+                    (
+                        JsValue::from_str(&v.payload_json),
+                        from as f64,
+                        until as f64,
+                        None,
+                    )
+                }
+                Err(e) => (JsValue::UNDEFINED, 0.0, 0.0, Some(e)),
+            };
+            let Some((index, alg, input, sig)) = pending.into_inner() else {
+                return match error {
+                    Some(e) => Err(e),
+                    None => Ok(js_sys::Array::of3(&payload, &from.into(), &until.into())),
+                };
+            };
+            let out = js_sys::Array::of3(&payload, &from.into(), &until.into());
+            out.push(&JsValue::from_f64(index as f64));
+            out.push(&JsValue::from_str(alg.name()));
+            out.push(&js_sys::Uint8Array::from(input.as_slice()));
+            out.push(&js_sys::Uint8Array::from(sig.as_slice()));
+            out.push(&error.map_or(JsValue::UNDEFINED, |e| js_error(&e)));
+            Ok(out)
+        };
+        run().map_err(|e| js_error(&e))
+    }
+
+    /// For `verifyAsync`: the public JWK of key `index` (`undefined` for an HMAC secret or an
+    /// index out of range), to import into WebCrypto.
+    #[wasm_bindgen(js_name = publicJwkAt, skip_typescript)]
+    pub fn public_jwk_at(&self, index: usize) -> JsValue {
+        self.inner
+            .policy()
+            .keys
+            .keys()
+            .get(index)
+            .and_then(Key::public_jwk)
+            .and_then(|jwk| to_js(&jwk).ok())
+            .unwrap_or(JsValue::UNDEFINED)
+    }
+
+    /// For `verifyAsync`: the raw signature check by jwtgate's own Rust code (where WebCrypto
+    /// cannot import the key), with the same key rules as `verify`.
+    #[wasm_bindgen(js_name = checkSignatureAt, skip_typescript)]
+    pub fn check_signature_at(&self, index: usize, alg: &str, input: &[u8], sig: &[u8]) -> bool {
+        let (Some(key), Some(alg)) = (
+            self.inner.policy().keys.keys().get(index),
+            Algorithm::from_name(alg),
+        ) else {
+            return false;
+        };
+        key.verify_signature(alg, input, sig).is_ok()
     }
 
     /// The `cacheSize` this verifier was built with (the package's JS entry keeps the cache).
@@ -493,6 +590,13 @@ impl JsSigner {
     pub fn algorithm(&self) -> String {
         self.inner.algorithm().name().to_owned()
     }
+}
+
+/// The `JwtGateError` (`signature`) that `verify` throws for a signature that does not verify,
+/// for `verifyAsync` when WebCrypto says so.
+#[wasm_bindgen(js_name = signatureError, skip_typescript)]
+pub fn signature_error() -> JsValue {
+    js_error(&Error::new(Code::Signature, "signature does not verify"))
 }
 
 /// Low-level: checks one raw JWS signature over `message` with one JWK bound to `alg`, with the

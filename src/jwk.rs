@@ -271,6 +271,11 @@ impl Key {
         self.algorithms
     }
 
+    /// Whether this is an HMAC secret (`kty: "oct"`) rather than an asymmetric key.
+    pub fn is_symmetric(&self) -> bool {
+        matches!(self.material, Material::Oct(_))
+    }
+
     /// Whether the key may verify (`use` absent or `sig`; `key_ops` absent or with `verify`).
     pub fn can_verify(&self) -> bool {
         self.can_verify

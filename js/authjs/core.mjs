@@ -114,7 +114,8 @@ export function createAuthjs(load) {
       if (!token) return null;
       const { verifier } = await parts();
       try {
-        return verifier.verify(token, { now: clock() });
+        // verifyAsync: WebCrypto signatures on edge runtimes; `verify` itself under Node.
+        return await verifier.verifyAsync(token, { now: clock() });
       } catch (e) {
         onRefuse(e && e.code ? e.code : "malformed");
         return null;

@@ -42,7 +42,7 @@ test("the web entry runs in workerd: encode and decode with the wasm passed as a
       { type: "ESModule", path: pkgDir + "authjs/web.mjs" },
       { type: "ESModule", path: pkgDir + "authjs/core.mjs" },
       { type: "ESModule", path: pkgDir + "web/index.js" },
-      { type: "ESModule", path: pkgDir + "web/cache.js" },
+      { type: "ESModule", path: pkgDir + "web/extend.js" },
       { type: "ESModule", path: pkgDir + "web/jwtgate.js" },
       { type: "CompiledWasm", path: pkgDir + "web/jwtgate_bg.wasm" },
     ],
@@ -65,6 +65,12 @@ test("the web entry runs in workerd: encode and decode with the wasm passed as a
   const [h, , s] = token.split(".");
   const forged = `${h}.${Buffer.from(JSON.stringify({ sub: "admin" })).toString("base64url")}.${s}`;
   assert.equal(await (await mf.dispatchFetch("http://edge/decode", { method: "POST", body: forged })).json(), null);
+  // Valid claims, one signature bit flipped: WebCrypto (verifyAsync) must refuse it in workerd.
+  const [fh, fp, fs] = fromNode.split(".");
+  const sig = Buffer.from(fs, "base64url");
+  sig[10] ^= 1;
+  const flipped = `${fh}.${fp}.${sig.toString("base64url")}`;
+  assert.equal(await (await mf.dispatchFetch("http://edge/decode", { method: "POST", body: flipped })).json(), null);
 });
 
 test("the edge gate accepts the adapter's session cookies, chunked ones included", async () => {

@@ -1,0 +1,140 @@
+// What the package's entries (pkg/node/index.cjs, pkg/web/index.js) add to the wasm-bindgen
+// `Verifier`: the verified-token cache on `verify`, and `verifyAsync` (signatures through
+// WebCrypto). scripts/build-pkg.sh wraps this file as CommonJS and as an ES module (it has no
+// import or export of its own).
+//
+// The cache keeps only tokens that verified, keyed by the whole token, with the payload text and
+// the whole-second window [from, until) in which every time rule holds (computed in Rust by
+// `TimeWindow::bounds`, from the same code that checks exp, nbf, iat, auth_time and the maximum
+// age). The other rules (signature, alg, kid, iss, aud, typ, required claims) do not depend on the
+// time. A hit inside the window returns a fresh JSON.parse of the payload; a hit outside it is
+// dropped and the token is checked in full again, which gives the exact error. At most
+// `cacheSize` entries; the oldest insertion is evicted first. `cacheSize: 0` turns it off.
+//
+// verifyAsync: where no host crypto is registered (browsers, workerd, edge runtimes) and
+// WebCrypto is there, Rust does everything except the raw RSA/ECDSA/Ed25519 signature check
+// (parsing, header rules, kid selection, key–algorithm binding, the signature's form, claims) and
+// hands that one check to crypto.subtle.verify, with a CryptoKey imported once per key and
+// algorithm. A claim failure is thrown only after the signature verified, as `verify` does. Keys
+// WebCrypto cannot import (e.g. Ed25519 on an older runtime) are checked by Rust.
+
+/** Adds the cache and `verifyAsync` to a wasm-bindgen `Verifier` class, and returns it. */
+function extendVerifier(Verifier, signatureError) {
+  const proto = Verifier.prototype;
+  if (proto.verify.jwtgateCached) return Verifier;
+  const uncached = proto.verify;
+  const states = new WeakMap();
+
+  function state(verifier) {
+    let s = states.get(verifier);
+    if (s === undefined) {
+      s = { size: verifier.cacheSize, map: new Map(), webKeys: new Map() };
+      states.set(verifier, s);
+    }
+    return s;
+  }
+
+  // The current time as Rust computes it, or undefined where Rust must decide (it validates
+  // `now`, and throws `config` for a bad one).
+  function nowOf(options) {
+    if (options === undefined || options === null) return Math.floor(Date.now() / 1000);
+    if (typeof options !== "object") return undefined;
+    const t = options.now;
+    if (t === undefined || t === null) return Math.floor(Date.now() / 1000);
+    if (typeof t === "number" && Number.isFinite(t) && Math.abs(t) < 1e15) return Math.floor(t);
+    return undefined;
+  }
+
+  function lookup(s, token, now) {
+    const hit = s.map.get(token);
+    if (hit === undefined) return undefined;
+    if (now >= hit.from && now < hit.until) return hit.payload;
+    s.map.delete(token); // outside its window: the full check gives the exact error
+    return undefined;
+  }
+
+  function remember(s, token, payload, from, until) {
+    if (s.map.size >= s.size) s.map.delete(s.map.keys().next().value);
+    s.map.set(token, { payload, from, until });
+  }
+
+  function verify(token, options) {
+    const s = state(this);
+    const now = nowOf(options);
+    if (s.size === 0 || typeof token !== "string" || now === undefined) {
+      return uncached.call(this, token, options);
+    }
+    const payload = lookup(s, token, now);
+    if (payload !== undefined) return JSON.parse(payload);
+    const [text, from, until] = this.verifyForCache(token, { now });
+    remember(s, token, text, from, until);
+    return JSON.parse(text);
+  }
+  verify.jwtgateCached = true;
+  proto.verify = verify;
+
+  const subtle = () => globalThis.crypto && globalThis.crypto.subtle;
+  const HASH = { 256: "SHA-256", 384: "SHA-384", 512: "SHA-512" };
+  // WebCrypto import and verify parameters per JWS algorithm.
+  function params(alg) {
+    const bits = alg.slice(2);
+    if (alg.startsWith("RS")) {
+      const p = { name: "RSASSA-PKCS1-v1_5", hash: HASH[bits] };
+      return [p, p];
+    }
+    if (alg.startsWith("PS")) {
+      return [{ name: "RSA-PSS", hash: HASH[bits] }, { name: "RSA-PSS", saltLength: Number(bits) / 8 }];
+    }
+    if (alg === "ES256") return [{ name: "ECDSA", namedCurve: "P-256" }, { name: "ECDSA", hash: "SHA-256" }];
+    if (alg === "EdDSA" || alg === "Ed25519") return [{ name: "Ed25519" }, { name: "Ed25519" }];
+    return undefined;
+  }
+
+  // A CryptoKey for (key index, alg), imported once; null where WebCrypto cannot take it.
+  function webKey(verifier, s, index, alg) {
+    const id = `${index}/${alg}`;
+    let key = s.webKeys.get(id);
+    if (key === undefined) {
+      const p = params(alg);
+      const jwk = verifier.publicJwkAt(index);
+      key =
+        p && jwk
+          ? Promise.resolve()
+              .then(() => subtle().importKey("jwk", jwk, p[0], false, ["verify"]))
+              .catch(() => null)
+          : Promise.resolve(null);
+      s.webKeys.set(id, key);
+    }
+    return key;
+  }
+
+  proto.verifyAsync = async function verifyAsync(token, options) {
+    if (this.nativeCrypto || !subtle()) return this.verify(token, options);
+    const s = state(this);
+    const now = nowOf(options);
+    if (typeof token !== "string" || now === undefined) return uncached.call(this, token, options);
+    if (s.size > 0) {
+      const payload = lookup(s, token, now);
+      if (payload !== undefined) return JSON.parse(payload);
+    }
+    const r = this.prepareVerify(token, { now });
+    if (r.length > 3) {
+      const [, , , index, alg, input, sig, claimsError] = r;
+      const key = await webKey(this, s, index, alg);
+      let valid;
+      if (key === null) valid = this.checkSignatureAt(index, alg, input, sig);
+      else {
+        try {
+          valid = await subtle().verify(params(alg)[1], key, sig, input);
+        } catch {
+          valid = this.checkSignatureAt(index, alg, input, sig);
+        }
+      }
+      if (valid !== true) throw signatureError();
+      if (claimsError !== undefined) throw claimsError;
+    }
+    if (s.size > 0) remember(s, token, r[0], r[1], r[2]);
+    return JSON.parse(r[0]);
+  };
+  return Verifier;
+}

@@ -1,0 +1,206 @@
+// `Verifier.verifyAsync` of the ES module entry (pkg/web/index.js), run in Node's WebCrypto:
+// signatures go to crypto.subtle.verify (counted, to prove it), everything else stays in Rust,
+// answers and error precedence match `verify`, keys WebCrypto refuses fall back to Rust, and the
+// composition verifyAsync uses (Rust's form checks, then WebCrypto) agrees with Rust on every
+// Wycheproof ES256, Ed25519 and RS256 vector.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { generateKeyPairSync } from "node:crypto";
+import * as jose from "jose";
+
+const web = await import(new URL("../../pkg/web/index.js", import.meta.url));
+web.initSync({ module: readFileSync(new URL("../../pkg/web/jwtgate_bg.wasm", import.meta.url)) });
+const { Verifier, verifySignature, setHostCrypto } = web;
+
+const subtle = globalThis.crypto.subtle;
+const realVerify = subtle.verify.bind(subtle);
+const realImport = subtle.importKey.bind(subtle);
+const counts = { verify: 0, import: 0 };
+subtle.verify = (...a) => (counts.verify++, realVerify(...a));
+subtle.importKey = (...a) => (counts.import++, realImport(...a));
+
+const ISS = "https://issuer.example";
+const AUD = "api";
+const T0 = Math.floor(Date.now() / 1000);
+
+function keyPair(alg) {
+  if (alg.startsWith("HS")) {
+    const k = globalThis.crypto.getRandomValues(new Uint8Array(64));
+    return { sign: k, jwk: { kty: "oct", k: Buffer.from(k).toString("base64url"), kid: "k" } };
+  }
+  const kp = alg.startsWith("RS") || alg.startsWith("PS")
+    ? generateKeyPairSync("rsa", { modulusLength: 2048 })
+    : alg === "ES256"
+      ? generateKeyPairSync("ec", { namedCurve: "P-256" })
+      : generateKeyPairSync("ed25519");
+  return { sign: kp.privateKey, jwk: { ...kp.publicKey.export({ format: "jwk" }), kid: "k" } };
+}
+
+const sign = (alg, k, { exp = T0 + 600, aud = AUD } = {}) =>
+  new jose.SignJWT({ sub: "u" })
+    .setProtectedHeader({ alg, kid: "k" })
+    .setIssuer(ISS)
+    .setAudience(aud)
+    .setIssuedAt(T0 - 60)
+    .setExpirationTime(exp)
+    .sign(k.sign);
+
+const policy = (alg, k) => ({ issuer: ISS, audience: AUD, algorithms: [alg], keys: { keys: [k.jwk] } });
+
+function tamper(token) {
+  const [h, p, s] = token.split(".");
+  const sig = Buffer.from(s, "base64url");
+  sig[sig.length >> 1] ^= 0x20;
+  return `${h}.${p}.${sig.toString("base64url")}`;
+}
+
+const codeOf = async (promise) => {
+  try {
+    await promise;
+    return "ok";
+  } catch (e) {
+    assert.equal(e.name, "JwtGateError");
+    return e.code;
+  }
+};
+
+for (const alg of ["RS256", "RS512", "PS256", "PS384", "ES256", "EdDSA"]) {
+  test(`${alg}: verifyAsync checks the signature with WebCrypto and agrees with verify`, async () => {
+    const k = keyPair(alg);
+    const v = new Verifier(policy(alg, k), { cacheSize: 0 });
+    assert.equal(v.nativeCrypto, false);
+    const good = await sign(alg, k);
+    const before = counts.verify;
+    assert.equal((await v.verifyAsync(good)).sub, "u");
+    assert.equal(counts.verify, before + 1, "crypto.subtle.verify was used");
+    assert.equal(await codeOf(v.verifyAsync(tamper(good))), "signature");
+    // A claim failure only shows once the signature verified; a forged one is a signature error.
+    const expired = await sign(alg, k, { exp: T0 - 3600 });
+    assert.equal(await codeOf(v.verifyAsync(expired)), "expired");
+    assert.equal(await codeOf(v.verifyAsync(tamper(expired))), "signature");
+    const otherAud = await sign(alg, k, { aud: "other" });
+    assert.equal(await codeOf(v.verifyAsync(otherAud)), "audience");
+    // Rules before the signature are Rust's, as in verify.
+    assert.equal(await codeOf(v.verifyAsync(good + ".")), "malformed");
+    for (const t of [good, tamper(good), expired, tamper(expired), otherAud]) {
+      let sync;
+      try {
+        sync = v.verify(t).sub;
+      } catch (e) {
+        sync = e.code;
+      }
+      const asyncAnswer = await v.verifyAsync(t).then((c) => c.sub, (e) => e.code);
+      assert.equal(asyncAnswer, sync);
+    }
+  });
+}
+
+test("HMAC stays in Rust; the key is imported into WebCrypto once; the cache spares WebCrypto", async () => {
+  const hs = keyPair("HS256");
+  const vh = new Verifier(policy("HS256", hs));
+  const before = counts.verify;
+  assert.equal((await vh.verifyAsync(await sign("HS256", hs))).sub, "u");
+  assert.equal(counts.verify, before, "no WebCrypto for HMAC");
+
+  const k = keyPair("ES256");
+  const v = new Verifier(policy("ES256", k), { cacheSize: 8 });
+  const t1 = await sign("ES256", k);
+  const t2 = await sign("ES256", k, { exp: T0 + 900 });
+  const imports = counts.import;
+  await v.verifyAsync(t1);
+  await v.verifyAsync(t2);
+  assert.equal(counts.import, imports + 1, "one importKey per key and algorithm");
+  const verifies = counts.verify;
+  assert.equal((await v.verifyAsync(t1)).sub, "u");
+  assert.equal((v.verify(t2)).sub, "u", "verify and verifyAsync share the cache");
+  assert.equal(counts.verify, verifies, "cache hits do not verify again");
+  assert.equal(await codeOf(v.verifyAsync(t1, { now: T0 + 700 })), "expired", "hits re-check time");
+  assert.equal((await v.verifyAsync(t2, { now: T0 + 700 })).sub, "u");
+});
+
+test("a key WebCrypto cannot import, or a WebCrypto that throws, falls back to Rust", async () => {
+  const k = keyPair("EdDSA");
+  const good = await sign("EdDSA", k);
+  subtle.importKey = () => Promise.reject(new Error("unsupported"));
+  try {
+    const v = new Verifier(policy("EdDSA", k), { cacheSize: 0 });
+    const before = counts.verify;
+    assert.equal((await v.verifyAsync(good)).sub, "u");
+    assert.equal(await codeOf(v.verifyAsync(tamper(good))), "signature");
+    assert.equal(counts.verify, before, "WebCrypto not asked without a key");
+  } finally {
+    subtle.importKey = (...a) => (counts.import++, realImport(...a));
+  }
+  subtle.verify = () => Promise.reject(new Error("boom"));
+  try {
+    const v = new Verifier(policy("EdDSA", k), { cacheSize: 0 });
+    assert.equal((await v.verifyAsync(good)).sub, "u");
+    assert.equal(await codeOf(v.verifyAsync(tamper(good))), "signature");
+  } finally {
+    subtle.verify = (...a) => (counts.verify++, realVerify(...a));
+  }
+});
+
+// --- Wycheproof: Rust's form checks, then WebCrypto (verifyAsync's composition), against Rust.
+const vectorsDir =
+  process.env.JWTGATE_VECTORS ?? fileURLToPath(new URL("../../../shared/vectors/", import.meta.url));
+const load = (name) => JSON.parse(readFileSync(`${vectorsDir}/${name}`, "utf8"));
+const hex = (s) => Buffer.from(s, "hex");
+const b64 = (b) => Buffer.from(b).toString("base64url");
+const fixed = (bytes, width) => {
+  let i = 0;
+  while (i < bytes.length && bytes[i] === 0) i++;
+  const t = bytes.subarray(i);
+  return t.length > width ? null : Buffer.concat([Buffer.alloc(width - t.length), t]);
+};
+const WEB = {
+  ES256: [{ name: "ECDSA", namedCurve: "P-256" }, { name: "ECDSA", hash: "SHA-256" }],
+  EdDSA: [{ name: "Ed25519" }, { name: "Ed25519" }],
+  RS256: [{ name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }, { name: "RSASSA-PKCS1-v1_5" }],
+};
+
+async function viaWebCrypto(jwk, alg, msg, sig) {
+  // Rust's key and form checks: a recording host sees the signature only if they pass.
+  let passed = false;
+  setHostCrypto({ importKey: () => ({ verify: () => ((passed = true), false) }) });
+  try {
+    verifySignature(jwk, alg, msg, sig, true);
+  } finally {
+    setHostCrypto(null);
+  }
+  if (!passed) return false;
+  const key = await realImport("jwk", jwk, WEB[alg][0], false, ["verify"]);
+  return realVerify(WEB[alg][1], key, sig, msg);
+}
+
+async function parity(file, alg, keyFor, total) {
+  let n = 0;
+  for (const group of load(file).testGroups) {
+    const jwk = keyFor(group);
+    for (const t of group.tests) {
+      const msg = hex(t.msg);
+      const sig = hex(t.sig);
+      const rust = verifySignature(jwk, alg, msg, sig, false);
+      const webAnswer = await viaWebCrypto(jwk, alg, msg, sig);
+      assert.equal(webAnswer, rust, `${file} tcId ${t.tcId}: WebCrypto path and Rust disagree`);
+      if (t.result === "valid") assert.equal(rust, true, `tcId ${t.tcId}`);
+      if (t.result === "invalid") assert.equal(rust, false, `tcId ${t.tcId}`);
+      n++;
+    }
+  }
+  assert.equal(n, total);
+}
+
+test("Wycheproof ES256 (P1363): Rust form checks + WebCrypto give Rust's answers", () =>
+  parity("wycheproof/ecdsa_secp256r1_sha256_p1363_test.json", "ES256", (g) => {
+    if (g.publicKeyJwk) return g.publicKeyJwk;
+    return { kty: "EC", crv: "P-256", x: b64(fixed(hex(g.publicKey.wx), 32)), y: b64(fixed(hex(g.publicKey.wy), 32)) };
+  }, 262));
+
+test("Wycheproof Ed25519: Rust form checks + WebCrypto give Rust's answers", () =>
+  parity("wycheproof/ed25519_test.json", "EdDSA", (g) => g.publicKeyJwk, 151));
+
+test("Wycheproof RS256: Rust form checks + WebCrypto give Rust's answers", () =>
+  parity("wycheproof/rsa_signature_2048_sha256_test.json", "RS256", (g) => g.keyJwk, 259));
