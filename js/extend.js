@@ -28,7 +28,7 @@ function extendVerifier(Verifier, signatureError) {
   function state(verifier) {
     let s = states.get(verifier);
     if (s === undefined) {
-      s = { size: verifier.cacheSize, map: new Map(), webKeys: new Map() };
+      s = { size: verifier.cacheSize, map: new Map(), webKeys: new Map(), readyKeys: new Map() };
       states.set(verifier, s);
     }
     return s;
@@ -108,33 +108,51 @@ function extendVerifier(Verifier, signatureError) {
     return key;
   }
 
-  proto.verifyAsync = async function verifyAsync(token, options) {
-    if (this.nativeCrypto || !subtle()) return this.verify(token, options);
-    const s = state(this);
-    const now = nowOf(options);
-    if (typeof token !== "string" || now === undefined) return uncached.call(this, token, options);
-    if (s.size > 0) {
-      const payload = lookup(s, token, now);
-      if (payload !== undefined) return JSON.parse(payload);
+  // Checks a signature Rust left to WebCrypto, then settles the answer as `verify` would.
+  async function finish(verifier, s, token, r) {
+    const [payload, from, until, index, alg, input, sig, claimsError] = r;
+    const id = `${index}/${alg}`;
+    let key = s.readyKeys.get(id);
+    if (key === undefined) {
+      key = await webKey(verifier, s, index, alg);
+      s.readyKeys.set(id, key);
     }
-    const r = this.prepareVerify(token, { now });
-    if (r.length > 3) {
-      const [, , , index, alg, input, sig, claimsError] = r;
-      const key = await webKey(this, s, index, alg);
-      let valid;
-      if (key === null) valid = this.checkSignatureAt(index, alg, input, sig);
-      else {
-        try {
-          valid = await subtle().verify(params(alg)[1], key, sig, input);
-        } catch {
-          valid = this.checkSignatureAt(index, alg, input, sig);
-        }
+    let valid;
+    if (key === null) valid = verifier.checkSignatureAt(index, alg, input, sig);
+    else {
+      try {
+        valid = await subtle().verify(params(alg)[1], key, sig, input);
+      } catch {
+        valid = verifier.checkSignatureAt(index, alg, input, sig);
       }
-      if (valid !== true) throw signatureError();
-      if (claimsError !== undefined) throw claimsError;
     }
-    if (s.size > 0) remember(s, token, r[0], r[1], r[2]);
-    return JSON.parse(r[0]);
+    if (valid !== true) throw signatureError();
+    if (claimsError !== undefined) throw claimsError;
+    if (s.size > 0) remember(s, token, payload, from, until);
+    return JSON.parse(payload);
+  }
+
+  // Not an async function: answers that need no WebCrypto (cache hits, HMAC, errors found before
+  // the signature) settle without an extra turn of the event loop.
+  proto.verifyAsync = function verifyAsync(token, options) {
+    try {
+      if (this.nativeCrypto || !subtle()) return Promise.resolve(this.verify(token, options));
+      const s = state(this);
+      const now = nowOf(options);
+      if (typeof token !== "string" || now === undefined) {
+        return Promise.resolve(uncached.call(this, token, options));
+      }
+      if (s.size > 0) {
+        const payload = lookup(s, token, now);
+        if (payload !== undefined) return Promise.resolve(JSON.parse(payload));
+      }
+      const r = this.prepareVerify(token, { now });
+      if (r.length > 3) return finish(this, s, token, r);
+      if (s.size > 0) remember(s, token, r[0], r[1], r[2]);
+      return Promise.resolve(JSON.parse(r[0]));
+    } catch (e) {
+      return Promise.reject(e);
+    }
   };
   return Verifier;
 }
