@@ -6,7 +6,9 @@
 //! `name = "JwtGateError"`, a stable `code`, and `claim` / `field` where one applies.
 
 use crate::error::{Code, Error};
-use crate::{unix_now, Algorithm, Key, Policy, Signer, SignerOptions, Verifier};
+use crate::{
+    unix_now, Algorithm, Deferred, Key, Policy, Signer, SignerOptions, Verified, Verifier,
+};
 use js_sys::{Reflect, JSON};
 use serde_json::{Map, Value};
 use std::cell::RefCell;
@@ -160,11 +162,20 @@ pub fn has_host_crypto() -> bool {
 /// Host handles for one key: one per algorithm the key is bound to (empty: jwtgate checks it).
 type HostKeys = Vec<(Algorithm, HostKey)>;
 
+/// A key's public JWK as a JS object (`None` for an HMAC secret).
+fn public_jwk_js(key: &Key) -> Option<JsValue> {
+    key.public_jwk().and_then(|jwk| to_js(&jwk).ok())
+}
+
+/// The token argument of a `verify*` call.
+fn token_string(token: &JsValue) -> Result<String, Error> {
+    token
+        .as_string()
+        .ok_or_else(|| Error::new(Code::Malformed, "the token must be a string"))
+}
+
 fn import_host_keys(key: &Key) -> HostKeys {
-    let Some(jwk) = key.public_jwk() else {
-        return Vec::new();
-    };
-    let Ok(jwk) = to_js(&jwk) else {
+    let Some(jwk) = public_jwk_js(key) else {
         return Vec::new();
     };
     HOST.with(|h| {
@@ -279,10 +290,22 @@ fn option(options: &Option<JsValue>, name: &str) -> JsValue {
 }
 
 impl JsVerifier {
-    fn verify_inner(&self, token: &str, now: i64) -> Result<crate::Verified, Error> {
+    fn verify_inner(&self, token: &str, now: i64) -> Result<Verified, Error> {
         self.inner.verify_via(token, now, |index, alg, input, sig| {
             host_verify(self.host_keys.get(index)?, alg, input, sig)
         })
+    }
+
+    /// `[payloadJson, from, until]` for the token cache: the payload text and the whole-second
+    /// window `from <= now < until` in which every time rule holds (`TimeWindow::bounds`).
+    fn cache_entry(&self, verified: &Verified) -> Result<js_sys::Array, Error> {
+        let rules = self.inner.policy().rules();
+        let (from, until) = rules.time_window(&verified.claims)?.bounds();
+        Ok(js_sys::Array::of3(
+            &JsValue::from_str(&verified.payload_json),
+            &JsValue::from_f64(from as f64),
+            &JsValue::from_f64(until as f64),
+        ))
     }
 }
 
@@ -349,9 +372,7 @@ impl JsVerifier {
         #[wasm_bindgen(unchecked_optional_param_type = "TimeOptions")] options: Option<JsValue>,
     ) -> Result<JsValue, JsValue> {
         let run = || -> Result<JsValue, Error> {
-            let token = token
-                .as_string()
-                .ok_or_else(|| Error::new(Code::Malformed, "the token must be a string"))?;
+            let token = token_string(&token)?;
             let now = now_from(&options)?;
             let verified = self.verify_inner(&token, now)?;
             JSON::parse(&verified.payload_json)
@@ -371,18 +392,9 @@ impl JsVerifier {
         options: Option<JsValue>,
     ) -> Result<js_sys::Array, JsValue> {
         let run = || -> Result<js_sys::Array, Error> {
-            let token = token
-                .as_string()
-                .ok_or_else(|| Error::new(Code::Malformed, "the token must be a string"))?;
+            let token = token_string(&token)?;
             let now = now_from(&options)?;
-            let verified = self.verify_inner(&token, now)?;
-            let window = self.inner.policy().rules().time_window(&verified.claims)?;
-            let (from, until) = window.bounds();
-            Ok(js_sys::Array::of3(
-                &JsValue::from_str(&verified.payload_json),
-                &JsValue::from_f64(from as f64),
-                &JsValue::from_f64(until as f64),
-            ))
+            self.cache_entry(&self.verify_inner(&token, now)?)
         };
         run().map_err(|e| js_error(&e))
     }
@@ -401,46 +413,27 @@ impl JsVerifier {
         options: Option<JsValue>,
     ) -> Result<js_sys::Array, JsValue> {
         let run = || -> Result<js_sys::Array, Error> {
-            let token = token
-                .as_string()
-                .ok_or_else(|| Error::new(Code::Malformed, "the token must be a string"))?;
+            let token = token_string(&token)?;
             let now = now_from(&options)?;
-            let keys = self.inner.policy().keys.keys();
-            let pending = RefCell::new(None);
-            let result = self
-                .inner
-                .verify_via(&token, now, |index, alg, input, sig| {
-                    if keys.get(index)?.is_symmetric() {
-                        return None; // HMAC: checked here
-                    }
-                    *pending.borrow_mut() = Some((index, alg, input.to_vec(), sig.to_vec()));
-                    Some(true) // provisionally: the caller checks it before using anything
-                });
-            let (payload, from, until, error) = match result {
-                Ok(v) => {
-                    let (from, until) =
-                        self.inner.policy().rules().time_window(&v.claims)?.bounds();
+            let pending = match self.inner.verify_deferred(&token, now) {
+                Deferred::Done(result) => return self.cache_entry(&result?),
+                Deferred::Pending(pending) => pending,
+            };
+            let (out, claims_error) = match &pending.outcome {
+                Ok(verified) => (self.cache_entry(verified)?, JsValue::UNDEFINED),
+                Err(e) => {
+                    let zero = JsValue::from_f64(0.0);
                     (
-                        JsValue::from_str(&v.payload_json),
-                        from as f64,
-                        until as f64,
-                        None,
+                        js_sys::Array::of3(&JsValue::UNDEFINED, &zero, &zero),
+                        js_error(e),
                     )
                 }
-                Err(e) => (JsValue::UNDEFINED, 0.0, 0.0, Some(e)),
             };
-            let Some((index, alg, input, sig)) = pending.into_inner() else {
-                return match error {
-                    Some(e) => Err(e),
-                    None => Ok(js_sys::Array::of3(&payload, &from.into(), &until.into())),
-                };
-            };
-            let out = js_sys::Array::of3(&payload, &from.into(), &until.into());
-            out.push(&JsValue::from_f64(index as f64));
-            out.push(&JsValue::from_str(alg.name()));
-            out.push(&js_sys::Uint8Array::from(input.as_slice()));
-            out.push(&js_sys::Uint8Array::from(sig.as_slice()));
-            out.push(&error.map_or(JsValue::UNDEFINED, |e| js_error(&e)));
+            out.push(&JsValue::from_f64(pending.key_index as f64));
+            out.push(&JsValue::from_str(pending.alg.name()));
+            out.push(&js_sys::Uint8Array::from(pending.signing_input.as_slice()));
+            out.push(&js_sys::Uint8Array::from(pending.signature.as_slice()));
+            out.push(&claims_error);
             Ok(out)
         };
         run().map_err(|e| js_error(&e))
@@ -455,8 +448,7 @@ impl JsVerifier {
             .keys
             .keys()
             .get(index)
-            .and_then(Key::public_jwk)
-            .and_then(|jwk| to_js(&jwk).ok())
+            .and_then(public_jwk_js)
             .unwrap_or(JsValue::UNDEFINED)
     }
 
@@ -596,7 +588,7 @@ impl JsSigner {
 /// for `verifyAsync` when WebCrypto says so.
 #[wasm_bindgen(js_name = signatureError, skip_typescript)]
 pub fn signature_error() -> JsValue {
-    js_error(&Error::new(Code::Signature, "signature does not verify"))
+    js_error(&crate::jwk::bad_signature())
 }
 
 /// Low-level: checks one raw JWS signature over `message` with one JWK bound to `alg`, with the

@@ -80,6 +80,11 @@ fn required_bytes(jwk: &Map<String, Value>, name: &str, field: &str) -> Result<V
         .ok_or_else(|| Error::config(format!("{field}.{name}"), "required JWK member is missing"))
 }
 
+/// The error for a signature that does not verify with the selected key.
+pub(crate) fn bad_signature() -> Error {
+    Error::new(Code::Signature, "signature does not verify")
+}
+
 impl Key {
     /// Parses one JWK (JSON text) and binds it to the algorithms of `allowed` that fit it.
     ///
@@ -335,7 +340,7 @@ impl Key {
         if ok {
             Ok(())
         } else {
-            Err(Error::new(Code::Signature, "signature does not verify"))
+            Err(bad_signature())
         }
     }
 

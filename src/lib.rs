@@ -74,4 +74,4 @@ pub use jwk::{Key, KeySet};
 pub use policy::Policy;
 pub use sign::{Signer, SignerOptions};
 pub use time::unix_now;
-pub use verify::{Header, Verified, Verifier};
+pub use verify::{Deferred, Header, PendingSignature, Verified, Verifier};

@@ -48,6 +48,59 @@ pub struct Verified {
     pub payload_json: String,
 }
 
+/// An asymmetric signature check that [`Verifier::verify_deferred`] left to the caller (e.g. to
+/// WebCrypto), with the answer the rest of the pipeline gave. The key, its binding to `alg` and
+/// the signature's form have already been checked.
+#[derive(Debug)]
+pub struct PendingSignature {
+    /// The selected key's index in the policy's key set.
+    pub key_index: usize,
+    /// The token's (allowlisted) algorithm.
+    pub alg: Algorithm,
+    /// The exact bytes that were signed (`header.payload`).
+    pub signing_input: Vec<u8>,
+    /// The decoded signature.
+    pub signature: Vec<u8>,
+    /// What verification gives if the signature is valid: the token, or the first claim failure.
+    pub(crate) outcome: Result<Verified>,
+}
+
+impl PendingSignature {
+    /// The final answer, given whether the signature verified: `signature` if it did not,
+    /// otherwise the outcome of the claim rules (so a claim failure never shows for a forgery).
+    pub fn finish(self, valid: bool) -> Result<Verified> {
+        if valid {
+            self.outcome
+        } else {
+            Err(crate::jwk::bad_signature())
+        }
+    }
+
+    /// Checks the signature with jwtgate's own code (where the caller's crypto cannot take the
+    /// key), then [`finish`](PendingSignature::finish)es.
+    pub fn finish_here(self, verifier: &Verifier) -> Result<Verified> {
+        let valid = verifier
+            .policy
+            .keys
+            .keys()
+            .get(self.key_index)
+            .is_some_and(|k| {
+                k.verify_signature(self.alg, &self.signing_input, &self.signature)
+                    .is_ok()
+            });
+        self.finish(valid)
+    }
+}
+
+/// The answer of [`Verifier::verify_deferred`].
+#[derive(Debug)]
+pub enum Deferred {
+    /// Final: nothing was left to the caller (an HMAC key, or a failure before the signature).
+    Done(Result<Verified>),
+    /// The caller must check this signature before using anything.
+    Pending(PendingSignature),
+}
+
 /// Verifies tokens against one [`Policy`]. Keys are parsed once, when the policy is built.
 #[derive(Debug, Clone)]
 pub struct Verifier {
@@ -83,6 +136,33 @@ impl Verifier {
     /// Verifies a compact JWS at `now` (seconds since the epoch; see [`crate::unix_now`]).
     pub fn verify(&self, token: &str, now: i64) -> Result<Verified> {
         self.verify_via(token, now, |_, _, _, _| None)
+    }
+
+    /// [`verify`](Verifier::verify), except that the raw check of an RSA, ECDSA or Ed25519
+    /// signature is handed back to the caller (for an asynchronous crypto API such as
+    /// WebCrypto); HMAC is checked here. Every other step runs here, in the usual order.
+    pub fn verify_deferred(&self, token: &str, now: i64) -> Deferred {
+        let keys = self.policy.keys.keys();
+        let mut pending = None;
+        let outcome = self.verify_via(token, now, |index, alg, input, sig| {
+            if keys.get(index)?.is_symmetric() {
+                return None;
+            }
+            pending = Some((index, alg, input.to_vec(), sig.to_vec()));
+            Some(true) // provisionally: `PendingSignature::finish` decides
+        });
+        match pending {
+            None => Deferred::Done(outcome),
+            Some((key_index, alg, signing_input, signature)) => {
+                Deferred::Pending(PendingSignature {
+                    key_index,
+                    alg,
+                    signing_input,
+                    signature,
+                    outcome,
+                })
+            }
+        }
     }
 
     /// [`verify`](Verifier::verify) with the raw signature check offered first to `native`

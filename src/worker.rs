@@ -14,7 +14,7 @@ use crate::gate::{
     GateConfig, JwksAction, JwksState, Route, VerifiedCache,
 };
 use crate::jwk::KeySet;
-use crate::verify::{Verified, Verifier};
+use crate::verify::{Deferred, Verified, Verifier};
 use crate::{json, unix_now};
 use futures_util::future::{select, Either};
 use std::cell::RefCell;
@@ -284,27 +284,20 @@ async fn verify_webcrypto(
     token: &str,
     now: i64,
 ) -> std::result::Result<Verified, GateError> {
-    let keys = verifier.policy().keys.keys();
-    let pending = RefCell::new(None);
-    let result = verifier.verify_via(token, now, |index, alg, input, sig| {
-        if keys.get(index)?.is_symmetric() {
-            return None; // HMAC: computed in wasm
+    let pending = match verifier.verify_deferred(token, now) {
+        Deferred::Done(result) => return result,
+        Deferred::Pending(pending) => pending,
+    };
+    let answer = match verifier.policy().keys.keys().get(pending.key_index) {
+        Some(key) => {
+            webcrypto_verify(key, pending.alg, &pending.signing_input, &pending.signature).await
         }
-        *pending.borrow_mut() = Some((index, alg, input.to_vec(), sig.to_vec()));
-        Some(true) // provisionally: checked below before the result is used
-    });
-    let Some((index, alg, input, sig)) = pending.into_inner() else {
-        return result;
+        None => None,
     };
-    let key = &keys[index];
-    let valid = match webcrypto_verify(key, alg, &input, &sig).await {
-        Some(valid) => valid,
-        None => key.verify_signature(alg, &input, &sig).is_ok(),
-    };
-    if !valid {
-        return Err(GateError::new(Code::Signature, "signature does not verify"));
+    match answer {
+        Some(valid) => pending.finish(valid),
+        None => pending.finish_here(verifier),
     }
-    result
 }
 
 /// WebCrypto import and verify parameters for a JWS algorithm.

@@ -155,3 +155,63 @@ fn public_jwk_is_the_public_half_and_verifies_what_the_private_key_signs() {
         "an HMAC secret has no public half"
     );
 }
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn verify_deferred_leaves_only_asymmetric_signatures_and_orders_errors_like_verify() {
+    use jwtgate::Deferred;
+    // HMAC is checked in place.
+    let hs = verifier(&["HS256"], vec![jwk("hs64", "")]);
+    let hs_token = forge(
+        json!({"alg": "HS256", "kid": "hs-1"}),
+        good_claims(),
+        &jwk("hs64", ""),
+        Algorithm::HS256,
+    );
+    assert!(matches!(
+        hs.verify_deferred(&hs_token, NOW),
+        Deferred::Done(Ok(_))
+    ));
+
+    let v = verifier(&["ES256"], vec![jwk("ec", "public")]);
+    let good = token("ec", "ec-1", Algorithm::ES256, good_claims());
+    let pending = |t: &str, now| match v.verify_deferred(t, now) {
+        Deferred::Pending(p) => p,
+        Deferred::Done(r) => panic!("not deferred: {r:?}"),
+    };
+    let p = pending(&good, NOW);
+    assert_eq!((p.key_index, p.alg), (0, Algorithm::ES256));
+    assert_eq!(p.signing_input, good.rsplit_once('.').unwrap().0.as_bytes());
+    assert!(pending(&good, NOW).finish(true).is_ok());
+    assert_eq!(
+        pending(&good, NOW).finish(false).unwrap_err().code(),
+        Code::Signature
+    );
+    assert!(pending(&good, NOW).finish_here(&v).is_ok());
+    // A claim failure shows only once the signature is valid.
+    assert_eq!(
+        pending(&good, NOW + 3600).finish(true).unwrap_err().code(),
+        Code::Expired
+    );
+    assert_eq!(
+        pending(&good, NOW + 3600).finish(false).unwrap_err().code(),
+        Code::Signature
+    );
+    // Failures before the signature (and malformed signatures) are final, not deferred.
+    assert!(matches!(
+        v.verify_deferred("a.b", NOW),
+        Deferred::Done(Err(_))
+    ));
+    let (head, _) = good.rsplit_once('.').unwrap();
+    let short = format!("{head}.{}", b64(&[1; 63]));
+    match v.verify_deferred(&short, NOW) {
+        Deferred::Done(Err(e)) => assert_eq!(e.code(), Code::Signature),
+        other => panic!("{other:?}"),
+    }
+    // A forged signature of the right length: the caller's check decides, Rust agrees.
+    let forged = format!("{head}.{}", b64(&[1; 64]));
+    assert_eq!(
+        pending(&forged, NOW).finish_here(&v).unwrap_err().code(),
+        Code::Signature
+    );
+}
