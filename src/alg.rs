@@ -24,6 +24,23 @@ pub(crate) mod rsa;
 #[path = "alg/rsa_off.rs"]
 pub(crate) mod rsa;
 
+/// The smallest RSA modulus accepted, in bits.
+pub(crate) const MIN_BITS: usize = 2048;
+
+/// Why an RSA JWK was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(not(feature = "rsa"), allow(dead_code))]
+pub(crate) enum RsaKeyError {
+    /// The modulus is shorter than [`MIN_BITS`].
+    TooSmall,
+    /// Anything else: bad exponent, inconsistent private parts, oversized modulus (or, without
+    /// the `rsa` feature, any RSA key).
+    Invalid,
+}
+
+/// The private members of an RSA JWK: `d`, and `p`, `q` when present.
+pub(crate) type RsaPrivateParts<'a> = (&'a [u8], Option<(&'a [u8], &'a [u8])>);
+
 use std::fmt;
 
 /// A supported JWS algorithm.

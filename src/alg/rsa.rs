@@ -12,20 +12,7 @@ use rsa::traits::PublicKeyParts;
 use rsa::{BoxedUint, RsaPrivateKey, RsaPublicKey};
 use sha2::{Digest, Sha256, Sha384, Sha512};
 
-/// The smallest modulus accepted, in bits.
-pub(crate) const MIN_BITS: usize = 2048;
-
-/// Why an RSA JWK was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum RsaKeyError {
-    /// The modulus is shorter than [`MIN_BITS`].
-    TooSmall,
-    /// Anything else: bad exponent, inconsistent private parts, oversized modulus.
-    Invalid,
-}
-
-/// The private members of an RSA JWK: `d`, and `p`, `q` when present.
-pub(crate) type RsaPrivateParts<'a> = (&'a [u8], Option<(&'a [u8], &'a [u8])>);
+pub(crate) use super::{RsaKeyError, RsaPrivateParts, MIN_BITS};
 
 /// An RSA public key, with its private half when the JWK carried `d`.
 #[derive(Clone)]

@@ -4,20 +4,7 @@
 
 use super::HashAlg;
 
-/// The smallest modulus accepted, in bits (as with the feature).
-pub(crate) const MIN_BITS: usize = 2048;
-
-/// Why an RSA JWK was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum RsaKeyError {
-    /// The modulus is shorter than [`MIN_BITS`].
-    TooSmall,
-    /// Anything else (here: always, as RSA is not compiled in).
-    Invalid,
-}
-
-/// The private members of an RSA JWK: `d`, and `p`, `q` when present.
-pub(crate) type RsaPrivateParts<'a> = (&'a [u8], Option<(&'a [u8], &'a [u8])>);
+pub(crate) use super::{RsaKeyError, RsaPrivateParts, MIN_BITS};
 
 /// No value of this type exists in a build without the `rsa` feature.
 #[derive(Clone)]
