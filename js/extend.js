@@ -28,7 +28,14 @@ function extendVerifier(Verifier, signatureError) {
   function state(verifier) {
     let s = states.get(verifier);
     if (s === undefined) {
-      s = { size: verifier.cacheSize, map: new Map(), webKeys: new Map(), readyKeys: new Map() };
+      // Both getters are fixed for a verifier's life: read them from wasm once.
+      s = {
+        size: verifier.cacheSize,
+        native: verifier.nativeCrypto,
+        map: new Map(),
+        webKeys: new Map(),
+        readyKeys: new Map(),
+      };
       states.set(verifier, s);
     }
     return s;
@@ -136,8 +143,8 @@ function extendVerifier(Verifier, signatureError) {
   // the signature) settle without an extra turn of the event loop.
   proto.verifyAsync = function verifyAsync(token, options) {
     try {
-      if (this.nativeCrypto || !subtle()) return Promise.resolve(this.verify(token, options));
       const s = state(this);
+      if (s.native || !subtle()) return Promise.resolve(this.verify(token, options));
       const now = nowOf(options);
       if (typeof token !== "string" || now === undefined) {
         return Promise.resolve(uncached.call(this, token, options));
