@@ -17,8 +17,9 @@
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { writeFileSync } from "node:fs";
-import { generateKeyPairSync, randomBytes, createSecretKey } from "node:crypto";
+import { createSecretKey } from "node:crypto";
 import * as jose from "jose";
+import { AUD, ISS, keys, median, tokens } from "./common.mjs";
 import { createVerifier } from "fast-jwt";
 
 const require = createRequire(import.meta.url);
@@ -28,49 +29,8 @@ const jwtgate = require(pkgDir);
 const ROUNDS = Number(process.env.ROUNDS ?? 7);
 const SLICE_MS = Number(process.env.SLICE_MS ?? 300);
 const ALGS = (process.env.ALGS ?? "HS256,RS256,ES256,EdDSA").split(",");
-const ISS = "https://issuer.example.com";
-const AUD = "bench-api";
 const CACHE = 1024; // jwtgate cache entries (cold pool = 2 × CACHE tokens)
 const POOL = 2 * CACHE;
-
-function keys(alg) {
-  if (alg === "HS256") {
-    const secret = randomBytes(32);
-    const jwk = { kty: "oct", kid: "k1", k: secret.toString("base64url") };
-    return { sign: secret, verifyJose: secret, fast: secret, jwk };
-  }
-  const { publicKey, privateKey } =
-    alg === "RS256"
-      ? generateKeyPairSync("rsa", { modulusLength: 2048 })
-      : alg === "ES256"
-        ? generateKeyPairSync("ec", { namedCurve: "P-256" })
-        : generateKeyPairSync("ed25519");
-  return {
-    sign: privateKey,
-    verifyJose: publicKey,
-    fast: publicKey.export({ type: "spki", format: "pem" }),
-    jwk: { ...publicKey.export({ format: "jwk" }), kid: "k1" },
-  };
-}
-
-async function tokens(alg, k, n) {
-  const now = Math.floor(Date.now() / 1000);
-  const out = [];
-  for (let i = 0; i < n; i++) {
-    out.push(
-      await new jose.SignJWT({ sub: `user-${i}`, scope: "read write", n: i })
-        .setProtectedHeader({ alg, kid: "k1", typ: "JWT" })
-        .setIssuer(ISS)
-        .setAudience(AUD)
-        .setIssuedAt(now)
-        .setNotBefore(now - 5)
-        .setExpirationTime(now + 3600)
-        .setJti(`jti-${i}-${randomBytes(4).toString("hex")}`)
-        .sign(k.sign),
-    );
-  }
-  return out;
-}
 
 /** Runs `fn(i)` (sync) for SLICE_MS; returns ops/s. */
 function runSync(fn) {
@@ -95,7 +55,6 @@ async function runAsync(fn, inFlight) {
   return n / ((performance.now() - start) / 1000);
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function benchAlg(alg) {
   const k = keys(alg);
@@ -106,10 +65,10 @@ async function benchAlg(alg) {
   const gateWarm = new jwtgate.Verifier(policy, { cacheSize: CACHE });
   // What browsers and edge runtimes get: jwtgate's own Rust signature code (no node:crypto).
   const gatePure = new jwtgate.Verifier(policy, { cacheSize: CACHE, nativeCrypto: false });
-  const fastOpts = { key: k.fast, algorithms: [alg], allowedIss: ISS, allowedAud: AUD };
+  const fastOpts = { key: k.pem, algorithms: [alg], allowedIss: ISS, allowedAud: AUD };
   const fastCold = createVerifier({ ...fastOpts, cache: false });
   const fastWarm = createVerifier({ ...fastOpts, cache: CACHE });
-  const joseKey = alg === "HS256" ? createSecretKey(k.verifyJose) : k.verifyJose;
+  const joseKey = alg === "HS256" ? createSecretKey(k.verify) : k.verify;
   const joseOpts = { issuer: ISS, audience: AUD, algorithms: [alg] };
 
   // Sanity: every contender accepts the tokens and refuses a tampered one.

@@ -14,16 +14,13 @@ import { fileURLToPath } from "node:url";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { build } from "esbuild";
 import { Miniflare } from "miniflare";
-import * as jose from "jose";
+import { AUD, ISS, keys, median, tokens } from "./common.mjs";
 
 const ROUNDS = Number(process.env.ROUNDS ?? 7);
 const BATCH_MS = Number(process.env.BATCH_MS ?? 150);
 const ALGS = (process.env.ALGS ?? "HS256,RS256,ES256,EdDSA").split(",");
-const ISS = "https://issuer.example.com";
-const AUD = "bench-api";
 const POOL = 2048;
 const root = fileURLToPath(new URL("../", import.meta.url));
 
@@ -112,20 +109,6 @@ const mf = new Miniflare({
 });
 await mf.ready;
 
-function keys(alg) {
-  if (alg === "HS256") {
-    const secret = randomBytes(32);
-    return { sign: secret, jwk: { kty: "oct", kid: "k1", k: secret.toString("base64url") } };
-  }
-  const kp =
-    alg === "RS256"
-      ? generateKeyPairSync("rsa", { modulusLength: 2048 })
-      : alg === "ES256"
-        ? generateKeyPairSync("ec", { namedCurve: "P-256" })
-        : generateKeyPairSync("ed25519");
-  return { sign: kp.privateKey, jwk: { ...kp.publicKey.export({ format: "jwk" }), kid: "k1" } };
-}
-
 async function call(path) {
   const res = await mf.dispatchFetch(`http://bench${path}`);
   const body = await res.text();
@@ -139,30 +122,16 @@ async function timed(who, n) {
   return performance.now() - t0;
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (x) => (x >= 1e5 ? `${(x / 1e3).toFixed(0)} k` : x >= 1e3 ? `${(x / 1e3).toFixed(1)} k` : x.toFixed(0));
 const WHO = ["jwtgate", "jwtgate verifyAsync", "jwtgate+node:crypto", "jose (awaited)", "jose (32 in flight)"];
 
 console.log(`workerd via Miniflare, ${ROUNDS} rounds, median ops/s, a different token on every call`);
 for (const alg of ALGS) {
   const k = keys(alg);
-  const now = Math.floor(Date.now() / 1000);
-  const tokens = [];
-  for (let i = 0; i < POOL; i++) {
-    tokens.push(
-      await new jose.SignJWT({ sub: `user-${i}`, scope: "read write", n: i })
-        .setProtectedHeader({ alg, kid: "k1", typ: "JWT" })
-        .setIssuer(ISS)
-        .setAudience(AUD)
-        .setIssuedAt(now)
-        .setNotBefore(now - 5)
-        .setExpirationTime(now + 3600)
-        .sign(k.sign),
-    );
-  }
+  const pool = await tokens(alg, k, POOL);
   const setup = await mf.dispatchFetch("http://bench/setup", {
     method: "POST",
-    body: JSON.stringify({ alg, jwk: k.jwk, tokens }),
+    body: JSON.stringify({ alg, jwk: k.jwk, tokens: pool }),
   });
   const sanity = await setup.json();
   if (["pure", "native", "async", "jose"].some((k) => sanity[k] !== "user-1")) {

@@ -10,29 +10,16 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
-import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import * as crypto from "node:crypto";
 import * as jose from "jose";
+import { b64, hex, load, p256Jwk } from "./vectors.mjs";
 
 const require = createRequire(import.meta.url);
 const pkgDir = fileURLToPath(new URL("../../pkg/", import.meta.url));
 const jwtgate = require(pkgDir);
 const { nodeCryptoHost } = require(pkgDir + "host/node-crypto.cjs");
 const { Verifier, Signer, verifySignature, setHostCrypto, hasHostCrypto } = jwtgate;
-
-const vectorsDir =
-  process.env.JWTGATE_VECTORS ?? fileURLToPath(new URL("../../../shared/vectors/", import.meta.url));
-const load = (name) => JSON.parse(readFileSync(`${vectorsDir}/${name}`, "utf8"));
-const hex = (s) => Buffer.from(s, "hex");
-const b64 = (b) => Buffer.from(b).toString("base64url");
-const fixed = (bytes, width) => {
-  let i = 0;
-  while (i < bytes.length && bytes[i] === 0) i++;
-  const t = bytes.subarray(i);
-  if (t.length > width) return null;
-  return Buffer.concat([Buffer.alloc(width - t.length), t]);
-};
 
 /** Wraps node:crypto host support and counts native signature checks. */
 function countingHost() {
@@ -103,12 +90,7 @@ test("Wycheproof ES256 (P1363): node:crypto and Rust give the same, right answer
   const t = parity(
     "wycheproof/ecdsa_secp256r1_sha256_p1363_test.json",
     "ES256",
-    (g) => {
-      if (g.publicKeyJwk) return g.publicKeyJwk;
-      const x = fixed(hex(g.publicKey.wx), 32);
-      const y = fixed(hex(g.publicKey.wy), 32);
-      return x && y ? { kty: "EC", crv: "P-256", x: b64(x), y: b64(y) } : null;
-    },
+    p256Jwk,
     262,
   );
   assert.ok(t.valid > 100 && t.invalid > 50, JSON.stringify(t));
@@ -118,10 +100,8 @@ test("Wycheproof ECDSA DER signatures are not JWS signatures on either path", ()
   const data = load("wycheproof/ecdsa_secp256r1_sha256_test.json");
   let checked = 0;
   for (const group of data.testGroups) {
-    const x = fixed(hex(group.publicKey.wx), 32);
-    const y = fixed(hex(group.publicKey.wy), 32);
-    if (!x || !y) continue;
-    const jwk = { kty: "EC", crv: "P-256", x: b64(x), y: b64(y) };
+    const jwk = p256Jwk(group);
+    if (!jwk) continue;
     for (const t of group.tests.slice(0, 40)) {
       for (const native of [true, false]) {
         const r = check(jwk, "ES256", hex(t.msg), hex(t.sig), native);

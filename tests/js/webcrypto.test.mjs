@@ -6,9 +6,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { generateKeyPairSync } from "node:crypto";
 import * as jose from "jose";
+import { hex, load, p256Jwk } from "./vectors.mjs";
 
 const web = await import(new URL("../../pkg/web/index.js", import.meta.url));
 web.initSync({ module: readFileSync(new URL("../../pkg/web/jwtgate_bg.wasm", import.meta.url)) });
@@ -144,17 +144,6 @@ test("a key WebCrypto cannot import, or a WebCrypto that throws, falls back to R
 });
 
 // --- Wycheproof: Rust's form checks, then WebCrypto (verifyAsync's composition), against Rust.
-const vectorsDir =
-  process.env.JWTGATE_VECTORS ?? fileURLToPath(new URL("../../../shared/vectors/", import.meta.url));
-const load = (name) => JSON.parse(readFileSync(`${vectorsDir}/${name}`, "utf8"));
-const hex = (s) => Buffer.from(s, "hex");
-const b64 = (b) => Buffer.from(b).toString("base64url");
-const fixed = (bytes, width) => {
-  let i = 0;
-  while (i < bytes.length && bytes[i] === 0) i++;
-  const t = bytes.subarray(i);
-  return t.length > width ? null : Buffer.concat([Buffer.alloc(width - t.length), t]);
-};
 const WEB = {
   ES256: [{ name: "ECDSA", namedCurve: "P-256" }, { name: "ECDSA", hash: "SHA-256" }],
   EdDSA: [{ name: "Ed25519" }, { name: "Ed25519" }],
@@ -194,10 +183,7 @@ async function parity(file, alg, keyFor, total) {
 }
 
 test("Wycheproof ES256 (P1363): Rust form checks + WebCrypto give Rust's answers", () =>
-  parity("wycheproof/ecdsa_secp256r1_sha256_p1363_test.json", "ES256", (g) => {
-    if (g.publicKeyJwk) return g.publicKeyJwk;
-    return { kty: "EC", crv: "P-256", x: b64(fixed(hex(g.publicKey.wx), 32)), y: b64(fixed(hex(g.publicKey.wy), 32)) };
-  }, 262));
+  parity("wycheproof/ecdsa_secp256r1_sha256_p1363_test.json", "ES256", p256Jwk, 262));
 
 test("Wycheproof Ed25519: Rust form checks + WebCrypto give Rust's answers", () =>
   parity("wycheproof/ed25519_test.json", "EdDSA", (g) => g.publicKeyJwk, 151));
