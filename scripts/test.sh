@@ -51,7 +51,7 @@ check_wasm_run() { # name log-file
   local out=$1 file=$2
   grep -E '^test result' "$file" | sed "s/^/[$out] /"
   if grep -qE 'test result: FAILED|^error' "$file"; then cat "$file"; exit 1; fi
-  for suite in js_api verify_rules policy_and_signer native_hook; do
+  for suite in js_api verify_rules policy_and_signer native_hook key_sets; do
     awk -v s="tests/$suite.rs" '$0 ~ s {f=1} f && /test result: ok\. [1-9][0-9]* passed/ {ok=1; exit} END {exit !ok}' "$file" ||
       { echo "[$out] suite $suite ran no tests" >&2; cat "$file"; exit 1; }
   done

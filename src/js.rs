@@ -18,7 +18,8 @@ use wasm_bindgen::prelude::*;
 const TS_TYPES: &'static str = r#"
 /** A JSON Web Key (RFC 7517). Private members (`d`, `p`, `q`, `k`) are needed only for signing. */
 export interface Jwk {
-  kty: "oct" | "RSA" | "EC" | "OKP";
+  /** Other key types are accepted in a set and listed as inert by `keys()`. */
+  kty: "oct" | "RSA" | "EC" | "OKP" | (string & {});
   kid?: string;
   alg?: string;
   use?: string;
@@ -90,6 +91,27 @@ export interface Verifier {
    * Where host crypto is registered (the Node entry), it is `verify`.
    */
   verifyAsync(token: string, options?: TimeOptions): Promise<Claims>;
+}
+
+/** Why a key of the set is kept out of selection (see `KeyInfo`). */
+export type InertReason =
+  | "algorithm_not_allowed" | "key_type_not_allowed" | "unsupported_key_type" | "feature_disabled"
+  | "not_for_signatures" | "ambiguous_algorithm" | "duplicate_kid" | "invalid";
+
+/** What a `Verifier` or `Signer` made of one JWK of its set (never key material). */
+export interface KeyInfo {
+  /** Where the JWK was, e.g. `"keys.keys[3]"`. */
+  field: string;
+  kid?: string;
+  kty?: string;
+  /** Usable keys: the one algorithm the key is bound to. */
+  alg?: string;
+  /** Usable keys: whether it may verify / sign. */
+  verify?: boolean;
+  sign?: boolean;
+  /** Inert keys: why, as a stable code, and as a sentence. */
+  inert?: InertReason;
+  reason?: string;
 }
 
 /** Options for a single call. */
@@ -257,6 +279,12 @@ fn to_js(map: &Map<String, Value>) -> Result<JsValue, Error> {
     let text = serde_json::to_string(map)
         .map_err(|_| Error::new(Code::Malformed, "claims could not be encoded"))?;
     JSON::parse(&text).map_err(|_| Error::new(Code::Malformed, "claims could not be encoded"))
+}
+
+/// A key report as a JS array of plain objects.
+fn key_report_js(report: &[crate::KeyInfo]) -> JsValue {
+    let list = Value::Array(report.iter().map(crate::KeyInfo::to_json).collect());
+    JSON::parse(&list.to_string()).unwrap_or(JsValue::UNDEFINED)
 }
 
 fn policy_from(value: &JsValue) -> Result<Policy, Error> {
@@ -465,6 +493,13 @@ impl JsVerifier {
         key.verify_signature(alg, input, sig).is_ok()
     }
 
+    /// What the verifier made of each JWK of its set, in order: a usable key's `kid` and the one
+    /// algorithm it is bound to, or why a key is inert (kept out of selection). No key material.
+    #[wasm_bindgen(unchecked_return_type = "KeyInfo[]")]
+    pub fn keys(&self) -> JsValue {
+        key_report_js(self.inner.keys())
+    }
+
     /// The `cacheSize` this verifier was built with (the package's JS entry keeps the cache).
     #[wasm_bindgen(getter, js_name = cacheSize)]
     pub fn cache_size(&self) -> usize {
@@ -581,6 +616,12 @@ impl JsSigner {
     #[wasm_bindgen(getter)]
     pub fn algorithm(&self) -> String {
         self.inner.algorithm().name().to_owned()
+    }
+
+    /// What the signer made of each JWK of its set, in order (see `Verifier.keys`).
+    #[wasm_bindgen(unchecked_return_type = "KeyInfo[]")]
+    pub fn keys(&self) -> JsValue {
+        key_report_js(self.inner.keys())
     }
 }
 

@@ -30,6 +30,7 @@ enum Material {
 #[derive(Clone)]
 pub struct Key {
     kid: Option<String>,
+    algorithm: Algorithm,
     algorithms: AlgSet,
     can_verify: bool,
     can_sign: bool,
@@ -41,7 +42,7 @@ impl std::fmt::Debug for Key {
         // Never prints key material.
         f.debug_struct("Key")
             .field("kid", &self.kid)
-            .field("algorithms", &self.algorithms)
+            .field("algorithm", &self.algorithm)
             .field("can_verify", &self.can_verify)
             .field("can_sign", &self.can_sign)
             .finish_non_exhaustive()
@@ -85,19 +86,157 @@ pub(crate) fn bad_signature() -> Error {
     Error::new(Code::Signature, "signature does not verify")
 }
 
+/// Why a well-formed JWK is kept out of key selection (an *inert* key).
+///
+/// A JWKS as issuers publish it holds keys for several algorithms (and sometimes for
+/// encryption). A verifier pinned to some algorithms keeps the keys that fit none of them out of
+/// selection instead of refusing the whole set, the way jose's `createLocalJWKSet` or Envoy's
+/// `jwt_authn` do. A token naming an inert key's `kid` gets `key_not_found`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Inert {
+    /// The JWK's own `alg` is not one of the policy's algorithms (or not one jwtgate knows).
+    AlgorithmNotAllowed,
+    /// No algorithm of the policy fits the key's type and curve (e.g. an EC key under `RS256`).
+    KeyTypeNotAllowed,
+    /// A key type or curve jwtgate does not verify with (e.g. `EC` P-384, `OKP` X25519).
+    UnsupportedKeyType,
+    /// A key type whose cargo feature is not in this build (and that no pinned algorithm needs).
+    FeatureDisabled,
+    /// `use` or `key_ops` exclude signatures (an encryption key).
+    NotForSignatures,
+    /// Remote JWKS only: no `alg`, and several pinned algorithms of its family fit it (a
+    /// configured key is a `config` error instead).
+    AmbiguousAlgorithm,
+    /// Remote JWKS only: another usable key has the same `kid` (a configured set is a `config`
+    /// error instead).
+    DuplicateKid,
+    /// Remote JWKS only: the JWK is malformed (a configured key is a `config` error instead).
+    Invalid,
+}
+
+impl Inert {
+    /// The stable string form, e.g. `"algorithm_not_allowed"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Inert::AlgorithmNotAllowed => "algorithm_not_allowed",
+            Inert::KeyTypeNotAllowed => "key_type_not_allowed",
+            Inert::UnsupportedKeyType => "unsupported_key_type",
+            Inert::FeatureDisabled => "feature_disabled",
+            Inert::NotForSignatures => "not_for_signatures",
+            Inert::AmbiguousAlgorithm => "ambiguous_algorithm",
+            Inert::DuplicateKid => "duplicate_kid",
+            Inert::Invalid => "invalid",
+        }
+    }
+
+    /// A sentence for operators (never key material).
+    pub const fn reason(self) -> &'static str {
+        match self {
+            Inert::AlgorithmNotAllowed => "its alg is not one of the policy's algorithms",
+            Inert::KeyTypeNotAllowed => "none of the policy's algorithms fits its key type",
+            Inert::UnsupportedKeyType => "jwtgate does not verify with this key type or curve",
+            Inert::FeatureDisabled => "its key type's cargo feature is not in this build",
+            Inert::NotForSignatures => "use or key_ops exclude signatures",
+            Inert::AmbiguousAlgorithm => {
+                "no alg, and several of the policy's algorithms fit it (one key, one algorithm)"
+            }
+            Inert::DuplicateKid => "another usable key has the same kid",
+            Inert::Invalid => "the JWK is malformed or weak",
+        }
+    }
+}
+
+/// What the verifier (or signer) made of one JWK of its set, for operators: never key material.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct KeyInfo {
+    /// Where the JWK was, e.g. `keys.keys[3]` (configured) or `jwks.keys[0]` (remote).
+    pub field: String,
+    /// The JWK's `kid`, if it had a string one.
+    pub kid: Option<String>,
+    /// The JWK's `kty`, if it had a string one.
+    pub kty: Option<String>,
+    /// The one algorithm a usable key is bound to; `None` for an inert key.
+    pub algorithm: Option<Algorithm>,
+    /// Whether the key may verify (usable keys only).
+    pub verify: bool,
+    /// Whether the key may sign (usable keys with private material only).
+    pub sign: bool,
+    /// Why the key is inert; `None` for a usable key.
+    pub inert: Option<Inert>,
+}
+
+impl KeyInfo {
+    /// The entry as a JSON object: `field`, `kid`, `kty`, then `alg`, `verify`, `sign` for a
+    /// usable key or `inert` (the code) and `reason` for an inert one.
+    pub fn to_json(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("field".into(), Value::String(self.field.clone()));
+        if let Some(kid) = &self.kid {
+            m.insert("kid".into(), Value::String(kid.clone()));
+        }
+        if let Some(kty) = &self.kty {
+            m.insert("kty".into(), Value::String(kty.clone()));
+        }
+        match (self.algorithm, self.inert) {
+            (_, Some(why)) => {
+                m.insert("inert".into(), Value::String(why.as_str().into()));
+                m.insert("reason".into(), Value::String(why.reason().into()));
+            }
+            (alg, None) => {
+                if let Some(alg) = alg {
+                    m.insert("alg".into(), Value::String(alg.name().into()));
+                }
+                m.insert("verify".into(), Value::Bool(self.verify));
+                m.insert("sign".into(), Value::Bool(self.sign));
+            }
+        }
+        Value::Object(m)
+    }
+}
+
+/// How a key set is being loaded: configured keys are strict (a doubtful key is a `config` error
+/// the operator fixes), a remote JWKS is lenient (a doubtful key is inert and logged: the
+/// operator cannot edit the issuer's set).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Strict,
+    Lenient,
+}
+
+/// One JWK, read: usable (bound to one algorithm) or inert. Built once per key when a set is
+/// loaded: the variant sizes do not matter.
+#[allow(clippy::large_enum_variant)]
+enum Loaded {
+    Usable(Key),
+    Inert(Inert),
+}
+
+/// The algorithms that are the same signature scheme as `alg`: `EdDSA` with an Ed25519 key and
+/// RFC 9864's `Ed25519` are one scheme under two names; every other algorithm is its own.
+fn same_scheme(a: Algorithm, b: Algorithm) -> bool {
+    a == b || (a.family() == Family::Ed25519 && b.family() == Family::Ed25519)
+}
+
 impl Key {
-    /// Parses one JWK (JSON text) and binds it to the algorithms of `allowed` that fit it.
+    /// Parses one JWK (JSON text) and binds it to the one algorithm of `allowed` it serves.
     ///
     /// Fails with a `config` error if the JWK is invalid, has an RSA modulus under 2048 bits, an
-    /// HMAC secret shorter than every allowed hash, or fits none of `allowed`.
+    /// HMAC secret too short for its algorithm, fits none of `allowed`, or (without `alg`) fits
+    /// several of them.
     pub fn from_jwk_json(jwk: &str, allowed: &[Algorithm]) -> Result<Key> {
         let value = json::parse(jwk.as_bytes())
             .map_err(|_| Error::config("jwk", "not a strict JSON object"))?;
-        Key::from_jwk(&value, allowed.iter().copied().collect(), "jwk")
+        let allowed: AlgSet = allowed.iter().copied().collect();
+        match Key::load(&value, allowed, "jwk", Mode::Strict)? {
+            Loaded::Usable(k) => Ok(k),
+            Loaded::Inert(why) => Err(Error::config("jwk", why.reason())),
+        }
     }
 
-    /// Parses one JWK value; `field` names it in errors (e.g. `keys.keys[2]`).
-    pub(crate) fn from_jwk(value: &Value, allowed: AlgSet, field: &str) -> Result<Key> {
+    /// Reads one JWK value; `field` names it in errors (e.g. `keys.keys[2]`).
+    fn load(value: &Value, allowed: AlgSet, field: &str, mode: Mode) -> Result<Loaded> {
         let Value::Object(jwk) = value else {
             return Err(Error::config(
                 field.to_owned(),
@@ -130,10 +269,23 @@ impl Key {
             }
         };
         let op_ok = |op: &str| ops.as_ref().is_none_or(|ops| ops.contains(&op));
+        let alg_name = str_member(jwk, "alg", field)?;
 
         let kty = str_member(jwk, "kty", field)?.ok_or_else(|| {
             Error::config(format!("{field}.kty"), "required JWK member is missing")
         })?;
+        // A family this build leaves out is inert, unless the policy pins one of its algorithms:
+        // then the operator asked for something the build cannot do.
+        let disabled = |feature: &str, kty_name: &str, fam: fn(Family) -> bool| {
+            if allowed.iter().any(|a| fam(a.family())) {
+                Err(Error::config(
+                    format!("{field}.kty"),
+                    format!("{kty_name} keys need jwtgate's `{feature}` cargo feature (not in this build)"),
+                ))
+            } else {
+                Ok(Loaded::Inert(Inert::FeatureDisabled))
+            }
+        };
         let material = match kty {
             "oct" => {
                 let k = required_bytes(jwk, "k", field)?;
@@ -147,10 +299,9 @@ impl Key {
             }
             "RSA" => {
                 if !cfg!(feature = "rsa") {
-                    return Err(Error::config(
-                        format!("{field}.kty"),
-                        "RSA keys need jwtgate's `rsa` cargo feature (not in this build)",
-                    ));
+                    return disabled("rsa", "RSA", |f| {
+                        matches!(f, Family::RsaPkcs1(_) | Family::RsaPss(_))
+                    });
                 }
                 let n = required_bytes(jwk, "n", field)?;
                 let e = required_bytes(jwk, "e", field)?;
@@ -182,20 +333,18 @@ impl Key {
                 }
             }
             "EC" => {
-                if !cfg!(feature = "ecdsa") {
-                    return Err(Error::config(
-                        format!("{field}.kty"),
-                        "EC (P-256) keys need jwtgate's `ecdsa` cargo feature (not in this build)",
-                    ));
-                }
                 match str_member(jwk, "crv", field)? {
                     Some("P-256") => {}
-                    _ => {
+                    Some(_) => return Ok(Loaded::Inert(Inert::UnsupportedKeyType)),
+                    None => {
                         return Err(Error::config(
                             format!("{field}.crv"),
-                            "only EC keys on P-256 are supported (ES256)",
+                            "required JWK member is missing",
                         ))
                     }
+                }
+                if !cfg!(feature = "ecdsa") {
+                    return disabled("ecdsa", "EC (P-256)", |f| f == Family::EcdsaP256);
                 }
                 let x = required_bytes(jwk, "x", field)?;
                 let y = required_bytes(jwk, "y", field)?;
@@ -208,20 +357,18 @@ impl Key {
                 })?)
             }
             "OKP" => {
-                if !cfg!(feature = "eddsa") {
-                    return Err(Error::config(
-                        format!("{field}.kty"),
-                        "OKP (Ed25519) keys need jwtgate's `eddsa` cargo feature (not in this build)",
-                    ));
-                }
                 match str_member(jwk, "crv", field)? {
                     Some("Ed25519") => {}
-                    _ => {
+                    Some(_) => return Ok(Loaded::Inert(Inert::UnsupportedKeyType)),
+                    None => {
                         return Err(Error::config(
                             format!("{field}.crv"),
-                            "only OKP keys on Ed25519 are supported (EdDSA)",
+                            "required JWK member is missing",
                         ))
                     }
+                }
+                if !cfg!(feature = "eddsa") {
+                    return disabled("eddsa", "OKP (Ed25519)", |f| f == Family::Ed25519);
                 }
                 let x = required_bytes(jwk, "x", field)?;
                 let d = bytes_member(jwk, "d", field)?;
@@ -229,41 +376,89 @@ impl Key {
                     Error::config(field.to_owned(), "invalid or weak Ed25519 key")
                 })?)
             }
-            _ => {
-                return Err(Error::config(
-                    format!("{field}.kty"),
-                    "unsupported key type (expected oct, RSA, EC or OKP)",
-                ))
-            }
+            _ => return Ok(Loaded::Inert(Inert::UnsupportedKeyType)),
         };
 
-        let mut algorithms: AlgSet = allowed.iter().filter(|a| material.fits(*a)).collect();
-        if let Some(name) = str_member(jwk, "alg", field)? {
-            let alg = Algorithm::from_name(name).filter(|a| algorithms.contains(*a));
-            algorithms = match alg {
-                Some(a) => [a].into_iter().collect(),
-                None => {
+        let can_verify = use_ok && op_ok("verify");
+        let can_sign = use_ok && op_ok("sign") && material.has_private();
+        if !can_verify && !can_sign {
+            return Ok(Loaded::Inert(Inert::NotForSignatures));
+        }
+
+        // One key, one algorithm (RFC 8725bis): the JWK's own `alg`, else the single pinned
+        // algorithm its family and strength fit.
+        let bound = match alg_name {
+            Some(name) => {
+                let Some(alg) = Algorithm::from_name(name) else {
+                    return Ok(Loaded::Inert(Inert::AlgorithmNotAllowed));
+                };
+                if !material.fits(alg) {
                     return Err(Error::config(
                         format!("{field}.alg"),
-                        "the JWK's alg is not an allowed algorithm for this key type",
-                    ))
+                        match material {
+                            Material::Oct(_) if matches!(alg.family(), Family::Hmac(_)) => {
+                                "HMAC secret is shorter than its alg's hash (HS256 needs 32 bytes, HS384 48, HS512 64)"
+                            }
+                            _ => "the JWK's alg does not fit its key type",
+                        },
+                    ));
                 }
-            };
-        }
-        if algorithms.is_empty() {
-            return Err(Error::config(
-                field.to_owned(),
-                "key fits none of the allowed algorithms",
-            ));
-        }
-        let has_private = material.has_private();
-        Ok(Key {
+                if !allowed.contains(alg) {
+                    return Ok(Loaded::Inert(Inert::AlgorithmNotAllowed));
+                }
+                alg
+            }
+            None => {
+                let mut fitting = allowed.iter().filter(|a| material.fits(*a));
+                let Some(first) = fitting.next() else {
+                    let weak_hmac = matches!(material, Material::Oct(_))
+                        && allowed
+                            .iter()
+                            .any(|a| matches!(a.family(), Family::Hmac(_)));
+                    if weak_hmac {
+                        return Err(Error::config(
+                            format!("{field}.k"),
+                            "HMAC secret is shorter than every allowed HMAC hash (HS256 needs 32 bytes, HS384 48, HS512 64)",
+                        ));
+                    }
+                    return Ok(Loaded::Inert(Inert::KeyTypeNotAllowed));
+                };
+                if fitting.any(|a| !same_scheme(a, first)) {
+                    if mode == Mode::Lenient {
+                        return Ok(Loaded::Inert(Inert::AmbiguousAlgorithm));
+                    }
+                    let names: Vec<&str> = allowed
+                        .iter()
+                        .filter(|a| material.fits(*a))
+                        .map(Algorithm::name)
+                        .collect();
+                    return Err(Error::config(
+                        format!("{field}.alg"),
+                        format!(
+                            "several allowed algorithms fit this key ({}): give the JWK an alg (one key, one algorithm)",
+                            names.join(", ")
+                        ),
+                    ));
+                }
+                first
+            }
+        };
+        // `EdDSA` and `Ed25519` name one scheme: a key bound to it answers to the pinned names.
+        let algorithms: AlgSet = allowed.iter().filter(|a| same_scheme(*a, bound)).collect();
+        Ok(Loaded::Usable(Key {
             kid,
+            algorithm: bound,
             algorithms,
-            can_verify: use_ok && op_ok("verify"),
-            can_sign: use_ok && op_ok("sign") && has_private,
+            can_verify,
+            can_sign,
             material,
-        })
+        }))
+    }
+
+    /// The one algorithm this key is bound to (for an Ed25519 key bound to `EdDSA` or
+    /// `Ed25519`, [`algorithms`](Key::algorithms) also holds the other name if it is pinned).
+    pub fn algorithm(&self) -> Algorithm {
+        self.algorithm
     }
 
     /// The key id, if the JWK had one.
@@ -271,7 +466,8 @@ impl Key {
         self.kid.as_deref()
     }
 
-    /// The algorithms this key is bound to.
+    /// The names this key answers to: its one algorithm (plus, for Ed25519, the other pinned name
+    /// of the same scheme).
     pub fn algorithms(&self) -> AlgSet {
         self.algorithms
     }
@@ -418,32 +614,45 @@ impl Material {
 }
 
 /// A validated set of keys (a JWKS), searched by `kid`.
+///
+/// Only usable keys take part in selection ([`keys`](KeySet::keys)); inert ones are listed in
+/// the [`report`](KeySet::report) with the reason, beside the usable ones, in JWKS order.
 #[derive(Clone, Debug, Default)]
 pub struct KeySet {
     keys: Vec<Key>,
+    report: Vec<KeyInfo>,
+    /// Whether any JWK, usable or inert, held private material (checked for keys that are
+    /// parsed; an unsupported key type is checked for the private members RFC 7518 names).
+    private_material: bool,
 }
 
 impl KeySet {
-    /// Strict loading for configured keys: any invalid key, or one that fits none of `allowed`,
-    /// is a `config` error naming it. Keys whose `use`/`key_ops` exclude signatures are kept out
-    /// of the set without error (a JWKS may carry encryption keys too).
+    /// Strict loading for configured keys. A key that fits none of `allowed` (by `kty`/`crv`, by
+    /// its own `alg`, or by `use`/`key_ops`) is inert: kept out of selection, listed in the
+    /// [`report`](KeySet::report). A `config` error names the key for: a malformed or weak key
+    /// (even an inert one), a key without `alg` that several allowed algorithms fit, two usable
+    /// keys with one `kid`, and a set with no usable key.
     pub fn from_jwks(jwks: &Value, allowed: &[Algorithm]) -> Result<KeySet> {
-        KeySet::load(jwks, allowed, "keys", Err).map(|(set, _)| set)
+        let set = KeySet::load(jwks, allowed, "keys", Mode::Strict)?;
+        if set.keys.is_empty() {
+            return Err(Error::config(
+                "keys",
+                "no key in the set fits the policy's algorithms (see the key report)",
+            ));
+        }
+        Ok(set)
     }
 
-    /// Lenient loading for keys fetched at run time (a remote JWKS): unusable keys are skipped,
-    /// and returned as errors for the caller to log. Only the outer shape (an object with a
-    /// `keys` array) is required.
-    pub fn from_jwks_lenient(jwks: &Value, allowed: &[Algorithm]) -> Result<(KeySet, Vec<Error>)> {
-        KeySet::load(jwks, allowed, "jwks", Ok)
+    /// Lenient loading for keys fetched at run time (a remote JWKS): a malformed key, a key
+    /// without `alg` that several allowed algorithms fit, and keys sharing a `kid` are inert too
+    /// (the operator cannot fix the issuer's set), each listed in the
+    /// [`report`](KeySet::report) for the caller to log. Only the outer shape (an object with a
+    /// non-empty `keys` array) is required; the set may end up with no usable key.
+    pub fn from_jwks_lenient(jwks: &Value, allowed: &[Algorithm]) -> Result<KeySet> {
+        KeySet::load(jwks, allowed, "jwks", Mode::Lenient)
     }
 
-    fn load(
-        jwks: &Value,
-        allowed: &[Algorithm],
-        field: &str,
-        on_bad_key: impl Fn(Error) -> Result<Error>,
-    ) -> Result<(KeySet, Vec<Error>)> {
+    fn load(jwks: &Value, allowed: &[Algorithm], field: &str, mode: Mode) -> Result<KeySet> {
         let list = match jwks {
             Value::Object(m) => match m.get("keys") {
                 Some(Value::Array(list)) if !list.is_empty() => list,
@@ -468,32 +677,101 @@ impl KeySet {
             }
         };
         let allowed: AlgSet = allowed.iter().copied().collect();
-        let mut keys = Vec::with_capacity(list.len());
-        let mut skipped = Vec::new();
+        let mut set = KeySet::default();
         for (i, jwk) in list.iter().enumerate() {
             let here = format!("{field}.keys[{i}]");
-            match Key::from_jwk(jwk, allowed, &here) {
-                Ok(k) if k.can_verify || k.can_sign => keys.push(k),
-                Ok(_) => {}
-                Err(e) => skipped.push(on_bad_key(e)?),
+            let member = |name: &str| jwk.get(name).and_then(Value::as_str).map(str::to_owned);
+            let mut info = KeyInfo {
+                field: here.clone(),
+                kid: member("kid"),
+                kty: member("kty"),
+                algorithm: None,
+                verify: false,
+                sign: false,
+                inert: None,
+            };
+            // Private members of any key type (RFC 7518 §6.2.2, §6.3.2, §6.4; RFC 8037 §2).
+            set.private_material |= ["d", "k", "p", "q", "dp", "dq", "qi", "oth"]
+                .iter()
+                .any(|m| jwk.get(*m).is_some_and(|v| !v.is_null()));
+            match Key::load(jwk, allowed, &here, mode) {
+                Ok(Loaded::Usable(k)) => {
+                    info.algorithm = Some(k.algorithm);
+                    info.verify = k.can_verify;
+                    info.sign = k.can_sign;
+                    set.keys.push(k);
+                }
+                Ok(Loaded::Inert(why)) => info.inert = Some(why),
+                Err(e) if mode == Mode::Strict => return Err(e),
+                Err(_) => info.inert = Some(Inert::Invalid),
+            }
+            set.report.push(info);
+        }
+        set.check_kids(mode)?;
+        Ok(set)
+    }
+
+    /// Two usable keys with one `kid` would leave the choice of key to the order of the set:
+    /// `config` in strict mode; in lenient mode every key with that `kid` becomes inert.
+    fn check_kids(&mut self, mode: Mode) -> Result<()> {
+        let mut dup: Vec<String> = Vec::new();
+        for (i, k) in self.keys.iter().enumerate() {
+            let Some(kid) = k.kid.as_deref() else {
+                continue;
+            };
+            if self.keys[..i].iter().any(|o| o.kid.as_deref() == Some(kid)) {
+                if mode == Mode::Strict {
+                    return Err(Error::config(
+                        "keys",
+                        "two usable keys share a kid (each key needs its own kid)",
+                    ));
+                }
+                dup.push(kid.to_owned());
             }
         }
-        Ok((KeySet { keys }, skipped))
+        if dup.is_empty() {
+            return Ok(());
+        }
+        self.keys.retain(|k| {
+            !k.kid
+                .as_deref()
+                .is_some_and(|kid| dup.iter().any(|d| d == kid))
+        });
+        for info in &mut self.report {
+            if info.inert.is_none() && info.kid.as_ref().is_some_and(|kid| dup.contains(kid)) {
+                info.inert = Some(Inert::DuplicateKid);
+                info.algorithm = None;
+                info.verify = false;
+                info.sign = false;
+            }
+        }
+        Ok(())
     }
 
-    /// This set followed by the keys of `other`.
-    pub fn merged(&self, other: &KeySet) -> KeySet {
-        let mut keys = self.keys.clone();
-        keys.extend(other.keys.iter().cloned());
-        KeySet { keys }
+    /// What was made of each JWK, in order: usable keys with their bound algorithm, inert keys
+    /// with the reason. Never key material: safe to log.
+    pub fn report(&self) -> &[KeyInfo] {
+        &self.report
     }
 
-    /// Whether any key holds private material (a JWK `d`, or an `oct` secret).
+    /// This set followed by the keys of `other` (e.g. policy keys and a secret's keys). `config`
+    /// if a usable key of one has the `kid` of a usable key of the other.
+    pub fn merged(&self, other: &KeySet) -> Result<KeySet> {
+        let mut set = self.clone();
+        set.keys.extend(other.keys.iter().cloned());
+        set.report.extend(other.report.iter().cloned());
+        set.private_material |= other.private_material;
+        set.check_kids(Mode::Strict)?;
+        Ok(set)
+    }
+
+    /// Whether any JWK of the set, usable or inert, holds private material (`d` and the other
+    /// private members, or an `oct` secret `k`).
     pub fn has_private_material(&self) -> bool {
-        self.keys.iter().any(|k| k.material.has_private())
+        self.private_material
     }
 
-    /// The keys, in JWKS order.
+    /// The usable keys, in JWKS order (the ones selection picks from).
     pub fn keys(&self) -> &[Key] {
         &self.keys
     }

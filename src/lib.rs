@@ -70,7 +70,7 @@ mod worker;
 pub use alg::{AlgSet, Algorithm};
 pub use claims::{check_revocation, ClaimRules, Revocation, TimeWindow};
 pub use error::{Code, Error, Result};
-pub use jwk::{Key, KeySet};
+pub use jwk::{Inert, Key, KeyInfo, KeySet};
 pub use policy::Policy;
 pub use sign::{Signer, SignerOptions};
 pub use time::unix_now;

@@ -20,7 +20,7 @@
 //! | `issuer` | string or non-empty array of strings | — (required) | accepted `iss` values; signing needs exactly one |
 //! | `audience` | string or non-empty array of strings | — (required) | accepted `aud` values; signing writes them all |
 //! | `algorithms` | non-empty array of names | — (required) | allowlist, exact names; `none` in any spelling is refused |
-//! | `keys` | JWKS object `{"keys": [...]}` | — (required) | every key validated and bound to the algorithms it fits |
+//! | `keys` | JWKS object `{"keys": [...]}` | — (required) | every key validated; a usable key is bound to one algorithm, a key that fits none is inert (see [`KeySet`](crate::KeySet)) |
 //! | `leewaySeconds` | integer | `30` | `0..=300` |
 //! | `maxAgeSeconds` | integer or absent | absent | `1..=315360000` (10 years); makes `iat` required |
 //! | `requiredClaims` | array of strings | `[]` | in addition to `exp`, `iss`, `aud` (and `iat` with max age) |
@@ -162,12 +162,13 @@ impl Policy {
         Policy::parse(value, false)
     }
 
-    /// A copy of this policy with `keys` added to its own key set (policy keys first).
-    pub fn with_keys(&self, keys: &KeySet) -> Policy {
-        Policy {
-            keys: self.keys.merged(keys),
+    /// A copy of this policy with `keys` added to its own key set (policy keys first). `config`
+    /// if a usable key of `keys` has the `kid` of a usable policy key.
+    pub fn with_keys(&self, keys: &KeySet) -> Result<Policy> {
+        Ok(Policy {
+            keys: self.keys.merged(keys)?,
             ..self.clone()
-        }
+        })
     }
 
     fn parse(value: &Value, keys_required: bool) -> Result<Policy> {

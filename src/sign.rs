@@ -121,6 +121,11 @@ impl Signer {
         &self.policy
     }
 
+    /// What the signer made of its key set (as [`Verifier::keys`](crate::Verifier::keys)).
+    pub fn keys(&self) -> &[crate::KeyInfo] {
+        self.policy.keys.report()
+    }
+
     /// The `kid` written into token headers, if the signing key has one.
     pub fn kid(&self) -> Option<&str> {
         self.policy

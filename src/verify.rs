@@ -117,10 +117,16 @@ impl Verifier {
         if policy.keys.verifying_count() == 0 {
             return Err(Error::config(
                 "keys",
-                "no key in the set may verify (check use and key_ops)",
+                "no usable key in the set may verify (check alg, use and key_ops; see the key report)",
             ));
         }
         Ok(Verifier { policy })
+    }
+
+    /// What the verifier made of its key set, in JWKS order: each usable key's `kid` and bound
+    /// algorithm, and why each inert key is inert. Never key material: safe to log.
+    pub fn keys(&self) -> &[crate::KeyInfo] {
+        self.policy.keys.report()
     }
 
     /// Shorthand for `Verifier::new(Policy::from_json(text)?)`.

@@ -10,8 +10,8 @@ use crate::gate::answer::{self, Answer};
 use crate::gate::cache::token_hash;
 use crate::gate::config::JwksSettings;
 use crate::gate::{
-    extract_token, has_scopes, identity_headers, is_gate_header, rejection_log, ConfigError,
-    GateConfig, JwksAction, JwksState, Route, VerifiedCache,
+    extract_token, has_scopes, identity_headers, is_gate_header, keys_loaded_log, rejection_log,
+    ConfigError, GateConfig, JwksAction, JwksState, Route, VerifiedCache,
 };
 use crate::jwk::KeySet;
 use crate::verify::{Deferred, Verified, Verifier};
@@ -22,8 +22,8 @@ use std::rc::Rc;
 use std::time::Duration;
 use worker::wasm_bindgen::JsValue;
 use worker::{
-    console_error, console_log, console_warn, event, js_sys, web_sys, AbortController, Cache,
-    Context, Delay, Env, Fetch, Headers, Request, Response, Result,
+    console_error, console_log, event, js_sys, web_sys, AbortController, Cache, Context, Delay,
+    Env, Fetch, Headers, Request, Response, Result,
 };
 
 /// Every setting the gate reads; their values form the isolate's configuration fingerprint.
@@ -103,6 +103,12 @@ fn config(env: &Env) -> std::result::Result<Rc<GateConfig>, ConfigError> {
                 None
             }
         });
+        if let Ok(c) = &parsed {
+            // Once per (re)load of the settings: the configured keys.
+            if !c.policy.keys().report().is_empty() {
+                console_log!("{}", keys_loaded_log("config", c.policy.keys().report()));
+            }
+        }
         let cache_size = parsed.as_ref().map_or(0, |c| c.cache_size);
         *slot = Some(Isolate {
             fingerprint,
@@ -456,7 +462,7 @@ async fn shared_refresh(config: &GateConfig, settings: &JwksSettings, now: i64, 
     let result = fetch_jwks(policy, settings, now, skip_cache).await;
     with_isolate(|iso| {
         match result {
-            Ok((set, fetched_at)) => match Verifier::new(policy.with_keys(&set)) {
+            Ok((set, fetched_at)) => match policy.with_keys(&set).and_then(Verifier::new) {
                 Ok(v) => {
                     iso.jwks.record_success(set, fetched_at, now);
                     iso.verifier = Some(Rc::new(v));
@@ -545,14 +551,10 @@ async fn fetch_jwks(
 
 fn parse_jwks(policy: &crate::Policy, text: &str) -> std::result::Result<KeySet, String> {
     let value = json::parse(text.as_bytes()).map_err(|_| "JWKS is not strict JSON".to_owned())?;
-    let (set, skipped) = KeySet::from_jwks_lenient(&value, policy.algorithms())
+    let set = KeySet::from_jwks_lenient(&value, policy.algorithms())
         .map_err(|e| format!("JWKS rejected: {e}"))?;
-    for e in skipped {
-        console_warn!(
-            "{}",
-            serde_json::json!({"jwtgate": "jwks_key_skipped", "field": e.field(), "message": e.message()})
-        );
-    }
+    // Once per (re)load: what was made of each key, without key material.
+    console_log!("{}", keys_loaded_log("jwks", set.report()));
     if set.verifying_count() == 0 {
         return Err("JWKS holds no usable key".to_owned());
     }

@@ -42,3 +42,32 @@ fn keys_of_a_missing_family_are_configuration_errors() {
         assert_eq!(e.field(), Some("keys.keys[0].kty"), "{alg}: {e}");
     }
 }
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn keys_of_a_missing_family_that_no_pinned_algorithm_needs_are_inert() {
+    let keys = vec![
+        jwk("hs64", ""),
+        jwk("rsa", "public"),
+        jwk("ec", "public"),
+        jwk("ed", "public"),
+    ];
+    let v = verifier(&["HS256"], keys);
+    let inert: Vec<_> = v.keys().iter().map(|k| k.inert).collect();
+    let expect = |enabled: bool| {
+        if enabled {
+            Some(jwtgate::Inert::KeyTypeNotAllowed)
+        } else {
+            Some(jwtgate::Inert::FeatureDisabled)
+        }
+    };
+    assert_eq!(
+        inert,
+        vec![
+            None,
+            expect(cfg!(feature = "rsa")),
+            expect(cfg!(feature = "ecdsa")),
+            expect(cfg!(feature = "eddsa")),
+        ]
+    );
+}

@@ -99,18 +99,23 @@ fn missing_or_empty_required_fields_are_config_errors() {
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
-fn unusable_keys_are_config_errors() {
+fn malformed_keys_are_config_errors() {
     let k = |name: &str, part: &str| jwk(name, part);
+    // Malformed or weak keys are refused even when they would be inert anyway.
     let cases: Vec<(Vec<&str>, Value, &str)> = vec![
         (vec!["RS256"], k("rsa1024", "public"), "keys.keys[0].n"),
+        (vec!["ES256"], k("rsa1024", "public"), "keys.keys[0].n"),
         (vec!["HS256"], k("hs31", ""), "keys.keys[0].k"),
-        (vec!["HS512"], k("hs32", ""), "keys.keys[0]"),
-        (vec!["ES256"], k("ec384", "public"), "keys.keys[0].crv"),
-        (vec!["ES256"], k("rsa", "public"), "keys.keys[0]"),
-        (vec!["HS256"], k("rsa", "public"), "keys.keys[0]"),
-        (vec!["HS256"], k("ed", "public"), "keys.keys[0]"),
+        (vec!["ES256"], k("hs31", ""), "keys.keys[0].k"),
+        // A 32-byte secret under HS512 only: weak for the algorithm the policy pins.
+        (vec!["HS512"], k("hs32", ""), "keys.keys[0].k"),
         (
             vec!["ES256"],
+            json!({"kty": "EC", "crv": "P-256", "x": "AAAA", "y": "AAAA"}),
+            "keys.keys[0]",
+        ),
+        (
+            vec!["RS256"],
             json!({"kty": "EC", "crv": "P-256", "x": "AAAA", "y": "AAAA"}),
             "keys.keys[0]",
         ),
@@ -119,8 +124,8 @@ fn unusable_keys_are_config_errors() {
             json!({"kty": "EC", "crv": "P-256"}),
             "keys.keys[0].x",
         ),
+        (vec!["ES256"], json!({"kty": "EC"}), "keys.keys[0].crv"),
         (vec!["ES256"], json!({"crv": "P-256"}), "keys.keys[0].kty"),
-        (vec!["ES256"], json!({"kty": "XYZ"}), "keys.keys[0].kty"),
         (vec!["ES256"], json!("not a jwk"), "keys.keys[0]"),
         (
             vec!["HS256"],
@@ -145,13 +150,27 @@ fn unusable_keys_are_config_errors() {
             "{algs:?} {key}"
         );
     }
-    // A JWK alg outside the allowlist or outside the key's family.
+    // Keys that are well formed but fit none of the pinned algorithms are inert; a set with
+    // nothing else has no usable key, which is a configuration error of the set.
+    let inert_only: Vec<(Vec<&str>, Value)> = vec![
+        (vec!["ES256"], k("ec384", "public")),
+        (vec!["ES256"], k("rsa", "public")),
+        (vec!["HS256"], k("rsa", "public")),
+        (vec!["HS256"], k("ed", "public")),
+        (vec!["ES256"], json!({"kty": "XYZ"})),
+    ];
+    for (algs, key) in inert_only {
+        assert_eq!(
+            config_field(policy_value(&algs, vec![key.clone()])),
+            "keys",
+            "{algs:?} {key}"
+        );
+    }
+    // A JWK alg outside the allowlist (or unknown to jwtgate) makes the key inert.
     let mut pinned = k("ec", "public");
     pinned["alg"] = json!("ES384");
-    assert_eq!(
-        config_field(policy_value(&["ES256"], vec![pinned])),
-        "keys.keys[0].alg"
-    );
+    assert_eq!(config_field(policy_value(&["ES256"], vec![pinned])), "keys");
+    // A JWK alg outside the key's own family is a malformed key.
     let mut pinned = k("rsa", "public");
     pinned["alg"] = json!("HS256");
     assert_eq!(
@@ -185,12 +204,14 @@ fn unusable_keys_are_config_errors() {
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn lenient_jwks_skips_unusable_keys() {
     let jwks = json!({"keys": [jwk("rsa1024", "public"), jwk("ec", "public"), {"kty": "oct"}]});
-    let (set, skipped) =
-        jwtgate::KeySet::from_jwks_lenient(&jwks, &[jwtgate::Algorithm::ES256]).unwrap();
+    let set = jwtgate::KeySet::from_jwks_lenient(&jwks, &[jwtgate::Algorithm::ES256]).unwrap();
     assert_eq!(set.keys().len(), 1);
     assert_eq!(set.keys()[0].kid(), Some("ec-1"));
-    assert_eq!(skipped.len(), 2);
-    assert!(skipped.iter().all(|e| e.code() == Code::Config));
+    let inert: Vec<_> = set.report().iter().filter_map(|i| i.inert).collect();
+    assert_eq!(
+        inert,
+        vec![jwtgate::Inert::Invalid, jwtgate::Inert::Invalid]
+    );
     assert!(
         jwtgate::KeySet::from_jwks_lenient(&json!({"keys": []}), &[jwtgate::Algorithm::ES256])
             .is_err()

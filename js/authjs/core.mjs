@@ -47,9 +47,14 @@ export function createAuthjs(load) {
     if (!keys || !Array.isArray(keys.keys) || keys.keys.length === 0) {
       throw configError("keys", "no keys: pass `keys` (a JWKS with a private key) or `secret`");
     }
-    // A JWK's own `alg` wins (WebCrypto writes "Ed25519" into Ed25519 keys); else by key type.
+    // Pinned by default: the algorithm(s) of the signing key(s) only, so that the other keys of
+    // an issuer's whole set (public keys of other families, rotated keys) are inert in the core,
+    // never extra ways in. A JWK's own `alg` wins (WebCrypto writes "Ed25519" into Ed25519 keys);
+    // else by key type. Without any private key the core's Signer says so.
+    const isPrivate = (k) => k && (k.kty === "oct" || k.d !== undefined);
+    const signingKeys = keys.keys.some(isPrivate) ? keys.keys.filter(isPrivate) : keys.keys;
     const algorithms =
-      options.algorithms ?? [...new Set(keys.keys.map((k) => k.alg ?? ALG_FOR_KTY[k.kty]).filter(Boolean))];
+      options.algorithms ?? [...new Set(signingKeys.map((k) => k?.alg ?? ALG_FOR_KTY[k?.kty]).filter(Boolean))];
     const maxAge = options.maxAgeSeconds ?? 8 * HOUR;
     const updateAge = options.updateAgeSeconds ?? 15 * 60;
     const policy = {

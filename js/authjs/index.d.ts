@@ -12,7 +12,7 @@ export interface AuthjsOptions {
   secret?: string;
   /** `kid` for the `secret` key. Default `"authjs-session"`. */
   kid?: string;
-  /** Algorithm allowlist. Default: inferred from the keys' types. */
+  /** Algorithm allowlist. Default: the signing (private) keys' own `alg`, else by key type; the other keys of the set are inert (see `Verifier.keys()`). */
   algorithms?: string[];
   /** Absolute session lifetime from sign-in (`auth_time`), seconds. Default 8 h. No activity extends it. */
   maxAgeSeconds?: number;

@@ -206,7 +206,9 @@ impl GateConfig {
                     .map_err(|_| err("JWTGATE_KEYS", "not strict JSON"))?;
                 let keys = KeySet::from_jwks(&jwks, policy.algorithms())
                     .map_err(|e| err("JWTGATE_KEYS", e.to_string()))?;
-                policy.with_keys(&keys)
+                policy
+                    .with_keys(&keys)
+                    .map_err(|e| err("JWTGATE_KEYS", e.to_string()))?
             }
         };
 

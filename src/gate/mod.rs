@@ -20,6 +20,14 @@ pub use token::extract_token;
 use crate::verify::Verified;
 use serde_json::Value;
 
+/// The log line the gate writes once per (re)load of a key set (`source`: `config` for the
+/// configured keys, `jwks` for a fetched JWKS): each key's `kid`, bound algorithm, or why it is
+/// inert. Never key material.
+pub fn keys_loaded_log(source: &str, keys: &[crate::KeyInfo]) -> String {
+    let keys: Vec<Value> = keys.iter().map(crate::KeyInfo::to_json).collect();
+    serde_json::json!({"jwtgate": "keys_loaded", "source": source, "keys": keys}).to_string()
+}
+
 /// The prefix of every header the gate adds; client-sent headers with it are removed first.
 pub const HEADER_PREFIX: &str = "x-jwtgate-";
 
