@@ -310,7 +310,8 @@ test("remote JWKS: one fetch shared by concurrent requests, rotation through an 
   assert.deepEqual([...new Set(answers.map((r) => r.status))], [200]);
   assert.equal(jwks.hits, 1, "concurrent requests must share one fetch");
   await sleep(50);
-  assert.ok(g.logs.some((l) => l.includes('"jwtgate":"jwks_key_skipped"')), "unusable remote key skipped and logged");
+  const loaded = g.logs.find((l) => l.includes('"jwtgate":"keys_loaded"') && l.includes('"source":"jwks"'));
+  assert.ok(loaded && loaded.includes('"kid":"tiny"') && loaded.includes('"inert":"invalid"'), "unusable remote key listed as inert");
 
   // Rotation: the issuer adds b1; the first b1 token triggers one refetch.
   jwks.body = JSON.stringify({ keys: [pubA, pubB] });
@@ -325,6 +326,35 @@ test("remote JWKS: one fetch shared by concurrent requests, rotation through an 
   await sleep(1100);
   for (let i = 0; i < 5; i++) await expectInvalid(g, await esToken(keyB, `zz${i}`), "key_not_found");
   assert.equal(jwks.hits, 3, "one refetch for the first unknown kid, none during the cooldown");
+  await g.dispose();
+});
+
+test("an issuer's mixed key set in JWTGATE_KEYS: fitting keys verify, the rest are inert and logged once", async () => {
+  const rsa = await jose.generateKeyPair("RS256", { extractable: true, modulusLength: 2048 });
+  const p384 = await jose.generateKeyPair("ES384", { extractable: true });
+  const rsaPub = { ...(await jose.exportJWK(rsa.publicKey)), kid: "rsa-1", alg: "RS256" };
+  const p384Pub = { ...(await jose.exportJWK(p384.publicKey)), kid: "ec-384" };
+  const encPub = { ...pubB, kid: "enc-1", use: "enc" };
+  const mixed = { keys: [hsJwk, rsaPub, pubA, p384Pub, encPub] };
+  const g = await gate({ JWTGATE_KEYS: JSON.stringify(mixed) });
+  for (const t of [await hsToken(), await esToken(keyA, "a1")]) {
+    assert.equal((await g.fetch("/orders", { headers: bearer(t) })).status, 200);
+  }
+  const rsaToken = await new jose.SignJWT({ sub: "user_rsa" })
+    .setProtectedHeader({ alg: "RS256", kid: "rsa-1" })
+    .setIssuer(ISS).setAudience(AUD).setIssuedAt().setExpirationTime("10m")
+    .sign(rsa.privateKey);
+  await expectInvalid(g, rsaToken, "algorithm"); // RS256 is not pinned: refused before key selection
+  await expectInvalid(g, await esToken(keyB, "enc-1"), "key_not_found"); // the encryption key is inert
+  await sleep(50);
+  const loaded = g.logs.filter((l) => l.includes('"jwtgate":"keys_loaded"'));
+  assert.equal(loaded.length, 1, loaded.join("\n"));
+  const { keys } = JSON.parse(loaded[0]);
+  assert.deepEqual(
+    keys.map((k) => [k.kid, k.alg ?? k.inert]),
+    [["hs-1", "HS256"], ["rsa-1", "algorithm_not_allowed"], ["a1", "ES256"], ["ec-384", "unsupported_key_type"], ["enc-1", "not_for_signatures"]],
+  );
+  for (const m of [hsJwk.k, rsaPub.n, pubA.x, p384Pub.x]) assert.ok(!loaded[0].includes(m), "key material logged");
   await g.dispose();
 });
 

@@ -236,3 +236,23 @@ test("a WebCrypto-exported Ed25519 key (key_ops sign, alg Ed25519) works as it i
   });
   assert.equal(payload.sub, "user_ana");
 });
+
+test("the issuer's whole mixed set: only the signing key's algorithm is pinned, other keys are inert", async () => {
+  const rsa = await jose.generateKeyPair("RS256", { extractable: true });
+  const ed = await jose.generateKeyPair("EdDSA", { extractable: true });
+  const rsaPub = { ...(await jose.exportJWK(rsa.publicKey)), kid: "rsa-old" };
+  const edPub = { ...(await jose.exportJWK(ed.publicKey)), kid: "ed-other" };
+  const s = setup({ keys: { keys: [privateJwk, rsaPub, edPub] } });
+  await s.signIn();
+  assert.equal(jose.decodeProtectedHeader(s.sessionCookie()).alg, "ES256");
+  assert.equal((await s.session()).user.id, "user_ana");
+  // A session signed with another key of the set (one the app never signs with) is refused:
+  // that key is inert, not an extra way in.
+  const forged = await new jose.SignJWT({ sub: "user_mallory", iss: ORIGIN, aud: AUD, auth_time: T0, jti: "x" })
+    .setProtectedHeader({ alg: "RS256", kid: "rsa-old", typ: "authjs-session+jwt" })
+    .setIssuedAt(T0)
+    .setExpirationTime(T0 + 600)
+    .sign(rsa.privateKey);
+  assert.equal(await s.gate.jwt.decode({ token: forged }), null);
+  assert.ok(s.refused.includes("algorithm"), s.refused.join());
+});
