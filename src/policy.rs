@@ -20,7 +20,7 @@
 //! | `issuer` | string or non-empty array of strings | — (required) | accepted `iss` values; signing needs exactly one |
 //! | `audience` | string or non-empty array of strings | — (required) | accepted `aud` values; signing writes them all |
 //! | `algorithms` | non-empty array of names | — (required) | allowlist, exact names; `none` in any spelling is refused |
-//! | `keys` | JWKS object `{"keys": [...]}` | — (required) | every key validated; a usable key is bound to one algorithm, a key that fits none is inert (see [`KeySet`](crate::KeySet)) |
+//! | `keys` | JWKS object `{"keys": [...]}` | — (required) | every key validated; a usable key is bound to one algorithm, a key that fits none is inert (see [`KeySet`]) |
 //! | `leewaySeconds` | integer | `30` | `0..=300` |
 //! | `maxAgeSeconds` | integer or absent | absent | `1..=315360000` (10 years); makes `iat` required |
 //! | `requiredClaims` | array of strings | `[]` | in addition to `exp`, `iss`, `aud` (and `iat` with max age) |
