@@ -92,7 +92,7 @@ run_logged "$log/next.txt" '^# (tests|pass|fail|skipped)|^not ok' \
 step "edge gate: build, HTTP tests in Miniflare, wrangler dry-run"
 bash scripts/build-worker.sh
 # wrangler and miniflare need Node >= 22: the npm package node@22 provides it.
-run_logged "$log/gate.txt" '^# (tests|pass|fail|skipped)|^not ok' \
+run_logged "$log/gate.txt" '^# (tests|pass|fail|skipped|adversarial:)|^not ok' \
   "$node22" --test --test-timeout=120000 tests/gate/*.test.mjs
 (export WRANGLER_SEND_METRICS=false; PATH="$root/node_modules/.bin:$PATH" \
   wrangler deploy --dry-run --outdir "$log/dist" >"$log/wrangler.txt" 2>&1) || { cat "$log/wrangler.txt"; exit 1; }

@@ -8,10 +8,11 @@ use crate::claims::{check_revocation, Revocation};
 use crate::error::{Code, Error as GateError};
 use crate::gate::answer::{self, Answer};
 use crate::gate::cache::token_hash;
-use crate::gate::config::JwksSettings;
+use crate::gate::config::{check_setting_names, JwksSettings, SETTINGS};
 use crate::gate::{
-    extract_token, has_scopes, identity_headers, is_gate_header, keys_loaded_log, rejection_log,
-    ConfigError, GateConfig, JwksAction, JwksState, Route, VerifiedCache,
+    canonical_path, extract_token, forwarded_cookies, has_scopes, identity_headers, is_gate_header,
+    keys_loaded_log, rejection_log, ConfigError, GateConfig, JwksAction, JwksState, Route, Source,
+    VerifiedCache,
 };
 use crate::jwk::KeySet;
 use crate::verify::{Deferred, Verified, Verifier};
@@ -20,32 +21,11 @@ use futures_util::future::{select, Either};
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
-use worker::wasm_bindgen::JsValue;
+use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::{
     console_error, console_log, event, js_sys, web_sys, AbortController, Cache, Context, Delay,
     Env, Fetch, Headers, Request, Response, Result,
 };
-
-/// Every setting the gate reads; their values form the isolate's configuration fingerprint.
-const SETTINGS: [&str; 17] = [
-    "JWTGATE_POLICY",
-    "JWTGATE_KEYS",
-    "JWTGATE_JWKS_URL",
-    "UPSTREAM_URL",
-    "JWTGATE_COOKIES",
-    "JWTGATE_PUBLIC_PATHS",
-    "JWTGATE_SCOPES",
-    "JWTGATE_LOGIN_URL",
-    "JWTGATE_FORWARD_AUTHORIZATION",
-    "JWTGATE_CLAIM_HEADERS",
-    "JWTGATE_JWKS_CACHE_SECONDS",
-    "JWTGATE_JWKS_STALE_SECONDS",
-    "JWTGATE_JWKS_COOLDOWN_SECONDS",
-    "JWTGATE_JWKS_TIMEOUT_MS",
-    "JWTGATE_REVOCATION_FAIL_OPEN",
-    "JWTGATE_CACHE_SIZE",
-    "JWTGATE_REVOKED",
-];
 
 /// What one isolate keeps between requests.
 struct Isolate {
@@ -88,13 +68,21 @@ fn config(env: &Env) -> std::result::Result<Rc<GateConfig>, ConfigError> {
             }
         }
         let values = fingerprint.clone();
-        let parsed = GateConfig::from_env(|name| {
-            SETTINGS
-                .iter()
-                .position(|s| *s == name)
-                .and_then(|i| values[i].clone())
-        })
-        .map(Rc::new);
+        // Every name in the environment: a misspelt JWTGATE_* setting is an error, not a default.
+        let names: Vec<String> = js_sys::Object::keys(env.unchecked_ref::<js_sys::Object>())
+            .iter()
+            .filter_map(|v| v.as_string())
+            .collect();
+        let parsed = check_setting_names(names.iter().map(String::as_str))
+            .and_then(|()| {
+                GateConfig::from_env(|name| {
+                    SETTINGS
+                        .iter()
+                        .position(|s| *s == name)
+                        .and_then(|i| values[i].clone())
+                })
+            })
+            .map(Rc::new);
         let verifier = parsed.as_ref().ok().and_then(|c| {
             // Without a remote JWKS, the static keys are all there is.
             if c.jwks.is_none() {
@@ -160,22 +148,42 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         }
     };
     let url = req.url()?;
-    let path = url.path().to_owned();
     let realm = url.host_str().unwrap_or("").to_owned();
+    // One canonical path: matched here and forwarded upstream (see gate::path).
+    let path = match canonical_path(url.path()) {
+        Ok(p) => p,
+        Err(e) => {
+            console_log!("{}", rejection_log(e.as_str(), None, url.path(), None));
+            return respond(answer::invalid_request(&realm, e.as_str()));
+        }
+    };
     let method = req.method().to_string();
     let headers = req.headers();
     let ray = headers.get("cf-ray")?;
-    let preflight = headers.has("access-control-request-method")?;
+    let preflight = headers.has("access-control-request-method")? && headers.has("origin")?;
     let required = match config.route(&method, &path, preflight) {
-        Route::Public => return forward(&req, &config, Vec::new()).await,
+        Route::Public => return forward(&req, &config, &path, Forward::Public).await,
+        Route::Preflight { forward: true } => {
+            return forward(&req, &config, &path, Forward::Preflight).await
+        }
+        Route::Preflight { forward: false } => return respond(answer::preflight_refused()),
         Route::Protected(scopes) => scopes.to_vec(),
     };
 
-    let token = extract_token(
+    let token = match extract_token(
         headers.get("authorization")?.as_deref(),
         headers.get("cookie")?.as_deref(),
         &config.cookies,
-    );
+    ) {
+        Ok(t) => t,
+        Err(_) => {
+            console_log!(
+                "{}",
+                rejection_log("ambiguous_cookies", None, &path, ray.as_deref())
+            );
+            return respond(answer::invalid_request(&realm, "ambiguous_cookies"));
+        }
+    };
     let Some(token) = token else {
         console_log!(
             "{}",
@@ -189,6 +197,8 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         return respond(answer::missing_token(&realm));
     };
 
+    let source = token.source;
+    let token = token.token;
     match authorize(&config, &env, &token, now).await {
         Ok(verified) => {
             if !has_scopes(&verified, &required) {
@@ -199,7 +209,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
                 return respond(answer::insufficient_scope(&realm, &required));
             }
             let identity = identity_headers(&config, &verified, now);
-            forward(&req, &config, identity).await
+            forward(&req, &config, &path, Forward::Verified(source, identity)).await
         }
         Err(Refusal::Invalid(e)) => {
             let code = e.code().as_str();
@@ -601,13 +611,26 @@ async fn revocation(
 
 /// Forwards the request upstream: same method, path, query and (streamed) body; client-sent
 /// `x-jwtgate-*` headers removed, then the identity headers added.
+/// What kind of request is forwarded, and so which credentials may go with it.
+enum Forward {
+    /// A public path: the client's credentials pass (the app judges them itself).
+    Public,
+    /// A CORS preflight: no body, no credentials.
+    Preflight,
+    /// Verified with the credential at `Source`: only that one goes on, with these identity
+    /// headers.
+    Verified(Source, Vec<(String, String)>),
+}
+
 async fn forward(
     req: &Request,
     config: &GateConfig,
-    identity: Vec<(String, String)>,
+    path: &str,
+    what: Forward,
 ) -> Result<Response> {
     let url = req.url()?;
-    let mut target = format!("{}{}", config.upstream, url.path());
+    // The canonical path, the one the gate judged; the query as it came.
+    let mut target = format!("{}{}", config.upstream, path);
     if let Some(q) = url.query() {
         target.push('?');
         target.push_str(q);
@@ -618,17 +641,46 @@ async fn forward(
     for name in strip {
         headers.delete(&name)?;
     }
-    if !config.forward_authorization {
-        headers.delete("authorization")?;
-    }
-    for (name, value) in identity {
-        headers.set(&name, &value)?;
+    let cookie = headers.get("cookie")?;
+    let mut with_body = true;
+    match &what {
+        Forward::Public => {
+            if !config.forward_authorization {
+                headers.delete("authorization")?;
+            }
+        }
+        Forward::Preflight => {
+            with_body = false;
+            headers.delete("authorization")?;
+            headers.delete("cookie")?;
+            headers.delete("content-length")?;
+        }
+        Forward::Verified(source, identity) => {
+            // Never a credential the gate did not verify: Authorization only if it was the
+            // bearer token checked, session cookies only the one checked.
+            if *source != Source::Bearer || !config.forward_authorization {
+                headers.delete("authorization")?;
+            }
+            let keep = match source {
+                Source::Cookie(i) => Some(*i),
+                Source::Bearer => None,
+            };
+            match cookie.and_then(|c| forwarded_cookies(&c, &config.cookies, keep)) {
+                Some(c) => headers.set("cookie", &c)?,
+                None => headers.delete("cookie")?,
+            }
+            for (name, value) in identity {
+                headers.set(name, value)?;
+            }
+        }
     }
     let init = web_sys::RequestInit::new();
     init.set_method(&inner.method());
     init.set_headers(&headers.0);
-    if let Some(body) = inner.body() {
-        init.set_body(&body);
+    if with_body {
+        if let Some(body) = inner.body() {
+            init.set_body(&body);
+        }
     }
     // Upstream redirects go back to the client, as a proxy should; never followed here.
     js_sys::Reflect::set(&init, &"redirect".into(), &"manual".into())?;

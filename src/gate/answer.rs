@@ -104,6 +104,33 @@ pub fn unavailable(reason: &str, retry_after: i64) -> Answer {
     )
 }
 
+/// A request the gate refuses to judge (RFC 6750 `invalid_request`, 400): a path that is not
+/// canonical, or session cookies that could be read two ways. `reason` is a stable code.
+pub fn invalid_request(realm: &str, reason: &str) -> Answer {
+    json_answer(
+        400,
+        vec![(
+            "www-authenticate".into(),
+            format!(
+                "Bearer realm={}, error=\"invalid_request\", error_description={}",
+                quoted(realm),
+                quoted(reason)
+            ),
+        )],
+        serde_json::json!({"error": "invalid_request", "reason": reason}),
+    )
+}
+
+/// A CORS preflight the gate answers itself (no `JWTGATE_PREFLIGHT_PATHS` prefix covers it):
+/// 204 without any `Access-Control-Allow-*` header, so the browser does not send the request.
+pub fn preflight_refused() -> Answer {
+    Answer {
+        status: 204,
+        headers: vec![("vary".into(), "origin".into())],
+        body: String::new(),
+    }
+}
+
 /// The gate's configuration is invalid: 500 for every request.
 pub fn misconfigured() -> Answer {
     json_answer(

@@ -9,9 +9,11 @@
 //! | `JWTGATE_KEYS` | secret, JWKS JSON | — | keys (HMAC secrets belong here) |
 //! | `JWTGATE_JWKS_URL` | var | — | remote JWKS (`https://`, or `http://` to a loopback host for local runs) |
 //! | `UPSTREAM_URL` | var | **required** | the app's origin (`http(s)://host[:port][/base]`) |
-//! | `JWTGATE_COOKIES` | var | `__Secure-authjs.session-token,authjs.session-token` | cookie names searched after `Authorization: Bearer` |
-//! | `JWTGATE_PUBLIC_PATHS` | var | — | comma-separated path prefixes passed through without a token |
-//! | `JWTGATE_SCOPES` | var, JSON | — | `{"/admin": "admin", "/api/write": "write other"}`: scopes a path prefix requires |
+//! | `JWTGATE_COOKIES` | var | `__Secure-authjs.session-token` (plus `authjs.session-token` with `JWTGATE_PLAIN_HTTP`) | session cookie names searched after `Authorization: Bearer` |
+//! | `JWTGATE_PLAIN_HTTP` | var | `false` | the site runs on plain HTTP (local development): cookie names without a `__Secure-`/`__Host-` prefix are accepted |
+//! | `JWTGATE_PUBLIC_PATHS` | var | — | comma-separated path prefixes passed through without a token (canonical, case-sensitive) |
+//! | `JWTGATE_PREFLIGHT_PATHS` | var | — | path prefixes where CORS preflights are forwarded (without body or credentials); elsewhere the gate answers them |
+//! | `JWTGATE_SCOPES` | var, JSON | — | `{"/admin": "admin", "/api/write": "write other"}`: scopes a path prefix requires (canonical, matched ignoring ASCII case) |
 //! | `JWTGATE_LOGIN_URL` | var | — | browser navigations without a token are redirected here with `callbackUrl` |
 //! | `JWTGATE_FORWARD_AUTHORIZATION` | var | `true` | forward the `Authorization` header upstream |
 //! | `JWTGATE_CLAIM_HEADERS` | var, JSON | — | `{"email": "x-jwtgate-email"}`: claim → header (names must start with `x-jwtgate-`) |
@@ -24,6 +26,8 @@
 //! | `JWTGATE_CACHE_SIZE` | var | `1024` | verified-token cache entries per isolate (`0..=100000`, 0 disables) |
 //!
 //! At least one key source is required: policy `keys`, `JWTGATE_KEYS` or `JWTGATE_JWKS_URL`.
+//! Any other variable named `JWTGATE_*` (or a known name in another case) is a configuration
+//! error: a misspelt setting never falls back to its default.
 
 use crate::json;
 use crate::jwk::KeySet;
@@ -31,8 +35,55 @@ use crate::policy::Policy;
 use serde_json::Value;
 use std::fmt;
 
-/// Default cookie names: Auth.js v5 session cookies, secure prefix first.
-pub const DEFAULT_COOKIES: &str = "__Secure-authjs.session-token,authjs.session-token";
+/// Default cookie name: Auth.js v5's session cookie on HTTPS.
+pub const DEFAULT_COOKIES: &str = "__Secure-authjs.session-token";
+/// Default cookie names with `JWTGATE_PLAIN_HTTP` (Auth.js on plain HTTP drops the prefix).
+pub const DEFAULT_COOKIES_PLAIN_HTTP: &str = "__Secure-authjs.session-token,authjs.session-token";
+
+/// Every setting the gate reads: the one list (the Worker reads exactly these, once per
+/// isolate, and refuses any other `JWTGATE_*` name).
+pub const SETTINGS: [&str; 19] = [
+    "JWTGATE_POLICY",
+    "JWTGATE_KEYS",
+    "JWTGATE_JWKS_URL",
+    "UPSTREAM_URL",
+    "JWTGATE_COOKIES",
+    "JWTGATE_PLAIN_HTTP",
+    "JWTGATE_PUBLIC_PATHS",
+    "JWTGATE_PREFLIGHT_PATHS",
+    "JWTGATE_SCOPES",
+    "JWTGATE_LOGIN_URL",
+    "JWTGATE_FORWARD_AUTHORIZATION",
+    "JWTGATE_CLAIM_HEADERS",
+    "JWTGATE_JWKS_CACHE_SECONDS",
+    "JWTGATE_JWKS_STALE_SECONDS",
+    "JWTGATE_JWKS_COOLDOWN_SECONDS",
+    "JWTGATE_JWKS_TIMEOUT_MS",
+    "JWTGATE_REVOCATION_FAIL_OPEN",
+    "JWTGATE_CACHE_SIZE",
+    "JWTGATE_REVOKED",
+];
+
+/// Refuses an environment name that looks like a gate setting but is not one: any other
+/// `JWTGATE_*` (in any case), or a known setting spelt in another case.
+pub fn check_setting_names<'a>(
+    names: impl IntoIterator<Item = &'a str>,
+) -> Result<(), ConfigError> {
+    for name in names {
+        if SETTINGS.contains(&name) {
+            continue;
+        }
+        let upper = name.to_ascii_uppercase();
+        if upper.starts_with("JWTGATE") || SETTINGS.contains(&upper.as_str()) {
+            let shown: String = name.chars().take(64).collect();
+            return Err(err(
+                "JWTGATE_*",
+                format!("unknown setting {shown:?} (misspelt? settings are listed in the README)"),
+            ));
+        }
+    }
+    Ok(())
+}
 
 /// A setting that is missing or invalid.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,8 +127,13 @@ pub struct JwksSettings {
 /// What a request path needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Route<'a> {
-    /// Passed through without a token (public prefix, or a CORS preflight).
+    /// Passed through without a token (public prefix).
     Public,
+    /// A CORS preflight: forwarded (without body or credentials) or answered by the gate.
+    Preflight {
+        /// Whether a `JWTGATE_PREFLIGHT_PATHS` prefix covers it.
+        forward: bool,
+    },
     /// A valid token is required, with these scopes (possibly none).
     Protected(&'a [String]),
 }
@@ -97,6 +153,8 @@ pub struct GateConfig {
     pub cookies: Vec<String>,
     /// Path prefixes passed through without a token.
     pub public_paths: Vec<String>,
+    /// Path prefixes where CORS preflights are forwarded.
+    pub preflight_paths: Vec<String>,
     /// Scope rules: (path prefix, required scopes), longest prefix first.
     pub scopes: Vec<(String, Vec<String>)>,
     /// Where browser navigations without a token are sent.
@@ -234,8 +292,14 @@ impl GateConfig {
             .trim_end_matches('/')
             .to_owned();
 
+        let plain_http = boolean(&get, "JWTGATE_PLAIN_HTTP", false)?;
+        let default_cookies = if plain_http {
+            DEFAULT_COOKIES_PLAIN_HTTP
+        } else {
+            DEFAULT_COOKIES
+        };
         let cookies: Vec<String> = get("JWTGATE_COOKIES")
-            .unwrap_or_else(|| DEFAULT_COOKIES.to_owned())
+            .unwrap_or_else(|| default_cookies.to_owned())
             .split(',')
             .map(|c| c.trim().to_owned())
             .filter(|c| !c.is_empty())
@@ -246,18 +310,21 @@ impl GateConfig {
         }) {
             return Err(err("JWTGATE_COOKIES", "cookie names must be plain tokens"));
         }
-
-        let public_paths: Vec<String> = match get("JWTGATE_PUBLIC_PATHS") {
-            None => Vec::new(),
-            Some(list) => list
-                .split(',')
-                .map(|p| p.trim().to_owned())
-                .filter(|p| !p.is_empty())
-                .collect(),
-        };
-        if public_paths.iter().any(|p| !p.starts_with('/')) {
-            return Err(err("JWTGATE_PUBLIC_PATHS", "each prefix must start with /"));
+        // A cookie without the `__Secure-`/`__Host-` prefix can be planted over plain HTTP (or by
+        // a sibling subdomain): only accepted when the operator says the site is plain HTTP.
+        if !plain_http
+            && cookies
+                .iter()
+                .any(|c| !c.starts_with("__Secure-") && !c.starts_with("__Host-"))
+        {
+            return Err(err(
+                "JWTGATE_COOKIES",
+                "cookie names need the __Secure- or __Host- prefix (set JWTGATE_PLAIN_HTTP=true for local plain-HTTP development)",
+            ));
         }
+
+        let public_paths = path_list(&get, "JWTGATE_PUBLIC_PATHS")?;
+        let preflight_paths = path_list(&get, "JWTGATE_PREFLIGHT_PATHS")?;
 
         let mut scopes = Vec::new();
         if let Some(rules) = json_object(&get, "JWTGATE_SCOPES")? {
@@ -271,10 +338,10 @@ impl GateConfig {
                             .collect()
                     })
                     .unwrap_or_default();
-                if !prefix.starts_with('/') || list.is_empty() {
+                if !canonical_prefix(&prefix) || list.is_empty() {
                     return Err(err(
                         "JWTGATE_SCOPES",
-                        "must map path prefixes (starting with /) to space-separated scopes",
+                        "must map canonical path prefixes (starting with /, no escapes of letters or digits, no dot segments) to space-separated scopes",
                     ));
                 }
                 scopes.push((prefix, list));
@@ -313,6 +380,7 @@ impl GateConfig {
             upstream,
             cookies,
             public_paths,
+            preflight_paths,
             scopes,
             login_url,
             forward_authorization: boolean(&get, "JWTGATE_FORWARD_AUTHORIZATION", true)?,
@@ -322,29 +390,76 @@ impl GateConfig {
         })
     }
 
-    /// What a request needs. A CORS preflight (`OPTIONS` with `Access-Control-Request-Method`)
-    /// and paths under a public prefix pass; everything else needs a token, with the scopes of
-    /// the longest matching scope rule. Prefixes match whole segments: `/public` covers
-    /// `/public` and `/public/x`, not `/publicity`; a prefix ending in `/` covers what follows.
+    /// What a request needs, for its canonical path ([`super::canonical_path`]).
+    ///
+    /// A CORS preflight (`OPTIONS` with `Origin` and `Access-Control-Request-Method`) is
+    /// [`Route::Preflight`]: forwarded under a `JWTGATE_PREFLIGHT_PATHS` prefix, answered by the
+    /// gate elsewhere. Paths under a public prefix pass; everything else needs a token, with the
+    /// scopes of the longest matching scope rule. Prefixes match whole segments: `/public`
+    /// covers `/public` and `/public/x`, not `/publicity`; a prefix ending in `/` covers what
+    /// follows. Case fails closed both ways: public prefixes match case-sensitively (`/HEALTH`
+    /// is not public under `/health`), scope rules ignore ASCII case (`/Admin` needs `/admin`'s
+    /// scopes, for upstreams that route case-insensitively).
     pub fn route(&self, method: &str, path: &str, preflight: bool) -> Route<'_> {
         if method.eq_ignore_ascii_case("OPTIONS") && preflight {
+            let forward = self
+                .preflight_paths
+                .iter()
+                .any(|p| prefix_matches(p, path, false));
+            return Route::Preflight { forward };
+        }
+        if self
+            .public_paths
+            .iter()
+            .any(|p| prefix_matches(p, path, false))
+        {
             return Route::Public;
         }
-        if self.public_paths.iter().any(|p| prefix_matches(p, path)) {
-            return Route::Public;
-        }
-        match self.scopes.iter().find(|(p, _)| prefix_matches(p, path)) {
+        match self
+            .scopes
+            .iter()
+            .find(|(p, _)| prefix_matches(p, path, true))
+        {
             Some((_, required)) => Route::Protected(required),
             None => Route::Protected(&[]),
         }
     }
 }
 
-fn prefix_matches(prefix: &str, path: &str) -> bool {
-    match path.strip_prefix(prefix) {
-        None => false,
-        Some(rest) => prefix.ends_with('/') || rest.is_empty() || rest.starts_with('/'),
+fn prefix_matches(prefix: &str, path: &str, ignore_case: bool) -> bool {
+    let rest = match path.get(..prefix.len()) {
+        Some(head) if head == prefix || (ignore_case && head.eq_ignore_ascii_case(prefix)) => {
+            &path[prefix.len()..]
+        }
+        _ => return false,
+    };
+    prefix.ends_with('/') || rest.is_empty() || rest.starts_with('/')
+}
+
+/// A rule prefix must be in canonical form, or it could never match a canonical path.
+fn canonical_prefix(p: &str) -> bool {
+    super::canonical_path(p).is_ok_and(|c| c == p)
+}
+
+fn path_list(
+    get: &impl Fn(&str) -> Option<String>,
+    setting: &'static str,
+) -> Result<Vec<String>, ConfigError> {
+    let list: Vec<String> = match get(setting) {
+        None => Vec::new(),
+        Some(list) => list
+            .split(',')
+            .map(|p| p.trim().to_owned())
+            .filter(|p| !p.is_empty())
+            .collect(),
+    };
+    if list.iter().any(|p| !canonical_prefix(p)) {
+        return Err(err(
+            setting,
+            "each prefix must be a canonical path starting with / (no escapes of letters or digits, no dot segments, no ;)",
+        ));
     }
+    Ok(list)
 }
 
 #[cfg(test)]
@@ -388,10 +503,7 @@ mod tests {
     fn defaults() {
         let c = env(&base()).unwrap();
         assert_eq!(c.upstream, "http://127.0.0.1:8788");
-        assert_eq!(
-            c.cookies,
-            vec!["__Secure-authjs.session-token", "authjs.session-token"]
-        );
+        assert_eq!(c.cookies, vec!["__Secure-authjs.session-token"]);
         assert!(c.forward_authorization);
         assert!(!c.revocation_fail_open);
         assert_eq!(c.cache_size, 1024);
@@ -506,8 +618,13 @@ mod tests {
         assert_eq!(c.route("GET", "/healthz", false), Route::Protected(&[]));
         assert_eq!(c.route("GET", "/public/x.css", false), Route::Public);
         assert_eq!(c.route("GET", "/public", false), Route::Protected(&[]));
-        assert_eq!(c.route("OPTIONS", "/api", true), Route::Public);
+        assert_eq!(
+            c.route("OPTIONS", "/api", true),
+            Route::Preflight { forward: false }
+        );
         assert_eq!(c.route("OPTIONS", "/api", false), Route::Protected(&[]));
+        // Case: public prefixes are exact, scope rules ignore ASCII case.
+        assert_eq!(c.route("GET", "/HEALTH", false), Route::Protected(&[]));
         let admin = ["admin".to_owned()];
         let billing = ["admin".to_owned(), "billing".to_owned()];
         assert_eq!(
@@ -522,5 +639,79 @@ mod tests {
             c.route("GET", "/administrator", false),
             Route::Protected(&[])
         );
+        assert_eq!(
+            c.route("GET", "/Admin/users", false),
+            Route::Protected(&admin)
+        );
+        assert_eq!(
+            c.route("GET", "/ADMIN/Billing/1", false),
+            Route::Protected(&billing)
+        );
+    }
+
+    #[test]
+    fn preflights_cookies_and_unknown_names() {
+        let mut pairs = base();
+        pairs.push(("JWTGATE_PREFLIGHT_PATHS", "/api/public"));
+        let c = env(&pairs).unwrap();
+        assert_eq!(
+            c.route("OPTIONS", "/api/public/x", true),
+            Route::Preflight { forward: true }
+        );
+        assert_eq!(
+            c.route("OPTIONS", "/api/private", true),
+            Route::Preflight { forward: false }
+        );
+        // Rule prefixes must be canonical, or they could never match.
+        for bad in ["/%61pi", "/a/../b", "/a;b", "//a", "a"] {
+            assert_eq!(
+                setting_of(&[("JWTGATE_PUBLIC_PATHS", bad)]),
+                "JWTGATE_PUBLIC_PATHS",
+                "{bad}"
+            );
+            assert_eq!(
+                setting_of(&[("JWTGATE_PREFLIGHT_PATHS", bad)]),
+                "JWTGATE_PREFLIGHT_PATHS"
+            );
+        }
+        assert_eq!(
+            setting_of(&[("JWTGATE_SCOPES", r#"{"/%61dmin":"admin"}"#)]),
+            "JWTGATE_SCOPES"
+        );
+        // Unprefixed cookie names only on plain HTTP.
+        assert_eq!(
+            setting_of(&[("JWTGATE_COOKIES", "authjs.session-token")]),
+            "JWTGATE_COOKIES"
+        );
+        assert_eq!(
+            setting_of(&[
+                ("JWTGATE_COOKIES", "authjs.session-token"),
+                ("JWTGATE_PLAIN_HTTP", "true")
+            ]),
+            "ok"
+        );
+        let mut pairs = base();
+        pairs.push(("JWTGATE_PLAIN_HTTP", "true"));
+        assert_eq!(
+            env(&pairs).unwrap().cookies,
+            vec!["__Secure-authjs.session-token", "authjs.session-token"]
+        );
+        assert_eq!(
+            setting_of(&[("JWTGATE_PLAIN_HTTP", "yes")]),
+            "JWTGATE_PLAIN_HTTP"
+        );
+        // Misspelt or unknown settings.
+        assert!(check_setting_names(SETTINGS).is_ok());
+        assert!(check_setting_names(["UPSTREAM_URL", "OTHER_VAR", "AUTH_SECRET"]).is_ok());
+        for bad in [
+            "JWTGATE_PUBLIC_PATH",
+            "JWTGATE_REVOCATION_FAILOPEN",
+            "jwtgate_policy",
+            "Upstream_Url",
+        ] {
+            let e = check_setting_names([bad]).unwrap_err();
+            assert_eq!(e.setting, "JWTGATE_*");
+            assert!(e.message.contains(bad), "{e}");
+        }
     }
 }

@@ -9,13 +9,15 @@ pub mod answer;
 pub mod cache;
 pub mod config;
 pub mod jwks;
+pub mod path;
 pub mod token;
 
 pub use answer::Answer;
 pub use cache::VerifiedCache;
 pub use config::{ConfigError, GateConfig, Route};
 pub use jwks::{JwksAction, JwksState};
-pub use token::extract_token;
+pub use path::{canonical_path, PathError};
+pub use token::{extract_token, forwarded_cookies, Ambiguous, Credential, Source};
 
 use crate::verify::Verified;
 use serde_json::Value;
@@ -31,10 +33,16 @@ pub fn keys_loaded_log(source: &str, keys: &[crate::KeyInfo]) -> String {
 /// The prefix of every header the gate adds; client-sent headers with it are removed first.
 pub const HEADER_PREFIX: &str = "x-jwtgate-";
 
-/// Whether a request header must be stripped before forwarding (any `x-jwtgate-*`).
+/// Whether a request header must be stripped before forwarding: any name that normalises
+/// (ASCII case, `_` read as `-`) to `x-jwtgate-*`. CGI-style servers (WSGI, Rack, PHP) expose both
+/// `x-jwtgate-email` and `x_jwtgate_email` as `HTTP_X_JWTGATE_EMAIL`, so a client must not be
+/// able to send either spelling.
 pub fn is_gate_header(name: &str) -> bool {
-    name.len() >= HEADER_PREFIX.len()
-        && name.as_bytes()[..HEADER_PREFIX.len()].eq_ignore_ascii_case(HEADER_PREFIX.as_bytes())
+    let n = name.as_bytes();
+    n.len() >= HEADER_PREFIX.len()
+        && n.iter()
+            .zip(HEADER_PREFIX.as_bytes())
+            .all(|(a, p)| a.to_ascii_lowercase() == *p || (*a == b'_' && *p == b'-'))
 }
 
 /// The identity headers for a verified request: `x-jwtgate-sub`, `x-jwtgate-claims` (base64url
@@ -72,11 +80,16 @@ pub fn identity_headers(
 }
 
 /// Header values must be visible ASCII: anything else is percent-encoded, so a claim can never
-/// inject a header line or be mangled by the runtime.
+/// inject a header line or be mangled by the runtime. Leading and trailing spaces are encoded
+/// too: HTTP strips them from header values, and `"admin "` must not arrive as `admin`.
 fn header_safe(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let lead = bytes.iter().take_while(|b| **b == b' ').count();
+    let trail = bytes.len() - bytes.iter().rev().take_while(|b| **b == b' ').count();
     let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if (0x20..0x7f).contains(&b) && b != b'%' {
+    for (i, &b) in bytes.iter().enumerate() {
+        let edge_space = b == b' ' && (i < lead || i >= trail);
+        if (0x20..0x7f).contains(&b) && b != b'%' && !edge_space {
             out.push(b as char);
         } else {
             out.push_str(&format!("%{b:02X}"));
@@ -124,6 +137,11 @@ mod tests {
         assert!(!is_gate_header("x-jwtgat"));
         assert!(!is_gate_header("authorization"));
         assert!(!is_gate_header("é-jwtgate-sub"));
+        // Underscore spellings reach CGI-style servers as the same variable.
+        assert!(is_gate_header("x_jwtgate_email"));
+        assert!(is_gate_header("X_JWTGATE-sub"));
+        assert!(is_gate_header("x-jwtgate_claims"));
+        assert!(!is_gate_header("x-jwtgatesub"));
     }
 
     #[test]
@@ -131,5 +149,9 @@ mod tests {
         assert_eq!(header_safe("alice@example.com"), "alice@example.com");
         assert_eq!(header_safe("a\r\nx-evil: 1"), "a%0D%0Ax-evil: 1");
         assert_eq!(header_safe("é%"), "%C3%A9%25");
+        assert_eq!(header_safe("admin "), "admin%20");
+        assert_eq!(header_safe("  a b  "), "%20%20a b%20%20");
+        assert_eq!(header_safe("   "), "%20%20%20");
+        assert_eq!(header_safe("\tadmin"), "%09admin");
     }
 }

@@ -1,49 +1,101 @@
-//! Where the token comes from: `Authorization: Bearer` first, then the configured cookies in
-//! order, joining Auth.js chunked cookies (`name.0`, `name.1`, … in index order).
+//! Where the token comes from, and which credentials go on to the upstream.
+//!
+//! `Authorization: Bearer` first, then the configured session cookies in order. Cookies are read
+//! exactly as Auth.js's `SessionStore` reads them (every cookie whose name starts with the
+//! configured name is a piece, pieces are joined in the order of their numeric suffix), but only
+//! when that reading is unambiguous: one cookie named exactly `name`, or chunks `name.0` …
+//! `name.k` with no gap, each once, and nothing else starting with `name`. Any other cookie set
+//! (a duplicate, an unchunked cookie beside chunks, a gap, a stray `name.x`) could be read one way
+//! here and another way by the app, so it is refused ([`Ambiguous`]).
+//!
+//! A request authenticated with one credential never carries another to the upstream:
+//! [`forwarded_cookies`] drops every configured session cookie (all chunks) other than the one
+//! the gate verified, and the Worker drops `Authorization` unless the bearer token was the one
+//! verified. The app behind the gate can only act on the credential the gate checked.
 
-/// The first token found, or `None`. The bearer scheme is matched case-insensitively (RFC 7235);
-/// a cookie value may be double-quoted. For each cookie name, an unchunked cookie wins over
-/// chunks; chunks are joined from `.0` upward and stop at the first missing index.
+/// Where the verified token came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// `Authorization: Bearer`.
+    Bearer,
+    /// The configured cookie at this index of the cookie-name list.
+    Cookie(usize),
+}
+
+/// A token and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credential {
+    /// The token text.
+    pub token: String,
+    /// Its source.
+    pub source: Source,
+}
+
+/// A session-cookie set that Auth.js and the gate could read differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ambiguous;
+
+/// The bearer token, else the first configured session cookie present; `Ok(None)` when there is
+/// neither; `Err(Ambiguous)` when a configured cookie's pieces are not an unambiguous set. The
+/// bearer scheme is matched case-insensitively (RFC 7235); a cookie value may be double-quoted.
 pub fn extract_token(
     authorization: Option<&str>,
     cookie_header: Option<&str>,
     cookie_names: &[String],
-) -> Option<String> {
+) -> Result<Option<Credential>, Ambiguous> {
+    let cookies = cookie_header.map(parse_cookies).unwrap_or_default();
+    // Every configured cookie set must be unambiguous, used or not: the app may read any of them.
+    let mut first = None;
+    for (i, name) in cookie_names.iter().enumerate() {
+        if let Some(token) = session_cookie(&cookies, name)? {
+            first.get_or_insert(Credential {
+                token,
+                source: Source::Cookie(i),
+            });
+        }
+    }
     if let Some(auth) = authorization {
-        let auth = auth.trim();
-        if let Some((scheme, rest)) = auth.split_once(' ') {
+        if let Some((scheme, rest)) = auth.trim().split_once(' ') {
             let token = rest.trim();
             if scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() {
-                return Some(token.to_owned());
+                return Ok(Some(Credential {
+                    token: token.to_owned(),
+                    source: Source::Bearer,
+                }));
             }
         }
     }
-    let cookies = parse_cookies(cookie_header?);
-    for name in cookie_names {
-        if let Some((_, v)) = cookies.iter().find(|(n, _)| n == name) {
-            if !v.is_empty() {
-                return Some((*v).to_owned());
-            }
-        }
-        let mut joined = String::new();
-        for i in 0.. {
-            let chunk_name = format!("{name}.{i}");
-            match cookies.iter().find(|(n, _)| *n == chunk_name) {
-                Some((_, v)) => joined.push_str(v),
-                None => break,
-            }
-            if i > 64 {
-                break; // far beyond any real session: stop, the size check will refuse it
-            }
-        }
-        if !joined.is_empty() {
-            return Some(joined);
-        }
-    }
-    None
+    Ok(first)
 }
 
-/// `name=value` pairs of a `Cookie` header (first occurrence first), quotes removed.
+/// The value of one configured session cookie, joined from its chunks.
+fn session_cookie(cookies: &[(&str, &str)], name: &str) -> Result<Option<String>, Ambiguous> {
+    let pieces: Vec<(&str, &str)> = cookies
+        .iter()
+        .copied()
+        .filter(|(n, _)| n.starts_with(name))
+        .collect();
+    match pieces.as_slice() {
+        [] => return Ok(None),
+        // A lone empty cookie (a cleared session) is no cookie, as for Auth.js.
+        [(n, "")] if *n == name => return Ok(None),
+        [(n, v)] if *n == name => return Ok(Some((*v).to_owned())),
+        _ => {}
+    }
+    let mut joined = String::new();
+    for index in 0..pieces.len() {
+        let chunk = format!("{name}.{index}");
+        let mut found = pieces.iter().filter(|(n, _)| *n == chunk);
+        match (found.next(), found.next()) {
+            (Some((_, v)), None) if !v.is_empty() => joined.push_str(v),
+            _ => return Err(Ambiguous),
+        }
+    }
+    // Every piece was a distinct `name.0 .. name.k`: nothing else starts with `name`.
+    Ok(Some(joined))
+}
+
+/// `name=value` pairs of a `Cookie` header, in order, quotes removed.
 fn parse_cookies(header: &str) -> Vec<(&str, &str)> {
     header
         .split(';')
@@ -59,6 +111,44 @@ fn parse_cookies(header: &str) -> Vec<(&str, &str)> {
         .collect()
 }
 
+/// The `Cookie` header to forward: every cookie of a configured session name (and its chunks)
+/// is removed, except those of `keep` (the cookie the gate verified). Other cookies pass as
+/// they came. `None` when nothing is left.
+pub fn forwarded_cookies(
+    cookie_header: &str,
+    cookie_names: &[String],
+    keep: Option<usize>,
+) -> Option<String> {
+    let kept: Vec<&str> = cookie_header
+        .split(';')
+        .map(str::trim)
+        .filter(|pair| !pair.is_empty())
+        .filter(|pair| {
+            let name = pair.split_once('=').map_or(*pair, |(n, _)| n.trim());
+            match cookie_names
+                .iter()
+                .position(|c| name.starts_with(c.as_str()))
+            {
+                None => true,
+                Some(_) => keep.is_some_and(|k| {
+                    // Kept only if it belongs to the verified cookie and to no other configured
+                    // name (`a` and `a.b` configured: `a.b.0` is `a.b`'s).
+                    let mine = name.starts_with(cookie_names[k].as_str());
+                    let longer = cookie_names.iter().enumerate().any(|(j, c)| {
+                        j != k && c.len() > cookie_names[k].len() && name.starts_with(c.as_str())
+                    });
+                    mine && !longer
+                }),
+            }
+        })
+        .collect();
+    if kept.is_empty() {
+        None
+    } else {
+        Some(kept.join("; "))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,68 +160,106 @@ mod tests {
         ]
     }
 
+    fn token(auth: Option<&str>, cookies: Option<&str>) -> Result<Option<String>, Ambiguous> {
+        extract_token(auth, cookies, &names()).map(|c| c.map(|c| c.token))
+    }
+
     #[test]
     fn bearer_wins() {
-        assert_eq!(
-            extract_token(
-                Some("Bearer abc"),
-                Some("authjs.session-token=zzz"),
-                &names()
-            )
-            .as_deref(),
-            Some("abc")
+        let c = extract_token(
+            Some("Bearer abc"),
+            Some("authjs.session-token=zzz"),
+            &names(),
         );
         assert_eq!(
-            extract_token(Some("bearer   abc "), None, &names()).as_deref(),
-            Some("abc")
+            c,
+            Ok(Some(Credential {
+                token: "abc".into(),
+                source: Source::Bearer
+            }))
         );
-        assert_eq!(
-            extract_token(Some("Basic dXNlcjpwYXNz"), None, &names()),
-            None
-        );
-        assert_eq!(extract_token(Some("Bearer "), None, &names()), None);
-        assert_eq!(extract_token(Some("Bearer"), None, &names()), None);
+        assert_eq!(token(Some("bearer   abc "), None), Ok(Some("abc".into())));
+        assert_eq!(token(Some("Basic dXNlcjpwYXNz"), None), Ok(None));
+        assert_eq!(token(Some("Bearer "), None), Ok(None));
+        assert_eq!(token(Some("Bearer"), None), Ok(None));
         // A non-bearer Authorization falls through to cookies.
+        let c = extract_token(Some("Basic x"), Some("authjs.session-token=c"), &names());
         assert_eq!(
-            extract_token(Some("Basic x"), Some("authjs.session-token=c"), &names()).as_deref(),
-            Some("c")
+            c,
+            Ok(Some(Credential {
+                token: "c".into(),
+                source: Source::Cookie(1)
+            }))
         );
     }
 
     #[test]
     fn cookies_in_configured_order() {
         let h = "theme=dark; authjs.session-token=plain; __Secure-authjs.session-token=secure";
+        assert_eq!(token(None, Some(h)), Ok(Some("secure".into())));
         assert_eq!(
-            extract_token(None, Some(h), &names()).as_deref(),
-            Some("secure")
+            token(None, Some("authjs.session-token=\"quoted\"")),
+            Ok(Some("quoted".into()))
         );
-        let h = "authjs.session-token=\"quoted\"";
-        assert_eq!(
-            extract_token(None, Some(h), &names()).as_deref(),
-            Some("quoted")
-        );
-        assert_eq!(extract_token(None, Some("other=1"), &names()), None);
-        assert_eq!(
-            extract_token(None, Some("authjs.session-token="), &names()),
-            None
-        );
+        assert_eq!(token(None, Some("other=1")), Ok(None));
+        assert_eq!(token(None, Some("authjs.session-token=")), Ok(None));
     }
 
     #[test]
     fn chunked_cookies_join_in_index_order() {
         let h = "authjs.session-token.1=BBB; x=y; authjs.session-token.0=AAA; authjs.session-token.2=CC";
+        assert_eq!(token(None, Some(h)), Ok(Some("AAABBBCC".into())));
+    }
+
+    #[test]
+    fn sets_auth_js_could_read_differently_are_ambiguous() {
+        for h in [
+            // duplicates: cookie parsers disagree on first or last
+            "authjs.session-token=A; authjs.session-token=B",
+            "authjs.session-token=; authjs.session-token=B",
+            "authjs.session-token.0=A; authjs.session-token.0=B",
+            // unchunked beside chunks: Auth.js joins them all
+            "authjs.session-token=A; authjs.session-token.0=B",
+            // gaps: Auth.js joins across them
+            "authjs.session-token.0=AAA; authjs.session-token.2=CC",
+            "authjs.session-token.1=BBB",
+            // names that start with the cookie name: Auth.js takes them as pieces
+            "authjs.session-token.0=A; authjs.session-token.x=B",
+            "authjs.session-tokenX=A",
+            "authjs.session-token.01=A",
+            // an empty chunk
+            "authjs.session-token.0=A; authjs.session-token.1=",
+        ] {
+            assert_eq!(token(None, Some(h)), Err(Ambiguous), "{h}");
+            // ... even when a bearer token is what authenticates: the app may read the cookie.
+            assert_eq!(token(Some("Bearer t"), Some(h)), Err(Ambiguous), "{h}");
+        }
+    }
+
+    #[test]
+    fn only_the_verified_credential_is_forwarded() {
+        let n = names();
+        let h = "theme=dark; authjs.session-token.0=A; authjs.session-token.1=B; __Secure-authjs.session-token=S; sid=1";
+        // Authenticated by bearer: every session cookie is dropped.
         assert_eq!(
-            extract_token(None, Some(h), &names()).as_deref(),
-            Some("AAABBBCC")
+            forwarded_cookies(h, &n, None).as_deref(),
+            Some("theme=dark; sid=1")
         );
-        // A gap ends the token.
-        let h = "authjs.session-token.0=AAA; authjs.session-token.2=CC";
+        // Authenticated by the secure cookie: the plain one's chunks are dropped.
         assert_eq!(
-            extract_token(None, Some(h), &names()).as_deref(),
-            Some("AAA")
+            forwarded_cookies(h, &n, Some(0)).as_deref(),
+            Some("theme=dark; __Secure-authjs.session-token=S; sid=1")
         );
-        // No `.0`: nothing.
-        let h = "authjs.session-token.1=BBB";
-        assert_eq!(extract_token(None, Some(h), &names()), None);
+        assert_eq!(
+            forwarded_cookies(h, &n, Some(1)).as_deref(),
+            Some("theme=dark; authjs.session-token.0=A; authjs.session-token.1=B; sid=1")
+        );
+        assert_eq!(forwarded_cookies("authjs.session-token=x", &n, None), None);
+        // Overlapping names: `a.b` is not kept as part of `a`.
+        let n2 = vec!["a".to_owned(), "a.b".to_owned()];
+        assert_eq!(
+            forwarded_cookies("a=1; a.b=2; c=3", &n2, Some(0)).as_deref(),
+            Some("a=1; c=3")
+        );
     }
 }

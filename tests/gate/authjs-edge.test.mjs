@@ -87,6 +87,8 @@ test("the edge gate accepts the adapter's session cookies, chunked ones included
     cf: false,
     bindings: {
       UPSTREAM_URL: `http://127.0.0.1:${upstream.address().port}`,
+      // Plain-HTTP development too: the unprefixed cookie name is accepted only with this.
+      JWTGATE_PLAIN_HTTP: "true",
       // The gate gets the same policy with the public key only.
       JWTGATE_POLICY: JSON.stringify({
         issuer: ISS, audience: AUD, algorithms: ["EdDSA"], typ: "authjs-session+jwt",

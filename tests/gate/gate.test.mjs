@@ -1,148 +1,34 @@
-// The edge gate over HTTP: the Worker built by scripts/build-worker.sh, run in workerd by
-// Miniflare 4, in front of a real upstream HTTP server on 127.0.0.1, with a stub JWKS server and
-// a KV namespace. Needs Node >= 22 (node_modules/.bin/node from the npm package node@22).
-// Tokens are signed by `jose`, an independent implementation.
-import { test, before, after } from "node:test";
+// The edge gate over HTTP (see harness.mjs): configuration, tokens, cookies, routing, scopes,
+// JWKS, revocation and the cache, each through the real Worker in workerd.
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import http from "node:http";
-import { fileURLToPath } from "node:url";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Miniflare } from "miniflare";
 import * as jose from "jose";
-
-const buildDir = fileURLToPath(new URL("../../build/", import.meta.url));
-const ISS = "https://auth.example.com";
-const AUD = "orders-api";
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const nowS = () => Math.floor(Date.now() / 1000);
-
-// ---------------------------------------------------------------- servers on 127.0.0.1
-function listen(handler) {
-  const server = http.createServer(handler);
-  return new Promise((resolve) =>
-    server.listen(0, "127.0.0.1", () => resolve({ server, url: `http://127.0.0.1:${server.address().port}` })),
-  );
-}
-
-const upstream = { hits: [], server: null, url: "" };
-const jwks = { hits: 0, status: 200, body: "", hang: false, server: null, url: "" };
-
-before(async () => {
-  Object.assign(
-    upstream,
-    await listen((req, res) => {
-      const chunks = [];
-      req.on("data", (c) => chunks.push(c));
-      req.on("end", () => {
-        upstream.hits.push({ method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(chunks).toString() });
-        res.setHeader("content-type", "application/json");
-        res.setHeader("x-upstream", "yes");
-        res.end(JSON.stringify({ ok: true }));
-      });
-    }),
-  );
-  Object.assign(
-    jwks,
-    await listen((req, res) => {
-      jwks.hits++;
-      if (jwks.hang) return; // never answers: the gate's timeout must fire
-      res.statusCode = jwks.status;
-      res.setHeader("content-type", "application/json");
-      res.end(jwks.body);
-    }),
-  );
-});
-const openGates = new Set();
-after(async () => {
-  // Gates left open by a failed assertion would keep workerd (and this process) alive.
-  await Promise.all([...openGates].map((g) => g.mf.dispose()));
-  upstream.server.close();
-  jwks.server.closeAllConnections?.();
-  jwks.server.close();
-});
-
-// ---------------------------------------------------------------- keys and tokens
-const hsSecret = crypto.getRandomValues(new Uint8Array(32));
-const hsJwk = { kty: "oct", kid: "hs-1", k: Buffer.from(hsSecret).toString("base64url") };
-const keyA = await jose.generateKeyPair("ES256", { extractable: true });
-const keyB = await jose.generateKeyPair("ES256", { extractable: true });
-const pubA = { ...(await jose.exportJWK(keyA.publicKey)), kid: "a1" };
-const pubB = { ...(await jose.exportJWK(keyB.publicKey)), kid: "b1" };
-
-async function hsToken(claims = {}, { exp = "10m", iss = ISS, aud = AUD, header = {} } = {}) {
-  let jwt = new jose.SignJWT({ sub: "user_1", jti: crypto.randomUUID(), ...claims })
-    .setProtectedHeader({ alg: "HS256", kid: "hs-1", ...header })
-    .setIssuer(iss)
-    .setAudience(aud)
-    .setIssuedAt();
-  jwt = typeof exp === "number" ? jwt.setExpirationTime(exp) : jwt.setExpirationTime(exp);
-  return jwt.sign(hsSecret);
-}
-
-async function esToken(key, kid, claims = {}) {
-  return new jose.SignJWT({ sub: "user_es", ...claims })
-    .setProtectedHeader({ alg: "ES256", kid })
-    .setIssuer(ISS)
-    .setAudience(AUD)
-    .setIssuedAt()
-    .setExpirationTime("10m")
-    .sign(key.privateKey);
-}
-
-// ---------------------------------------------------------------- the gate
-const basePolicy = { issuer: ISS, audience: AUD, algorithms: ["HS256", "ES256"], requiredClaims: ["sub"] };
-
-async function gate(vars = {}, { kv = false, cachePersist = undefined } = {}) {
-  const logs = [];
-  const bindings = {
-    UPSTREAM_URL: upstream.url,
-    JWTGATE_POLICY: JSON.stringify(basePolicy),
-    JWTGATE_KEYS: JSON.stringify({ keys: [hsJwk] }),
-    ...vars,
-  };
-  for (const [k, v] of Object.entries(bindings)) if (v === undefined) delete bindings[k];
-  const mf = new Miniflare({
-    modules: [
-      { type: "ESModule", path: buildDir + "index.js" },
-      { type: "CompiledWasm", path: buildDir + "index_bg.wasm" },
-    ],
-    modulesRoot: buildDir,
-    compatibilityDate: "2026-07-01",
-    cf: false,
-    bindings,
-    kvNamespaces: kv ? ["JWTGATE_REVOKED"] : [],
-    cachePersist,
-    handleRuntimeStdio(stdout, stderr) {
-      for (const s of [stdout, stderr]) s.on("data", (d) => logs.push(...d.toString().split("\n").filter(Boolean)));
-    },
-  });
-  await mf.ready;
-  const g = {
-    mf,
-    logs,
-    fetch: (path, init = {}) => mf.dispatchFetch(`https://app.example${path}`, { redirect: "manual", ...init }),
-    dispose: () => {
-      openGates.delete(g);
-      return mf.dispose();
-    },
-  };
-  openGates.add(g);
-  return g;
-}
-
-const bearer = (t) => ({ authorization: `Bearer ${t}` });
-
-async function expectInvalid(g, token, reason) {
-  const r = await g.fetch("/orders", { headers: bearer(token) });
-  assert.equal(r.status, 401, reason);
-  assert.equal(
-    r.headers.get("www-authenticate"),
-    `Bearer realm="app.example", error="invalid_token", error_description="${reason}"`,
-  );
-  assert.deepEqual(await r.json(), { error: "invalid_token", reason });
-}
+import {
+  buildDir,
+  ISS,
+  AUD,
+  sleep,
+  nowS,
+  listen,
+  upstream,
+  jwks,
+  openGates,
+  hsSecret,
+  hsJwk,
+  keyA,
+  keyB,
+  pubA,
+  pubB,
+  hsToken,
+  esToken,
+  basePolicy,
+  gate,
+  bearer,
+  expectInvalid,
+} from "./harness.mjs";
 
 // ---------------------------------------------------------------- tests
 test("misconfiguration: every request is 500 misconfigured, nothing reaches upstream", async () => {
@@ -240,8 +126,8 @@ test("valid token: forwarded with identity headers; spoofed x-jwtgate-* removed;
   await g2.dispose();
 });
 
-test("Auth.js cookies: secure and plain names, chunked cookies joined in index order, bearer first", async () => {
-  const g = await gate();
+test("Auth.js cookies: the secure name, the plain one only on plain HTTP, chunks joined in index order, bearer first", async () => {
+  const g = await gate({ JWTGATE_PLAIN_HTTP: "true" });
   const token = await hsToken({ sub: "cookie_user" });
   const other = await hsToken({ sub: "bearer_user" });
   const third = Math.ceil(token.length / 3);
@@ -259,21 +145,42 @@ test("Auth.js cookies: secure and plain names, chunked cookies joined in index o
   }
   let r = await g.fetch("/orders", { headers: { cookie: `authjs.session-token=${token}`, ...bearer(other) } });
   assert.equal(upstream.hits.at(-1).headers["x-jwtgate-sub"], "bearer_user");
-  // A missing middle chunk breaks the token: refused, never half-accepted.
+  // A missing middle chunk: Auth.js would join across the gap, so the set is refused as ambiguous.
   r = await g.fetch("/orders", { headers: { cookie: `authjs.session-token.0=${parts[0]}; authjs.session-token.2=${parts[2]}` } });
-  assert.equal(r.status, 401);
+  assert.equal(r.status, 400);
+  assert.deepEqual(await r.json(), { error: "invalid_request", reason: "ambiguous_cookies" });
   await g.dispose();
+  // On HTTPS (the default) the unprefixed name, which can be planted over plain HTTP, is no credential.
+  const secure = await gate();
+  r = await secure.fetch("/orders", { headers: { cookie: `authjs.session-token=${token}` } });
+  assert.equal(r.status, 401);
+  assert.deepEqual(await r.json(), { error: "missing_token" });
+  await secure.dispose();
 });
 
-test("public paths and CORS preflights pass without a token (spoofed headers still removed)", async () => {
-  const g = await gate({ JWTGATE_PUBLIC_PATHS: "/health,/assets/" });
+test("public paths pass without a token (spoofed headers still removed); preflights are answered by the gate unless allowed", async () => {
+  const g = await gate({ JWTGATE_PUBLIC_PATHS: "/health,/assets/", JWTGATE_PREFLIGHT_PATHS: "/api/open" });
   let r = await g.fetch("/health", { headers: { "x-jwtgate-sub": "admin" } });
   assert.equal(r.status, 200);
   assert.equal(upstream.hits.at(-1).headers["x-jwtgate-sub"], undefined);
   assert.equal((await g.fetch("/assets/app.js")).status, 200);
   assert.equal((await g.fetch("/healthz")).status, 401);
+  const before = upstream.hits.length;
   r = await g.fetch("/orders", { method: "OPTIONS", headers: { "access-control-request-method": "POST", origin: "https://web.example" } });
+  assert.equal(r.status, 204);
+  assert.equal(r.headers.get("access-control-allow-origin"), null);
+  assert.equal(upstream.hits.length, before, "a preflight outside JWTGATE_PREFLIGHT_PATHS never reaches upstream");
+  r = await g.fetch("/api/open/x", {
+    method: "OPTIONS",
+    headers: { "access-control-request-method": "POST", origin: "https://web.example", cookie: "__Secure-authjs.session-token=x", authorization: "Basic eDp5" },
+  });
   assert.equal(r.status, 200);
+  const hit = upstream.hits.at(-1);
+  assert.equal(hit.method, "OPTIONS");
+  assert.equal(hit.headers.cookie, undefined);
+  assert.equal(hit.headers.authorization, undefined);
+  // Without Origin it is no preflight: an OPTIONS request like any other.
+  assert.equal((await g.fetch("/orders", { method: "OPTIONS", headers: { "access-control-request-method": "POST" } })).status, 401);
   assert.equal((await g.fetch("/orders", { method: "OPTIONS" })).status, 401);
   await g.dispose();
 });

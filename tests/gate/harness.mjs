@@ -1,0 +1,143 @@
+// The edge gate over HTTP, shared by the gate's test files: the Worker built by
+// scripts/build-worker.sh, run in workerd by Miniflare 4, in front of a real upstream HTTP server
+// on 127.0.0.1, with a stub JWKS server and a KV namespace. Needs Node >= 22. Tokens are signed
+// by `jose`, an independent implementation. Importing this registers the servers' before/after
+// hooks in the importing test file.
+import { before, after } from "node:test";
+import assert from "node:assert/strict";
+import http from "node:http";
+import { fileURLToPath } from "node:url";
+import { Miniflare } from "miniflare";
+import * as jose from "jose";
+
+export const buildDir = fileURLToPath(new URL("../../build/", import.meta.url));
+export const ISS = "https://auth.example.com";
+export const AUD = "orders-api";
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+export const nowS = () => Math.floor(Date.now() / 1000);
+
+// ---------------------------------------------------------------- servers on 127.0.0.1
+export function listen(handler) {
+  const server = http.createServer(handler);
+  return new Promise((resolve) =>
+    server.listen(0, "127.0.0.1", () => resolve({ server, url: `http://127.0.0.1:${server.address().port}` })),
+  );
+}
+
+export const upstream = { hits: [], server: null, url: "" };
+export const jwks = { hits: 0, status: 200, body: "", hang: false, server: null, url: "" };
+
+before(async () => {
+  Object.assign(
+    upstream,
+    await listen((req, res) => {
+      const chunks = [];
+      req.on("data", (c) => chunks.push(c));
+      req.on("end", () => {
+        upstream.hits.push({ method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(chunks).toString() });
+        res.setHeader("content-type", "application/json");
+        res.setHeader("x-upstream", "yes");
+        res.end(JSON.stringify({ ok: true }));
+      });
+    }),
+  );
+  Object.assign(
+    jwks,
+    await listen((req, res) => {
+      jwks.hits++;
+      if (jwks.hang) return; // never answers: the gate's timeout must fire
+      res.statusCode = jwks.status;
+      res.setHeader("content-type", "application/json");
+      res.end(jwks.body);
+    }),
+  );
+});
+export const openGates = new Set();
+after(async () => {
+  // Gates left open by a failed assertion would keep workerd (and this process) alive.
+  await Promise.all([...openGates].map((g) => g.mf.dispose()));
+  upstream.server.close();
+  jwks.server.closeAllConnections?.();
+  jwks.server.close();
+});
+
+// ---------------------------------------------------------------- keys and tokens
+export const hsSecret = crypto.getRandomValues(new Uint8Array(32));
+export const hsJwk = { kty: "oct", kid: "hs-1", k: Buffer.from(hsSecret).toString("base64url") };
+export const keyA = await jose.generateKeyPair("ES256", { extractable: true });
+export const keyB = await jose.generateKeyPair("ES256", { extractable: true });
+export const pubA = { ...(await jose.exportJWK(keyA.publicKey)), kid: "a1" };
+export const pubB = { ...(await jose.exportJWK(keyB.publicKey)), kid: "b1" };
+
+export async function hsToken(claims = {}, { exp = "10m", iss = ISS, aud = AUD, header = {} } = {}) {
+  let jwt = new jose.SignJWT({ sub: "user_1", jti: crypto.randomUUID(), ...claims })
+    .setProtectedHeader({ alg: "HS256", kid: "hs-1", ...header })
+    .setIssuer(iss)
+    .setAudience(aud)
+    .setIssuedAt();
+  jwt = typeof exp === "number" ? jwt.setExpirationTime(exp) : jwt.setExpirationTime(exp);
+  return jwt.sign(hsSecret);
+}
+
+export async function esToken(key, kid, claims = {}) {
+  return new jose.SignJWT({ sub: "user_es", ...claims })
+    .setProtectedHeader({ alg: "ES256", kid })
+    .setIssuer(ISS)
+    .setAudience(AUD)
+    .setIssuedAt()
+    .setExpirationTime("10m")
+    .sign(key.privateKey);
+}
+
+// ---------------------------------------------------------------- the gate
+export const basePolicy = { issuer: ISS, audience: AUD, algorithms: ["HS256", "ES256"], requiredClaims: ["sub"] };
+
+export async function gate(vars = {}, { kv = false, cachePersist = undefined } = {}) {
+  const logs = [];
+  const bindings = {
+    UPSTREAM_URL: upstream.url,
+    JWTGATE_POLICY: JSON.stringify(basePolicy),
+    JWTGATE_KEYS: JSON.stringify({ keys: [hsJwk] }),
+    ...vars,
+  };
+  for (const [k, v] of Object.entries(bindings)) if (v === undefined) delete bindings[k];
+  const mf = new Miniflare({
+    modules: [
+      { type: "ESModule", path: buildDir + "index.js" },
+      { type: "CompiledWasm", path: buildDir + "index_bg.wasm" },
+    ],
+    modulesRoot: buildDir,
+    compatibilityDate: "2026-07-01",
+    cf: false,
+    bindings,
+    kvNamespaces: kv ? ["JWTGATE_REVOKED"] : [],
+    cachePersist,
+    handleRuntimeStdio(stdout, stderr) {
+      for (const s of [stdout, stderr]) s.on("data", (d) => logs.push(...d.toString().split("\n").filter(Boolean)));
+    },
+  });
+  await mf.ready;
+  const g = {
+    mf,
+    logs,
+    fetch: (path, init = {}) => mf.dispatchFetch(`https://app.example${path}`, { redirect: "manual", ...init }),
+    dispose: () => {
+      openGates.delete(g);
+      return mf.dispose();
+    },
+  };
+  openGates.add(g);
+  return g;
+}
+
+export const bearer = (t) => ({ authorization: `Bearer ${t}` });
+
+export async function expectInvalid(g, token, reason) {
+  const r = await g.fetch("/orders", { headers: bearer(token) });
+  assert.equal(r.status, 401, reason);
+  assert.equal(
+    r.headers.get("www-authenticate"),
+    `Bearer realm="app.example", error="invalid_token", error_description="${reason}"`,
+  );
+  assert.deepEqual(await r.json(), { error: "invalid_token", reason });
+}
