@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job on an embedded default: the edge gate under `wrangler dev` (workerd, local, no
 # network) in front of the demo origin (examples/gate/origin.mjs on 127.0.0.1:8788), with the
-# demo policy from wrangler.toml. Prints curl lines to try, then runs until Ctrl-C.
+# demo environment of wrangler.toml ([env.demo]: the default environment has no policy). Prints curl lines to try, then runs until Ctrl-C.
 # GATE_DEMO_SECONDS=N stops it after N seconds (used by CI-style smoke runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +18,7 @@ trap cleanup EXIT INT TERM
 
 node examples/gate/origin.mjs 8788 &
 pids+=($!)
-wrangler dev --local --ip 127.0.0.1 --port "$GATE_PORT" --show-interactive-dev-session=false >/tmp/jwtgate-wrangler.log 2>&1 &
+wrangler dev --env demo --local --ip 127.0.0.1 --port "$GATE_PORT" --show-interactive-dev-session=false >/tmp/jwtgate-wrangler.log 2>&1 &
 pids+=($!)
 
 for _ in $(seq 1 120); do

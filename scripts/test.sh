@@ -97,6 +97,16 @@ run_logged "$log/gate.txt" '^# (tests|pass|fail|skipped|adversarial:)|^not ok' \
 (export WRANGLER_SEND_METRICS=false; PATH="$root/node_modules/.bin:$PATH" \
   wrangler deploy --dry-run --outdir "$log/dist" >"$log/wrangler.txt" 2>&1) || { cat "$log/wrangler.txt"; exit 1; }
 grep -E 'Total Upload' "$log/wrangler.txt" | sed 's/^/[wrangler dry-run] /'
+# The default environment ships no policy (the gate refuses every request until the operator
+# sets one); the demo policy with its published key lives only in [env.demo].
+if grep -q 'JWTGATE_POLICY' "$log/wrangler.txt"; then
+  echo "wrangler.toml: the default environment must not carry a policy" >&2; exit 1
+fi
+(export WRANGLER_SEND_METRICS=false; PATH="$root/node_modules/.bin:$PATH" \
+  wrangler deploy --dry-run --env demo --outdir "$log/dist-demo" >"$log/wrangler-demo.txt" 2>&1) ||
+  { cat "$log/wrangler-demo.txt"; exit 1; }
+grep -q 'env.JWTGATE_POLICY' "$log/wrangler-demo.txt" || { cat "$log/wrangler-demo.txt"; exit 1; }
+echo "[wrangler dry-run] default environment: no policy; demo environment: demo policy"
 
 if [ "${JWTGATE_SKIP_FUZZ:-0}" != 1 ]; then
   step "fuzz: ${FUZZ_SECONDS:-60} s on (policy, token)"
