@@ -251,6 +251,27 @@ impl ClaimRules {
         Ok(())
     }
 
+    /// The signer's bounds on claims it signs as they are: `exp` no later than `iat + ttl` (the
+    /// idle bound) nor than `auth_time + maxAgeSeconds` (the absolute bound, from `iat` without
+    /// `auth_time`). `iat` and `exp` must be there.
+    pub(crate) fn check_issued_bounds(&self, claims: &Map<String, Value>, ttl: i64) -> Result<()> {
+        let iat = number(claims, "iat")?.ok_or_else(|| missing("iat"))?;
+        let exp = number(claims, "exp")?.ok_or_else(|| missing("exp"))?;
+        let mut limit = iat + ttl as f64;
+        if let Some(max_age) = self.max_age {
+            let start = number(claims, "auth_time")?.unwrap_or(iat);
+            limit = limit.min(start + max_age as f64);
+        }
+        if exp > limit {
+            return Err(Error::claim(
+                Code::Malformed,
+                "exp",
+                "exp lies past the signer's bounds (iat + ttlSeconds, auth_time + maxAgeSeconds): sign afresh",
+            ));
+        }
+        Ok(())
+    }
+
     /// Stamps the context claims onto `claims` for a token issued at `now` living `ttl` seconds,
     /// then checks the result with [`ClaimRules::check`].
     ///
@@ -258,12 +279,19 @@ impl ClaimRules {
     /// trusted); `auth_time` is kept if present (it must be a number, not in the future), else set
     /// to `now`. `exp = now + ttl`, but never past `auth_time + maxAgeSeconds`; `too_old` if that
     /// bound has already passed. Needs exactly one issuer (checked when a `Signer` is built).
+    ///
+    /// The session's identity survives re-stamps: `sid` is kept if present (a string), else set
+    /// to `sid` (fresh random bits from the signer), so a revocation list can name a session
+    /// whatever it is re-issued as (see [`crate::revocation`]). Claims that carry `iat` are a
+    /// re-stamp of an earlier token: without `auth_time` they are refused (`missing_claim`), since
+    /// stamping `auth_time = now` would silently restart the absolute session lifetime (a
+    /// refresh callback that rebuilt the claims and dropped it).
     pub(crate) fn stamp(
         &self,
         claims: &mut Map<String, Value>,
         now: i64,
         ttl: i64,
-        jti: String,
+        (jti, sid): (String, String),
     ) -> Result<()> {
         let issuer = match self.issuers.as_slice() {
             [one] => one.clone(),
@@ -286,8 +314,18 @@ impl ClaimRules {
                 // The caller's value, unchanged (an integer stays an integer).
                 claims.get("auth_time").cloned().unwrap_or(Value::Null)
             }
+            None if present(claims, "iat").is_some() => {
+                return Err(Error::claim(
+                    Code::MissingClaim,
+                    "auth_time",
+                    "a re-stamped token (it has iat) must keep its auth_time: the absolute session lifetime would restart",
+                ))
+            }
             None => Value::from(now),
         };
+        if string(claims, "sid")?.is_none_or(str::is_empty) {
+            claims.insert("sid".into(), Value::String(sid));
+        }
         let mut exp = now.saturating_add(ttl);
         if let Some(max_age) = self.max_age {
             let at = auth_time.as_f64().unwrap_or(now as f64);
@@ -317,48 +355,6 @@ impl ClaimRules {
         claims.insert("auth_time".into(), auth_time);
         self.check(claims, now)
     }
-}
-
-/// What a revocation list says about one token: its `jti` is denied, and/or every token of its
-/// subject issued before a NumericDate is.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-#[non_exhaustive]
-pub struct Revocation {
-    /// The token's `jti` is on the deny list.
-    pub jti_denied: bool,
-    /// The subject's tokens issued (`iat`) before this NumericDate are denied.
-    pub subject_denied_before: Option<f64>,
-}
-
-impl Revocation {
-    /// A revocation answer.
-    pub fn new(jti_denied: bool, subject_denied_before: Option<f64>) -> Self {
-        Revocation {
-            jti_denied,
-            subject_denied_before,
-        }
-    }
-}
-
-/// Applies a revocation answer to verified claims: `revoked` if the `jti` is denied, or if the
-/// subject is denied before a time and the token's `iat` is earlier (or missing: fail closed).
-pub fn check_revocation(claims: &Map<String, Value>, revocation: &Revocation) -> Result<()> {
-    if revocation.jti_denied {
-        return Err(Error::claim(Code::Revoked, "jti", "token has been revoked"));
-    }
-    if let Some(before) = revocation.subject_denied_before {
-        match number(claims, "iat")? {
-            Some(iat) if iat >= before => {}
-            _ => {
-                return Err(Error::claim(
-                    Code::Revoked,
-                    "sub",
-                    "the subject's earlier tokens have been revoked",
-                ))
-            }
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -392,7 +388,8 @@ mod tests {
     fn stamp_then_check_round_trips() {
         let r = rules();
         let mut c = obj(json!({"sub": "u1", "iss": "evil", "aud": "evil", "exp": 1}));
-        r.stamp(&mut c, 1000, 900, "j".into()).unwrap();
+        r.stamp(&mut c, 1000, 900, ("j".into(), "s".into()))
+            .unwrap();
         assert_eq!(c["iss"], "https://iss.example");
         assert_eq!(c["aud"], json!(["api", "web"]));
         assert_eq!(c["exp"], 1900);
@@ -413,17 +410,18 @@ mod tests {
             ..rules()
         };
         let mut c = obj(json!({"sub": "u1", "auth_time": 1000}));
-        r.stamp(&mut c, 4000, 900, "j".into()).unwrap();
+        r.stamp(&mut c, 4000, 900, ("j".into(), "s".into()))
+            .unwrap();
         assert_eq!(c["exp"], 4600);
         assert_eq!(c["auth_time"], 1000);
         let mut c = obj(json!({"sub": "u1", "auth_time": 1000}));
         assert_eq!(
-            code(r.stamp(&mut c, 4600, 900, "j".into())),
+            code(r.stamp(&mut c, 4600, 900, ("j".into(), "s".into()))),
             Some((Code::TooOld, "auth_time".into()))
         );
         let mut c = obj(json!({"sub": "u1", "auth_time": "yesterday"}));
         assert_eq!(
-            code(r.stamp(&mut c, 4000, 900, "j".into())),
+            code(r.stamp(&mut c, 4000, 900, ("j".into(), "s".into()))),
             Some((Code::Malformed, "auth_time".into()))
         );
     }

@@ -47,8 +47,8 @@ pub struct Signer {
     header_prefix: String,
 }
 
-/// 128 random bits, base64url: a fresh `jti`.
-fn random_jti() -> Result<String> {
+/// 128 random bits, base64url: a fresh `jti` or `sid`.
+fn random_id() -> Result<String> {
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes)
         .map_err(|_| Error::config("jti", "the system random number generator failed"))?;
@@ -153,7 +153,7 @@ impl Signer {
     pub fn stamp(&self, mut claims: Map<String, Value>, now: i64) -> Result<Map<String, Value>> {
         self.policy
             .rules
-            .stamp(&mut claims, now, self.ttl, random_jti()?)?;
+            .stamp(&mut claims, now, self.ttl, (random_id()?, random_id()?))?;
         Ok(claims)
     }
 
@@ -169,8 +169,14 @@ impl Signer {
     /// of a token this signer issued gives the same bytes with a deterministic algorithm (HS\*,
     /// RS\*, ES256 per RFC 6979, EdDSA): this keeps a session cookie unchanged between
     /// refreshes. PS\* signatures are randomised and always differ.
+    ///
+    /// The signer's bounds hold as they do for [`Signer::sign`]: `exp` must lie no further than
+    /// the signer's lifetime (the idle bound, `ttlSeconds`) after `iat`, and not past
+    /// `auth_time + maxAgeSeconds`; claims whose `exp` was moved out are refused (`malformed`
+    /// on `exp`), never signed: re-stamp them with [`Signer::sign`].
     pub fn sign_as_is(&self, claims: &Map<String, Value>, now: i64) -> Result<String> {
         self.policy.rules.check(claims, now)?;
+        self.policy.rules.check_issued_bounds(claims, self.ttl)?;
         self.sign_checked(claims)
     }
 

@@ -4,17 +4,17 @@
 //! revocation list from KV, and forwards accepted requests upstream with the body streamed.
 //! Every decision is made by `crate::gate` and the core verifier.
 
-use crate::claims::{check_revocation, Revocation};
 use crate::error::{Code, Error as GateError};
 use crate::gate::answer::{self, Answer};
 use crate::gate::cache::token_hash;
-use crate::gate::config::{check_setting_names, JwksSettings, SETTINGS};
+use crate::gate::config::{check_setting_names, JwksSettings, KV_BINDING, SETTINGS};
 use crate::gate::{
     canonical_path, extract_token, forwarded_cookies, has_scopes, identity_headers, is_gate_header,
     keys_loaded_log, rejection_log, ConfigError, GateConfig, JwksAction, JwksState, Route, Source,
     VerifiedCache,
 };
 use crate::jwk::KeySet;
+use crate::revocation::{self, check_revocation, revocation_keys, EntryKind, Verdict};
 use crate::verify::{Deferred, Verified, Verifier};
 use crate::{json, unix_now};
 use futures_util::future::{select, Either};
@@ -52,7 +52,12 @@ fn env_string(env: &Env, name: &str) -> Option<String> {
         return Some(s);
     }
     if name == "JWTGATE_REVOKED" {
-        return Some("<kv binding>".to_owned());
+        // The config accepts only the KV marker: a var or another binding type is refused.
+        return Some(if env.kv(name).is_ok() {
+            KV_BINDING.to_owned()
+        } else {
+            "<not a KV namespace>".to_owned()
+        });
     }
     js_sys::JSON::stringify(&v).ok()?.as_string()
 }
@@ -256,8 +261,8 @@ async fn authorize(
             }
         },
         None => {
-            let v = verify_fresh(config, &verifier, token, now).await?;
-            with_isolate(|iso| iso.cache.insert(hash, v.clone()));
+            let (v, generation) = verify_fresh(config, verifier, token, now).await?;
+            with_isolate(|iso| iso.cache.insert(generation, hash, v.clone()));
             v
         }
     };
@@ -266,20 +271,22 @@ async fn authorize(
 }
 
 /// Verifies with the current keys; an unknown `kid` triggers one JWKS refetch (cooldown-bound).
+/// Returns the key-set generation the token was verified under (for the cache).
 async fn verify_fresh(
     config: &GateConfig,
-    verifier: &Verifier,
+    verifier: (Rc<Verifier>, u64),
     token: &str,
     now: i64,
-) -> std::result::Result<Verified, Refusal> {
-    match verify_webcrypto(verifier, token, now).await {
+) -> std::result::Result<(Verified, u64), Refusal> {
+    match verify_webcrypto(&verifier.0, token, now).await {
         Err(e) if e.code() == Code::KeyNotFound && config.jwks.is_some() => {
-            let verifier = current_verifier(config, now, true).await?;
+            let (verifier, generation) = current_verifier(config, now, true).await?;
             verify_webcrypto(&verifier, token, now)
                 .await
+                .map(|v| (v, generation))
                 .map_err(Refusal::Invalid)
         }
-        other => other.map_err(Refusal::Invalid),
+        other => other.map(|v| (v, verifier.1)).map_err(Refusal::Invalid),
     }
 }
 
@@ -414,9 +421,9 @@ async fn current_verifier(
     config: &GateConfig,
     now: i64,
     unknown_kid: bool,
-) -> std::result::Result<Rc<Verifier>, Refusal> {
+) -> std::result::Result<(Rc<Verifier>, u64), Refusal> {
     let Some(settings) = config.jwks.clone() else {
-        return with_isolate(|iso| iso.verifier.clone())
+        return with_isolate(|iso| iso.verifier.clone().map(|v| (v, iso.jwks.generation())))
             .flatten()
             .ok_or(Refusal::Unavailable("no_keys", 60));
     };
@@ -433,7 +440,7 @@ async fn current_verifier(
     }
     with_isolate(|iso| {
         if iso.jwks.usable(now, &settings).is_some() {
-            iso.verifier.clone()
+            iso.verifier.clone().map(|v| (v, iso.jwks.generation()))
         } else {
             None
         }
@@ -525,27 +532,34 @@ async fn fetch_jwks(
         }
     }
 
+    // One deadline for the whole fetch, body included; redirects are answers (refused below),
+    // never followed (an https → http downgrade, or a hop to another host); the body is capped.
     let controller = AbortController::default();
     let signal = controller.signal();
-    let url = worker::Url::parse(&s.url).map_err(|_| "bad JWKS URL".to_owned())?;
-    let request = Fetch::Url(url);
-    let sent = request.send_with_signal(&signal);
+    let mut init = worker::RequestInit::new();
+    init.with_redirect(worker::RequestRedirect::Manual);
+    let request = Request::new_with_init(&s.url, &init).map_err(|_| "bad JWKS URL".to_owned())?;
+    let whole = async {
+        let mut response = Fetch::Request(request)
+            .send_with_signal(&signal)
+            .await
+            .map_err(|e| format!("fetch failed: {e}"))?;
+        if response.status_code() != 200 {
+            return Err(format!(
+                "JWKS answered {} (redirects are not followed)",
+                response.status_code()
+            ));
+        }
+        read_capped(&mut response, JWKS_MAX_BYTES).await
+    };
     let timeout = Delay::from(Duration::from_millis(u64::from(s.timeout_ms)));
-    let mut response = match select(Box::pin(sent), Box::pin(timeout)).await {
-        Either::Left((Ok(r), _)) => r,
-        Either::Left((Err(e), _)) => return Err(format!("fetch failed: {e}")),
+    let text = match select(Box::pin(whole), Box::pin(timeout)).await {
+        Either::Left((result, _)) => result?,
         Either::Right(_) => {
             controller.abort();
             return Err("fetch timed out".to_owned());
         }
     };
-    if response.status_code() != 200 {
-        return Err(format!("JWKS answered {}", response.status_code()));
-    }
-    let text = response
-        .text()
-        .await
-        .map_err(|_| "JWKS body unreadable".to_owned())?;
     let set = parse_jwks(policy, &text)?;
 
     // Warm copy for new isolates.
@@ -557,6 +571,35 @@ async fn fetch_jwks(
         let _ = cache.put(s.url.as_str(), copy.with_headers(headers)).await;
     }
     Ok((set, now))
+}
+
+/// The largest JWKS body accepted (a real key set is a few KB).
+const JWKS_MAX_BYTES: usize = 256 * 1024;
+
+/// Reads a body as UTF-8 text, stopping with an error past `cap` bytes (never buffering more).
+async fn read_capped(response: &mut Response, cap: usize) -> std::result::Result<String, String> {
+    use futures_util::StreamExt;
+    let declared = response
+        .headers()
+        .get("content-length")
+        .ok()
+        .flatten()
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    if declared.is_some_and(|n| n > cap) {
+        return Err(format!("JWKS body over {cap} bytes"));
+    }
+    let mut stream = response
+        .stream()
+        .map_err(|_| "JWKS body unreadable".to_owned())?;
+    let mut body = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| "JWKS body unreadable".to_owned())?;
+        if body.len() + chunk.len() > cap {
+            return Err(format!("JWKS body over {cap} bytes"));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    String::from_utf8(body).map_err(|_| "JWKS body is not UTF-8".to_owned())
 }
 
 fn parse_jwks(policy: &crate::Policy, text: &str) -> std::result::Result<KeySet, String> {
@@ -571,46 +614,48 @@ fn parse_jwks(policy: &crate::Policy, text: &str) -> std::result::Result<KeySet,
     Ok(set)
 }
 
-/// Applies the KV revocation list, if bound: `jti:<jti>` present denies the token;
-/// `sub:<sub>` = NumericDate denies the subject's tokens issued before it (an unreadable value
-/// denies them all). A KV failure answers 503 unless `JWTGATE_REVOCATION_FAIL_OPEN`.
+/// Applies the KV revocation list, if bound (see [`crate::revocation`]): `jti:`, `sid:` and
+/// `sub:` entries, looked up at once. A lookup that fails answers 503, unless
+/// `JWTGATE_REVOCATION_FAIL_OPEN`, which skips only the failed lookup: the others still apply.
+/// A claim too long to be a KV key is refused before any lookup, fail-open or not.
 async fn revocation(
     config: &GateConfig,
     env: &Env,
     verified: &Verified,
 ) -> std::result::Result<(), Refusal> {
-    let Ok(kv) = env.kv("JWTGATE_REVOKED") else {
+    if !config.revocation_list {
         return Ok(());
-    };
+    }
+    // Checked when the settings were read: the binding is a KV namespace.
+    let kv = env
+        .kv("JWTGATE_REVOKED")
+        .map_err(|_| Refusal::Unavailable("revocation_unavailable", 5))?;
     let claims = &verified.claims;
-    let lookup = |key: String| {
+    let keys = revocation_keys(claims).map_err(Refusal::Invalid)?;
+    let lookups = keys.iter().map(|(_, key)| {
         let kv = &kv;
-        async move { kv.get(&key).text().await }
-    };
-    let jti = claims.get("jti").and_then(|v| v.as_str());
-    let sub = claims.get("sub").and_then(|v| v.as_str());
-    let jti_answer = match jti {
-        Some(j) => lookup(format!("jti:{j}")).await.map(|v| v.is_some()),
-        None => Ok(false),
-    };
-    let sub_answer = match sub {
-        Some(s) => lookup(format!("sub:{s}"))
-            .await
-            .map(|v| v.map(|t| t.trim().parse::<f64>().unwrap_or(f64::INFINITY))),
-        None => Ok(None),
-    };
-    match (jti_answer, sub_answer) {
-        (Ok(jti_denied), Ok(sub_before)) => {
-            check_revocation(claims, &Revocation::new(jti_denied, sub_before))
-                .map_err(Refusal::Invalid)
-        }
-        _ if config.revocation_fail_open => Ok(()),
-        _ => Err(Refusal::Unavailable("revocation_unavailable", 5)),
+        async move { kv.get(key).text().await.ok() }
+    });
+    let values: Vec<Option<Option<String>>> = futures_util::future::join_all(lookups).await;
+    let answers: Vec<(EntryKind, revocation::Answer<'_>)> = keys
+        .iter()
+        .zip(&values)
+        .map(|((kind, _), value)| {
+            let answer = match value {
+                None => revocation::Answer::Unavailable,
+                Some(None) => revocation::Answer::Absent,
+                Some(Some(v)) => revocation::Answer::Present(v),
+            };
+            (*kind, answer)
+        })
+        .collect();
+    match check_revocation(claims, &answers, config.revocation_fail_open) {
+        Verdict::Pass => Ok(()),
+        Verdict::Revoked(e) => Err(Refusal::Invalid(e)),
+        Verdict::Unavailable => Err(Refusal::Unavailable("revocation_unavailable", 5)),
     }
 }
 
-/// Forwards the request upstream: same method, path, query and (streamed) body; client-sent
-/// `x-jwtgate-*` headers removed, then the identity headers added.
 /// What kind of request is forwarded, and so which credentials may go with it.
 enum Forward {
     /// A public path: the client's credentials pass (the app judges them itself).
@@ -622,6 +667,8 @@ enum Forward {
     Verified(Source, Vec<(String, String)>),
 }
 
+/// Forwards the request upstream: same method, canonical path, query and (streamed) body;
+/// client-sent `x-jwtgate-*` headers removed, then the identity headers added.
 async fn forward(
     req: &Request,
     config: &GateConfig,

@@ -272,7 +272,7 @@ fn signer_stamps_context_and_overrides_the_caller() {
     let v = verifier_with(p);
     let token = s
         .sign(
-            obj(json!({"sub": "u1", "iss": "evil", "aud": "evil", "exp": 9e15, "iat": 0, "nbf": 0, "jti": "fixed"})),
+            obj(json!({"sub": "u1", "iss": "evil", "aud": "evil", "exp": 9e15, "iat": 0, "nbf": 0, "jti": "fixed", "auth_time": NOW})),
             NOW,
         )
         .unwrap();
@@ -288,6 +288,25 @@ fn signer_stamps_context_and_overrides_the_caller() {
     let jti = c["jti"].as_str().unwrap();
     assert_eq!(jti.len(), 22); // 128 bits, base64url
     assert_ne!(jti, "fixed");
+    // A fresh session id, kept by later re-stamps (revocation by `sid:` survives refreshes).
+    let sid = c["sid"].as_str().unwrap();
+    assert_eq!(sid.len(), 22);
+    assert_ne!(sid, jti);
+    let mut again = c.clone();
+    again.insert("iat".into(), json!(NOW + 10));
+    let restamped = s.stamp(again, NOW + 10).unwrap();
+    assert_eq!(restamped["sid"], c["sid"]);
+    assert_eq!(restamped["auth_time"], c["auth_time"]);
+    assert_ne!(restamped["jti"], c["jti"]);
+    // A re-stamp that lost the session start (it has an `iat`, so it is not a sign-in) is
+    // refused rather than starting a new session: that would make sessions slide forever.
+    let mut lost = c.clone();
+    lost.remove("auth_time");
+    let e = s.stamp(lost, NOW + 10).unwrap_err();
+    assert_eq!(
+        (e.code(), e.claim_name()),
+        (Code::MissingClaim, Some("auth_time"))
+    );
     assert_eq!(ok.header.kid.as_deref(), Some("ec-1"));
     assert_eq!(ok.header.typ.as_deref(), Some("JWT"));
     // Every token gets its own jti.
@@ -356,7 +375,7 @@ fn signer_never_issues_what_its_policy_refuses() {
     assert_eq!(e.code(), Code::IssuedInFuture);
     // Nor a token longer than maxTokenBytes.
     let mut p = policy_value(&["ES256"], vec![jwk("ec", "private")]);
-    p["maxTokenBytes"] = json!(400);
+    p["maxTokenBytes"] = json!(440);
     let small = signer_from(p, 900).unwrap();
     assert!(small.sign(obj(json!({"sub": "u"})), NOW).is_ok());
     let e = small
@@ -421,4 +440,26 @@ fn sign_as_is_reproduces_deterministic_tokens_and_checks_the_policy() {
         s.sign_as_is(&stamped, NOW + 10_000).unwrap_err().code(),
         Code::Expired
     );
+    // The signer's bounds hold for claims signed as they are: an `exp` moved out (the idle
+    // bound, iat + ttl) is refused, not signed, even though the policy's rules accept it.
+    let mut moved = stamped.clone();
+    moved.insert("exp".into(), json!(NOW + 901));
+    assert!(s.policy().rules().check(&moved, NOW).is_ok());
+    let e = s.sign_as_is(&moved, NOW).unwrap_err();
+    assert_eq!((e.code(), e.claim_name()), (Code::Malformed, Some("exp")));
+    let mut p = policy_value(&["ES256"], vec![jwk("ec", "private")]);
+    p["maxAgeSeconds"] = json!(3600);
+    let s = signer_from(p, 900).unwrap();
+    // The absolute bound: iat and exp look fresh, but the session started long ago.
+    let mut old = s.stamp(obj(json!({"sub": "u"})), NOW).unwrap();
+    old.insert("auth_time".into(), json!(NOW - 3000));
+    let e = s.sign_as_is(&old, NOW).unwrap_err();
+    assert_eq!((e.code(), e.claim_name()), (Code::Malformed, Some("exp")));
+    old.insert("exp".into(), json!(NOW + 600));
+    assert!(s.sign_as_is(&old, NOW).is_ok());
+    for missing in ["iat", "exp"] {
+        let mut c = s.stamp(obj(json!({"sub": "u"})), NOW).unwrap();
+        c.remove(missing);
+        assert!(s.sign_as_is(&c, NOW).is_err(), "{missing}");
+    }
 }

@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use jwtgate::{check_revocation, Algorithm, Code, Revocation};
+use jwtgate::{check_revocation, Algorithm, Code};
 use serde_json::{json, Value};
 
 fn es_verifier() -> jwtgate::Verifier {
@@ -612,17 +612,57 @@ fn typ_rules() {
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn revocation_answers() {
-    let claims = obj(good_claims());
-    assert!(check_revocation(&claims, &Revocation::default()).is_ok());
-    let e = check_revocation(&claims, &Revocation::new(true, None)).unwrap_err();
-    assert_eq!((e.code(), e.claim_name()), (Code::Revoked, Some("jti")));
-    // Subject revoked after the token was issued: refused; before: fine.
-    let e = check_revocation(&claims, &Revocation::new(false, Some((NOW + 1) as f64))).unwrap_err();
-    assert_eq!(e.code(), Code::Revoked);
-    assert!(check_revocation(&claims, &Revocation::new(false, Some(NOW as f64))).is_ok());
-    // No iat: fail closed.
+    use jwtgate::{revocation_keys, Answer, EntryKind, Verdict};
+    let claims = obj(with(
+        good_claims(),
+        json!({"sid": "session-1", "jti": "t-1"}),
+    ));
+    let keys = revocation_keys(&claims).unwrap();
+    let kinds: Vec<EntryKind> = keys.iter().map(|(k, _)| *k).collect();
+    assert_eq!(
+        kinds,
+        [EntryKind::Token, EntryKind::Session, EntryKind::Subject]
+    );
+    assert_eq!(keys[1].1, "sid:session-1");
+    let answer = |kind, a| check_revocation(&claims, &[(kind, a)], false);
+    let revoked = |v: Verdict| match v {
+        Verdict::Revoked(e) => (e.code(), e.claim_name().map(str::to_owned)),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(answer(EntryKind::Token, Answer::Absent), Verdict::Pass);
+    assert_eq!(
+        revoked(answer(EntryKind::Token, Answer::Present("1"))),
+        (Code::Revoked, Some("jti".into()))
+    );
+    assert_eq!(
+        revoked(answer(EntryKind::Session, Answer::Present("1"))),
+        (Code::Revoked, Some("sid".into()))
+    );
+    // Subject cut off after the session started: refused; at its start: fine.
+    let after = (NOW + 1).to_string();
+    assert_eq!(
+        revoked(answer(EntryKind::Subject, Answer::Present(&after))).0,
+        Code::Revoked
+    );
+    let at = NOW.to_string();
+    assert_eq!(
+        answer(EntryKind::Subject, Answer::Present(&at)),
+        Verdict::Pass
+    );
+    // No iat and no auth_time: fail closed.
     let no_iat = obj(with(good_claims(), json!({"iat": null})));
-    assert!(check_revocation(&no_iat, &Revocation::new(false, Some(0.0))).is_err());
+    assert!(matches!(
+        check_revocation(
+            &no_iat,
+            &[(EntryKind::Subject, Answer::Present("0"))],
+            false
+        ),
+        Verdict::Revoked(_)
+    ));
+    assert_eq!(
+        answer(EntryKind::Token, Answer::Unavailable),
+        Verdict::Unavailable
+    );
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
@@ -726,9 +766,14 @@ fn every_error_code_is_reachable() {
                 .unwrap_err()
                 .code()
         },
-        check_revocation(&obj(good_claims()), &Revocation::new(true, None))
-            .unwrap_err()
-            .code(),
+        match check_revocation(
+            &obj(good_claims()),
+            &[(jwtgate::EntryKind::Token, jwtgate::Answer::Present(""))],
+            false,
+        ) {
+            jwtgate::Verdict::Revoked(e) => e.code(),
+            _ => Code::Config,
+        },
         jwtgate::Policy::from_json("{}").unwrap_err().code(),
     ];
     let mut missing: Vec<Code> = Code::ALL.to_vec();

@@ -55,9 +55,11 @@ impl VerifiedCache {
         }
     }
 
-    /// Caches a verified token, evicting the oldest entry when full.
-    pub fn insert(&mut self, hash: TokenHash, verified: Verified) {
-        if self.capacity == 0 {
+    /// Caches a token verified under key-set `generation`, evicting the oldest entry when full.
+    /// An insert from an older generation is dropped: a request that started before a key
+    /// rotation must not put a token verified with a removed key into the new set's cache.
+    pub fn insert(&mut self, generation: u64, hash: TokenHash, verified: Verified) {
+        if self.capacity == 0 || generation != self.generation {
             return;
         }
         if self.map.insert(hash, verified).is_none() {
@@ -110,9 +112,9 @@ mod tests {
         let mut c = VerifiedCache::new(2);
         let (a, b, d) = (token_hash("a"), token_hash("b"), token_hash("d"));
         assert_ne!(a, b);
-        c.insert(a, v(1));
-        c.insert(b, v(2));
-        c.insert(d, v(3));
+        c.insert(0, a, v(1));
+        c.insert(0, b, v(2));
+        c.insert(0, d, v(3));
         assert_eq!(c.len(), 2);
         assert!(c.get(&a).is_none());
         assert_eq!(c.get(&d).map(|x| x.claims["n"].clone()), Some(3.into()));
@@ -123,7 +125,20 @@ mod tests {
         c.sync_generation(1);
         assert!(c.is_empty());
         let mut off = VerifiedCache::new(0);
-        off.insert(a, v(1));
+        off.insert(0, a, v(1));
         assert!(off.is_empty());
+    }
+
+    #[test]
+    fn inserts_from_an_older_key_set_are_dropped() {
+        let mut c = VerifiedCache::new(8);
+        c.sync_generation(1);
+        let a = token_hash("a");
+        // Verified under generation 1, but the set rotated (to 2) while it was in flight.
+        c.sync_generation(2);
+        c.insert(1, a, v(1));
+        assert!(c.get(&a).is_none());
+        c.insert(2, a, v(1));
+        assert!(c.get(&a).is_some());
     }
 }

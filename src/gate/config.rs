@@ -3,27 +3,8 @@
 //! 500 `{"error":"misconfigured"}` and log one line naming the setting: a request is never
 //! passed through on a configuration error.
 //!
-//! | setting | kind | default | meaning |
-//! |---|---|---|---|
-//! | `JWTGATE_POLICY` | var, JSON | **required** | the policy (same shape as the npm package); `keys` optional and public only |
-//! | `JWTGATE_KEYS` | secret, JWKS JSON | — | keys (HMAC secrets belong here) |
-//! | `JWTGATE_JWKS_URL` | var | — | remote JWKS (`https://`, or `http://` to a loopback host for local runs) |
-//! | `UPSTREAM_URL` | var | **required** | the app's origin (`http(s)://host[:port][/base]`) |
-//! | `JWTGATE_COOKIES` | var | `__Secure-authjs.session-token` (plus `authjs.session-token` with `JWTGATE_PLAIN_HTTP`) | session cookie names searched after `Authorization: Bearer` |
-//! | `JWTGATE_PLAIN_HTTP` | var | `false` | the site runs on plain HTTP (local development): cookie names without a `__Secure-`/`__Host-` prefix are accepted |
-//! | `JWTGATE_PUBLIC_PATHS` | var | — | comma-separated path prefixes passed through without a token (canonical, case-sensitive) |
-//! | `JWTGATE_PREFLIGHT_PATHS` | var | — | path prefixes where CORS preflights are forwarded (without body or credentials); elsewhere the gate answers them |
-//! | `JWTGATE_SCOPES` | var, JSON | — | `{"/admin": "admin", "/api/write": "write other"}`: scopes a path prefix requires (canonical, matched ignoring ASCII case) |
-//! | `JWTGATE_LOGIN_URL` | var | — | browser navigations without a token are redirected here with `callbackUrl` |
-//! | `JWTGATE_FORWARD_AUTHORIZATION` | var | `true` | forward the `Authorization` header upstream |
-//! | `JWTGATE_CLAIM_HEADERS` | var, JSON | — | `{"email": "x-jwtgate-email"}`: claim → header (names must start with `x-jwtgate-`) |
-//! | `JWTGATE_JWKS_CACHE_SECONDS` | var | `600` | how long a fetched JWKS is fresh (`10..=86400`) |
-//! | `JWTGATE_JWKS_STALE_SECONDS` | var | `3600` | how long the last good JWKS is served while refetches fail (`0..=604800`) |
-//! | `JWTGATE_JWKS_COOLDOWN_SECONDS` | var | `30` | least time between refetches for an unknown `kid` or after a failure (`1..=3600`) |
-//! | `JWTGATE_JWKS_TIMEOUT_MS` | var | `5000` | JWKS fetch timeout (`100..=30000`) |
-//! | `JWTGATE_REVOKED` | KV binding | — | revocation list: `jti:<jti>` denies a token, `sub:<sub>` = NumericDate denies earlier tokens |
-//! | `JWTGATE_REVOCATION_FAIL_OPEN` | var | `false` | on a KV error, let the request through instead of answering 503 |
-//! | `JWTGATE_CACHE_SIZE` | var | `1024` | verified-token cache entries per isolate (`0..=100000`, 0 disables) |
+//! The settings (name, kind, default, meaning) are tabled once, in README.md ("The edge gate");
+//! this module is their one parser, and its tests name every refusal.
 //!
 //! At least one key source is required: policy `keys`, `JWTGATE_KEYS` or `JWTGATE_JWKS_URL`.
 //! Any other variable named `JWTGATE_*` (or a known name in another case) is a configuration
@@ -39,6 +20,10 @@ use std::fmt;
 pub const DEFAULT_COOKIES: &str = "__Secure-authjs.session-token";
 /// Default cookie names with `JWTGATE_PLAIN_HTTP` (Auth.js on plain HTTP drops the prefix).
 pub const DEFAULT_COOKIES_PLAIN_HTTP: &str = "__Secure-authjs.session-token,authjs.session-token";
+
+/// The value the Worker passes for `JWTGATE_REVOKED` when it is bound to a KV namespace; any
+/// other value (a plain variable, another kind of binding) is a configuration error.
+pub const KV_BINDING: &str = "\u{0}kv-namespace";
 
 /// Every setting the gate reads: the one list (the Worker reads exactly these, once per
 /// isolate, and refuses any other `JWTGATE_*` name).
@@ -163,7 +148,9 @@ pub struct GateConfig {
     pub forward_authorization: bool,
     /// Claim → header map.
     pub claim_headers: Vec<(String, String)>,
-    /// Whether a revocation-list failure lets requests through.
+    /// Whether a revocation list (`JWTGATE_REVOKED`, a KV namespace) is bound.
+    pub revocation_list: bool,
+    /// Whether a failed revocation-list lookup is skipped (the others still apply).
     pub revocation_fail_open: bool,
     /// Verified-token cache size.
     pub cache_size: usize,
@@ -212,30 +199,87 @@ fn json_object(
     }
 }
 
-/// `http(s)://host…`: `https` anywhere, `http` only when `allow_http` or to a loopback host.
+/// The host of an absolute URL, parsed strictly: `http(s)://host[:port][/path][?query]`, where
+/// host is a DNS name of letters, digits, `-` and `.`, an IPv4 address, or `[v6]`. No userinfo
+/// (`user@`), no `\`, no whitespace or control bytes, no empty host, no percent-escapes in the
+/// host: every form a URL parser and a string test could read differently is refused.
+fn parse_url(v: &str) -> Option<(bool, String)> {
+    if v.bytes().any(|b| b <= b' ' || b == 0x7f || b == b'\\') || !v.is_ascii() {
+        return None;
+    }
+    let (https, rest) = if let Some(r) = v.strip_prefix("https://") {
+        (true, r)
+    } else {
+        (false, v.strip_prefix("http://")?)
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if authority.contains('@') || authority.is_empty() {
+        return None;
+    }
+    let (host, port) = if let Some(inner) = authority.strip_prefix('[') {
+        let (h, after) = inner.split_once(']')?;
+        if h.is_empty()
+            || !h
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+        {
+            return None;
+        }
+        let port = match after {
+            "" => None,
+            _ => Some(after.strip_prefix(':')?),
+        };
+        (format!("[{}]", h.to_ascii_lowercase()), port)
+    } else {
+        let (h, p) = match authority.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        };
+        let labels_ok = h
+            .split('.')
+            .all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
+        if !labels_ok {
+            return None;
+        }
+        (h.to_ascii_lowercase(), p)
+    };
+    if let Some(p) = port {
+        if !p.bytes().all(|b| b.is_ascii_digit()) || p.parse::<u16>().map_or(true, |n| n == 0) {
+            return None;
+        }
+    }
+    Some((https, host))
+}
+
+/// Whether a parsed host is a loopback address: `localhost`, `127.0.0.0/8` as a dotted IPv4
+/// literal, or `[::1]`.
+fn is_loopback(host: &str) -> bool {
+    if host == "localhost" || host == "[::1]" {
+        return true;
+    }
+    let octets: Vec<&str> = host.split('.').collect();
+    octets.len() == 4
+        && octets[0] == "127"
+        && octets
+            .iter()
+            .all(|o| !o.is_empty() && o.len() <= 3 && o.parse::<u8>().is_ok())
+}
+
+/// `http(s)://host…`: `https` anywhere, `http` only when `allow_http` or to a loopback host
+/// (parsed, not string-matched: `http://127.evil.example/` is not loopback).
 fn url(setting: &'static str, value: &str, allow_http: bool) -> Result<String, ConfigError> {
     let v = value.trim();
-    let rest = if let Some(r) = v.strip_prefix("https://") {
-        r
-    } else if let Some(r) = v.strip_prefix("http://") {
-        let host = r.split(['/', '?', '#']).next().unwrap_or("");
-        let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
-        let loopback = host.starts_with("127.")
-            || host == "localhost"
-            || host.starts_with("localhost:")
-            || host.starts_with("[::1]");
-        if !allow_http && !loopback {
-            return Err(err(
-                setting,
-                "must be an https:// URL (http:// only for loopback hosts)",
-            ));
-        }
-        r
-    } else {
-        return Err(err(setting, "must be an http:// or https:// URL"));
+    let Some((https, host)) = parse_url(v) else {
+        return Err(err(
+            setting,
+            "must be an http:// or https:// URL with a plain host (no user@, no backslash)",
+        ));
     };
-    if rest.is_empty() || rest.starts_with('/') || v.contains(char::is_whitespace) {
-        return Err(err(setting, "must name a host"));
+    if !https && !allow_http && !is_loopback(&host) {
+        return Err(err(
+            setting,
+            "must be an https:// URL (http:// only for loopback hosts)",
+        ));
     }
     Ok(v.to_owned())
 }
@@ -374,6 +418,24 @@ impl GateConfig {
             }
         }
 
+        let revocation_list = match get("JWTGATE_REVOKED") {
+            None => false,
+            Some(v) if v == KV_BINDING => true,
+            Some(_) => {
+                return Err(err(
+                    "JWTGATE_REVOKED",
+                    "must be a KV namespace binding ([[kv_namespaces]] in wrangler.toml), not a variable",
+                ))
+            }
+        };
+        let revocation_fail_open = boolean(&get, "JWTGATE_REVOCATION_FAIL_OPEN", false)?;
+        if revocation_fail_open && !revocation_list {
+            return Err(err(
+                "JWTGATE_REVOCATION_FAIL_OPEN",
+                "is set but there is no JWTGATE_REVOKED binding to fail open from",
+            ));
+        }
+
         Ok(GateConfig {
             policy,
             jwks,
@@ -385,7 +447,8 @@ impl GateConfig {
             login_url,
             forward_authorization: boolean(&get, "JWTGATE_FORWARD_AUTHORIZATION", true)?,
             claim_headers,
-            revocation_fail_open: boolean(&get, "JWTGATE_REVOCATION_FAIL_OPEN", false)?,
+            revocation_list,
+            revocation_fail_open,
             cache_size: int(&get, "JWTGATE_CACHE_SIZE", 1024, (0, 100_000))? as usize,
         })
     }
@@ -541,6 +604,38 @@ mod tests {
             setting_of(&[("JWTGATE_JWKS_URL", "http://127.0.0.1:9/jwks")]),
             "ok"
         );
+        // Loopback is parsed, not string-matched.
+        for ok in [
+            "http://localhost:8080/jwks",
+            "http://[::1]:9/jwks",
+            "http://127.1.2.3/jwks",
+            "https://IDP.example:443/a?b#c",
+        ] {
+            assert_eq!(setting_of(&[("JWTGATE_JWKS_URL", ok)]), "ok", "{ok}");
+        }
+        for bad in [
+            "http://127.evil.example/jwks",
+            "http://evil.example\\@127.0.0.1/jwks",
+            "http://evil.example@127.0.0.1/jwks",
+            "https://user:pw@idp.example/jwks",
+            "http://localhost.evil.example/",
+            "http://127.0.0.1.evil.example/",
+            "http://127.0.0.256/",
+            "http://[::1]evil/",
+            "https://idp..example/",
+            "https://idp.example:99999/",
+            "https://idp.example:/",
+            "https://idp%2eexample/",
+            "https:// idp.example/",
+            "https://idp.example/\u{7f}",
+            "https://",
+        ] {
+            assert_eq!(
+                setting_of(&[("JWTGATE_JWKS_URL", bad)]),
+                "JWTGATE_JWKS_URL",
+                "{bad}"
+            );
+        }
         assert_eq!(
             setting_of(&[
                 ("JWTGATE_JWKS_URL", "https://idp.example/jwks"),
@@ -579,6 +674,23 @@ mod tests {
             "JWTGATE_LOGIN_URL"
         );
         assert_eq!(setting_of(&[("JWTGATE_LOGIN_URL", "/login")]), "ok");
+        // The revocation list must be a KV binding; failing open needs one.
+        assert_eq!(setting_of(&[("JWTGATE_REVOKED", KV_BINDING)]), "ok");
+        assert_eq!(
+            setting_of(&[("JWTGATE_REVOKED", "my-namespace")]),
+            "JWTGATE_REVOKED"
+        );
+        assert_eq!(
+            setting_of(&[("JWTGATE_REVOCATION_FAIL_OPEN", "true")]),
+            "JWTGATE_REVOCATION_FAIL_OPEN"
+        );
+        assert_eq!(
+            setting_of(&[
+                ("JWTGATE_REVOKED", KV_BINDING),
+                ("JWTGATE_REVOCATION_FAIL_OPEN", "true")
+            ]),
+            "ok"
+        );
         // Private material in the (visible) policy var is refused.
         assert_eq!(
             setting_of(&[(

@@ -25,7 +25,11 @@ export function listen(handler) {
 }
 
 export const upstream = { hits: [], server: null, url: "" };
-export const jwks = { hits: 0, status: 200, body: "", hang: false, server: null, url: "" };
+export const jwks = { hits: 0, status: 200, body: "", hang: false, stall: false, headers: {}, server: null, url: "" };
+/** Puts the JWKS stub back to answering 200 with `body` at once. */
+export function resetJwks(body = "") {
+  Object.assign(jwks, { hits: 0, status: 200, body, hang: false, stall: false, headers: {} });
+}
 
 before(async () => {
   Object.assign(
@@ -48,6 +52,14 @@ before(async () => {
       if (jwks.hang) return; // never answers: the gate's timeout must fire
       res.statusCode = jwks.status;
       res.setHeader("content-type", "application/json");
+      for (const [k, v] of Object.entries(jwks.headers)) res.setHeader(k, v);
+      if (jwks.stall) {
+        // Headers and the start of the body, then nothing: only a timeout covering the whole
+        // body read ends this.
+        res.setHeader("content-length", String(jwks.body.length));
+        res.write(jwks.body.slice(0, 8));
+        return;
+      }
       res.end(jwks.body);
     }),
   );
