@@ -18,8 +18,18 @@
 // algorithm. A claim failure is thrown only after the signature verified, as `verify` does. Keys
 // WebCrypto cannot import (e.g. Ed25519 on an older runtime) are checked by Rust.
 
-/** Adds the cache and `verifyAsync` to a wasm-bindgen `Verifier` class, and returns it. */
-function extendVerifier(Verifier, signatureError) {
+/**
+ * Adds the cache and `verifyAsync` to a wasm-bindgen `Verifier` class, and returns it. `internal`
+ * holds the module's `__jwtgate_*` functions (see `takeInternals`): they stay in this closure.
+ */
+function extendVerifier(Verifier, internal) {
+  const {
+    __jwtgate_verifyForCache: verifyForCache,
+    __jwtgate_prepareVerify: prepareVerify,
+    __jwtgate_publicJwkAt: publicJwkAt,
+    __jwtgate_checkSignatureAt: checkSignatureAt,
+    __jwtgate_signatureError: signatureError,
+  } = internal;
   const proto = Verifier.prototype;
   if (proto.verify.jwtgateCached) return Verifier;
   const uncached = proto.verify;
@@ -73,7 +83,7 @@ function extendVerifier(Verifier, signatureError) {
     }
     const payload = lookup(s, token, now);
     if (payload !== undefined) return JSON.parse(payload);
-    const [text, from, until] = this.verifyForCache(token, { now });
+    const [text, from, until] = verifyForCache(this, token, { now });
     remember(s, token, text, from, until);
     return JSON.parse(text);
   }
@@ -103,7 +113,7 @@ function extendVerifier(Verifier, signatureError) {
     let key = s.webKeys.get(id);
     if (key === undefined) {
       const p = params(alg);
-      const jwk = verifier.publicJwkAt(index);
+      const jwk = publicJwkAt(verifier, index);
       key =
         p && jwk
           ? Promise.resolve()
@@ -125,12 +135,12 @@ function extendVerifier(Verifier, signatureError) {
       s.readyKeys.set(id, key);
     }
     let valid;
-    if (key === null) valid = verifier.checkSignatureAt(index, alg, input, sig);
+    if (key === null) valid = checkSignatureAt(verifier, index, alg, input, sig);
     else {
       try {
         valid = await subtle().verify(params(alg)[1], key, sig, input);
       } catch {
-        valid = verifier.checkSignatureAt(index, alg, input, sig);
+        valid = checkSignatureAt(verifier, index, alg, input, sig);
       }
     }
     if (valid !== true) throw signatureError();
@@ -153,7 +163,7 @@ function extendVerifier(Verifier, signatureError) {
         const payload = lookup(s, token, now);
         if (payload !== undefined) return Promise.resolve(JSON.parse(payload));
       }
-      const r = this.prepareVerify(token, { now });
+      const r = prepareVerify(this, token, { now });
       if (r.length > 3) return finish(this, s, token, r);
       if (s.size > 0) remember(s, token, r[0], r[1], r[2]);
       return Promise.resolve(JSON.parse(r[0]));
@@ -162,4 +172,20 @@ function extendVerifier(Verifier, signatureError) {
     }
   };
   return Verifier;
+}
+
+/**
+ * Takes the wasm module's `__jwtgate_*` internals out of `exports` (a CommonJS exports object)
+ * and returns them: they hand out payloads before their signature is checked, so no user of the
+ * package may reach them.
+ */
+function takeInternals(exports) {
+  const internal = {};
+  for (const name of Object.keys(exports)) {
+    if (name.startsWith("__jwtgate_")) {
+      internal[name] = exports[name];
+      delete exports[name];
+    }
+  }
+  return internal;
 }

@@ -1,8 +1,18 @@
 // The package's ES module entry (workerd, browsers, edge runtimes): the web build with the
 // verified-token cache and `verifyAsync` (signatures through WebCrypto) added to Verifier.
-import { Verifier, signatureError } from "./jwtgate.js";
+// Re-exports the public names only: the module's `__jwtgate_*` internals stay here.
+import * as wasm from "./jwtgate.js";
 import { extendVerifier } from "./extend.js";
 
-extendVerifier(Verifier, signatureError);
-export * from "./jwtgate.js";
+extendVerifier(wasm.Verifier, wasm);
+export {
+  Verifier,
+  Signer,
+  setHostCrypto,
+  hasHostCrypto,
+  verifySignature,
+  revocationKeys,
+  checkRevocation,
+  initSync,
+} from "./jwtgate.js";
 export { default } from "./jwtgate.js";

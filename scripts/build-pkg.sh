@@ -39,8 +39,8 @@ build web pkg/web
 cp js/node-entry.cjs pkg/node/index.cjs
 rm -f pkg/node/package.json
 # The Verifier extensions (js/extend.js: token cache, verifyAsync) as CommonJS and as an ES module.
-{ cat js/extend.js; echo 'module.exports = { extendVerifier };'; } >pkg/node/extend.cjs
-{ cat js/extend.js; echo 'export { extendVerifier };'; } >pkg/web/extend.js
+{ cat js/extend.js; echo 'module.exports = { extendVerifier, takeInternals };'; } >pkg/node/extend.cjs
+{ cat js/extend.js; echo 'export { extendVerifier, takeInternals };'; } >pkg/web/extend.js
 cp js/web-entry.js pkg/web/index.js
 # wasm-pack marks the web build side-effect free except ./snippets/*: bundlers (esbuild, wrangler,
 # webpack) would then resolve `Verifier` straight to jwtgate.js and drop the entry's

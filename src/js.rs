@@ -152,7 +152,7 @@ extern "C" {
     #[wasm_bindgen(typescript_type = "HostKey")]
     pub type HostKey;
     #[wasm_bindgen(method, catch)]
-    fn verify(this: &HostKey, data: &[u8], signature: &[u8]) -> Result<bool, JsValue>;
+    fn verify(this: &HostKey, data: &[u8], signature: &[u8]) -> Result<JsValue, JsValue>;
 
     /// Native signature checks supplied by the host (`HostCrypto` in TypeScript).
     #[wasm_bindgen(typescript_type = "HostCrypto")]
@@ -167,6 +167,10 @@ thread_local! {
 
 /// Registers native signature checks used by `Verifier`s built from now on (`null` removes
 /// them). The Node entry of the package registers `node:crypto` itself.
+///
+/// Process-wide: the registration belongs to the loaded module (one per process under Node, one
+/// per isolate in workerd), not to a verifier; verifiers already built keep the host handles
+/// they imported. To keep one verifier off host crypto, pass `{ nativeCrypto: false }`.
 #[wasm_bindgen(js_name = setHostCrypto)]
 pub fn set_host_crypto(
     #[wasm_bindgen(unchecked_param_type = "HostCrypto | null | undefined")] host: JsValue,
@@ -215,10 +219,12 @@ fn import_host_keys(key: &Key) -> HostKeys {
     })
 }
 
-/// The raw check through a host handle: `None` (jwtgate decides) when there is none or it threw.
+/// The raw check through a host handle: `None` (jwtgate decides) when there is none, it threw,
+/// or it answered anything but the booleans `true` or `false` (`1`, `"1"`, a promise: a host
+/// that answers that way is broken, and its answer never counts as valid).
 fn host_verify(keys: &HostKeys, alg: Algorithm, input: &[u8], sig: &[u8]) -> Option<bool> {
     let (_, handle) = keys.iter().find(|(a, _)| *a == alg)?;
-    handle.verify(input, sig).ok()
+    handle.verify(input, sig).ok()?.as_bool()
 }
 
 fn js_error(e: &Error) -> JsValue {
@@ -409,90 +415,6 @@ impl JsVerifier {
         run().map_err(|e| js_error(&e))
     }
 
-    /// For the package's verified-token cache (see `js/extend.js`): verifies like `verify` and
-    /// returns `[payloadJson, from, until]`, the payload text and the whole-second window
-    /// `from <= now < until` in which every time rule holds for it (`TimeWindow::bounds`). The
-    /// other rules do not depend on the time, so a token inside its window passes all of them.
-    #[wasm_bindgen(js_name = verifyForCache, skip_typescript)]
-    pub fn verify_for_cache(
-        &self,
-        token: JsValue,
-        options: Option<JsValue>,
-    ) -> Result<js_sys::Array, JsValue> {
-        let run = || -> Result<js_sys::Array, Error> {
-            let token = token_string(&token)?;
-            let now = now_from(&options)?;
-            self.cache_entry(&self.verify_inner(&token, now)?)
-        };
-        run().map_err(|e| js_error(&e))
-    }
-
-    /// For `verifyAsync` (see `js/extend.js`): everything `verifyForCache` does, except that the
-    /// raw check of an RSA, ECDSA or Ed25519 signature is left to the caller (WebCrypto). Throws
-    /// for any failure found before the signature. Returns `[payloadJson, from, until]` when
-    /// nothing was left (an HMAC key), else `[payloadJson | undefined, from, until, keyIndex, alg,
-    /// signingInput, signature, claimsError | undefined]`: the key, binding and signature form
-    /// have been checked; the caller must check the signature, and only if it is valid throw
-    /// `claimsError` (the first failing claim rule) or accept the payload.
-    #[wasm_bindgen(js_name = prepareVerify, skip_typescript)]
-    pub fn prepare_verify(
-        &self,
-        token: JsValue,
-        options: Option<JsValue>,
-    ) -> Result<js_sys::Array, JsValue> {
-        let run = || -> Result<js_sys::Array, Error> {
-            let token = token_string(&token)?;
-            let now = now_from(&options)?;
-            let pending = match self.inner.verify_deferred(&token, now) {
-                Deferred::Done(result) => return self.cache_entry(&result?),
-                Deferred::Pending(pending) => pending,
-            };
-            let (out, claims_error) = match &pending.outcome {
-                Ok(verified) => (self.cache_entry(verified)?, JsValue::UNDEFINED),
-                Err(e) => {
-                    let zero = JsValue::from_f64(0.0);
-                    (
-                        js_sys::Array::of3(&JsValue::UNDEFINED, &zero, &zero),
-                        js_error(e),
-                    )
-                }
-            };
-            out.push(&JsValue::from_f64(pending.key_index as f64));
-            out.push(&JsValue::from_str(pending.alg.name()));
-            out.push(&js_sys::Uint8Array::from(pending.signing_input.as_slice()));
-            out.push(&js_sys::Uint8Array::from(pending.signature.as_slice()));
-            out.push(&claims_error);
-            Ok(out)
-        };
-        run().map_err(|e| js_error(&e))
-    }
-
-    /// For `verifyAsync`: the public JWK of key `index` (`undefined` for an HMAC secret or an
-    /// index out of range), to import into WebCrypto.
-    #[wasm_bindgen(js_name = publicJwkAt, skip_typescript)]
-    pub fn public_jwk_at(&self, index: usize) -> JsValue {
-        self.inner
-            .policy()
-            .keys
-            .keys()
-            .get(index)
-            .and_then(public_jwk_js)
-            .unwrap_or(JsValue::UNDEFINED)
-    }
-
-    /// For `verifyAsync`: the raw signature check by jwtgate's own Rust code (where WebCrypto
-    /// cannot import the key), with the same key rules as `verify`.
-    #[wasm_bindgen(js_name = checkSignatureAt, skip_typescript)]
-    pub fn check_signature_at(&self, index: usize, alg: &str, input: &[u8], sig: &[u8]) -> bool {
-        let (Some(key), Some(alg)) = (
-            self.inner.policy().keys.keys().get(index),
-            Algorithm::from_name(alg),
-        ) else {
-            return false;
-        };
-        key.verify_signature(alg, input, sig).is_ok()
-    }
-
     /// What the verifier made of each JWK of its set, in order: a usable key's `kid` and the one
     /// algorithm it is bound to, or why a key is inert (kept out of selection). No key material.
     #[wasm_bindgen(unchecked_return_type = "KeyInfo[]")]
@@ -526,6 +448,104 @@ impl JsVerifier {
         };
         run().map_err(|e| js_error(&e))
     }
+}
+
+// ---------------------------------------------------------------- package internals
+//
+// For the package's own JS (js/extend.js), never part of its API: these hand out a payload
+// before its signature is checked, or check a signature out of its token. They are free
+// functions, not methods (so no `Verifier` exposes them), named `__jwtgate_*`, and the package
+// entries take them out of the module's exports before handing it to users.
+
+/// For the package's verified-token cache (see `js/extend.js`): verifies like `verify` and
+/// returns `[payloadJson, from, until]`, the payload text and the whole-second window
+/// `from <= now < until` in which every time rule holds for it (`TimeWindow::bounds`). The
+/// other rules do not depend on the time, so a token inside its window passes all of them.
+#[wasm_bindgen(js_name = __jwtgate_verifyForCache, skip_typescript)]
+pub fn verify_for_cache(
+    verifier: &JsVerifier,
+    token: JsValue,
+    options: Option<JsValue>,
+) -> Result<js_sys::Array, JsValue> {
+    let run = || -> Result<js_sys::Array, Error> {
+        let token = token_string(&token)?;
+        let now = now_from(&options)?;
+        verifier.cache_entry(&verifier.verify_inner(&token, now)?)
+    };
+    run().map_err(|e| js_error(&e))
+}
+
+/// For `verifyAsync` (see `js/extend.js`): everything `verifyForCache` does, except that the
+/// raw check of an RSA, ECDSA or Ed25519 signature is left to the caller (WebCrypto). Throws
+/// for any failure found before the signature. Returns `[payloadJson, from, until]` when
+/// nothing was left (an HMAC key), else `[payloadJson | undefined, from, until, keyIndex, alg,
+/// signingInput, signature, claimsError | undefined]`: the key, binding and signature form
+/// have been checked; the caller must check the signature, and only if it is valid throw
+/// `claimsError` (the first failing claim rule) or accept the payload.
+#[wasm_bindgen(js_name = __jwtgate_prepareVerify, skip_typescript)]
+pub fn prepare_verify(
+    verifier: &JsVerifier,
+    token: JsValue,
+    options: Option<JsValue>,
+) -> Result<js_sys::Array, JsValue> {
+    let run = || -> Result<js_sys::Array, Error> {
+        let token = token_string(&token)?;
+        let now = now_from(&options)?;
+        let pending = match verifier.inner.verify_deferred(&token, now) {
+            Deferred::Done(result) => return verifier.cache_entry(&result?),
+            Deferred::Pending(pending) => pending,
+        };
+        let (out, claims_error) = match &pending.outcome {
+            Ok(verified) => (verifier.cache_entry(verified)?, JsValue::UNDEFINED),
+            Err(e) => {
+                let zero = JsValue::from_f64(0.0);
+                (
+                    js_sys::Array::of3(&JsValue::UNDEFINED, &zero, &zero),
+                    js_error(e),
+                )
+            }
+        };
+        out.push(&JsValue::from_f64(pending.key_index as f64));
+        out.push(&JsValue::from_str(pending.alg.name()));
+        out.push(&js_sys::Uint8Array::from(pending.signing_input.as_slice()));
+        out.push(&js_sys::Uint8Array::from(pending.signature.as_slice()));
+        out.push(&claims_error);
+        Ok(out)
+    };
+    run().map_err(|e| js_error(&e))
+}
+
+/// For `verifyAsync`: the public JWK of key `index` (`undefined` for an HMAC secret or an
+/// index out of range), to import into WebCrypto.
+#[wasm_bindgen(js_name = __jwtgate_publicJwkAt, skip_typescript)]
+pub fn public_jwk_at(verifier: &JsVerifier, index: usize) -> JsValue {
+    verifier
+        .inner
+        .policy()
+        .keys
+        .keys()
+        .get(index)
+        .and_then(public_jwk_js)
+        .unwrap_or(JsValue::UNDEFINED)
+}
+
+/// For `verifyAsync`: the raw signature check by jwtgate's own Rust code (where WebCrypto
+/// cannot import the key), with the same key rules as `verify`.
+#[wasm_bindgen(js_name = __jwtgate_checkSignatureAt, skip_typescript)]
+pub fn check_signature_at(
+    verifier: &JsVerifier,
+    index: usize,
+    alg: &str,
+    input: &[u8],
+    sig: &[u8],
+) -> bool {
+    let (Some(key), Some(alg)) = (
+        verifier.inner.policy().keys.keys().get(index),
+        Algorithm::from_name(alg),
+    ) else {
+        return false;
+    };
+    key.verify_signature(alg, input, sig).is_ok()
 }
 
 /// Stamps and signs tokens for one policy (which must hold a private key).
@@ -582,7 +602,9 @@ impl JsSigner {
     }
 
     /// Signs `claims` exactly as given (no stamping) if they pass every claim rule: re-signing a
-    /// token's own claims gives the identical token with HS*, RS*, ES256 and EdDSA.
+    /// token's own claims gives the identical token with HS*, RS*, ES256 and EdDSA. The signer's
+    /// bounds hold as for `sign`: an `exp` past `iat + ttlSeconds` or `auth_time +
+    /// maxAgeSeconds` is refused (`malformed` on `exp`), never signed.
     #[wasm_bindgen(js_name = signAsIs)]
     pub fn sign_as_is(
         &self,
@@ -627,9 +649,73 @@ impl JsSigner {
 
 /// The `JwtGateError` (`signature`) that `verify` throws for a signature that does not verify,
 /// for `verifyAsync` when WebCrypto says so.
-#[wasm_bindgen(js_name = signatureError, skip_typescript)]
+#[wasm_bindgen(js_name = __jwtgate_signatureError, skip_typescript)]
 pub fn signature_error() -> JsValue {
     js_error(&crate::jwk::bad_signature())
+}
+
+/// The revocation-list keys to look up for verified claims: `jti:<jti>`, `sid:<sid>` and
+/// `sub:<sub>`, for each of those claims present. Throws `malformed` for a non-string one, and
+/// `revoked` for one too long to be a list key (512 bytes): it could never be listed.
+#[wasm_bindgen(js_name = revocationKeys, unchecked_return_type = "string[]")]
+pub fn revocation_keys(
+    #[wasm_bindgen(unchecked_param_type = "Claims")] claims: JsValue,
+) -> Result<JsValue, JsValue> {
+    let run = || -> Result<JsValue, Error> {
+        let keys = crate::revocation::revocation_keys(&claims_object(&claims)?)?;
+        let list = js_sys::Array::new();
+        for (_, key) in keys {
+            list.push(&JsValue::from_str(&key));
+        }
+        Ok(list.into())
+    };
+    run().map_err(|e| js_error(&e))
+}
+
+/// Applies a revocation list's answers to verified claims: `answers` maps every key of
+/// `revocationKeys(claims)` to the entry's value (a string) or `null` (no entry). Throws
+/// `revoked` if an entry denies the token, its session (`sid`) or its subject's sessions started
+/// before a `sub:` cut-off; `config` if an answer is missing or of another type.
+#[wasm_bindgen(js_name = checkRevocation)]
+pub fn check_revocation(
+    #[wasm_bindgen(unchecked_param_type = "Claims")] claims: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Record<string, string | null>")] answers: JsValue,
+) -> Result<(), JsValue> {
+    use crate::revocation::{check_revocation, revocation_keys, Answer, Verdict};
+    let run = || -> Result<(), Error> {
+        let claims = claims_object(&claims)?;
+        let keys = revocation_keys(&claims)?;
+        let values: Vec<Option<String>> = keys
+            .iter()
+            .map(|(_, key)| {
+                let v = if answers.is_object() {
+                    Reflect::get(&answers, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+                } else {
+                    JsValue::UNDEFINED
+                };
+                if v.is_null() {
+                    Ok(None)
+                } else {
+                    v.as_string().map(Some).ok_or_else(|| {
+                        Error::config(
+                            "answers",
+                            "must map every key of revocationKeys(claims) to a string or null",
+                        )
+                    })
+                }
+            })
+            .collect::<Result<_, Error>>()?;
+        let answers: Vec<_> = keys
+            .iter()
+            .zip(&values)
+            .map(|((kind, _), v)| (*kind, v.as_deref().map_or(Answer::Absent, Answer::Present)))
+            .collect();
+        match check_revocation(&claims, &answers, false) {
+            Verdict::Revoked(e) => Err(e),
+            _ => Ok(()),
+        }
+    };
+    run().map_err(|e| js_error(&e))
 }
 
 /// Low-level: checks one raw JWS signature over `message` with one JWK bound to `alg`, with the

@@ -84,6 +84,12 @@ export function createAuthjs(load) {
       options.onRefuse ?? ((code) => console.warn(`[jwtgate] session refused: ${code}`));
     // Without an idle timeout, a token lives as long as the absolute bound allows.
     const ttlSeconds = options.idleTimeoutSeconds ?? maxAge;
+    // A revocation list: anything with `get(key)` answering the entry's text or null (a KV
+    // namespace, a Map-like store, a Redis client); the same entries as the gate's JWTGATE_REVOKED.
+    const revocation = options.revocation;
+    if (revocation !== undefined && (revocation === null || typeof revocation.get !== "function")) {
+      throw configError("revocation", "a revocation list needs a get(key) method");
+    }
 
     let built;
     async function parts() {
@@ -118,21 +124,48 @@ export function createAuthjs(load) {
     async function decode({ token }) {
       if (!token) return null;
       const { verifier } = await parts();
+      let claims;
       try {
         // verifyAsync: WebCrypto signatures on edge runtimes; `verify` itself under Node.
-        return await verifier.verifyAsync(token, { now: clock() });
+        claims = await verifier.verifyAsync(token, { now: clock() });
       } catch (e) {
         onRefuse(e && e.code ? e.code : "malformed");
         return null;
       }
+      if (revocation === undefined) return claims;
+      // The core names the entries and judges the answers (jti, sid, sub cut-off at the
+      // session's start); this only carries them. A store that fails refuses the session.
+      const jwtgate = await load();
+      try {
+        const keys = jwtgate.revocationKeys(claims);
+        const values = await Promise.all(keys.map((k) => revocation.get(k)));
+        const answers = {};
+        keys.forEach((k, i) => {
+          answers[k] = values[i] === undefined ? null : values[i];
+        });
+        jwtgate.checkRevocation(claims, answers);
+      } catch (e) {
+        onRefuse(e && e.name === "JwtGateError" ? e.code : "revocation_unavailable");
+        return null;
+      }
+      return claims;
     }
 
     return {
       jwt: { encode, decode, maxAge },
       session: { strategy: "jwt", maxAge, updateAge },
       callbacks: {
-        /** Passes the token through; compose: `jwt: (p) => mine(p).then(t => gate.callbacks.jwt({ ...p, token: t }))`. */
-        async jwt({ token }) {
+        /**
+         * Passes the token through; compose: `jwt: (p) => mine(p).then(t => gate.callbacks.jwt({ ...p, token: t }))`.
+         * Outside a sign-in, a token without `auth_time` is one that a callback rebuilt and lost
+         * it: stamping it would restart the absolute lifetime, so the session ends (null).
+         */
+        async jwt({ token, trigger }) {
+          const signingIn = trigger === "signIn" || trigger === "signUp";
+          if (token && !signingIn && typeof token.auth_time !== "number") {
+            onRefuse("missing_claim");
+            return null;
+          }
           return token;
         },
         /** Adds `user.id` (the `sub`) and the session's real end: `expires` never passes auth_time + maxAge. */

@@ -30,6 +30,14 @@ export interface AuthjsOptions {
   clock?: () => number;
   /** Called with the error code of every refused session cookie (never the token). */
   onRefuse?: (code: string) => void;
+  /**
+   * A revocation list `decode` consults after every other check: anything with `get(key)`
+   * answering the entry's text or `null` (a Cloudflare KV namespace, a Map, a Redis client).
+   * Entries as the gate's `JWTGATE_REVOKED`: `jti:<jti>`, `sid:<sid>` (a whole session), and
+   * `sub:<sub>` = NumericDate (the subject's sessions started before it). A store that throws
+   * refuses the session (`onRefuse("revocation_unavailable")`).
+   */
+  revocation?: { get(key: string): Promise<string | null | undefined> | string | null | undefined };
   /** Environment to read AUTH_URL / NEXTAUTH_URL from. Default `process.env`. */
   env?: Record<string, string | undefined>;
   /** Web build only: the wasm (bytes, WebAssembly.Module or URL) where the default fetch is unavailable. */
@@ -45,7 +53,7 @@ export interface AuthjsAdapter {
   };
   session: { strategy: "jwt"; maxAge: number; updateAge: number };
   callbacks: {
-    jwt(params: { token: Claims }): Promise<Claims>;
+    jwt(params: { token: Claims; trigger?: "signIn" | "signUp" | "update" }): Promise<Claims | null>;
     session(params: { session: any; token: Claims }): Promise<any>;
   };
   stamp(claims: Claims): Promise<Claims>;

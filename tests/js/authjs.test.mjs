@@ -17,7 +17,7 @@ const { publicKey, privateKey } = await jose.generateKeyPair("ES256", { extracta
 const privateJwk = { ...(await jose.exportJWK(privateKey)), kid: "session-2026" };
 const publicJwk = { ...(await jose.exportJWK(publicKey)), kid: "session-2026" };
 
-function setup(extra = {}, { bigClaim = false } = {}) {
+function setup(extra = {}, { bigClaim = false, rebuild = false } = {}) {
   const clock = { now: T0 };
   const refused = [];
   const gate = authjs({
@@ -44,7 +44,14 @@ function setup(extra = {}, { bigClaim = false } = {}) {
     jwt: gate.jwt,
     callbacks: {
       async jwt(params) {
-        const token = await gate.callbacks.jwt(params);
+        // `rebuild`: an app callback that builds a fresh object from a few fields on every
+        // refresh, losing auth_time (and everything else it does not name).
+        const mine =
+          rebuild && !params.user && params.token
+            ? { sub: params.token.sub, name: params.token.name, email: params.token.email, iat: params.token.iat }
+            : params.token;
+        const token = await gate.callbacks.jwt({ ...params, token: mine });
+        if (token === null) return null;
         if (bigClaim && params.user) token.prefs = "p".repeat(6000); // forces Auth.js to chunk
         return token;
       },
@@ -255,4 +262,71 @@ test("the issuer's whole mixed set: only the signing key's algorithm is pinned, 
     .sign(rsa.privateKey);
   assert.equal(await s.gate.jwt.decode({ token: forged }), null);
   assert.ok(s.refused.includes("algorithm"), s.refused.join());
+});
+
+test("revocation: a Map-like store denies a session by sid across refreshes, and a subject's older sessions", async () => {
+  const store = new Map();
+  const s = setup({ revocation: store, idleTimeoutSeconds: 3600 });
+  await s.signIn();
+  const first = jose.decodeJwt(s.sessionCookie());
+  assert.equal(typeof first.sid, "string");
+  assert.equal(first.sid.length, 22);
+  // Refreshed past updateAge: new jti and iat, same session id and start.
+  s.clock.now = T0 + 20 * 60;
+  assert.equal((await s.session()).user.id, "user_ana");
+  const second = jose.decodeJwt(s.sessionCookie());
+  assert.notEqual(second.jti, first.jti);
+  assert.deepEqual([second.sid, second.auth_time], [first.sid, T0]);
+  // Revoking the first token's jti does not end the refreshed session; revoking the session does.
+  store.set(`jti:${first.jti}`, "1");
+  assert.equal((await s.session()).user.id, "user_ana");
+  store.set(`sid:${first.sid}`, "1");
+  s.clock.now += 1;
+  assert.equal(await s.session(), null);
+  assert.ok(s.refused.includes("revoked"), s.refused.join());
+  assert.equal(s.sessionCookie(), undefined, "Auth.js cleared the cookie");
+
+  // A sub: cut-off ends every session that started before it, however recently refreshed...
+  const t = setup({ revocation: store, idleTimeoutSeconds: 3600 });
+  await t.signIn();
+  t.clock.now = T0 + 30 * 60;
+  assert.equal((await t.session()).user.id, "user_ana");
+  store.set("sub:user_ana", String(T0 + 10));
+  t.clock.now += 1;
+  assert.equal(await t.session(), null);
+  // ...and not one started after it.
+  const u = setup({ revocation: store });
+  u.clock.now = T0 + 100;
+  await u.signIn();
+  assert.equal((await u.session()).user.id, "user_ana");
+});
+
+test("revocation: a store that fails or is not a store refuses, never passes", async () => {
+  const failing = { get: async () => { throw new Error("redis down"); } };
+  const s = setup({ revocation: failing });
+  await s.signIn();
+  assert.equal(await s.session(), null);
+  assert.ok(s.refused.includes("revocation_unavailable"), s.refused.join());
+  // A store answering something that is not text or null is a configuration error, not a pass.
+  const odd = setup({ revocation: { get: async () => 42 } });
+  await odd.signIn();
+  assert.equal(await odd.session(), null);
+  assert.ok(odd.refused.includes("config"), odd.refused.join());
+  for (const bad of [null, {}, { get: "yes" }]) {
+    assert.throws(() => setup({ revocation: bad }), { code: "config", field: "revocation" });
+  }
+});
+
+test("a jwt callback that rebuilds the token and loses auth_time ends the session, not restarts it", async () => {
+  const s = setup({ idleTimeoutSeconds: 3600 }, { rebuild: true });
+  await s.signIn();
+  assert.equal(jose.decodeJwt(s.sessionCookie()).auth_time, T0);
+  s.clock.now = T0 + 20 * 60; // past updateAge: Auth.js runs the callback and re-encodes
+  assert.equal(await s.session(), null);
+  assert.ok(s.refused.includes("missing_claim"), s.refused.join());
+  // The adapter's own encode refuses such claims too (a caller that skips the callback).
+  await assert.rejects(
+    s.gate.jwt.encode({ token: { sub: "user_ana", iat: T0 }, secret: "x", salt: "authjs.session-token" }),
+    { code: "missing_claim" },
+  );
 });

@@ -184,6 +184,37 @@ test("a host that throws or returns nothing leaves the check to jwtgate", async 
   assert.equal(new Verifier(policy, { nativeCrypto: false }).nativeCrypto, false);
 });
 
+test("only a boolean from the host counts: 1, \"1\", {} or a Promise for a bad signature leave the check to jwtgate", async () => {
+  const { publicKey } = await jose.generateKeyPair("ES256", { extractable: true });
+  const other = await jose.generateKeyPair("ES256", { extractable: true });
+  const policy = {
+    issuer: "https://issuer.example",
+    audience: "api",
+    algorithms: ["ES256"],
+    keys: { keys: [{ ...(await jose.exportJWK(publicKey)), kid: "k" }] },
+  };
+  // Well-formed, signed by another key: only a real signature check can refuse it.
+  const forged = await new jose.SignJWT({ sub: "mallory" })
+    .setProtectedHeader({ alg: "ES256", kid: "k" })
+    .setIssuer(policy.issuer)
+    .setAudience("api")
+    .setExpirationTime("5m")
+    .sign(other.privateKey);
+  try {
+    for (const answer of [1, "1", "true", {}, [], Promise.resolve(false)]) {
+      setHostCrypto({ importKey: () => ({ verify: () => answer }) });
+      const v = new Verifier(policy, { cacheSize: 0 });
+      assert.equal(v.nativeCrypto, true);
+      assert.throws(() => v.verify(forged), { code: "signature" }, JSON.stringify(answer));
+    }
+    // `false` is the host's own refusal.
+    setHostCrypto({ importKey: () => ({ verify: () => false }) });
+    assert.throws(() => new Verifier(policy).verify(forged), { code: "signature" });
+  } finally {
+    setHostCrypto(nodeCryptoHost(crypto));
+  }
+});
+
 async function hsSetup(cacheSize) {
   const secret = crypto.randomBytes(32);
   const policy = {
