@@ -9,9 +9,9 @@ use crate::gate::answer::{self, Answer};
 use crate::gate::cache::token_hash;
 use crate::gate::config::{check_setting_names, JwksSettings, KV_BINDING, SETTINGS};
 use crate::gate::{
-    canonical_path, extract_token, forwarded_cookies, has_scopes, identity_headers, is_gate_header,
-    keys_loaded_log, rejection_log, ConfigError, GateConfig, JwksAction, JwksState, Route, Source,
-    VerifiedCache,
+    canonical_path, extract_token, forwarded_cookies, has_scopes, identity_headers,
+    is_stripped_header, keys_loaded_log, rejection_log, ConfigError, GateConfig, JwksAction,
+    JwksState, Route, Source, VerifiedCache,
 };
 use crate::jwk::KeySet;
 use crate::revocation::{self, check_revocation, revocation_keys, EntryKind, Verdict};
@@ -523,7 +523,8 @@ async fn fetch_jwks(
                 .flatten()
                 .and_then(|t| t.parse::<i64>().ok());
             if let (Some(at), Ok(text)) = (fetched_at, cached.text().await) {
-                if now - at < s.cache_seconds {
+                // A copy stamped in the future would never go stale: not ours, refetch.
+                if at <= now && now - at < s.cache_seconds {
                     if let Ok(set) = parse_jwks(policy, &text) {
                         return Ok((set, at));
                     }
@@ -684,7 +685,7 @@ async fn forward(
     }
     let inner = req.inner();
     let headers = Headers(web_sys::Headers::new_with_headers(&inner.headers())?);
-    let strip: Vec<String> = headers.keys().filter(|k| is_gate_header(k)).collect();
+    let strip: Vec<String> = headers.keys().filter(|k| is_stripped_header(k)).collect();
     for name in strip {
         headers.delete(&name)?;
     }

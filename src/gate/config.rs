@@ -388,6 +388,19 @@ impl GateConfig {
                         "must map canonical path prefixes (starting with /, no escapes of letters or digits, no dot segments) to space-separated scopes",
                     ));
                 }
+                // A scope rule is a plain prefix: `/admin` (or `/admin/`) also covers
+                // `/admin.json` and `/administrator`, which frameworks may route to the same
+                // handler (format suffixes): over-protecting is the fail-closed side.
+                let prefix = prefix.trim_end_matches('/').to_owned();
+                if scopes
+                    .iter()
+                    .any(|(p, _): &(String, Vec<String>)| p.eq_ignore_ascii_case(&prefix))
+                {
+                    return Err(err(
+                        "JWTGATE_SCOPES",
+                        "two rules for one path prefix (matching ignores case and a trailing /)",
+                    ));
+                }
                 scopes.push((prefix, list));
             }
         }
@@ -395,7 +408,15 @@ impl GateConfig {
 
         let login_url = match get("JWTGATE_LOGIN_URL") {
             None => None,
-            Some(u) if u.starts_with('/') && !u.starts_with("//") => Some(u),
+            // A relative login URL: one leading `/`, and no `\` (browsers read `/\` as `//`,
+            // another host) nor control bytes or spaces (it goes into a Location header).
+            Some(u)
+                if u.starts_with('/')
+                    && !u.starts_with("//")
+                    && !u.bytes().any(|b| b <= b' ' || b == 0x7f || b == b'\\') =>
+            {
+                Some(u)
+            }
             Some(u) => Some(url("JWTGATE_LOGIN_URL", &u, true)?),
         };
 
@@ -458,45 +479,36 @@ impl GateConfig {
     /// A CORS preflight (`OPTIONS` with `Origin` and `Access-Control-Request-Method`) is
     /// [`Route::Preflight`]: forwarded under a `JWTGATE_PREFLIGHT_PATHS` prefix, answered by the
     /// gate elsewhere. Paths under a public prefix pass; everything else needs a token, with the
-    /// scopes of the longest matching scope rule. Prefixes match whole segments: `/public`
-    /// covers `/public` and `/public/x`, not `/publicity`; a prefix ending in `/` covers what
-    /// follows. Case fails closed both ways: public prefixes match case-sensitively (`/HEALTH`
-    /// is not public under `/health`), scope rules ignore ASCII case (`/Admin` needs `/admin`'s
-    /// scopes, for upstreams that route case-insensitively).
+    /// scopes of the longest matching scope rule. Both fail closed: public and preflight
+    /// prefixes match whole segments, case-sensitively (`/public` covers `/public` and
+    /// `/public/x`, not `/publicity` nor `/PUBLIC`; a prefix ending in `/` covers what follows);
+    /// scope rules are plain prefixes ignoring ASCII case (`/admin` covers `/Admin`,
+    /// `/admin.json` and `/administrator`, for upstreams that route case-insensitively or
+    /// strip format suffixes).
     pub fn route(&self, method: &str, path: &str, preflight: bool) -> Route<'_> {
         if method.eq_ignore_ascii_case("OPTIONS") && preflight {
-            let forward = self
-                .preflight_paths
-                .iter()
-                .any(|p| prefix_matches(p, path, false));
+            let forward = self.preflight_paths.iter().any(|p| prefix_matches(p, path));
             return Route::Preflight { forward };
         }
-        if self
-            .public_paths
-            .iter()
-            .any(|p| prefix_matches(p, path, false))
-        {
+        if self.public_paths.iter().any(|p| prefix_matches(p, path)) {
             return Route::Public;
         }
-        match self
-            .scopes
-            .iter()
-            .find(|(p, _)| prefix_matches(p, path, true))
-        {
+        match self.scopes.iter().find(|(p, _)| {
+            path.get(..p.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(p))
+        }) {
             Some((_, required)) => Route::Protected(required),
             None => Route::Protected(&[]),
         }
     }
 }
 
-fn prefix_matches(prefix: &str, path: &str, ignore_case: bool) -> bool {
-    let rest = match path.get(..prefix.len()) {
-        Some(head) if head == prefix || (ignore_case && head.eq_ignore_ascii_case(prefix)) => {
-            &path[prefix.len()..]
-        }
-        _ => return false,
-    };
-    prefix.ends_with('/') || rest.is_empty() || rest.starts_with('/')
+/// Whole-segment, case-sensitive prefix match (public and preflight paths).
+fn prefix_matches(prefix: &str, path: &str) -> bool {
+    match path.strip_prefix(prefix) {
+        Some(rest) => prefix.ends_with('/') || rest.is_empty() || rest.starts_with('/'),
+        None => false,
+    }
 }
 
 /// A rule prefix must be in canonical form, or it could never match a canonical path.
@@ -673,6 +685,14 @@ mod tests {
             setting_of(&[("JWTGATE_LOGIN_URL", "//evil.example")]),
             "JWTGATE_LOGIN_URL"
         );
+        for bad in ["/\\evil.example", "/login\\x", "/login\r\nx: y", "/log in"] {
+            assert_eq!(
+                setting_of(&[("JWTGATE_LOGIN_URL", bad)]),
+                "JWTGATE_LOGIN_URL",
+                "{bad:?}"
+            );
+        }
+        assert_eq!(setting_of(&[("JWTGATE_LOGIN_URL", "/login?next=1")]), "ok");
         assert_eq!(setting_of(&[("JWTGATE_LOGIN_URL", "/login")]), "ok");
         // The revocation list must be a KV binding; failing open needs one.
         assert_eq!(setting_of(&[("JWTGATE_REVOKED", KV_BINDING)]), "ok");
@@ -747,10 +767,26 @@ mod tests {
             c.route("GET", "/admin/billing/1", false),
             Route::Protected(&billing)
         );
+        // Scope rules are plain prefixes: format suffixes and longer names are covered too
+        // (Rails' `(.:format)`, Spring's suffix matching route `/admin.json` to `/admin`).
+        for covered in [
+            "/admin",
+            "/admin.json",
+            "/Admin.JSON",
+            "/administrator",
+            "/admin/",
+        ] {
+            assert_eq!(
+                c.route("GET", covered, false),
+                Route::Protected(&admin),
+                "{covered}"
+            );
+        }
         assert_eq!(
-            c.route("GET", "/administrator", false),
-            Route::Protected(&[])
+            c.route("GET", "/admin/billing.json", false),
+            Route::Protected(&billing)
         );
+        assert_eq!(c.route("GET", "/adm", false), Route::Protected(&[]));
         assert_eq!(
             c.route("GET", "/Admin/users", false),
             Route::Protected(&admin)
@@ -758,6 +794,30 @@ mod tests {
         assert_eq!(
             c.route("GET", "/ADMIN/Billing/1", false),
             Route::Protected(&billing)
+        );
+    }
+
+    #[test]
+    fn scope_rules_drop_a_trailing_slash_and_refuse_twins() {
+        let with = |rules: &str| {
+            let mut pairs = base();
+            pairs.push(("JWTGATE_SCOPES", rules));
+            env(&pairs)
+        };
+        let c = with(r#"{"/admin/":"admin"}"#).unwrap();
+        let admin = ["admin".to_owned()];
+        assert_eq!(c.route("GET", "/admin", false), Route::Protected(&admin));
+        assert_eq!(
+            c.route("GET", "/admin.json", false),
+            Route::Protected(&admin)
+        );
+        let e = with(r#"{"/admin":"a","/Admin/":"b"}"#).unwrap_err();
+        assert_eq!(e.setting, "JWTGATE_SCOPES");
+        // "/" covers everything.
+        let c = with(r#"{"/":"user"}"#).unwrap();
+        assert_eq!(
+            c.route("GET", "/x", false),
+            Route::Protected(&["user".to_owned()])
         );
     }
 

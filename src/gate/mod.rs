@@ -45,6 +45,34 @@ pub fn is_gate_header(name: &str) -> bool {
             .all(|(a, p)| a.to_ascii_lowercase() == *p || (*a == b'_' && *p == b'-'))
 }
 
+/// Headers some frameworks route on instead of the request line (IIS URL Rewrite, Symfony and
+/// Zend's `X-Original-URL`/`X-Rewrite-URL`, proxies' `X-Forwarded-Uri`/`-Prefix`): a client that
+/// sent one could have the upstream serve a path the gate never judged (`GET /health` with
+/// `X-Original-URL: /admin`). Stripped on every forward, in any spelling.
+pub const PATH_OVERRIDE_HEADERS: [&str; 7] = [
+    "x-original-url",
+    "x-original-uri",
+    "x-rewrite-url",
+    "x-override-url",
+    "x-forwarded-uri",
+    "x-forwarded-path",
+    "x-forwarded-prefix",
+];
+
+/// Whether a client-sent header is removed before any forward: the gate's own
+/// ([`is_gate_header`]) and the path overrides ([`PATH_OVERRIDE_HEADERS`]), names compared
+/// ignoring ASCII case with `_` read as `-`.
+pub fn is_stripped_header(name: &str) -> bool {
+    let same = |expected: &str| {
+        name.len() == expected.len()
+            && name
+                .bytes()
+                .zip(expected.bytes())
+                .all(|(a, e)| a.to_ascii_lowercase() == e || (a == b'_' && e == b'-'))
+    };
+    is_gate_header(name) || PATH_OVERRIDE_HEADERS.iter().any(|h| same(h))
+}
+
 /// The identity headers for a verified request: `x-jwtgate-sub`, `x-jwtgate-claims` (base64url
 /// of the payload exactly as signed), `x-jwtgate-expires-in` (whole seconds to `exp`, never
 /// negative), and the configured claim → header map (strings as they are, other JSON values as
@@ -142,6 +170,24 @@ mod tests {
         assert!(is_gate_header("X_JWTGATE-sub"));
         assert!(is_gate_header("x-jwtgate_claims"));
         assert!(!is_gate_header("x-jwtgatesub"));
+        for h in [
+            "x-jwtgate-sub",
+            "X-Original-URL",
+            "x_original_url",
+            "X-Rewrite-Url",
+            "x-forwarded-prefix",
+            "X_FORWARDED_URI",
+        ] {
+            assert!(is_stripped_header(h), "{h}");
+        }
+        for h in [
+            "x-original-urls",
+            "x-forwarded-for",
+            "x-forwarded-proto",
+            "cookie",
+        ] {
+            assert!(!is_stripped_header(h), "{h}");
+        }
     }
 
     #[test]

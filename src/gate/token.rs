@@ -43,6 +43,9 @@ pub fn extract_token(
     cookie_header: Option<&str>,
     cookie_names: &[String],
 ) -> Result<Option<Credential>, Ambiguous> {
+    if let Some(header) = cookie_header {
+        hidden_session_cookie(header, cookie_names)?;
+    }
     let cookies = cookie_header.map(parse_cookies).unwrap_or_default();
     // Every configured cookie set must be unambiguous, used or not: the app may read any of them.
     let mut first = None;
@@ -93,6 +96,28 @@ fn session_cookie(cookies: &[(&str, &str)], name: &str) -> Result<Option<String>
     }
     // Every piece was a distinct `name.0 .. name.k`: nothing else starts with `name`.
     Ok(Some(joined))
+}
+
+/// Refuses a `Cookie` header where a configured session-cookie name appears anywhere but at the
+/// start of a `;`-separated pair's name: inside a value (`a=1 __Secure-authjs.session-token=x`,
+/// or after a `,`), or after other bytes in a name. Parsers that also split on spaces or commas
+/// (Python's `SimpleCookie`, legacy Tomcat) would find a session cookie there that the gate
+/// neither read nor stripped.
+fn hidden_session_cookie(header: &str, cookie_names: &[String]) -> Result<(), Ambiguous> {
+    let names = || cookie_names.iter().map(String::as_str);
+    for pair in header.split(';') {
+        let (name, value) = match pair.split_once('=') {
+            Some((n, v)) => (n.trim(), Some(v)),
+            None => (pair.trim(), None),
+        };
+        let in_value = value.is_some_and(|v| names().any(|c| v.contains(c)));
+        let in_name = names().any(|c| name.contains(c)) && !names().any(|c| name.starts_with(c));
+        let bare = value.is_none() && names().any(|c| name.contains(c));
+        if in_value || in_name || bare {
+            return Err(Ambiguous);
+        }
+    }
+    Ok(())
 }
 
 /// `name=value` pairs of a `Cookie` header, in order, quotes removed.
@@ -191,6 +216,31 @@ mod tests {
                 source: Source::Cookie(1)
             }))
         );
+    }
+
+    #[test]
+    fn a_session_cookie_hidden_in_another_pair_is_refused() {
+        // Another parser splitting on spaces or commas would read the victim's cookie here.
+        for h in [
+            "a=1 __Secure-authjs.session-token=victim",
+            "a=1,__Secure-authjs.session-token=victim",
+            "a=\"x __Secure-authjs.session-token=victim\"",
+            "x,__Secure-authjs.session-token=victim; theme=dark",
+            "theme=dark; x __Secure-authjs.session-token=victim",
+            "__Secure-authjs.session-token",
+        ] {
+            assert_eq!(token(Some("Bearer mine"), Some(h)), Err(Ambiguous), "{h}");
+            assert_eq!(token(None, Some(h)), Err(Ambiguous), "{h}");
+        }
+        // Names at the start of a pair, chunks, and the plain name inside the prefixed one pass.
+        for h in [
+            "__Secure-authjs.session-token=t; theme=dark",
+            " __Secure-authjs.session-token.0=a;__Secure-authjs.session-token.1=b",
+            "authjs.session-token=p; __Secure-authjs.session-token=s",
+            "theme=dark; authjs.callback-url=http%3A%2F%2Flocalhost",
+        ] {
+            assert!(token(None, Some(h)).is_ok(), "{h}");
+        }
     }
 
     #[test]

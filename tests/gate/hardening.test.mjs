@@ -4,6 +4,7 @@
 // reached the upstream.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { Response as MfResponse } from "miniflare";
 import {
   sleep,
   nowS,
@@ -171,4 +172,95 @@ test("JWKS URLs that only look like loopback need https", async () => {
   ]) {
     await expectMisconfigured({ JWTGATE_KEYS: undefined, JWTGATE_JWKS_URL: url }, "JWTGATE_JWKS_URL");
   }
+});
+
+// ---------------------------------------------------------------- found in review
+test("scope rules are plain prefixes: format suffixes and longer names need the scope too", async () => {
+  // The attack: `/admin.json` with a token lacking `admin`; Rails' (.:format) and Spring's
+  // suffix matching serve it from the /admin handler.
+  const before = upstream.hits.length;
+  const g = await gate({ JWTGATE_SCOPES: JSON.stringify({ "/admin/": "admin" }) });
+  const user = await hsToken({ scope: "read" });
+  for (const path of ["/admin", "/admin.json", "/Admin.JSON", "/admin/users.json", "/administrator"]) {
+    const r = await g.fetch(path, { headers: bearer(user) });
+    assert.equal(r.status, 403, path);
+    assert.deepEqual(await r.json(), { error: "insufficient_scope", scope: "admin" });
+  }
+  assert.equal(upstream.hits.length, before);
+  const admin = await hsToken({ scope: "read admin" });
+  assert.equal((await g.fetch("/admin.json", { headers: bearer(admin) })).status, 200);
+  assert.equal((await g.fetch("/adm", { headers: bearer(user) })).status, 200);
+  await g.dispose();
+});
+
+test("a session cookie hidden in another cookie's value is refused, not forwarded", async () => {
+  // The attack: my valid bearer token, and a victim's session cookie after a space or comma in
+  // another pair, where SimpleCookie (aiohttp, Bottle) or legacy Tomcat would find it.
+  const before = upstream.hits.length;
+  const g = await gate();
+  const mine = await hsToken({ sub: "attacker" });
+  for (const cookie of [
+    "a=1 __Secure-authjs.session-token=victim-session",
+    "a=1,__Secure-authjs.session-token=victim-session",
+    "theme=dark; x __Secure-authjs.session-token=victim-session",
+  ]) {
+    const r = await g.fetch("/orders", { headers: { ...bearer(mine), cookie } });
+    assert.equal(r.status, 400, cookie);
+    assert.equal((await r.json()).reason, "ambiguous_cookies");
+  }
+  assert.equal(upstream.hits.length, before, "a request carrying a hidden session cookie was forwarded");
+  // Cookies that merely sit beside the bearer token pass, without any session cookie.
+  const r = await g.fetch("/orders", { headers: { ...bearer(mine), cookie: "theme=dark; lang=en" } });
+  assert.equal(r.status, 200);
+  assert.equal(upstream.hits.at(-1).headers.cookie, "theme=dark; lang=en");
+  await g.dispose();
+});
+
+test("path-override headers never reach the upstream: the path forwarded is the one judged", async () => {
+  const g = await gate({ JWTGATE_PUBLIC_PATHS: "/health", JWTGATE_SCOPES: JSON.stringify({ "/admin": "admin" }) });
+  const overrides = {
+    "x-original-url": "/admin",
+    "x_original_url": "/admin",
+    "X-Rewrite-URL": "/admin",
+    "x-override-url": "/admin",
+    "x-original-uri": "/admin",
+    "x-forwarded-uri": "/admin",
+    "x-forwarded-path": "/admin",
+    "x-forwarded-prefix": "/admin",
+  };
+  for (const [path, init] of [
+    ["/health", {}],
+    ["/orders", { headers: bearer(await hsToken()) }],
+  ]) {
+    const before = upstream.hits.length;
+    const r = await g.fetch(path, { ...init, headers: { ...init.headers, ...overrides } });
+    assert.equal(r.status, 200, path);
+    const hit = upstream.hits.slice(before)[0];
+    const left = Object.keys(hit.headers).filter((k) => /^x[-_](original|rewrite|override|forwarded)[-_](ur[il]|path|prefix)$/i.test(k));
+    assert.deepEqual(left, [], `${path}: ${left}`);
+  }
+  await g.dispose();
+});
+
+test("a Cache API copy of the JWKS stamped in the future is not trusted as fresh", async () => {
+  const url = `${jwks.url}/.well-known/jwks.json`;
+  const copy = (at) =>
+    new MfResponse(JSON.stringify({ keys: [pubA] }), {
+      headers: { "content-type": "application/json", "cache-control": "max-age=600", "x-jwtgate-fetched-at": String(at) },
+    });
+  resetJwks("oops");
+  jwks.status = 500; // the issuer is down: only the cached copy could serve
+  // Control: a copy fetched a second ago serves, with no network fetch.
+  const warm = await gate(jwksVars());
+  await (await warm.mf.getCaches()).default.put(url, copy(nowS() - 1));
+  assert.equal((await warm.fetch("/orders", { headers: bearer(await esToken(keyA, "a1")) })).status, 200);
+  assert.equal(jwks.hits, 0);
+  await warm.dispose();
+  // A copy "fetched" in the future would never go stale: ignored, so the 500 decides.
+  const g = await gate(jwksVars());
+  await (await g.mf.getCaches()).default.put(url, copy(nowS() + 10_000_000));
+  await expectJwksUnavailable(g, "500");
+  assert.ok(jwks.hits >= 1);
+  await g.dispose();
+  resetJwks();
 });
