@@ -253,8 +253,12 @@ impl ClaimRules {
 
     /// The signer's bounds on claims it signs as they are: `exp` no later than `iat + ttl` (the
     /// idle bound) nor than `auth_time + maxAgeSeconds` (the absolute bound, from `iat` without
-    /// `auth_time`). `iat` and `exp` must be there.
+    /// `auth_time`). `iat` and `exp` must be there, and the session id `sid` every token of
+    /// this signer carries (a non-empty string).
     pub(crate) fn check_issued_bounds(&self, claims: &Map<String, Value>, ttl: i64) -> Result<()> {
+        if string(claims, "sid")?.is_none_or(str::is_empty) {
+            return Err(missing("sid"));
+        }
         let iat = number(claims, "iat")?.ok_or_else(|| missing("iat"))?;
         let exp = number(claims, "exp")?.ok_or_else(|| missing("exp"))?;
         let mut limit = iat + ttl as f64;
@@ -283,9 +287,10 @@ impl ClaimRules {
     /// The session's identity survives re-stamps: `sid` is kept if present (a string), else set
     /// to `sid` (fresh random bits from the signer), so a revocation list can name a session
     /// whatever it is re-issued as (see [`crate::revocation`]). Claims that carry `iat` are a
-    /// re-stamp of an earlier token: without `auth_time` they are refused (`missing_claim`), since
-    /// stamping `auth_time = now` would silently restart the absolute session lifetime (a
-    /// refresh callback that rebuilt the claims and dropped it).
+    /// re-stamp of an earlier token: without `auth_time` or `sid` they are refused
+    /// (`missing_claim`), since stamping fresh ones would silently restart the absolute session
+    /// lifetime or escape a `sid:` revocation (a refresh callback that rebuilt the claims and
+    /// dropped them).
     pub(crate) fn stamp(
         &self,
         claims: &mut Map<String, Value>,
@@ -323,8 +328,19 @@ impl ClaimRules {
             }
             None => Value::from(now),
         };
-        if string(claims, "sid")?.is_none_or(str::is_empty) {
-            claims.insert("sid".into(), Value::String(sid));
+        match string(claims, "sid")? {
+            Some(s) if !s.is_empty() => {}
+            // A re-stamp that lost its session id would leave `sid:` revocation behind.
+            _ if present(claims, "iat").is_some() => {
+                return Err(Error::claim(
+                    Code::MissingClaim,
+                    "sid",
+                    "a re-stamped token (it has iat) must keep its sid: revocation by session would no longer reach it",
+                ))
+            }
+            _ => {
+                claims.insert("sid".into(), Value::String(sid));
+            }
         }
         let mut exp = now.saturating_add(ttl);
         if let Some(max_age) = self.max_age {

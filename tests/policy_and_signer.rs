@@ -272,7 +272,7 @@ fn signer_stamps_context_and_overrides_the_caller() {
     let v = verifier_with(p);
     let token = s
         .sign(
-            obj(json!({"sub": "u1", "iss": "evil", "aud": "evil", "exp": 9e15, "iat": 0, "nbf": 0, "jti": "fixed", "auth_time": NOW})),
+            obj(json!({"sub": "u1", "iss": "evil", "aud": "evil", "exp": 9e15, "iat": 0, "nbf": 0, "jti": "fixed", "auth_time": NOW, "sid": "s-caller"})),
             NOW,
         )
         .unwrap();
@@ -288,10 +288,13 @@ fn signer_stamps_context_and_overrides_the_caller() {
     let jti = c["jti"].as_str().unwrap();
     assert_eq!(jti.len(), 22); // 128 bits, base64url
     assert_ne!(jti, "fixed");
-    // A fresh session id, kept by later re-stamps (revocation by `sid:` survives refreshes).
-    let sid = c["sid"].as_str().unwrap();
+    // The session's id and start are the caller's (a re-stamp keeps them); a new session gets
+    // a fresh random id.
+    assert_eq!(c["sid"], "s-caller");
+    let fresh = s.stamp(obj(json!({"sub": "u1"})), NOW).unwrap();
+    let sid = fresh["sid"].as_str().unwrap();
     assert_eq!(sid.len(), 22);
-    assert_ne!(sid, jti);
+    assert_ne!(sid, fresh["jti"].as_str().unwrap());
     let mut again = c.clone();
     again.insert("iat".into(), json!(NOW + 10));
     let restamped = s.stamp(again, NOW + 10).unwrap();
@@ -300,13 +303,15 @@ fn signer_stamps_context_and_overrides_the_caller() {
     assert_ne!(restamped["jti"], c["jti"]);
     // A re-stamp that lost the session start (it has an `iat`, so it is not a sign-in) is
     // refused rather than starting a new session: that would make sessions slide forever.
-    let mut lost = c.clone();
-    lost.remove("auth_time");
-    let e = s.stamp(lost, NOW + 10).unwrap_err();
-    assert_eq!(
-        (e.code(), e.claim_name()),
-        (Code::MissingClaim, Some("auth_time"))
-    );
+    for (name, dropped) in [("auth_time", None), ("sid", None), ("sid", Some(json!("")))] {
+        let mut lost = c.clone();
+        match dropped {
+            None => lost.remove(name),
+            Some(v) => lost.insert(name.into(), v),
+        };
+        let e = s.stamp(lost, NOW + 10).unwrap_err();
+        assert_eq!((e.code(), e.claim_name()), (Code::MissingClaim, Some(name)));
+    }
     assert_eq!(ok.header.kid.as_deref(), Some("ec-1"));
     assert_eq!(ok.header.typ.as_deref(), Some("JWT"));
     // Every token gets its own jti.
@@ -457,7 +462,7 @@ fn sign_as_is_reproduces_deterministic_tokens_and_checks_the_policy() {
     assert_eq!((e.code(), e.claim_name()), (Code::Malformed, Some("exp")));
     old.insert("exp".into(), json!(NOW + 600));
     assert!(s.sign_as_is(&old, NOW).is_ok());
-    for missing in ["iat", "exp"] {
+    for missing in ["iat", "exp", "sid"] {
         let mut c = s.stamp(obj(json!({"sub": "u"})), NOW).unwrap();
         c.remove(missing);
         assert!(s.sign_as_is(&c, NOW).is_err(), "{missing}");

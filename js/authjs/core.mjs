@@ -157,12 +157,14 @@ export function createAuthjs(load) {
       callbacks: {
         /**
          * Passes the token through; compose: `jwt: (p) => mine(p).then(t => gate.callbacks.jwt({ ...p, token: t }))`.
-         * Outside a sign-in, a token without `auth_time` is one that a callback rebuilt and lost
-         * it: stamping it would restart the absolute lifetime, so the session ends (null).
+         * Outside a sign-in, a token without `auth_time` or `sid` is one that a callback rebuilt
+         * and lost them: stamping fresh ones would restart the absolute lifetime or escape a
+         * `sid:` revocation, so the session ends (null).
          */
         async jwt({ token, trigger }) {
           const signingIn = trigger === "signIn" || trigger === "signUp";
-          if (token && !signingIn && typeof token.auth_time !== "number") {
+          const lost = typeof token?.auth_time !== "number" || typeof token?.sid !== "string" || token.sid === "";
+          if (token && !signingIn && lost) {
             onRefuse("missing_claim");
             return null;
           }

@@ -17,7 +17,7 @@ const { publicKey, privateKey } = await jose.generateKeyPair("ES256", { extracta
 const privateJwk = { ...(await jose.exportJWK(privateKey)), kid: "session-2026" };
 const publicJwk = { ...(await jose.exportJWK(publicKey)), kid: "session-2026" };
 
-function setup(extra = {}, { bigClaim = false, rebuild = false } = {}) {
+function setup(extra = {}, { bigClaim = false, rebuild = false, keep = [] } = {}) {
   const clock = { now: T0 };
   const refused = [];
   const gate = authjs({
@@ -48,7 +48,13 @@ function setup(extra = {}, { bigClaim = false, rebuild = false } = {}) {
         // refresh, losing auth_time (and everything else it does not name).
         const mine =
           rebuild && !params.user && params.token
-            ? { sub: params.token.sub, name: params.token.name, email: params.token.email, iat: params.token.iat }
+            ? {
+                sub: params.token.sub,
+                name: params.token.name,
+                email: params.token.email,
+                iat: params.token.iat,
+                ...Object.fromEntries(keep.map((k) => [k, params.token[k]])),
+              }
             : params.token;
         const token = await gate.callbacks.jwt({ ...params, token: mine });
         if (token === null) return null;
@@ -329,4 +335,20 @@ test("a jwt callback that rebuilds the token and loses auth_time ends the sessio
     s.gate.jwt.encode({ token: { sub: "user_ana", iat: T0 }, secret: "x", salt: "authjs.session-token" }),
     { code: "missing_claim" },
   );
+  // Keeping auth_time but dropping the session id would escape sid: revocation: ended too.
+  const t = setup({ idleTimeoutSeconds: 3600 }, { rebuild: true, keep: ["auth_time"] });
+  await t.signIn();
+  t.clock.now = T0 + 20 * 60;
+  assert.equal(await t.session(), null);
+  await assert.rejects(
+    t.gate.jwt.encode({ token: { sub: "user_ana", iat: T0, auth_time: T0 }, secret: "x", salt: "authjs.session-token" }),
+    { code: "missing_claim", claim: "sid" },
+  );
+  // Keeping both, the rebuilt session lives on with its id.
+  const u = setup({ idleTimeoutSeconds: 3600 }, { rebuild: true, keep: ["auth_time", "sid"] });
+  await u.signIn();
+  const sid = jose.decodeJwt(u.sessionCookie()).sid;
+  u.clock.now = T0 + 20 * 60;
+  assert.equal((await u.session()).user.id, "user_ana");
+  assert.equal(jose.decodeJwt(u.sessionCookie()).sid, sid);
 });
