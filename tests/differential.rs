@@ -321,3 +321,24 @@ fn ps256_agrees_with_jwt_compact() {
 fn hs256_agrees_with_jwt_compact() {
     differential(&hs(), 5000);
 }
+
+/// Where the two part ways on purpose (README, dependency notes): a payload with a duplicated
+/// member is a claims set jwt-compact reads one way (the last value wins) and jwtgate refuses.
+#[test]
+fn duplicate_members_are_where_jwt_compact_is_lax() {
+    let key = jwk("hs64", "private");
+    let kid = key["kid"].as_str().unwrap();
+    let token = forge_raw(
+        &format!(r#"{{"alg":"HS256","kid":"{kid}"}}"#),
+        &format!(
+            r#"{{"iss":"{ISS}","aud":"{AUD}","sub":"user_1","sub":"admin","iat":{NOW},"exp":{}}}"#,
+            NOW + 600
+        ),
+        &key,
+        jwtgate::Algorithm::HS256,
+    );
+    let seen = hs().compact_verify(&token).expect("jwt-compact accepts it");
+    assert_eq!(seen["sub"], "admin");
+    let (_, v) = parties("HS256", "hs64");
+    assert_eq!(outcome(&v, &token, NOW), "malformed");
+}
