@@ -5,14 +5,12 @@
 // Loopback only; every run is bounded (LOAD_SECONDS, default 5 s; LOAD_CONNECTIONS, default 16).
 // Run: bash scripts/setup.sh && bash scripts/build-worker.sh && node_modules/.bin/node bench/gate-load.mjs
 import http from "node:http";
-import { fileURLToPath } from "node:url";
-import { Miniflare } from "miniflare";
 import autocannon from "autocannon";
 import * as jose from "jose";
+import { gateWorker, workerd } from "../scripts/workerd.mjs";
 
 const seconds = Number(process.env.LOAD_SECONDS ?? 5);
 const connections = Number(process.env.LOAD_CONNECTIONS ?? 16);
-const buildDir = fileURLToPath(new URL("../build/", import.meta.url));
 
 const upstream = http.createServer((req, res) => {
   req.resume();
@@ -38,33 +36,26 @@ const tokens = {
   HS256: await sign("HS256", secret, "hs-1"),
 };
 
-const gate = new Miniflare({
-  modules: [
-    { type: "ESModule", path: buildDir + "index.js" },
-    { type: "CompiledWasm", path: buildDir + "index_bg.wasm" },
-  ],
-  modulesRoot: buildDir,
-  compatibilityDate: "2026-07-01",
-  cf: false,
-  // One log line per rejection is the gate's job; the load check does not print them.
-  handleRuntimeStdio(stdout, stderr) {
-    stdout.resume();
-    stderr.resume();
-  },
-  bindings: {
+const gate = gateWorker(
+  {
     UPSTREAM_URL: upstreamUrl,
     JWTGATE_POLICY: JSON.stringify({ ...policy, keys: { keys: [pub] } }),
     JWTGATE_KEYS: JSON.stringify({ keys: [{ kty: "oct", kid: "hs-1", k: Buffer.from(secret).toString("base64url") }] }),
   },
-});
-const passThrough = new Miniflare({
+  {
+    // One log line per rejection is the gate's job; the load check does not print them.
+    handleRuntimeStdio(stdout, stderr) {
+      stdout.resume();
+      stderr.resume();
+    },
+  },
+);
+const passThrough = workerd({
   modules: true,
   script: `export default { fetch(req, env) {
     const u = new URL(req.url);
     return fetch(env.UPSTREAM_URL + u.pathname + u.search, req);
   } };`,
-  compatibilityDate: "2026-07-01",
-  cf: false,
   bindings: { UPSTREAM_URL: upstreamUrl },
 });
 const gateUrl = (await gate.ready).toString().replace(/\/$/, "");

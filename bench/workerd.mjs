@@ -15,7 +15,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build } from "esbuild";
-import { Miniflare } from "miniflare";
+import { workerd } from "../scripts/workerd.mjs";
 import { AUD, ISS, keys, median, tokens } from "./common.mjs";
 
 const ROUNDS = Number(process.env.ROUNDS ?? 7);
@@ -92,7 +92,7 @@ await build({
   outfile: join(dir, "worker.mjs"),
   logLevel: "error",
 });
-const mf = new Miniflare({
+const mf = workerd({
   modules: [
     { type: "ESModule", path: join(dir, "worker.mjs") },
     // The bundle keeps `import wasm from "./pkg/web/jwtgate_bg.wasm"`: serve it at that path.
@@ -103,9 +103,7 @@ const mf = new Miniflare({
     },
   ],
   modulesRoot: dir,
-  compatibilityDate: "2026-07-01",
   compatibilityFlags: ["nodejs_compat"],
-  cf: false,
 });
 await mf.ready;
 

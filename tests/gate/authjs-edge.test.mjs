@@ -6,12 +6,11 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
 import { fileURLToPath } from "node:url";
-import { Miniflare } from "miniflare";
 import * as jose from "jose";
 import { authjs } from "../../pkg/authjs/node.mjs";
+import { gateWorker, workerd } from "../../scripts/workerd.mjs";
 
 const pkgDir = fileURLToPath(new URL("../../pkg/", import.meta.url));
-const buildDir = fileURLToPath(new URL("../../build/", import.meta.url));
 const ISS = "https://shop.example.com";
 const AUD = "shop-web";
 const { publicKey, privateKey } = await jose.generateKeyPair("EdDSA", { extractable: true });
@@ -36,7 +35,7 @@ export default {
 };`;
 
 test("the web entry runs in workerd: encode and decode with the wasm passed as a module", async () => {
-  const mf = new Miniflare({
+  const mf = workerd({
     modules: [
       { type: "ESModule", path: pkgDir + "edge-test-worker.mjs", contents: edgeWorker },
       { type: "ESModule", path: pkgDir + "authjs/web.mjs" },
@@ -47,8 +46,6 @@ test("the web entry runs in workerd: encode and decode with the wasm passed as a
       { type: "CompiledWasm", path: pkgDir + "web/jwtgate_bg.wasm" },
     ],
     modulesRoot: pkgDir,
-    compatibilityDate: "2026-07-01",
-    cf: false,
     bindings: { ISS, AUD, KEYS: JSON.stringify({ keys: [privateJwk] }) },
   });
   toDispose.push(() => mf.dispose());
@@ -77,15 +74,7 @@ test("the edge gate accepts the adapter's session cookies, chunked ones included
   const upstream = http.createServer((req, res) => res.end(JSON.stringify({ sub: req.headers["x-jwtgate-sub"] ?? null })));
   await new Promise((r) => upstream.listen(0, "127.0.0.1", r));
   toDispose.push(() => new Promise((r) => upstream.close(r)));
-  const mf = new Miniflare({
-    modules: [
-      { type: "ESModule", path: buildDir + "index.js" },
-      { type: "CompiledWasm", path: buildDir + "index_bg.wasm" },
-    ],
-    modulesRoot: buildDir,
-    compatibilityDate: "2026-07-01",
-    cf: false,
-    bindings: {
+  const mf = gateWorker({
       UPSTREAM_URL: `http://127.0.0.1:${upstream.address().port}`,
       // Plain-HTTP development too: the unprefixed cookie name is accepted only with this.
       JWTGATE_PLAIN_HTTP: "true",
@@ -94,7 +83,6 @@ test("the edge gate accepts the adapter's session cookies, chunked ones included
         issuer: ISS, audience: AUD, algorithms: ["EdDSA"], typ: "authjs-session+jwt",
         maxAgeSeconds: 8 * 3600, requiredClaims: ["sub"], keys: { keys: [publicJwk] },
       }),
-    },
   });
   toDispose.push(() => mf.dispose());
   const adapter = authjs({ issuer: ISS, audience: AUD, keys: { keys: [privateJwk] }, env: {} });

@@ -6,11 +6,10 @@
 import { before, after } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
-import { fileURLToPath } from "node:url";
-import { Miniflare } from "miniflare";
 import * as jose from "jose";
+import { buildDir, gateWorker } from "../../scripts/workerd.mjs";
 
-export const buildDir = fileURLToPath(new URL("../../build/", import.meta.url));
+export { buildDir };
 export const ISS = "https://auth.example.com";
 export const AUD = "orders-api";
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -113,15 +112,7 @@ export async function gate(vars = {}, { kv = false, cachePersist = undefined } =
     ...vars,
   };
   for (const [k, v] of Object.entries(bindings)) if (v === undefined) delete bindings[k];
-  const mf = new Miniflare({
-    modules: [
-      { type: "ESModule", path: buildDir + "index.js" },
-      { type: "CompiledWasm", path: buildDir + "index_bg.wasm" },
-    ],
-    modulesRoot: buildDir,
-    compatibilityDate: "2026-07-01",
-    cf: false,
-    bindings,
+  const mf = gateWorker(bindings, {
     kvNamespaces: kv ? ["JWTGATE_REVOKED"] : [],
     cachePersist,
     handleRuntimeStdio(stdout, stderr) {

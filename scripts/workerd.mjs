@@ -1,0 +1,37 @@
+// Miniflare (workerd) setup shared by the gate's tests, the Auth.js edge test and the benches:
+// one compatibility date (read from wrangler.toml, the deployment's own) and one way to run the
+// built gate Worker (build/, by scripts/build-worker.sh). Needs Node >= 22.
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Miniflare } from "miniflare";
+
+const root = new URL("../", import.meta.url);
+
+/** The gate's build output directory. */
+export const buildDir = fileURLToPath(new URL("build/", root));
+
+/** `compatibility_date` from wrangler.toml: every Miniflare here runs what `wrangler deploy` would. */
+export const compatibilityDate = (() => {
+  const toml = readFileSync(new URL("wrangler.toml", root), "utf8");
+  const date = /^compatibility_date\s*=\s*"(\d{4}-\d{2}-\d{2})"/m.exec(toml)?.[1];
+  if (!date) throw new Error("wrangler.toml has no compatibility_date");
+  return date;
+})();
+
+/** A Miniflare with the project's compatibility date and no `cf` fetch; `options` as Miniflare's. */
+export function workerd(options) {
+  return new Miniflare({ compatibilityDate, cf: false, ...options });
+}
+
+/** The built gate Worker under Miniflare with these `bindings` (and any other Miniflare option). */
+export function gateWorker(bindings, options = {}) {
+  return workerd({
+    modules: [
+      { type: "ESModule", path: buildDir + "index.js" },
+      { type: "CompiledWasm", path: buildDir + "index_bg.wasm" },
+    ],
+    modulesRoot: buildDir,
+    bindings,
+    ...options,
+  });
+}
