@@ -60,6 +60,10 @@ pub mod sign;
 mod time;
 pub mod verify;
 
+// The edge gate's decisions (settings, routing, cookies, answers) live in plain Rust so they are
+// tested natively, but they are the Worker's, not the library's: hidden from the docs and outside
+// the crate's semver (docs/rust.md), so a gate setting can change without a major release.
+#[doc(hidden)]
 pub mod gate;
 
 #[cfg(feature = "js")]

@@ -47,7 +47,9 @@ pub const DEFAULT_MAX_TOKEN_BYTES: usize = 16384;
 /// Largest accepted `maxAgeSeconds` (10 years).
 pub const MAX_MAX_AGE_SECONDS: i64 = 315_360_000;
 
-const FIELDS: [&str; 9] = [
+/// Every member a policy may have (any other is a `config` error), as documented in
+/// `docs/policy.md` (`tests/docs.rs` checks the two agree).
+pub const FIELDS: [&str; 9] = [
     "issuer",
     "audience",
     "algorithms",

@@ -3,8 +3,9 @@
 //! 500 `{"error":"misconfigured"}` and log one line naming the setting: a request is never
 //! passed through on a configuration error.
 //!
-//! The settings (name, kind, default, meaning) are tabled once, in README.md ("The edge gate");
-//! this module is their one parser, and its tests name every refusal.
+//! The settings (name, kind, default, meaning) are tabled once, in `docs/gate.md` (checked against
+//! [`SETTINGS`] by `tests/docs.rs`); this module is their one parser, and its tests name every
+//! refusal.
 //!
 //! At least one key source is required: policy `keys`, `JWTGATE_KEYS` or `JWTGATE_JWKS_URL`.
 //! Any other variable named `JWTGATE_*` (or a known name in another case) is a configuration
@@ -63,7 +64,9 @@ pub fn check_setting_names<'a>(
             let shown: String = name.chars().take(64).collect();
             return Err(err(
                 "JWTGATE_*",
-                format!("unknown setting {shown:?} (misspelt? settings are listed in the README)"),
+                format!(
+                    "unknown setting {shown:?} (misspelt? settings are listed in docs/gate.md)"
+                ),
             ));
         }
     }

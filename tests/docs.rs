@@ -1,0 +1,83 @@
+//! The reference in `docs/` against the code: one table per fact, checked both ways. Every gate
+//! setting the config parser knows has a row in `docs/gate.md` and every row there is a real
+//! setting; every error code has a row in `docs/policy.md`'s error table and every row is a real
+//! code; every policy member has a row in its field table and every row is a real member.
+#![cfg(not(target_arch = "wasm32"))]
+
+use jwtgate::Code;
+use std::collections::BTreeSet;
+
+fn doc(name: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("docs")
+        .join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The first cells (`` | `name` | ``) of the rows of the table under `heading` in `text`.
+fn first_cells(text: &str, heading: &str) -> BTreeSet<String> {
+    let start = text
+        .find(heading)
+        .unwrap_or_else(|| panic!("no heading {heading:?}"));
+    let mut cells = BTreeSet::new();
+    let mut in_table = false;
+    for line in text[start..].lines().skip(1) {
+        if line.starts_with('|') {
+            in_table = true;
+            if let Some(name) = line
+                .strip_prefix("| `")
+                .and_then(|rest| rest.split_once("` |"))
+                .map(|(name, _)| name)
+            {
+                cells.insert(name.to_owned());
+            }
+        } else if in_table {
+            break; // the first table under the heading only
+        }
+    }
+    cells
+}
+
+fn set<'a>(items: impl IntoIterator<Item = &'a str>) -> BTreeSet<String> {
+    items.into_iter().map(str::to_owned).collect()
+}
+
+#[test]
+fn gate_settings_are_documented_exactly() {
+    let documented = first_cells(&doc("gate.md"), "## Settings");
+    let known = set(jwtgate::gate::config::SETTINGS);
+    assert_eq!(
+        documented, known,
+        "docs/gate.md settings table vs config::SETTINGS"
+    );
+}
+
+#[test]
+fn error_codes_are_documented_exactly() {
+    let documented = first_cells(&doc("policy.md"), "## Error codes");
+    let known = set(Code::ALL.iter().map(|c| c.as_str()));
+    assert_eq!(documented, known, "docs/policy.md error table vs Code::ALL");
+}
+
+#[test]
+fn policy_fields_are_documented_exactly() {
+    let documented = first_cells(&doc("policy.md"), "## Fields and key rules");
+    let known = set(jwtgate::policy::FIELDS);
+    assert_eq!(
+        documented, known,
+        "docs/policy.md field table vs policy::FIELDS"
+    );
+}
+
+#[test]
+fn the_readme_links_only_to_pages_that_exist() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let mut linked = 0;
+    for part in readme.split("](docs/").skip(1) {
+        let page = part.split([')', '#']).next().unwrap();
+        doc(page);
+        linked += 1;
+    }
+    assert!(linked >= 6, "{linked}");
+}
