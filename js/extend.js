@@ -81,11 +81,11 @@ function extendVerifier(Verifier, internal) {
     if (s.size === 0 || typeof token !== "string" || now === undefined) {
       return uncached.call(this, token, options);
     }
-    const payload = lookup(s, token, now);
-    if (payload !== undefined) return JSON.parse(payload);
-    const [text, from, until] = verifyForCache(this, token, { now });
-    remember(s, token, text, from, until);
-    return JSON.parse(text);
+    const hit = lookup(s, token, now);
+    if (hit !== undefined) return JSON.parse(hit);
+    const { payload, from, until } = verifyForCache(this, token, { now });
+    remember(s, token, payload, from, until);
+    return JSON.parse(payload);
   }
   verify.jwtgateCached = true;
   proto.verify = verify;
@@ -127,7 +127,8 @@ function extendVerifier(Verifier, internal) {
 
   // Checks a signature Rust left to WebCrypto, then settles the answer as `verify` would.
   async function finish(verifier, s, token, r) {
-    const [payload, from, until, index, alg, input, sig, claimsError] = r;
+    const { payload, from, until } = r;
+    const { keyIndex: index, alg, signingInput: input, signature: sig, claimsError } = r.pending;
     const id = `${index}/${alg}`;
     let key = s.readyKeys.get(id);
     if (key === undefined) {
@@ -164,9 +165,9 @@ function extendVerifier(Verifier, internal) {
         if (payload !== undefined) return Promise.resolve(JSON.parse(payload));
       }
       const r = prepareVerify(this, token, { now });
-      if (r.length > 3) return finish(this, s, token, r);
-      if (s.size > 0) remember(s, token, r[0], r[1], r[2]);
-      return Promise.resolve(JSON.parse(r[0]));
+      if (r.pending) return finish(this, s, token, r);
+      if (s.size > 0) remember(s, token, r.payload, r.from, r.until);
+      return Promise.resolve(JSON.parse(r.payload));
     } catch (e) {
       return Promise.reject(e);
     }

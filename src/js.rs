@@ -6,9 +6,7 @@
 //! `name = "JwtGateError"`, a stable `code`, and `claim` / `field` where one applies.
 
 use crate::error::{Code, Error};
-use crate::{
-    unix_now, Algorithm, Deferred, Key, Policy, Signer, SignerOptions, Verified, Verifier,
-};
+use crate::{unix_now, Algorithm, Key, Policy, Signer, SignerOptions, Verified, Verifier};
 use js_sys::{Reflect, JSON};
 use serde_json::{Map, Value};
 use std::cell::RefCell;
@@ -324,23 +322,42 @@ fn option(options: &Option<JsValue>, name: &str) -> JsValue {
 }
 
 impl JsVerifier {
+    /// The core's stages with the raw signature check offered to the host (node:crypto) first,
+    /// then jwtgate's own code.
     fn verify_inner(&self, token: &str, now: i64) -> Result<Verified, Error> {
-        self.inner.verify_via(token, now, |index, alg, input, sig| {
-            host_verify(self.host_keys.get(index)?, alg, input, sig)
-        })
+        let prepared = self.inner.prepare(token, now)?;
+        let host = self.host_keys.get(prepared.key_index).and_then(|keys| {
+            host_verify(
+                keys,
+                prepared.alg,
+                prepared.signing_input,
+                &prepared.signature,
+            )
+        });
+        let valid = host.unwrap_or_else(|| prepared.check_here(&self.inner));
+        prepared.finish(valid)
     }
 
-    /// `[payloadJson, from, until]` for the token cache: the payload text and the whole-second
+    /// `{ payload, from, until }` for the token cache: the payload text and the whole-second
     /// window `from <= now < until` in which every time rule holds (`TimeWindow::bounds`).
-    fn cache_entry(&self, verified: &Verified) -> Result<js_sys::Array, Error> {
+    fn cache_entry(&self, verified: &Verified) -> Result<js_sys::Object, Error> {
         let rules = self.inner.policy().rules();
         let (from, until) = rules.time_window(&verified.claims)?.bounds();
-        Ok(js_sys::Array::of3(
-            &JsValue::from_str(&verified.payload_json),
-            &JsValue::from_f64(from as f64),
-            &JsValue::from_f64(until as f64),
-        ))
+        Ok(object(&[
+            ("payload", JsValue::from_str(&verified.payload_json)),
+            ("from", JsValue::from_f64(from as f64)),
+            ("until", JsValue::from_f64(until as f64)),
+        ]))
     }
+}
+
+/// A plain JS object with these members.
+fn object(members: &[(&str, JsValue)]) -> js_sys::Object {
+    let o = js_sys::Object::new();
+    for (name, value) in members {
+        let _ = Reflect::set(&o, &JsValue::from_str(name), value);
+    }
+    o
 }
 
 #[wasm_bindgen(js_class = Verifier)]
@@ -458,7 +475,7 @@ impl JsVerifier {
 // entries take them out of the module's exports before handing it to users.
 
 /// For the package's verified-token cache (see `js/extend.js`): verifies like `verify` and
-/// returns `[payloadJson, from, until]`, the payload text and the whole-second window
+/// returns `{ payload, from, until }`, the payload text and the whole-second window
 /// `from <= now < until` in which every time rule holds for it (`TimeWindow::bounds`). The
 /// other rules do not depend on the time, so a token inside its window passes all of them.
 #[wasm_bindgen(js_name = __jwtgate_verifyForCache, skip_typescript)]
@@ -466,8 +483,8 @@ pub fn verify_for_cache(
     verifier: &JsVerifier,
     token: JsValue,
     options: Option<JsValue>,
-) -> Result<js_sys::Array, JsValue> {
-    let run = || -> Result<js_sys::Array, Error> {
+) -> Result<js_sys::Object, JsValue> {
+    let run = || -> Result<js_sys::Object, Error> {
         let token = token_string(&token)?;
         let now = now_from(&options)?;
         verifier.cache_entry(&verifier.verify_inner(&token, now)?)
@@ -475,41 +492,44 @@ pub fn verify_for_cache(
     run().map_err(|e| js_error(&e))
 }
 
-/// For `verifyAsync` (see `js/extend.js`): everything `verifyForCache` does, except that the
-/// raw check of an RSA, ECDSA or Ed25519 signature is left to the caller (WebCrypto). Throws
-/// for any failure found before the signature. Returns `[payloadJson, from, until]` when
-/// nothing was left (an HMAC key), else `[payloadJson | undefined, from, until, keyIndex, alg,
-/// signingInput, signature, claimsError | undefined]`: the key, binding and signature form
-/// have been checked; the caller must check the signature, and only if it is valid throw
-/// `claimsError` (the first failing claim rule) or accept the payload.
+/// For `verifyAsync` (see `js/extend.js`): the core's `prepare` stage. Throws for any failure
+/// found before the signature. For an HMAC key the signature is checked here and the answer is
+/// final: `{ payload, from, until }` as `verifyForCache` gives. Otherwise the raw RSA, ECDSA or
+/// Ed25519 check is left to the caller (WebCrypto): `{ payload, from, until, pending: { keyIndex,
+/// alg, signingInput, signature, claimsError } }`, where the key, its binding and the signature's
+/// form have been checked; the caller must check the signature, and only if it is valid throw
+/// `claimsError` (the first failing claim rule, else `undefined`) or accept `payload`.
 #[wasm_bindgen(js_name = __jwtgate_prepareVerify, skip_typescript)]
 pub fn prepare_verify(
     verifier: &JsVerifier,
     token: JsValue,
     options: Option<JsValue>,
-) -> Result<js_sys::Array, JsValue> {
-    let run = || -> Result<js_sys::Array, Error> {
+) -> Result<js_sys::Object, JsValue> {
+    let run = || -> Result<js_sys::Object, Error> {
         let token = token_string(&token)?;
         let now = now_from(&options)?;
-        let pending = match verifier.inner.verify_deferred(&token, now) {
-            Deferred::Done(result) => return verifier.cache_entry(&result?),
-            Deferred::Pending(pending) => pending,
-        };
-        let (out, claims_error) = match &pending.outcome {
+        let prepared = verifier.inner.prepare(&token, now)?;
+        if prepared.symmetric {
+            return verifier.cache_entry(&prepared.finish_here(&verifier.inner)?);
+        }
+        let (out, claims_error) = match prepared.outcome_if_valid() {
             Ok(verified) => (verifier.cache_entry(verified)?, JsValue::UNDEFINED),
-            Err(e) => {
-                let zero = JsValue::from_f64(0.0);
-                (
-                    js_sys::Array::of3(&JsValue::UNDEFINED, &zero, &zero),
-                    js_error(e),
-                )
-            }
+            Err(e) => (object(&[]), js_error(e)),
         };
-        out.push(&JsValue::from_f64(pending.key_index as f64));
-        out.push(&JsValue::from_str(pending.alg.name()));
-        out.push(&js_sys::Uint8Array::from(pending.signing_input.as_slice()));
-        out.push(&js_sys::Uint8Array::from(pending.signature.as_slice()));
-        out.push(&claims_error);
+        let pending = object(&[
+            ("keyIndex", JsValue::from_f64(prepared.key_index as f64)),
+            ("alg", JsValue::from_str(prepared.alg.name())),
+            (
+                "signingInput",
+                js_sys::Uint8Array::from(prepared.signing_input).into(),
+            ),
+            (
+                "signature",
+                js_sys::Uint8Array::from(prepared.signature.as_slice()).into(),
+            ),
+            ("claimsError", claims_error),
+        ]);
+        let _ = Reflect::set(&out, &JsValue::from_str("pending"), &pending);
         Ok(out)
     };
     run().map_err(|e| js_error(&e))

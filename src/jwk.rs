@@ -507,6 +507,21 @@ impl Key {
         sig: &[u8],
         native: impl FnOnce(Algorithm, &[u8], &[u8]) -> Option<bool>,
     ) -> Result<()> {
+        self.check_binding_and_form(alg, sig)?;
+        let ok = match native(alg, signing_input, sig) {
+            Some(valid) => valid,
+            None => self.signature_math(alg, signing_input, sig),
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(bad_signature())
+        }
+    }
+
+    /// The checks before any signature arithmetic: the key may verify and is bound to `alg`
+    /// (else `algorithm`), and the signature has its algorithm's form (else `signature`).
+    pub(crate) fn check_binding_and_form(&self, alg: Algorithm, sig: &[u8]) -> Result<()> {
         if !self.can_verify || !self.algorithms.contains(alg) {
             return Err(Error::new(
                 Code::Algorithm,
@@ -519,24 +534,22 @@ impl Key {
             Material::P256(_) => sig.len() == 64,
             Material::Ed25519(_) => Ed25519Key::strict_form(sig),
         };
-        let ok = form_ok
-            && match native(alg, signing_input, sig) {
-                Some(valid) => valid,
-                None => match (&self.material, alg.family()) {
-                    (Material::Oct(k), Family::Hmac(h)) => k.verify(h, signing_input, sig),
-                    (Material::Rsa(k), Family::RsaPkcs1(h)) => {
-                        k.verify(false, h, signing_input, sig)
-                    }
-                    (Material::Rsa(k), Family::RsaPss(h)) => k.verify(true, h, signing_input, sig),
-                    (Material::P256(k), Family::EcdsaP256) => k.verify(signing_input, sig),
-                    (Material::Ed25519(k), Family::Ed25519) => k.verify(signing_input, sig),
-                    _ => false,
-                },
-            };
-        if ok {
+        if form_ok {
             Ok(())
         } else {
             Err(bad_signature())
+        }
+    }
+
+    /// The signature arithmetic alone (RustCrypto), after [`Key::check_binding_and_form`].
+    pub(crate) fn signature_math(&self, alg: Algorithm, signing_input: &[u8], sig: &[u8]) -> bool {
+        match (&self.material, alg.family()) {
+            (Material::Oct(k), Family::Hmac(h)) => k.verify(h, signing_input, sig),
+            (Material::Rsa(k), Family::RsaPkcs1(h)) => k.verify(false, h, signing_input, sig),
+            (Material::Rsa(k), Family::RsaPss(h)) => k.verify(true, h, signing_input, sig),
+            (Material::P256(k), Family::EcdsaP256) => k.verify(signing_input, sig),
+            (Material::Ed25519(k), Family::Ed25519) => k.verify(signing_input, sig),
+            _ => false,
         }
     }
 

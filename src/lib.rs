@@ -80,4 +80,4 @@ pub use policy::Policy;
 pub use revocation::{check_revocation, revocation_keys, Answer, EntryKind, Verdict};
 pub use sign::{Signer, SignerOptions};
 pub use time::unix_now;
-pub use verify::{Deferred, Header, PendingSignature, Verified, Verifier};
+pub use verify::{Header, Prepared, Verified, Verifier};

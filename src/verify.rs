@@ -11,7 +11,8 @@
 //!   → otherwise `type`.
 //! * **key**: by exact `kid`; without `kid`, the key set's only verifying key → otherwise
 //!   `key_not_found`; a key not bound to `alg` → `algorithm`.
-//! * **signature** → `signature`.
+//! * **signature** → `signature` (the form here; the raw check is the caller's stage, see
+//!   [`Prepared`]).
 //! * **claims**: [`ClaimRules::check`](crate::ClaimRules::check).
 
 use crate::alg::Algorithm;
@@ -48,57 +49,64 @@ pub struct Verified {
     pub payload_json: String,
 }
 
-/// An asymmetric signature check that [`Verifier::verify_deferred`] left to the caller (e.g. to
-/// WebCrypto), with the answer the rest of the pipeline gave. The key, its binding to `alg` and
-/// the signature's form have already been checked.
+/// A token that passed every stage before the raw signature check, from [`Verifier::prepare`]:
+/// size, structure, header, key selection, the key's binding to `alg` and the signature's form
+/// (its length; for Ed25519 a canonical `S` and no small-order `R`). The claim rules have run
+/// too, and their outcome is held back: [`finish`](Prepared::finish) reports it only once the
+/// signature is known to be valid, so a claim failure never shows for a forgery.
+///
+/// Callers compose the stages: [`Verifier::verify`] is `prepare`, jwtgate's own signature check
+/// ([`check_here`](Prepared::check_here)), `finish`; the npm package and the edge gate hand the
+/// raw check to the platform's crypto (node:crypto, WebCrypto) instead, falling back to
+/// `check_here` where the platform cannot take the key.
 #[derive(Debug)]
-pub struct PendingSignature {
+pub struct Prepared<'t> {
     /// The selected key's index in the policy's key set.
     pub key_index: usize,
-    /// The token's (allowlisted) algorithm.
+    /// The token's (allowlisted) algorithm, the one the selected key is bound to.
     pub alg: Algorithm,
     /// The exact bytes that were signed (`header.payload`).
-    pub signing_input: Vec<u8>,
-    /// The decoded signature.
+    pub signing_input: &'t [u8],
+    /// The decoded signature (its form already checked).
     pub signature: Vec<u8>,
+    /// Whether the selected key is an HMAC secret (no platform crypto is asked for those).
+    pub symmetric: bool,
     /// What verification gives if the signature is valid: the token, or the first claim failure.
-    pub(crate) outcome: Result<Verified>,
+    outcome: Result<Verified>,
 }
 
-impl PendingSignature {
+impl Prepared<'_> {
     /// The final answer, given whether the signature verified: `signature` if it did not,
-    /// otherwise the outcome of the claim rules (so a claim failure never shows for a forgery).
-    pub fn finish(self, valid: bool) -> Result<Verified> {
-        if valid {
+    /// otherwise the outcome of the claim rules.
+    pub fn finish(self, signature_valid: bool) -> Result<Verified> {
+        if signature_valid {
             self.outcome
         } else {
             Err(crate::jwk::bad_signature())
         }
     }
 
-    /// Checks the signature with jwtgate's own code (where the caller's crypto cannot take the
-    /// key), then [`finish`](PendingSignature::finish)es.
-    pub fn finish_here(self, verifier: &Verifier) -> Result<Verified> {
-        let valid = verifier
+    /// The raw signature check by jwtgate's own code (RustCrypto), with the verifier's key.
+    pub fn check_here(&self, verifier: &Verifier) -> bool {
+        verifier
             .policy
             .keys
             .keys()
             .get(self.key_index)
-            .is_some_and(|k| {
-                k.verify_signature(self.alg, &self.signing_input, &self.signature)
-                    .is_ok()
-            });
+            .is_some_and(|k| k.signature_math(self.alg, self.signing_input, &self.signature))
+    }
+
+    /// [`check_here`](Prepared::check_here), then [`finish`](Prepared::finish).
+    pub fn finish_here(self, verifier: &Verifier) -> Result<Verified> {
+        let valid = self.check_here(verifier);
         self.finish(valid)
     }
-}
 
-/// The answer of [`Verifier::verify_deferred`].
-#[derive(Debug)]
-pub enum Deferred {
-    /// Final: nothing was left to the caller (an HMAC key, or a failure before the signature).
-    Done(Result<Verified>),
-    /// The caller must check this signature before using anything.
-    Pending(PendingSignature),
+    /// The claim outcome held back, by reference (for callers that must prepare a cache entry
+    /// before the platform answers): never act on it before [`finish`](Prepared::finish).
+    pub fn outcome_if_valid(&self) -> &Result<Verified> {
+        &self.outcome
+    }
 }
 
 /// Verifies tokens against one [`Policy`]. Keys are parsed once, when the policy is built.
@@ -139,48 +147,18 @@ impl Verifier {
         &self.policy
     }
 
-    /// Verifies a compact JWS at `now` (seconds since the epoch; see [`crate::unix_now`]).
+    /// Verifies a compact JWS at `now` (seconds since the epoch; see [`crate::unix_now`]):
+    /// [`prepare`](Verifier::prepare), jwtgate's own signature check, then
+    /// [`finish`](Prepared::finish).
     pub fn verify(&self, token: &str, now: i64) -> Result<Verified> {
-        self.verify_via(token, now, |_, _, _, _| None)
+        self.prepare(token, now)?.finish_here(self)
     }
 
-    /// [`verify`](Verifier::verify), except that the raw check of an RSA, ECDSA or Ed25519
-    /// signature is handed back to the caller (for an asynchronous crypto API such as
-    /// WebCrypto); HMAC is checked here. Every other step runs here, in the usual order.
-    pub fn verify_deferred(&self, token: &str, now: i64) -> Deferred {
-        let keys = self.policy.keys.keys();
-        let mut pending = None;
-        let outcome = self.verify_via(token, now, |index, alg, input, sig| {
-            if keys.get(index)?.is_symmetric() {
-                return None;
-            }
-            pending = Some((index, alg, input.to_vec(), sig.to_vec()));
-            Some(true) // provisionally: `PendingSignature::finish` decides
-        });
-        match pending {
-            None => Deferred::Done(outcome),
-            Some((key_index, alg, signing_input, signature)) => {
-                Deferred::Pending(PendingSignature {
-                    key_index,
-                    alg,
-                    signing_input,
-                    signature,
-                    outcome,
-                })
-            }
-        }
-    }
-
-    /// [`verify`](Verifier::verify) with the raw signature check offered first to `native`
-    /// (see [`Key::verify_signature_via`](crate::Key::verify_signature_via)), called with the
-    /// selected key's index in the policy's key set. Everything else (parsing, header rules, key
-    /// selection, algorithm binding, claims) runs here either way.
-    pub fn verify_via(
-        &self,
-        token: &str,
-        now: i64,
-        native: impl FnOnce(usize, Algorithm, &[u8], &[u8]) -> Option<bool>,
-    ) -> Result<Verified> {
+    /// Every stage of [`verify`](Verifier::verify) but the raw signature check, in the usual
+    /// order (see [`Prepared`]). An error here is final (it comes before the signature); an
+    /// `Ok` must be [`finish`](Prepared::finish)ed with the signature's validity before
+    /// anything in it is used.
+    pub fn prepare<'t>(&self, token: &'t str, now: i64) -> Result<Prepared<'t>> {
         let policy = &self.policy;
         let bytes = token.as_bytes();
         if bytes.len() > policy.max_token_bytes {
@@ -241,28 +219,33 @@ impl Verifier {
             }
         }
 
-        // Key, then signature over the exact bytes received.
-        let index = policy.keys.select_index(kid, alg)?;
+        // Key, its binding to alg, and the signature's form; the signature itself is the
+        // caller's next stage, over the exact bytes received.
+        let key_index = policy.keys.select_index(kid, alg)?;
+        let key = &policy.keys.keys()[key_index];
+        key.check_binding_and_form(alg, &signature)?;
         let signing_input = &bytes[..h64.len() + 1 + p64.len()];
-        policy.keys.keys()[index].verify_signature_via(
+
+        // Claims, held back until the signature is known.
+        let outcome = policy.rules.check(&claims, now).and_then(|()| {
+            Ok(Verified {
+                header: Header {
+                    alg,
+                    kid: kid.map(str::to_owned),
+                    typ: typ.map(str::to_owned),
+                },
+                claims,
+                // Valid UTF-8: the strict JSON parser accepted it.
+                payload_json: String::from_utf8(payload_bytes).map_err(|_| malformed("payload"))?,
+            })
+        });
+        Ok(Prepared {
+            key_index,
             alg,
             signing_input,
-            &signature,
-            |a, i, s| native(index, a, i, s),
-        )?;
-
-        // Claims.
-        policy.rules.check(&claims, now)?;
-
-        Ok(Verified {
-            header: Header {
-                alg,
-                kid: kid.map(str::to_owned),
-                typ: typ.map(str::to_owned),
-            },
-            claims,
-            // Valid UTF-8: the strict JSON parser accepted it.
-            payload_json: String::from_utf8(payload_bytes).map_err(|_| malformed("payload"))?,
+            signature,
+            symmetric: key.is_symmetric(),
+            outcome,
         })
     }
 

@@ -15,7 +15,7 @@ use crate::gate::{
 };
 use crate::jwk::KeySet;
 use crate::revocation::{self, check_revocation, revocation_keys, EntryKind, Verdict};
-use crate::verify::{Deferred, Verified, Verifier};
+use crate::verify::{Verified, Verifier};
 use crate::{json, unix_now};
 use futures_util::future::{select, Either};
 use std::cell::RefCell;
@@ -307,20 +307,24 @@ async fn verify_webcrypto(
     token: &str,
     now: i64,
 ) -> std::result::Result<Verified, GateError> {
-    let pending = match verifier.verify_deferred(token, now) {
-        Deferred::Done(result) => return result,
-        Deferred::Pending(pending) => pending,
-    };
-    let answer = match verifier.policy().keys.keys().get(pending.key_index) {
+    let prepared = verifier.prepare(token, now)?;
+    if prepared.symmetric {
+        return prepared.finish_here(verifier);
+    }
+    let answer = match verifier.policy().keys.keys().get(prepared.key_index) {
         Some(key) => {
-            webcrypto_verify(key, pending.alg, &pending.signing_input, &pending.signature).await
+            webcrypto_verify(
+                key,
+                prepared.alg,
+                prepared.signing_input,
+                &prepared.signature,
+            )
+            .await
         }
         None => None,
     };
-    match answer {
-        Some(valid) => pending.finish(valid),
-        None => pending.finish_here(verifier),
-    }
+    let valid = answer.unwrap_or_else(|| prepared.check_here(verifier));
+    prepared.finish(valid)
 }
 
 /// WebCrypto import and verify parameters for a JWS algorithm.

@@ -1,14 +1,40 @@
-//! The host-crypto hook (`Verifier::verify_via`, `Key::verify_signature_via`): the hook decides
+//! The core's stages as the platform adapters compose them (`Verifier::prepare`, then the
+//! host's answer, then `Prepared::finish`; and `Key::verify_signature_via`): the host decides
 //! only the raw signature check, after key selection, algorithm binding and the signature's form
-//! have been checked in Rust; claims are checked after it either way. And `Key::public_jwk`, the
+//! have been checked in Rust; claims are applied after it either way. And `Key::public_jwk`, the
 //! form in which a key is handed to a host.
 
 mod common;
 
 use common::*;
-use jwtgate::{Algorithm, Code, Key};
+use jwtgate::{Algorithm, Code, Key, Verified, Verifier};
 use serde_json::{json, Value};
 use std::cell::Cell;
+
+/// The composition the npm package's host crypto uses: `prepare`, the host's answer (`None`:
+/// jwtgate's own check), `finish`.
+trait Via {
+    fn verify_via(
+        &self,
+        token: &str,
+        now: i64,
+        host: impl FnOnce(usize, Algorithm, &[u8], &[u8]) -> Option<bool>,
+    ) -> jwtgate::Result<Verified>;
+}
+
+impl Via for Verifier {
+    fn verify_via(
+        &self,
+        token: &str,
+        now: i64,
+        host: impl FnOnce(usize, Algorithm, &[u8], &[u8]) -> Option<bool>,
+    ) -> jwtgate::Result<Verified> {
+        let p = self.prepare(token, now)?;
+        let valid = host(p.key_index, p.alg, p.signing_input, &p.signature)
+            .unwrap_or_else(|| p.check_here(self));
+        p.finish(valid)
+    }
+}
 
 fn token(name: &str, kid: &str, alg: Algorithm, payload: Value) -> String {
     forge(
@@ -158,8 +184,7 @@ fn public_jwk_is_the_public_half_and_verifies_what_the_private_key_signs() {
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
-fn verify_deferred_leaves_only_asymmetric_signatures_and_orders_errors_like_verify() {
-    use jwtgate::Deferred;
+fn prepare_then_finish_orders_errors_like_verify() {
     // HMAC is checked in place.
     let hs = verifier(&["HS256"], vec![jwk("hs64", "")]);
     let hs_token = forge(
@@ -168,17 +193,18 @@ fn verify_deferred_leaves_only_asymmetric_signatures_and_orders_errors_like_veri
         &jwk("hs64", ""),
         Algorithm::HS256,
     );
-    assert!(matches!(
-        hs.verify_deferred(&hs_token, NOW),
-        Deferred::Done(Ok(_))
-    ));
+    let p = hs.prepare(&hs_token, NOW).unwrap();
+    assert!(p.symmetric);
+    assert!(p.finish_here(&hs).is_ok());
 
     let v = verifier(&["ES256"], vec![jwk("ec", "public")]);
     let good = token("ec", "ec-1", Algorithm::ES256, good_claims());
-    let pending = |t: &str, now| match v.verify_deferred(t, now) {
-        Deferred::Pending(p) => p,
-        Deferred::Done(r) => panic!("not deferred: {r:?}"),
-    };
+    fn pending<'t>(v: &Verifier, t: &'t str, now: i64) -> jwtgate::Prepared<'t> {
+        let p = v.prepare(t, now).expect("prepared");
+        assert!(!p.symmetric);
+        p
+    }
+    let pending = |t, now| pending(&v, t, now);
     let p = pending(&good, NOW);
     assert_eq!((p.key_index, p.alg), (0, Algorithm::ES256));
     assert_eq!(p.signing_input, good.rsplit_once('.').unwrap().0.as_bytes());
@@ -198,16 +224,10 @@ fn verify_deferred_leaves_only_asymmetric_signatures_and_orders_errors_like_veri
         Code::Signature
     );
     // Failures before the signature (and malformed signatures) are final, not deferred.
-    assert!(matches!(
-        v.verify_deferred("a.b", NOW),
-        Deferred::Done(Err(_))
-    ));
+    assert!(v.prepare("a.b", NOW).is_err());
     let (head, _) = good.rsplit_once('.').unwrap();
     let short = format!("{head}.{}", b64(&[1; 63]));
-    match v.verify_deferred(&short, NOW) {
-        Deferred::Done(Err(e)) => assert_eq!(e.code(), Code::Signature),
-        other => panic!("{other:?}"),
-    }
+    assert_eq!(v.prepare(&short, NOW).unwrap_err().code(), Code::Signature);
     // A forged signature of the right length: the caller's check decides, Rust agrees.
     let forged = format!("{head}.{}", b64(&[1; 64]));
     assert_eq!(
