@@ -29,6 +29,7 @@ function extendVerifier(Verifier, internal) {
     __jwtgate_publicJwkAt: publicJwkAt,
     __jwtgate_checkSignatureAt: checkSignatureAt,
     __jwtgate_signatureError: signatureError,
+    __jwtgate_webCryptoParams: webCryptoParams,
   } = internal;
   const proto = Verifier.prototype;
   if (proto.verify.jwtgateCached) return Verifier;
@@ -91,20 +92,11 @@ function extendVerifier(Verifier, internal) {
   proto.verify = verify;
 
   const subtle = () => globalThis.crypto && globalThis.crypto.subtle;
-  const HASH = { 256: "SHA-256", 384: "SHA-384", 512: "SHA-512" };
-  // WebCrypto import and verify parameters per JWS algorithm.
+  // WebCrypto [import, verify] parameters per JWS algorithm: jwtgate's table (src/platform.rs).
+  const paramsCache = new Map();
   function params(alg) {
-    const bits = alg.slice(2);
-    if (alg.startsWith("RS")) {
-      const p = { name: "RSASSA-PKCS1-v1_5", hash: HASH[bits] };
-      return [p, p];
-    }
-    if (alg.startsWith("PS")) {
-      return [{ name: "RSA-PSS", hash: HASH[bits] }, { name: "RSA-PSS", saltLength: Number(bits) / 8 }];
-    }
-    if (alg === "ES256") return [{ name: "ECDSA", namedCurve: "P-256" }, { name: "ECDSA", hash: "SHA-256" }];
-    if (alg === "EdDSA" || alg === "Ed25519") return [{ name: "Ed25519" }, { name: "Ed25519" }];
-    return undefined;
+    if (!paramsCache.has(alg)) paramsCache.set(alg, webCryptoParams(alg));
+    return paramsCache.get(alg);
   }
 
   // A CryptoKey for (key index, alg), imported once; null where WebCrypto cannot take it.

@@ -74,10 +74,21 @@ export interface HostKey {
   verify(data: Uint8Array, signature: Uint8Array): boolean;
 }
 
+/**
+ * How the platforms name `alg`'s raw signature check (one table, in jwtgate), passed to
+ * `HostCrypto.importKey` so a host needs no table of its own.
+ */
+export interface HostAlgorithm {
+  /** For `node:crypto`'s `crypto.verify(digest, data, key, signature)`. */
+  node: { digest: string | null; padding: "plain" | "pss" | "p1363"; saltLength?: number };
+  /** For WebCrypto's `importKey` and `verify`. */
+  webCrypto: { importParams: object; verifyParams: object };
+}
+
 /** Native signature checks supplied by the host (see `jwtgate/host/node-crypto`). */
 export interface HostCrypto {
   /** A handle for a public JWK used with `alg`, or `undefined` to leave that key to jwtgate. */
-  importKey(jwk: Jwk, alg: string): HostKey | undefined | null;
+  importKey(jwk: Jwk, alg: string, params: HostAlgorithm): HostKey | undefined | null;
 }
 
 /** Added to `Verifier` by the package entries (`jwtgate`, `jwtgate/web`). */
@@ -156,7 +167,12 @@ extern "C" {
     #[wasm_bindgen(typescript_type = "HostCrypto")]
     pub type HostCrypto;
     #[wasm_bindgen(method, catch, js_name = importKey)]
-    fn import_key(this: &HostCrypto, jwk: &JsValue, alg: &str) -> Result<JsValue, JsValue>;
+    fn import_key(
+        this: &HostCrypto,
+        jwk: &JsValue,
+        alg: &str,
+        params: &JsValue,
+    ) -> Result<JsValue, JsValue>;
 }
 
 thread_local! {
@@ -209,12 +225,45 @@ fn import_host_keys(key: &Key) -> HostKeys {
         };
         key.algorithms()
             .iter()
-            .filter_map(|alg| match host.import_key(&jwk, alg.name()) {
-                Ok(v) if v.is_object() => Some((alg, v.unchecked_into())),
-                _ => None,
+            .filter_map(|alg| {
+                let params = host_params(alg)?;
+                match host.import_key(&jwk, alg.name(), &params) {
+                    Ok(v) if v.is_object() => Some((alg, v.unchecked_into())),
+                    _ => None,
+                }
             })
             .collect()
     })
+}
+
+/// `HostAlgorithm` for `alg` (crate::platform's table): `{ node: { digest, padding,
+/// saltLength }, webCrypto: { importParams, verifyParams } }`; `None` for HMAC.
+fn host_params(alg: Algorithm) -> Option<JsValue> {
+    let p = crate::platform::PlatformAlg::of(alg)?;
+    let (import, verify) = crate::platform::js::webcrypto(&p);
+    Some(
+        object(&[
+            ("node", crate::platform::js::node(&p)),
+            (
+                "webCrypto",
+                object(&[("importParams", import), ("verifyParams", verify)]).into(),
+            ),
+        ])
+        .into(),
+    )
+}
+
+/// For `verifyAsync` (see `js/extend.js`): WebCrypto's `[importParams, verifyParams]` for `alg`
+/// (crate::platform's table), `undefined` for HMAC or an unknown name.
+#[wasm_bindgen(js_name = __jwtgate_webCryptoParams, skip_typescript)]
+pub fn webcrypto_params(alg: &str) -> JsValue {
+    match Algorithm::from_name(alg).and_then(crate::platform::PlatformAlg::of) {
+        Some(p) => {
+            let (import, verify) = crate::platform::js::webcrypto(&p);
+            js_sys::Array::of2(&import, &verify).into()
+        }
+        None => JsValue::UNDEFINED,
+    }
 }
 
 /// The raw check through a host handle: `None` (jwtgate decides) when there is none, it threw,

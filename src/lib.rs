@@ -54,6 +54,7 @@ pub mod claims;
 pub mod error;
 mod json;
 pub mod jwk;
+pub mod platform;
 pub mod policy;
 pub mod revocation;
 pub mod sign;

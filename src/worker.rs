@@ -327,42 +327,6 @@ async fn verify_webcrypto(
     prepared.finish(valid)
 }
 
-/// WebCrypto import and verify parameters for a JWS algorithm.
-fn webcrypto_params(alg: crate::Algorithm) -> Option<(JsValue, JsValue)> {
-    let object = |pairs: &[(&str, JsValue)]| -> JsValue {
-        let o = js_sys::Object::new();
-        for (k, v) in pairs {
-            let _ = js_sys::Reflect::set(&o, &JsValue::from_str(k), v);
-        }
-        o.into()
-    };
-    let s = JsValue::from_str;
-    let name = alg.name();
-    let hash = |bits: &str| s(&format!("SHA-{bits}"));
-    Some(match name {
-        "RS256" | "RS384" | "RS512" => {
-            let p = object(&[("name", s("RSASSA-PKCS1-v1_5")), ("hash", hash(&name[2..]))]);
-            (p.clone(), p)
-        }
-        "PS256" | "PS384" | "PS512" => {
-            let bytes = name[2..].parse::<u32>().ok()? / 8;
-            (
-                object(&[("name", s("RSA-PSS")), ("hash", hash(&name[2..]))]),
-                object(&[("name", s("RSA-PSS")), ("saltLength", JsValue::from(bytes))]),
-            )
-        }
-        "ES256" => (
-            object(&[("name", s("ECDSA")), ("namedCurve", s("P-256"))]),
-            object(&[("name", s("ECDSA")), ("hash", s("SHA-256"))]),
-        ),
-        "EdDSA" | "Ed25519" => {
-            let p = object(&[("name", s("Ed25519"))]);
-            (p.clone(), p)
-        }
-        _ => return None,
-    })
-}
-
 /// Calls `crypto.subtle[method](...args)` and awaits the promise.
 async fn subtle_call(method: &str, args: &js_sys::Array) -> Option<JsValue> {
     use worker::wasm_bindgen::JsCast;
@@ -386,7 +350,7 @@ async fn webcrypto_verify(
     input: &[u8],
     sig: &[u8],
 ) -> Option<bool> {
-    let (import, verify) = webcrypto_params(alg)?;
+    let (import, verify) = crate::platform::js::webcrypto(&crate::platform::PlatformAlg::of(alg)?);
     let jwk_text = serde_json::to_string(&key.public_jwk()?).ok()?;
     let id = format!("{}|{jwk_text}", alg.name());
     let cached = WEB_KEYS.with(|m| m.borrow().get(&id).cloned());

@@ -27,8 +27,8 @@ function countingHost() {
   const counts = { imports: 0, verifies: 0 };
   return {
     counts,
-    importKey(jwk, alg) {
-      const key = inner.importKey(jwk, alg);
+    importKey(jwk, alg, params) {
+      const key = inner.importKey(jwk, alg, params);
       if (!key) return key;
       counts.imports++;
       return {

@@ -1,0 +1,191 @@
+//! How the host platforms' own crypto checks a JWS signature: the one table, derived from each
+//! algorithm's family, that the npm package (`node:crypto` as host crypto, WebCrypto in
+//! `verifyAsync`) and the edge gate (workerd's WebCrypto) read. Only the raw signature check
+//! ever goes to a platform: parsing, key selection, the key–algorithm binding, the signature's
+//! form and the claims stay in the core ([`crate::Verifier::prepare`]).
+//!
+//! HMAC has no entry: it is checked in the core (as fast in wasm, and the secret never leaves
+//! it). Adding an algorithm means its `alg/` file, its JWK mapping in `jwk.rs`, and (for a new
+//! family) one arm in [`PlatformAlg::of`].
+
+use crate::alg::{Algorithm, Family, HashAlg};
+
+/// How `node:crypto`'s `crypto.verify` must be told about the key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeKeyForm {
+    /// The `KeyObject` as it is (RSASSA-PKCS1-v1_5, Ed25519).
+    Plain,
+    /// `{ key, padding: RSA_PKCS1_PSS_PADDING, saltLength }`.
+    Pss {
+        /// The salt length in bytes.
+        salt_length: u32,
+    },
+    /// `{ key, dsaEncoding: "ieee-p1363" }`: a JWS ECDSA signature is `r || s`, not DER.
+    P1363,
+}
+
+/// One algorithm's names on the platforms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlatformAlg {
+    /// WebCrypto algorithm name: `RSASSA-PKCS1-v1_5`, `RSA-PSS`, `ECDSA` or `Ed25519`.
+    pub webcrypto_name: &'static str,
+    /// The hash in WebCrypto's spelling (`SHA-256`), where the algorithm takes one.
+    pub webcrypto_hash: Option<&'static str>,
+    /// ECDSA's named curve (`P-256`).
+    pub named_curve: Option<&'static str>,
+    /// RSA-PSS's salt length in bytes (the hash's length, RFC 7518 §3.5).
+    pub salt_length: Option<u32>,
+    /// `crypto.verify`'s digest name (`sha256`); `None` for Ed25519, which takes none.
+    pub node_digest: Option<&'static str>,
+    /// How `crypto.verify` must be given the key.
+    pub node_key: NodeKeyForm,
+}
+
+const fn webcrypto_hash(h: HashAlg) -> &'static str {
+    match h {
+        HashAlg::Sha256 => "SHA-256",
+        HashAlg::Sha384 => "SHA-384",
+        HashAlg::Sha512 => "SHA-512",
+    }
+}
+
+const fn node_digest(h: HashAlg) -> &'static str {
+    match h {
+        HashAlg::Sha256 => "sha256",
+        HashAlg::Sha384 => "sha384",
+        HashAlg::Sha512 => "sha512",
+    }
+}
+
+impl PlatformAlg {
+    /// The platform names for `alg`; `None` for HMAC (never handed to a platform).
+    pub const fn of(alg: Algorithm) -> Option<PlatformAlg> {
+        Some(match alg.family() {
+            Family::Hmac(_) => return None,
+            Family::RsaPkcs1(h) => PlatformAlg {
+                webcrypto_name: "RSASSA-PKCS1-v1_5",
+                webcrypto_hash: Some(webcrypto_hash(h)),
+                named_curve: None,
+                salt_length: None,
+                node_digest: Some(node_digest(h)),
+                node_key: NodeKeyForm::Plain,
+            },
+            Family::RsaPss(h) => PlatformAlg {
+                webcrypto_name: "RSA-PSS",
+                webcrypto_hash: Some(webcrypto_hash(h)),
+                named_curve: None,
+                salt_length: Some(h.output_len() as u32),
+                node_digest: Some(node_digest(h)),
+                node_key: NodeKeyForm::Pss {
+                    salt_length: h.output_len() as u32,
+                },
+            },
+            Family::EcdsaP256 => PlatformAlg {
+                webcrypto_name: "ECDSA",
+                webcrypto_hash: Some("SHA-256"),
+                named_curve: Some("P-256"),
+                salt_length: None,
+                node_digest: Some("sha256"),
+                node_key: NodeKeyForm::P1363,
+            },
+            Family::Ed25519 => PlatformAlg {
+                webcrypto_name: "Ed25519",
+                webcrypto_hash: None,
+                named_curve: None,
+                salt_length: None,
+                node_digest: None,
+                node_key: NodeKeyForm::Plain,
+            },
+        })
+    }
+}
+
+/// The table as JS objects, for the wasm32 surfaces (npm package and Worker).
+#[cfg(any(feature = "js", feature = "worker"))]
+pub(crate) mod js {
+    use super::{NodeKeyForm, PlatformAlg};
+    use js_sys::{Object, Reflect};
+    use wasm_bindgen::JsValue;
+
+    fn object(members: &[(&str, JsValue)]) -> JsValue {
+        let o = Object::new();
+        for (name, value) in members {
+            let _ = Reflect::set(&o, &JsValue::from_str(name), value);
+        }
+        o.into()
+    }
+
+    fn opt(v: Option<&str>) -> JsValue {
+        v.map_or(JsValue::UNDEFINED, JsValue::from_str)
+    }
+
+    /// WebCrypto's `importKey` and `verify` algorithm parameters.
+    pub(crate) fn webcrypto(p: &PlatformAlg) -> (JsValue, JsValue) {
+        let name = ("name", JsValue::from_str(p.webcrypto_name));
+        let import = match (p.named_curve, p.webcrypto_hash) {
+            (Some(curve), _) => object(&[name.clone(), ("namedCurve", JsValue::from_str(curve))]),
+            (None, Some(hash)) => object(&[name.clone(), ("hash", JsValue::from_str(hash))]),
+            (None, None) => object(std::slice::from_ref(&name)),
+        };
+        let verify = match (p.salt_length, p.named_curve) {
+            (Some(salt), _) => object(&[name, ("saltLength", JsValue::from(salt))]),
+            (None, Some(_)) => object(&[name, ("hash", opt(p.webcrypto_hash))]),
+            (None, None) => import.clone(),
+        };
+        (import, verify)
+    }
+
+    /// `{ digest, padding, saltLength }` for a `node:crypto` host (the npm surface only) (see `js/host/node-crypto.cjs`):
+    /// `padding` is `"plain"` (the key as it is), `"pss"` or `"p1363"`.
+    #[cfg_attr(not(feature = "js"), allow(dead_code))]
+    pub(crate) fn node(p: &PlatformAlg) -> JsValue {
+        let (padding, salt) = match p.node_key {
+            NodeKeyForm::Plain => ("plain", JsValue::UNDEFINED),
+            NodeKeyForm::Pss { salt_length } => ("pss", JsValue::from(salt_length)),
+            NodeKeyForm::P1363 => ("p1363", JsValue::UNDEFINED),
+        };
+        object(&[
+            (
+                "digest",
+                p.node_digest.map_or(JsValue::NULL, JsValue::from_str),
+            ),
+            ("padding", JsValue::from_str(padding)),
+            ("saltLength", salt),
+        ])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_asymmetric_algorithm_has_platform_names_and_hmac_none() {
+        for alg in Algorithm::ALL {
+            let p = PlatformAlg::of(alg);
+            assert_eq!(p.is_none(), alg.name().starts_with("HS"), "{alg}");
+        }
+        let ps384 = PlatformAlg::of(Algorithm::PS384).unwrap();
+        assert_eq!(
+            (ps384.webcrypto_hash, ps384.salt_length, ps384.node_digest),
+            (Some("SHA-384"), Some(48), Some("sha384"))
+        );
+        assert_eq!(ps384.node_key, NodeKeyForm::Pss { salt_length: 48 });
+        let es = PlatformAlg::of(Algorithm::ES256).unwrap();
+        assert_eq!(
+            (es.named_curve, es.node_key),
+            (Some("P-256"), NodeKeyForm::P1363)
+        );
+        // EdDSA and its fully-specified name are one signature.
+        assert_eq!(
+            PlatformAlg::of(Algorithm::EdDSA),
+            PlatformAlg::of(Algorithm::Ed25519)
+        );
+        assert_eq!(PlatformAlg::of(Algorithm::EdDSA).unwrap().node_digest, None);
+        let rs512 = PlatformAlg::of(Algorithm::RS512).unwrap();
+        assert_eq!(
+            (rs512.webcrypto_name, rs512.webcrypto_hash, rs512.node_key),
+            ("RSASSA-PKCS1-v1_5", Some("SHA-512"), NodeKeyForm::Plain)
+        );
+    }
+}
