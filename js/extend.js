@@ -22,7 +22,7 @@
  * Adds the cache and `verifyAsync` to a wasm-bindgen `Verifier` class, and returns it. `internal`
  * holds the module's `__jwtgate_*` functions (see `takeInternals`): they stay in this closure.
  */
-function extendVerifier(Verifier, internal) {
+export function extendVerifier(Verifier, internal) {
   const {
     __jwtgate_verifyForCache: verifyForCache,
     __jwtgate_prepareVerify: prepareVerify,
@@ -172,7 +172,7 @@ function extendVerifier(Verifier, internal) {
  * and returns them: they hand out payloads before their signature is checked, so no user of the
  * package may reach them.
  */
-function takeInternals(exports) {
+export function takeInternals(exports) {
   const internal = {};
   for (const name of Object.keys(exports)) {
     if (name.startsWith("__jwtgate_")) {

@@ -18,6 +18,7 @@ export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
 
 command -v wasm-pack >/dev/null || { echo "wasm-pack missing: run scripts/setup.sh" >&2; exit 1; }
 command -v wasm-opt >/dev/null || { echo "wasm-opt missing: run npm ci (binaryen)" >&2; exit 1; }
+command -v esbuild >/dev/null || { echo "esbuild missing: run npm ci" >&2; exit 1; }
 
 rm -rf pkg
 build() { # target out-dir
@@ -38,9 +39,10 @@ build web pkg/web
 # pkg/node/package.json (wasm-pack's) would point `main` past it.
 cp js/node-entry.cjs pkg/node/index.cjs
 rm -f pkg/node/package.json
-# The Verifier extensions (js/extend.js: token cache, verifyAsync) as CommonJS and as an ES module.
-{ cat js/extend.js; echo 'module.exports = { extendVerifier, takeInternals };'; } >pkg/node/extend.cjs
-{ cat js/extend.js; echo 'export { extendVerifier, takeInternals };'; } >pkg/web/extend.js
+# The Verifier extensions (js/extend.js, an ES module: token cache, verifyAsync): as they are for
+# the web build, and converted to CommonJS by esbuild (a dev dependency) for the Node build.
+cp js/extend.js pkg/web/extend.js
+esbuild js/extend.js --format=cjs --platform=neutral --log-level=warning --outfile=pkg/node/extend.cjs
 cp js/web-entry.js pkg/web/index.js
 # wasm-pack marks the web build side-effect free except ./snippets/*: bundlers (esbuild, wrangler,
 # webpack) would then resolve `Verifier` straight to jwtgate.js and drop the entry's
