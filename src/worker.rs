@@ -29,6 +29,9 @@ use worker::{
 
 /// What one isolate keeps between requests.
 struct Isolate {
+    /// The `env` object the settings were read from: the same object again means the same
+    /// settings (bindings are fixed for an isolate's deployment), so they are not read again.
+    env: JsValue,
     fingerprint: Vec<Option<String>>,
     config: std::result::Result<Rc<GateConfig>, ConfigError>,
     jwks: JwksState,
@@ -62,13 +65,26 @@ fn env_string(env: &Env, name: &str) -> Option<String> {
     js_sys::JSON::stringify(&v).ok()?.as_string()
 }
 
-/// The isolate's configuration, parsed on first use (and again only if the environment changed).
+/// The isolate's configuration, parsed on first use. Read once per isolate: a request with the
+/// same `env` object reuses it without touching the environment; another `env` object is read
+/// and compared value by value (parsed again only if a setting changed).
 fn config(env: &Env) -> std::result::Result<Rc<GateConfig>, ConfigError> {
+    let env_js: &JsValue = env.as_ref();
+    let same_env = ISOLATE.with(|cell| {
+        cell.borrow()
+            .as_ref()
+            .filter(|iso| js_sys::Object::is(&iso.env, env_js))
+            .map(|iso| iso.config.clone())
+    });
+    if let Some(config) = same_env {
+        return config;
+    }
     let fingerprint: Vec<Option<String>> = SETTINGS.iter().map(|s| env_string(env, s)).collect();
     ISOLATE.with(|cell| {
         let mut slot = cell.borrow_mut();
-        if let Some(iso) = slot.as_ref() {
+        if let Some(iso) = slot.as_mut() {
             if iso.fingerprint == fingerprint {
+                iso.env = env_js.clone();
                 return iso.config.clone();
             }
         }
@@ -104,6 +120,7 @@ fn config(env: &Env) -> std::result::Result<Rc<GateConfig>, ConfigError> {
         }
         let cache_size = parsed.as_ref().map_or(0, |c| c.cache_size);
         *slot = Some(Isolate {
+            env: env_js.clone(),
             fingerprint,
             config: parsed.clone(),
             jwks: JwksState::new(),
