@@ -4,17 +4,16 @@
 //! revocation list from KV, and forwards accepted requests upstream with the body streamed.
 //! Every decision is made by `crate::gate` and the core verifier.
 
-use crate::error::{Code, Error as GateError};
+use crate::error::Error as GateError;
 use crate::gate::answer::{self, Answer};
 use crate::gate::cache::token_hash;
 use crate::gate::config::{check_setting_names, JwksSettings, KV_BINDING, SETTINGS};
-use crate::gate::{
-    canonical_path, extract_token, forwarded_cookies, has_scopes, identity_headers,
-    is_stripped_header, keys_loaded_log, rejection_log, ConfigError, GateConfig, JwksAction,
-    JwksState, Route, Source, VerifiedCache,
+use crate::gate::request::{
+    self, refetch_for, revocation_outcome, Done, ForwardPlan, Plan, Refusal, RequestView,
 };
+use crate::gate::{keys_loaded_log, ConfigError, GateConfig, JwksAction, JwksState, VerifiedCache};
 use crate::jwk::KeySet;
-use crate::revocation::{self, check_revocation, revocation_keys, EntryKind, Verdict};
+use crate::revocation::{self, check_revocation, revocation_keys, EntryKind};
 use crate::verify::{Verified, Verifier};
 use crate::{json, unix_now};
 use futures_util::future::{select, Either};
@@ -150,12 +149,6 @@ fn respond(a: Answer) -> Result<Response> {
         .with_headers(headers))
 }
 
-/// Why a request was not authorized.
-enum Refusal {
-    Invalid(GateError),
-    Unavailable(&'static str, i64),
-}
-
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let now = unix_now();
@@ -169,114 +162,69 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
             return respond(answer::misconfigured());
         }
     };
+    // Read the request; `gate::request` decides, this carries it out.
     let url = req.url()?;
-    let realm = url.host_str().unwrap_or("").to_owned();
-    // One canonical path: matched here and forwarded upstream (see gate::path).
-    let path = match canonical_path(url.path()) {
-        Ok(p) => p,
-        Err(e) => {
-            console_log!("{}", rejection_log(e.as_str(), None, url.path(), None));
-            return respond(answer::invalid_request(&realm, e.as_str()));
-        }
-    };
-    let method = req.method().to_string();
     let headers = req.headers();
+    let header_names: Vec<String> = headers.keys().collect();
+    let (authorization, cookie, accept) = (
+        headers.get("authorization")?,
+        headers.get("cookie")?,
+        headers.get("accept")?,
+    );
     let ray = headers.get("cf-ray")?;
-    let preflight = headers.has("access-control-request-method")? && headers.has("origin")?;
-    let required = match config.route(&method, &path, preflight) {
-        Route::Public => return forward(&req, &config, &path, Forward::Public).await,
-        Route::Preflight { forward: true } => {
-            return forward(&req, &config, &path, Forward::Preflight).await
-        }
-        Route::Preflight { forward: false } => return respond(answer::preflight_refused()),
-        Route::Protected(scopes) => scopes.to_vec(),
+    let method = req.method().to_string();
+    let view = RequestView {
+        method: &method,
+        url: url.as_str(),
+        host: url.host_str().unwrap_or(""),
+        raw_path: url.path(),
+        header_names: &header_names,
+        authorization: authorization.as_deref(),
+        cookie: cookie.as_deref(),
+        accept: accept.as_deref(),
+        preflight_headers: headers.has("access-control-request-method")?
+            && headers.has("origin")?,
+        ray: ray.as_deref(),
     };
-
-    let token = match extract_token(
-        headers.get("authorization")?.as_deref(),
-        headers.get("cookie")?.as_deref(),
-        &config.cookies,
-    ) {
-        Ok(t) => t,
-        Err(_) => {
-            console_log!(
-                "{}",
-                rejection_log("ambiguous_cookies", None, &path, ray.as_deref())
-            );
-            return respond(answer::invalid_request(&realm, "ambiguous_cookies"));
+    let done = match request::plan(&config, &view) {
+        Plan::Done(done) => done,
+        Plan::Verify(pending) => {
+            let outcome = authorize(&config, &env, &pending.token, now).await;
+            request::after_verify(&config, &view, pending, outcome, now)
         }
     };
-    let Some(token) = token else {
-        console_log!(
-            "{}",
-            rejection_log("missing_token", None, &path, ray.as_deref())
-        );
-        if let Some(login) = &config.login_url {
-            if answer::is_navigation(&method, headers.get("accept")?.as_deref()) {
-                return respond(answer::login_redirect(login, url.as_str()));
+    match done {
+        Done::Answer(answer, rejection) => {
+            if let Some(r) = rejection {
+                if r.error {
+                    console_error!("{}", r.line);
+                } else {
+                    console_log!("{}", r.line);
+                }
             }
+            respond(answer)
         }
-        return respond(answer::missing_token(&realm));
-    };
-
-    let source = token.source;
-    let token = token.token;
-    match authorize(&config, &env, &token, now).await {
-        Ok(verified) => {
-            if !has_scopes(&verified, &required) {
-                console_log!(
-                    "{}",
-                    rejection_log("insufficient_scope", Some(&token), &path, ray.as_deref())
-                );
-                return respond(answer::insufficient_scope(&realm, &required));
-            }
-            let identity = identity_headers(&config, &verified, now);
-            forward(&req, &config, &path, Forward::Verified(source, identity)).await
-        }
-        Err(Refusal::Invalid(e)) => {
-            let code = e.code().as_str();
-            console_log!(
-                "{}",
-                rejection_log(code, Some(&token), &path, ray.as_deref())
-            );
-            respond(answer::invalid_token(&realm, code))
-        }
-        Err(Refusal::Unavailable(reason, retry)) => {
-            console_error!(
-                "{}",
-                rejection_log(reason, Some(&token), &path, ray.as_deref())
-            );
-            respond(answer::unavailable(reason, retry))
-        }
+        Done::Forward(plan) => forward(&req, &config, plan).await,
     }
 }
 
+/// Verifies a token (size already checked by `gate::request::plan`): the current keys, the
+/// verified-token cache (a hit is re-checked against every claim rule), WebCrypto for the
+/// signature, and the revocation list.
 async fn authorize(
     config: &GateConfig,
     env: &Env,
     token: &str,
     now: i64,
 ) -> std::result::Result<Verified, Refusal> {
-    // Refuse oversized tokens before hashing or caching anything.
-    if token.len() > config.policy.max_token_bytes() {
-        return Err(Refusal::Invalid(GateError::new(
-            Code::TooLarge,
-            "token too large",
-        )));
-    }
     // Keys first: a cache hit is only as good as the key set that verified it, so past the
     // JWKS stale bound even cached tokens fail closed (and a new set empties the cache).
     let verifier = current_verifier(config, now, false).await?;
     let hash = token_hash(token);
-    let cached = with_isolate(|iso| iso.cache.get(&hash).cloned()).flatten();
+    let rules = config.policy.rules();
+    let cached = with_isolate(|iso| iso.cache.hit(&hash, rules, now)).flatten();
     let verified = match cached {
-        Some(v) => match config.policy.rules().check(&v.claims, now) {
-            Ok(()) => v,
-            Err(e) => {
-                with_isolate(|iso| iso.cache.remove(&hash));
-                return Err(Refusal::Invalid(e));
-            }
-        },
+        Some(hit) => hit.map_err(Refusal::Invalid)?,
         None => {
             let (v, generation) = verify_fresh(config, verifier, token, now).await?;
             with_isolate(|iso| iso.cache.insert(generation, hash, v.clone()));
@@ -296,7 +244,7 @@ async fn verify_fresh(
     now: i64,
 ) -> std::result::Result<(Verified, u64), Refusal> {
     match verify_webcrypto(&verifier.0, token, now).await {
-        Err(e) if e.code() == Code::KeyNotFound && config.jwks.is_some() => {
+        Err(e) if refetch_for(config, &e) => {
             let (verifier, generation) = current_verifier(config, now, true).await?;
             verify_webcrypto(&verifier, token, now)
                 .await
@@ -635,78 +583,32 @@ async fn revocation(
             (*kind, answer)
         })
         .collect();
-    match check_revocation(claims, &answers, config.revocation_fail_open) {
-        Verdict::Pass => Ok(()),
-        Verdict::Revoked(e) => Err(Refusal::Invalid(e)),
-        Verdict::Unavailable => Err(Refusal::Unavailable("revocation_unavailable", 5)),
-    }
+    revocation_outcome(check_revocation(
+        claims,
+        &answers,
+        config.revocation_fail_open,
+    ))
 }
 
-/// What kind of request is forwarded, and so which credentials may go with it.
-enum Forward {
-    /// A public path: the client's credentials pass (the app judges them itself).
-    Public,
-    /// A CORS preflight: no body, no credentials.
-    Preflight,
-    /// Verified with the credential at `Source`: only that one goes on, with these identity
-    /// headers.
-    Verified(Source, Vec<(String, String)>),
-}
-
-/// Forwards the request upstream: same method, canonical path, query and (streamed) body;
-/// client-sent `x-jwtgate-*` headers removed, then the identity headers added.
-async fn forward(
-    req: &Request,
-    config: &GateConfig,
-    path: &str,
-    what: Forward,
-) -> Result<Response> {
+/// Forwards the request upstream as `gate::request` planned it: same method, the canonical
+/// path, the query as it came, the (streamed) body unless the plan drops it, and exactly the
+/// plan's header edits.
+async fn forward(req: &Request, config: &GateConfig, plan: ForwardPlan) -> Result<Response> {
     let url = req.url()?;
-    // The canonical path, the one the gate judged; the query as it came.
-    let mut target = format!("{}{}", config.upstream, path);
+    let mut target = format!("{}{}", config.upstream, plan.path);
     if let Some(q) = url.query() {
         target.push('?');
         target.push_str(q);
     }
     let inner = req.inner();
     let headers = Headers(web_sys::Headers::new_with_headers(&inner.headers())?);
-    let strip: Vec<String> = headers.keys().filter(|k| is_stripped_header(k)).collect();
-    for name in strip {
-        headers.delete(&name)?;
+    for name in &plan.remove {
+        headers.delete(name)?;
     }
-    let cookie = headers.get("cookie")?;
-    let mut with_body = true;
-    match &what {
-        Forward::Public => {
-            if !config.forward_authorization {
-                headers.delete("authorization")?;
-            }
-        }
-        Forward::Preflight => {
-            with_body = false;
-            headers.delete("authorization")?;
-            headers.delete("cookie")?;
-            headers.delete("content-length")?;
-        }
-        Forward::Verified(source, identity) => {
-            // Never a credential the gate did not verify: Authorization only if it was the
-            // bearer token checked, session cookies only the one checked.
-            if *source != Source::Bearer || !config.forward_authorization {
-                headers.delete("authorization")?;
-            }
-            let keep = match source {
-                Source::Cookie(i) => Some(*i),
-                Source::Bearer => None,
-            };
-            match cookie.and_then(|c| forwarded_cookies(&c, &config.cookies, keep)) {
-                Some(c) => headers.set("cookie", &c)?,
-                None => headers.delete("cookie")?,
-            }
-            for (name, value) in identity {
-                headers.set(name, value)?;
-            }
-        }
+    for (name, value) in &plan.set {
+        headers.set(name, value)?;
     }
+    let with_body = plan.with_body;
     let init = web_sys::RequestInit::new();
     init.set_method(&inner.method());
     init.set_headers(&headers.0);

@@ -48,6 +48,24 @@ impl VerifiedCache {
         self.map.get(hash)
     }
 
+    /// A cached token, re-checked at `now` with every claim rule (time included): `None` if not
+    /// cached; an entry that no longer passes is removed and its error returned.
+    pub fn hit(
+        &mut self,
+        hash: &TokenHash,
+        rules: &crate::ClaimRules,
+        now: i64,
+    ) -> Option<crate::Result<Verified>> {
+        let verified = self.map.get(hash)?;
+        match rules.check(&verified.claims, now) {
+            Ok(()) => Some(Ok(verified.clone())),
+            Err(e) => {
+                self.remove(hash);
+                Some(Err(e))
+            }
+        }
+    }
+
     /// Drops one token (e.g. when a hit no longer passes the claim rules).
     pub fn remove(&mut self, hash: &TokenHash) {
         if self.map.remove(hash).is_some() {
@@ -127,6 +145,30 @@ mod tests {
         let mut off = VerifiedCache::new(0);
         off.insert(0, a, v(1));
         assert!(off.is_empty());
+    }
+
+    #[test]
+    fn a_hit_is_re_checked_and_a_failing_entry_dropped() {
+        let rules = crate::Policy::from_json(
+            r#"{"issuer":"i","audience":"a","algorithms":["HS256"],"leewaySeconds":0,
+                "keys":{"keys":[{"kty":"oct","k":"c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA"}]}}"#,
+        )
+        .unwrap()
+        .rules()
+        .clone();
+        let mut c = VerifiedCache::new(8);
+        let h = token_hash("t");
+        assert!(c.hit(&h, &rules, 0).is_none());
+        let mut good = v(1);
+        good.claims = serde_json::json!({"iss": "i", "aud": "a", "exp": 100})
+            .as_object()
+            .cloned()
+            .unwrap();
+        c.insert(0, h, good);
+        assert!(matches!(c.hit(&h, &rules, 99), Some(Ok(_))));
+        let e = c.hit(&h, &rules, 100).unwrap().unwrap_err();
+        assert_eq!(e.code(), crate::Code::Expired);
+        assert!(c.get(&h).is_none(), "a failing entry is dropped");
     }
 
     #[test]

@@ -1,15 +1,17 @@
 //! The edge gate's logic, in plain Rust: configuration, routing, token extraction, the JWKS
 //! refresh state machine, the verified-token cache and the RFC 6750 answers.
 //!
-//! The Cloudflare Worker (`src/worker.rs`, feature `worker`) is the I/O around this module:
-//! it reads the environment, fetches JWKS and KV entries, and forwards requests; every decision
-//! is made here and tested natively.
+//! The Cloudflare Worker (`src/worker.rs`, feature `worker`) is the I/O around this module: it
+//! reads the request into a [`request::RequestView`], carries out the [`request::Plan`] (answer,
+//! forward with the planned header edits, or verify: keys, WebCrypto, KV), and decides nothing
+//! itself; every decision is made here and tested natively.
 
 pub mod answer;
 pub mod cache;
 pub mod config;
 pub mod jwks;
 pub mod path;
+pub mod request;
 pub mod token;
 
 pub use answer::Answer;

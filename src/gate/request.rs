@@ -1,0 +1,549 @@
+//! One request's whole decision, in plain Rust: the Worker reads the request into a
+//! [`RequestView`], asks [`plan`], and carries out the [`Plan`]: answer, forward with exactly
+//! these header edits, or verify the token (the only step that needs I/O: keys, WebCrypto,
+//! the revocation list) and then ask [`after_verify`]. The Worker decides nothing itself, so
+//! every decision here is tested natively.
+//!
+//! Order of the checks (each can end the request): the canonical path (400); the route
+//! (public → forward, preflight → forward or the gate's own answer); the credential (ambiguous
+//! cookies → 400; none → 401, or a login redirect for a browser navigation); the token's size
+//! (401 `too_large`, before any key or cache work); then, after verification, the scopes (403)
+//! and the forward with identity headers.
+
+use super::answer::{self, Answer};
+use super::token::{extract_token, forwarded_cookies, Source};
+use super::{canonical_path, has_scopes, identity_headers, is_stripped_header, rejection_log};
+use super::{GateConfig, Route};
+use crate::error::{Code, Error};
+use crate::revocation::Verdict;
+use crate::verify::Verified;
+
+/// What the gate needs to know about a request, read by the Worker (no I/O here).
+#[derive(Debug, Clone, Copy)]
+pub struct RequestView<'a> {
+    /// The method.
+    pub method: &'a str,
+    /// The full URL (a login redirect's `callbackUrl`).
+    pub url: &'a str,
+    /// The URL's host: the RFC 6750 realm.
+    pub host: &'a str,
+    /// The URL's path as received (percent-encoded).
+    pub raw_path: &'a str,
+    /// The names of the request's headers (any case).
+    pub header_names: &'a [String],
+    /// `Authorization`.
+    pub authorization: Option<&'a str>,
+    /// `Cookie`.
+    pub cookie: Option<&'a str>,
+    /// `Accept`.
+    pub accept: Option<&'a str>,
+    /// Whether both `Origin` and `Access-Control-Request-Method` are present (a preflight).
+    pub preflight_headers: bool,
+    /// `cf-ray`, for the logs.
+    pub ray: Option<&'a str>,
+}
+
+/// A log line the Worker writes for a refused request (never the token).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    /// The JSON line ([`rejection_log`]).
+    pub line: String,
+    /// Written as an error (the gate could not judge: 503), not as a plain log line.
+    pub error: bool,
+}
+
+/// How to forward a request upstream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForwardPlan {
+    /// The canonical path, the one that was judged (the query goes on as it came).
+    pub path: String,
+    /// Request headers to delete (lower-case names), before `set`.
+    pub remove: Vec<String>,
+    /// Request headers to set.
+    pub set: Vec<(String, String)>,
+    /// Whether the body goes on (not for a preflight).
+    pub with_body: bool,
+}
+
+/// A final decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Done {
+    /// Answer this without contacting the upstream, and log the rejection if there is one.
+    Answer(Answer, Option<Rejection>),
+    /// Forward as planned.
+    Forward(ForwardPlan),
+}
+
+/// The first decision: final, or "verify this token, then [`after_verify`]".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Plan {
+    /// Final.
+    Done(Done),
+    /// Verify [`Pending::token`], then call [`after_verify`].
+    Verify(Pending),
+}
+
+/// A request waiting for its token to be verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pending {
+    /// The token (never logged).
+    pub token: String,
+    source: Source,
+    required: Vec<String>,
+    path: String,
+}
+
+/// Why verification did not give a token.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Refusal {
+    /// The token is invalid (401 with the code).
+    Invalid(Error),
+    /// The gate cannot judge now (503 with this reason and `Retry-After` seconds).
+    Unavailable(&'static str, i64),
+}
+
+/// The revocation list's verdict as verification's outcome (503 when a lookup failed and the
+/// gate does not fail open).
+pub fn revocation_outcome(verdict: Verdict) -> Result<(), Refusal> {
+    match verdict {
+        Verdict::Pass => Ok(()),
+        Verdict::Revoked(e) => Err(Refusal::Invalid(e)),
+        Verdict::Unavailable => Err(Refusal::Unavailable("revocation_unavailable", 5)),
+    }
+}
+
+/// Whether a verification failure is worth one JWKS refetch: an unknown `kid` with a remote
+/// key set (the issuer may have rotated). The refetch itself is rate-limited by the JWKS state.
+pub fn refetch_for(config: &GateConfig, error: &Error) -> bool {
+    error.code() == Code::KeyNotFound && config.jwks.is_some()
+}
+
+fn refuse(
+    answer: Answer,
+    reason: &str,
+    token: Option<&str>,
+    path: &str,
+    req: &RequestView,
+) -> Done {
+    Done::Answer(
+        answer,
+        Some(Rejection {
+            line: rejection_log(reason, token, path, req.ray),
+            error: false,
+        }),
+    )
+}
+
+/// The request's first decision.
+pub fn plan(config: &GateConfig, req: &RequestView) -> Plan {
+    let realm = req.host;
+    let path = match canonical_path(req.raw_path) {
+        Ok(p) => p,
+        Err(e) => {
+            return Plan::Done(refuse(
+                answer::invalid_request(realm, e.as_str()),
+                e.as_str(),
+                None,
+                req.raw_path,
+                req,
+            ))
+        }
+    };
+    let required = match config.route(req.method, &path, req.preflight_headers) {
+        Route::Public => return Plan::Done(forward(config, req, path, Kind::Public)),
+        Route::Preflight { forward: true } => {
+            return Plan::Done(forward(config, req, path, Kind::Preflight))
+        }
+        Route::Preflight { forward: false } => {
+            return Plan::Done(Done::Answer(answer::preflight_refused(), None))
+        }
+        Route::Protected(scopes) => scopes.to_vec(),
+    };
+    let credential = match extract_token(req.authorization, req.cookie, &config.cookies) {
+        Ok(c) => c,
+        Err(_) => {
+            return Plan::Done(refuse(
+                answer::invalid_request(realm, "ambiguous_cookies"),
+                "ambiguous_cookies",
+                None,
+                &path,
+                req,
+            ))
+        }
+    };
+    let Some(credential) = credential else {
+        let answer = match &config.login_url {
+            Some(login) if answer::is_navigation(req.method, req.accept) => {
+                answer::login_redirect(login, req.url)
+            }
+            _ => answer::missing_token(realm),
+        };
+        return Plan::Done(refuse(answer, "missing_token", None, &path, req));
+    };
+    // Oversized tokens are refused before any hashing, caching or key work.
+    if credential.token.len() > config.policy.max_token_bytes() {
+        let code = Code::TooLarge.as_str();
+        return Plan::Done(refuse(
+            answer::invalid_token(realm, code),
+            code,
+            Some(&credential.token),
+            &path,
+            req,
+        ));
+    }
+    Plan::Verify(Pending {
+        token: credential.token,
+        source: credential.source,
+        required,
+        path,
+    })
+}
+
+/// The decision once the token was verified (or refused) at `now`.
+pub fn after_verify(
+    config: &GateConfig,
+    req: &RequestView,
+    pending: Pending,
+    outcome: Result<Verified, Refusal>,
+    now: i64,
+) -> Done {
+    let realm = req.host;
+    let token = Some(pending.token.as_str());
+    match outcome {
+        Ok(verified) => {
+            if !has_scopes(&verified, &pending.required) {
+                return refuse(
+                    answer::insufficient_scope(realm, &pending.required),
+                    "insufficient_scope",
+                    token,
+                    &pending.path,
+                    req,
+                );
+            }
+            let identity = identity_headers(config, &verified, now);
+            forward(
+                config,
+                req,
+                pending.path,
+                Kind::Verified(pending.source, identity),
+            )
+        }
+        Err(Refusal::Invalid(e)) => {
+            let code = e.code().as_str();
+            refuse(
+                answer::invalid_token(realm, code),
+                code,
+                token,
+                &pending.path,
+                req,
+            )
+        }
+        Err(Refusal::Unavailable(reason, retry)) => Done::Answer(
+            answer::unavailable(reason, retry),
+            Some(Rejection {
+                line: rejection_log(reason, token, &pending.path, req.ray),
+                error: true,
+            }),
+        ),
+    }
+}
+
+/// What kind of request is forwarded, and so which credentials may go with it.
+enum Kind {
+    /// A public path: the client's credentials pass (the app judges them itself).
+    Public,
+    /// A CORS preflight: no body, no credentials.
+    Preflight,
+    /// Verified with the credential at `Source`: only that one goes on, with these identity
+    /// headers.
+    Verified(Source, Vec<(String, String)>),
+}
+
+/// The header edits for a forward: client-sent gate and path-override headers removed on every
+/// path; then, by kind, the credentials that may not go on.
+fn forward(config: &GateConfig, req: &RequestView, path: String, kind: Kind) -> Done {
+    let mut remove: Vec<String> = req
+        .header_names
+        .iter()
+        .filter(|n| is_stripped_header(n))
+        .map(|n| n.to_ascii_lowercase())
+        .collect();
+    let mut set = Vec::new();
+    let mut with_body = true;
+    let mut drop = |name: &str| remove.push(name.to_owned());
+    match kind {
+        Kind::Public => {
+            if !config.forward_authorization {
+                drop("authorization");
+            }
+        }
+        Kind::Preflight => {
+            with_body = false;
+            drop("authorization");
+            drop("cookie");
+            drop("content-length");
+        }
+        Kind::Verified(source, identity) => {
+            // Never a credential the gate did not verify: Authorization only if it was the
+            // bearer token checked, session cookies only the one checked.
+            if source != Source::Bearer || !config.forward_authorization {
+                drop("authorization");
+            }
+            let keep = match source {
+                Source::Cookie(i) => Some(i),
+                Source::Bearer => None,
+            };
+            match req
+                .cookie
+                .and_then(|c| forwarded_cookies(c, &config.cookies, keep))
+            {
+                Some(c) => set.push(("cookie".to_owned(), c)),
+                None => drop("cookie"),
+            }
+            set.extend(identity);
+        }
+    }
+    Done::Forward(ForwardPlan {
+        path,
+        remove,
+        set,
+        with_body,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verify::Header;
+    use crate::Algorithm;
+    use serde_json::json;
+
+    const POLICY: &str =
+        r#"{"issuer":"https://iss.example","audience":"api","algorithms":["HS256"]}"#;
+    const KEYS: &str = r#"{"keys":[{"kty":"oct","kid":"k","k":"c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA"}]}"#;
+
+    fn config(extra: &[(&str, &str)]) -> GateConfig {
+        let mut pairs = vec![
+            ("JWTGATE_POLICY", POLICY),
+            ("UPSTREAM_URL", "https://app.example"),
+            ("JWTGATE_PUBLIC_PATHS", "/health"),
+            ("JWTGATE_SCOPES", r#"{"/admin":"admin"}"#),
+            ("JWTGATE_LOGIN_URL", "/login"),
+        ];
+        if !extra.iter().any(|(n, _)| *n == "JWTGATE_JWKS_URL") {
+            pairs.push(("JWTGATE_KEYS", KEYS));
+        }
+        pairs.extend_from_slice(extra);
+        GateConfig::from_env(|name| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| (*v).to_owned())
+        })
+        .expect("config")
+    }
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    fn view<'a>(method: &'a str, path: &'a str, header_names: &'a [String]) -> RequestView<'a> {
+        RequestView {
+            method,
+            url: "https://app.example/x",
+            host: "app.example",
+            raw_path: path,
+            header_names,
+            authorization: None,
+            cookie: None,
+            accept: None,
+            preflight_headers: false,
+            ray: Some("ray-1"),
+        }
+    }
+
+    fn verified(claims: serde_json::Value) -> Verified {
+        let payload_json = claims.to_string();
+        Verified {
+            header: Header {
+                alg: Algorithm::HS256,
+                kid: None,
+                typ: None,
+            },
+            claims: claims.as_object().unwrap().clone(),
+            payload_json,
+        }
+    }
+
+    fn done(p: Plan) -> Done {
+        match p {
+            Plan::Done(d) => d,
+            Plan::Verify(v) => panic!("verify: {v:?}"),
+        }
+    }
+
+    fn status(d: &Done) -> u16 {
+        match d {
+            Done::Answer(a, _) => a.status,
+            Done::Forward(_) => 0,
+        }
+    }
+
+    #[test]
+    fn refusals_before_any_verification() {
+        let c = config(&[]);
+        let none = names(&[]);
+        // Not canonical: 400, logged with the raw path.
+        let d = done(plan(&c, &view("GET", "/health/..%2Fadmin", &none)));
+        assert_eq!(status(&d), 400);
+        let Done::Answer(_, Some(r)) = &d else {
+            panic!()
+        };
+        assert!(r.line.contains("..%2Fadmin") && !r.error, "{}", r.line);
+        // No token: 401, or the login page for a browser navigation.
+        assert_eq!(status(&done(plan(&c, &view("GET", "/orders", &none)))), 401);
+        let mut nav = view("GET", "/orders", &none);
+        nav.accept = Some("text/html");
+        let Done::Answer(a, _) = done(plan(&c, &nav)) else {
+            panic!()
+        };
+        assert_eq!(a.status, 302);
+        // Ambiguous cookies: 400 even with a bearer token.
+        let mut amb = view("GET", "/orders", &none);
+        amb.authorization = Some("Bearer t");
+        amb.cookie = Some("a=1 __Secure-authjs.session-token=x");
+        assert_eq!(status(&done(plan(&c, &amb))), 400);
+        // Too large: 401 too_large before any key work.
+        let long = format!("Bearer {}", "a".repeat(20_000));
+        let mut big = view("GET", "/orders", &none);
+        big.authorization = Some(&long);
+        let Done::Answer(a, Some(r)) = done(plan(&c, &big)) else {
+            panic!()
+        };
+        assert_eq!(a.status, 401);
+        assert!(a.body.contains("too_large") && !r.line.contains(&"a".repeat(64)));
+        // A preflight outside JWTGATE_PREFLIGHT_PATHS is the gate's own answer.
+        let mut pre = view("OPTIONS", "/orders", &none);
+        pre.preflight_headers = true;
+        assert_eq!(status(&done(plan(&c, &pre))), 204);
+    }
+
+    #[test]
+    fn forwards_strip_gate_and_override_headers_and_unverified_credentials() {
+        let c = config(&[("JWTGATE_PREFLIGHT_PATHS", "/api")]);
+        let hs = names(&[
+            "X-JwtGate-Sub",
+            "x_original_url",
+            "authorization",
+            "cookie",
+            "accept",
+        ]);
+        // Public: the client's credentials pass, the gate's headers do not.
+        let mut public = view("GET", "/health", &hs);
+        public.authorization = Some("Bearer anything");
+        let Done::Forward(f) = done(plan(&c, &public)) else {
+            panic!()
+        };
+        assert_eq!(f.path, "/health");
+        assert_eq!(f.remove, names(&["x-jwtgate-sub", "x_original_url"]));
+        assert!(f.set.is_empty() && f.with_body);
+        // Preflight: no body, no credentials.
+        let mut pre = view("OPTIONS", "/api/x", &hs);
+        pre.preflight_headers = true;
+        let Done::Forward(f) = done(plan(&c, &pre)) else {
+            panic!()
+        };
+        assert!(!f.with_body);
+        for h in ["authorization", "cookie", "content-length", "x-jwtgate-sub"] {
+            assert!(f.remove.iter().any(|r| r == h), "{h}");
+        }
+        // Verified by a cookie: Authorization never goes on; other session cookies dropped.
+        let mut req = view("GET", "/orders", &hs);
+        req.authorization = Some("Basic dXNlcjpwdw");
+        req.cookie = Some("__Secure-authjs.session-token=tok; theme=dark");
+        let Plan::Verify(p) = plan(&c, &req) else {
+            panic!()
+        };
+        assert_eq!(p.token, "tok");
+        let now = 1_000;
+        let d = after_verify(
+            &c,
+            &req,
+            p,
+            Ok(verified(json!({"sub": "u", "exp": 1_060}))),
+            now,
+        );
+        let Done::Forward(f) = d else { panic!("{d:?}") };
+        assert!(f.remove.iter().any(|r| r == "authorization"));
+        let set: std::collections::HashMap<_, _> = f.set.iter().cloned().collect();
+        assert_eq!(
+            set["cookie"],
+            "__Secure-authjs.session-token=tok; theme=dark"
+        );
+        assert_eq!(set["x-jwtgate-sub"], "u");
+        assert_eq!(set["x-jwtgate-expires-in"], "60");
+    }
+
+    #[test]
+    fn after_verification_scopes_refusals_and_unavailability() {
+        let c = config(&[]);
+        let none = names(&[]);
+        let mut req = view("GET", "/Admin/users", &none);
+        req.authorization = Some("Bearer tok");
+        let pending = || match plan(&c, &req) {
+            Plan::Verify(p) => p,
+            other => panic!("{other:?}"),
+        };
+        let user = verified(json!({"sub": "u", "scope": "read"}));
+        let Done::Answer(a, Some(r)) = after_verify(&c, &req, pending(), Ok(user), 0) else {
+            panic!()
+        };
+        assert_eq!((a.status, r.error), (403, false));
+        let admin = verified(json!({"sub": "u", "scope": "read admin"}));
+        assert!(matches!(
+            after_verify(&c, &req, pending(), Ok(admin), 0),
+            Done::Forward(_)
+        ));
+        let expired = Error::claim(Code::Expired, "exp", "expired");
+        let Done::Answer(a, _) =
+            after_verify(&c, &req, pending(), Err(Refusal::Invalid(expired)), 0)
+        else {
+            panic!()
+        };
+        assert_eq!(a.status, 401);
+        assert!(a.body.contains("expired"));
+        let Done::Answer(a, Some(r)) = after_verify(
+            &c,
+            &req,
+            pending(),
+            Err(Refusal::Unavailable("jwks_unavailable", 30)),
+            0,
+        ) else {
+            panic!()
+        };
+        assert_eq!((a.status, r.error), (503, true));
+        assert!(a
+            .headers
+            .iter()
+            .any(|(k, v)| k == "retry-after" && v == "30"));
+    }
+
+    #[test]
+    fn revocation_and_refetch_decisions() {
+        assert_eq!(revocation_outcome(Verdict::Pass), Ok(()));
+        assert!(matches!(
+            revocation_outcome(Verdict::Unavailable),
+            Err(Refusal::Unavailable("revocation_unavailable", 5))
+        ));
+        let revoked = Error::claim(Code::Revoked, "sid", "revoked");
+        assert!(matches!(
+            revocation_outcome(Verdict::Revoked(revoked)),
+            Err(Refusal::Invalid(e)) if e.code() == Code::Revoked
+        ));
+        let unknown = Error::new(Code::KeyNotFound, "no key");
+        assert!(!refetch_for(&config(&[]), &unknown), "no remote JWKS");
+        let remote = config(&[("JWTGATE_JWKS_URL", "https://idp.example/jwks")]);
+        assert!(refetch_for(&remote, &unknown));
+        assert!(!refetch_for(&remote, &Error::new(Code::Signature, "bad")));
+    }
+}
