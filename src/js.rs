@@ -375,12 +375,12 @@ impl JsVerifier {
     /// then jwtgate's own code.
     fn verify_inner(&self, token: &str, now: i64) -> Result<Verified, Error> {
         let prepared = self.inner.prepare(token, now)?;
-        let host = self.host_keys.get(prepared.key_index).and_then(|keys| {
+        let host = self.host_keys.get(prepared.key_index()).and_then(|keys| {
             host_verify(
                 keys,
-                prepared.alg,
-                prepared.signing_input,
-                &prepared.signature,
+                prepared.alg(),
+                prepared.signing_input(),
+                prepared.signature(),
             )
         });
         let valid = host.unwrap_or_else(|| prepared.check_here(&self.inner));
@@ -558,7 +558,7 @@ pub fn prepare_verify(
         let token = token_string(&token)?;
         let now = now_from(&options)?;
         let prepared = verifier.inner.prepare(&token, now)?;
-        if prepared.symmetric {
+        if prepared.is_symmetric() {
             return verifier.cache_entry(&prepared.finish_here(&verifier.inner)?);
         }
         let (out, claims_error) = match prepared.outcome_if_valid() {
@@ -566,15 +566,15 @@ pub fn prepare_verify(
             Err(e) => (object(&[]), js_error(e)),
         };
         let pending = object(&[
-            ("keyIndex", JsValue::from_f64(prepared.key_index as f64)),
-            ("alg", JsValue::from_str(prepared.alg.name())),
+            ("keyIndex", JsValue::from_f64(prepared.key_index() as f64)),
+            ("alg", JsValue::from_str(prepared.alg().name())),
             (
                 "signingInput",
-                js_sys::Uint8Array::from(prepared.signing_input).into(),
+                js_sys::Uint8Array::from(prepared.signing_input()).into(),
             ),
             (
                 "signature",
-                js_sys::Uint8Array::from(prepared.signature.as_slice()).into(),
+                js_sys::Uint8Array::from(prepared.signature()).into(),
             ),
             ("claimsError", claims_error),
         ]);

@@ -61,21 +61,41 @@ pub struct Verified {
 /// `check_here` where the platform cannot take the key.
 #[derive(Debug)]
 pub struct Prepared<'t> {
-    /// The selected key's index in the policy's key set.
-    pub key_index: usize,
-    /// The token's (allowlisted) algorithm, the one the selected key is bound to.
-    pub alg: Algorithm,
-    /// The exact bytes that were signed (`header.payload`).
-    pub signing_input: &'t [u8],
-    /// The decoded signature (its form already checked).
-    pub signature: Vec<u8>,
-    /// Whether the selected key is an HMAC secret (no platform crypto is asked for those).
-    pub symmetric: bool,
+    key_index: usize,
+    alg: Algorithm,
+    signing_input: &'t [u8],
+    signature: Vec<u8>,
+    symmetric: bool,
     /// What verification gives if the signature is valid: the token, or the first claim failure.
     outcome: Result<Verified>,
 }
 
-impl Prepared<'_> {
+impl<'t> Prepared<'t> {
+    /// The selected key's index in the policy's key set.
+    pub fn key_index(&self) -> usize {
+        self.key_index
+    }
+
+    /// The token's (allowlisted) algorithm, the one the selected key is bound to.
+    pub fn alg(&self) -> Algorithm {
+        self.alg
+    }
+
+    /// The exact bytes that were signed (`header.payload`).
+    pub fn signing_input(&self) -> &'t [u8] {
+        self.signing_input
+    }
+
+    /// The decoded signature (its form already checked).
+    pub fn signature(&self) -> &[u8] {
+        &self.signature
+    }
+
+    /// Whether the selected key is an HMAC secret (no platform crypto is asked for those).
+    pub fn is_symmetric(&self) -> bool {
+        self.symmetric
+    }
+
     /// The final answer, given whether the signature verified: `signature` if it did not,
     /// otherwise the outcome of the claim rules.
     pub fn finish(self, signature_valid: bool) -> Result<Verified> {
@@ -86,14 +106,19 @@ impl Prepared<'_> {
         }
     }
 
-    /// The raw signature check by jwtgate's own code (RustCrypto), with the verifier's key.
+    /// The signature check by jwtgate's own code (RustCrypto) with `verifier`'s key: the
+    /// binding and form again (cheap; so a `verifier` other than the one that prepared cannot
+    /// skip them), then the arithmetic.
     pub fn check_here(&self, verifier: &Verifier) -> bool {
         verifier
             .policy
             .keys
             .keys()
             .get(self.key_index)
-            .is_some_and(|k| k.signature_math(self.alg, self.signing_input, &self.signature))
+            .is_some_and(|k| {
+                k.verify_signature(self.alg, self.signing_input, &self.signature)
+                    .is_ok()
+            })
     }
 
     /// [`check_here`](Prepared::check_here), then [`finish`](Prepared::finish).
@@ -102,9 +127,10 @@ impl Prepared<'_> {
         self.finish(valid)
     }
 
-    /// The claim outcome held back, by reference (for callers that must prepare a cache entry
-    /// before the platform answers): never act on it before [`finish`](Prepared::finish).
-    pub fn outcome_if_valid(&self) -> &Result<Verified> {
+    /// The claim outcome held back, by reference (the npm surface builds its cache entry before
+    /// WebCrypto answers): crate-internal, never acted on before the signature verdict.
+    #[cfg_attr(not(feature = "js"), allow(dead_code))]
+    pub(crate) fn outcome_if_valid(&self) -> &Result<Verified> {
         &self.outcome
     }
 }

@@ -273,16 +273,16 @@ async fn verify_webcrypto(
     now: i64,
 ) -> std::result::Result<Verified, GateError> {
     let prepared = verifier.prepare(token, now)?;
-    if prepared.symmetric {
+    if prepared.is_symmetric() {
         return prepared.finish_here(verifier);
     }
-    let answer = match verifier.policy().keys.keys().get(prepared.key_index) {
+    let answer = match verifier.policy().keys.keys().get(prepared.key_index()) {
         Some(key) => {
             webcrypto_verify(
                 key,
-                prepared.alg,
-                prepared.signing_input,
-                &prepared.signature,
+                prepared.alg(),
+                prepared.signing_input(),
+                prepared.signature(),
             )
             .await
         }

@@ -30,7 +30,7 @@ impl Via for Verifier {
         host: impl FnOnce(usize, Algorithm, &[u8], &[u8]) -> Option<bool>,
     ) -> jwtgate::Result<Verified> {
         let p = self.prepare(token, now)?;
-        let valid = host(p.key_index, p.alg, p.signing_input, &p.signature)
+        let valid = host(p.key_index(), p.alg(), p.signing_input(), p.signature())
             .unwrap_or_else(|| p.check_here(self));
         p.finish(valid)
     }
@@ -194,26 +194,35 @@ fn prepare_then_finish_orders_errors_like_verify() {
         Algorithm::HS256,
     );
     let p = hs.prepare(&hs_token, NOW).unwrap();
-    assert!(p.symmetric);
+    assert!(p.is_symmetric());
     assert!(p.finish_here(&hs).is_ok());
 
     let v = verifier(&["ES256"], vec![jwk("ec", "public")]);
     let good = token("ec", "ec-1", Algorithm::ES256, good_claims());
     fn pending<'t>(v: &Verifier, t: &'t str, now: i64) -> jwtgate::Prepared<'t> {
         let p = v.prepare(t, now).expect("prepared");
-        assert!(!p.symmetric);
+        assert!(!p.is_symmetric());
         p
     }
     let pending = |t, now| pending(&v, t, now);
     let p = pending(&good, NOW);
-    assert_eq!((p.key_index, p.alg), (0, Algorithm::ES256));
-    assert_eq!(p.signing_input, good.rsplit_once('.').unwrap().0.as_bytes());
+    assert_eq!((p.key_index(), p.alg()), (0, Algorithm::ES256));
+    assert_eq!(
+        p.signing_input(),
+        good.rsplit_once('.').unwrap().0.as_bytes()
+    );
     assert!(pending(&good, NOW).finish(true).is_ok());
     assert_eq!(
         pending(&good, NOW).finish(false).unwrap_err().code(),
         Code::Signature
     );
     assert!(pending(&good, NOW).finish_here(&v).is_ok());
+    // Checked against another verifier's key set, it never passes: another key, or a key not
+    // bound to the prepared algorithm (check_here re-checks the binding and the form).
+    let other_key = verifier(&["ES256"], vec![jwk("ec2", "public")]);
+    assert!(!pending(&good, NOW).check_here(&other_key));
+    let other_alg = verifier(&["EdDSA"], vec![jwk("ed", "public")]);
+    assert!(!pending(&good, NOW).check_here(&other_alg));
     // A claim failure shows only once the signature is valid.
     assert_eq!(
         pending(&good, NOW + 3600).finish(true).unwrap_err().code(),
