@@ -18,21 +18,10 @@ import {
   gate,
   bearer,
   expectInvalid,
+  jwksVars as harnessJwksVars,
+  expectMisconfigured,
 } from "./harness.mjs";
 
-async function expectMisconfigured(vars, setting, opts) {
-  const before = upstream.hits.length;
-  const g = await gate(vars, opts);
-  for (const path of ["/orders", "/health"]) {
-    const r = await g.fetch(path, { headers: bearer(await hsToken()) });
-    assert.equal(r.status, 500, setting);
-    assert.deepEqual(await r.json(), { error: "misconfigured" });
-  }
-  await sleep(50);
-  assert.ok(g.logs.some((l) => l.includes(`"setting":"${setting}"`)), `${setting}: ${g.logs.join("\n")}`);
-  assert.equal(upstream.hits.length, before, "a misconfigured gate forwarded a request");
-  await g.dispose();
-}
 
 // ---------------------------------------------------------------- revocation
 test("a refresh does not launder a revoked session: sub cut-off by session start, sid entries", async () => {
@@ -95,12 +84,8 @@ test("failing open skips only failed lookups: a claim too long to be listed is r
 });
 
 // ---------------------------------------------------------------- JWKS fetches
-const jwksVars = (extra = {}) => ({
-  JWTGATE_KEYS: undefined,
-  JWTGATE_JWKS_URL: `${jwks.url}/.well-known/jwks.json`,
-  JWTGATE_JWKS_TIMEOUT_MS: "500",
-  ...extra,
-});
+// A short timeout, so stalled fetches end quickly.
+const jwksVars = (extra = {}) => harnessJwksVars({ JWTGATE_JWKS_TIMEOUT_MS: "500", ...extra });
 
 async function expectJwksUnavailable(g, logPart) {
   const r = await g.fetch("/orders", { headers: bearer(await esToken(keyA, "a1")) });

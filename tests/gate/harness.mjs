@@ -135,6 +135,32 @@ export async function gate(vars = {}, { kv = false, cachePersist = undefined } =
 
 export const bearer = (t) => ({ authorization: `Bearer ${t}` });
 
+/**
+ * A gate with `vars` answers every request (protected or public) 500 misconfigured, logs the
+ * setting's name and never its secret value, and forwards nothing.
+ */
+export async function expectMisconfigured(vars, setting, opts) {
+  const before = upstream.hits.length;
+  const g = await gate(vars, opts);
+  for (const path of ["/orders", "/health"]) {
+    const r = await g.fetch(path, { headers: bearer(await hsToken()) });
+    assert.equal(r.status, 500, setting);
+    assert.deepEqual(await r.json(), { error: "misconfigured" });
+  }
+  await sleep(50);
+  assert.ok(g.logs.some((l) => l.includes(`"setting":"${setting}"`)), `${setting}: ${g.logs.join("\n")}`);
+  assert.ok(!g.logs.some((l) => l.includes(hsJwk.k) || l.includes("c2hvcnQ")), "secret value logged");
+  assert.equal(upstream.hits.length, before, "a misconfigured gate forwarded a request");
+  await g.dispose();
+}
+
+/** Settings for a gate that takes its keys from the JWKS stub (`extra` on top). */
+export const jwksVars = (extra = {}) => ({
+  JWTGATE_KEYS: undefined,
+  JWTGATE_JWKS_URL: `${jwks.url}/.well-known/jwks.json`,
+  ...extra,
+});
+
 export async function expectInvalid(g, token, reason) {
   const r = await g.fetch("/orders", { headers: bearer(token) });
   assert.equal(r.status, 401, reason);
