@@ -50,16 +50,24 @@ fn env_string(env: &Env, name: &str) -> Option<String> {
     if v.is_undefined() || v.is_null() {
         return None;
     }
-    if let Some(s) = v.as_string() {
-        return Some(s);
-    }
     if name == "JWTGATE_REVOKED" {
-        // The config accepts only the KV marker: a var or another binding type is refused.
-        return Some(if env.kv(name).is_ok() {
+        // The config accepts only the KV marker: a var (text or an object table) or another
+        // binding type is refused. workers-rs's `env.kv()` would accept any object (it reads
+        // its members unchecked), so the namespace's own methods are checked here.
+        let is_kv = v.is_object()
+            && ["get", "getWithMetadata", "put", "list", "delete"]
+                .iter()
+                .all(|m| {
+                    js_sys::Reflect::get(&v, &JsValue::from_str(m)).is_ok_and(|f| f.is_function())
+                });
+        return Some(if is_kv {
             KV_BINDING.to_owned()
         } else {
             "<not a KV namespace>".to_owned()
         });
+    }
+    if let Some(s) = v.as_string() {
+        return Some(s);
     }
     js_sys::JSON::stringify(&v).ok()?.as_string()
 }
