@@ -188,8 +188,10 @@ test("scopes: a valid token without the path's scopes is 403 insufficient_scope"
   await g.dispose();
 });
 
-// A short cooldown, so rotation tests can wait it out.
-const jwksVars = (extra = {}) => harnessJwksVars({ JWTGATE_JWKS_COOLDOWN_SECONDS: "1", ...extra });
+// A short cooldown, so rotation tests can wait it out. The gate counts whole seconds, so a
+// 1-second cooldown could end between two requests a millisecond apart; with 2 s, requests less
+// than 1 s after a fetch are always inside it, and 2.1 s later always past it.
+const jwksVars = (extra = {}) => harnessJwksVars({ JWTGATE_JWKS_COOLDOWN_SECONDS: "2", ...extra });
 
 test("remote JWKS: one fetch shared by concurrent requests, rotation through an unknown kid, cooldown", async () => {
   jwks.hang = false;
@@ -207,7 +209,7 @@ test("remote JWKS: one fetch shared by concurrent requests, rotation through an 
 
   // Rotation: the issuer adds b1; the first b1 token triggers one refetch.
   jwks.body = JSON.stringify({ keys: [pubA, pubB] });
-  await sleep(1100); // past the cooldown since the first fetch
+  await sleep(2100); // past the cooldown since the first fetch
   const tB = await esToken(keyB, "b1");
   assert.equal((await g.fetch("/orders", { headers: bearer(tB) })).status, 200);
   assert.equal(jwks.hits, 2);
@@ -215,7 +217,7 @@ test("remote JWKS: one fetch shared by concurrent requests, rotation through an 
   await expectInvalid(g, await esToken(keyB, "zz"), "key_not_found");
   assert.equal(jwks.hits, 2);
   // ...and after the cooldown, a burst of unknown kids refetches once.
-  await sleep(1100);
+  await sleep(2100);
   for (let i = 0; i < 5; i++) await expectInvalid(g, await esToken(keyB, `zz${i}`), "key_not_found");
   assert.equal(jwks.hits, 3, "one refetch for the first unknown kid, none during the cooldown");
   await g.dispose();
