@@ -63,7 +63,8 @@ export function createAuthjs(load) {
       algorithms,
       keys,
       maxAgeSeconds: maxAge,
-      leewaySeconds: options.leewaySeconds ?? 30,
+      // The core's default and range apply unless the app sets one.
+      ...(options.leewaySeconds === undefined ? {} : { leewaySeconds: options.leewaySeconds }),
       typ: options.typ ?? DEFAULT_TYP,
       requiredClaims: options.requiredClaims ?? ["sub"],
     };
