@@ -4,7 +4,6 @@
 //! revocation list from KV, and forwards accepted requests upstream with the body streamed.
 //! Every decision is made by `crate::gate` and the core verifier.
 
-use crate::error::Error as GateError;
 use crate::gate::answer::{self, Answer};
 use crate::gate::cache::token_hash;
 use crate::gate::config::{check_setting_names, JwksSettings, KV_BINDING, SETTINGS};
@@ -13,6 +12,7 @@ use crate::gate::request::{
 };
 use crate::gate::{keys_loaded_log, ConfigError, GateConfig, JwksAction, JwksState, VerifiedCache};
 use crate::jwk::KeySet;
+use crate::platform::WebVerifier;
 use crate::revocation::{self, check_revocation, revocation_keys, EntryKind};
 use crate::verify::{Verified, Verifier};
 use crate::{json, unix_now};
@@ -34,7 +34,7 @@ struct Isolate {
     fingerprint: Vec<Option<String>>,
     config: std::result::Result<Rc<GateConfig>, ConfigError>,
     jwks: JwksState,
-    verifier: Option<Rc<Verifier>>,
+    verifier: Option<Rc<WebVerifier>>,
     cache: VerifiedCache,
     /// When a JWKS fetch started (ms), while one is under way.
     inflight_since: Option<f64>,
@@ -114,7 +114,9 @@ fn config(env: &Env) -> std::result::Result<Rc<GateConfig>, ConfigError> {
         let verifier = parsed.as_ref().ok().and_then(|c| {
             // Without a remote JWKS, the static keys are all there is.
             if c.jwks.is_none() {
-                Verifier::new(c.policy.clone()).ok().map(Rc::new)
+                Verifier::new(c.policy.clone())
+                    .ok()
+                    .map(|v| Rc::new(WebVerifier::new(v)))
             } else {
                 None
             }
@@ -247,14 +249,14 @@ async fn authorize(
 /// Returns the key-set generation the token was verified under (for the cache).
 async fn verify_fresh(
     config: &GateConfig,
-    verifier: (Rc<Verifier>, u64),
+    verifier: (Rc<WebVerifier>, u64),
     token: &str,
     now: i64,
 ) -> std::result::Result<(Verified, u64), Refusal> {
-    match verify_webcrypto(&verifier.0, token, now).await {
+    match crate::platform::webcrypto::verify(&verifier.0, token, now).await {
         Err(e) if refetch_for(config, &e) => {
             let (verifier, generation) = current_verifier(config, now, true).await?;
-            verify_webcrypto(&verifier, token, now)
+            crate::platform::webcrypto::verify(&verifier, token, now)
                 .await
                 .map(|v| (v, generation))
                 .map_err(Refusal::Invalid)
@@ -263,106 +265,12 @@ async fn verify_fresh(
     }
 }
 
-thread_local! {
-    /// WebCrypto keys imported so far, keyed by algorithm and public JWK text (content, not
-    /// identity: a rotated key set can never reuse an old key's entry). Cleared at 64 entries.
-    static WEB_KEYS: RefCell<std::collections::HashMap<String, JsValue>> =
-        RefCell::new(std::collections::HashMap::new());
-}
-
-/// `Verifier::verify`, with the raw RSA/ECDSA/Ed25519 signature check done by workerd's
-/// WebCrypto (10× faster than the same arithmetic in wasm). Everything else — parsing, header
-/// rules, key selection, algorithm binding, the signature's form and the claims — is the core's,
-/// and a claim failure is reported only once the signature verified, as `verify` orders them.
-/// Where WebCrypto cannot take a key, the core checks the signature itself.
-async fn verify_webcrypto(
-    verifier: &Verifier,
-    token: &str,
-    now: i64,
-) -> std::result::Result<Verified, GateError> {
-    let prepared = verifier.prepare(token, now)?;
-    if prepared.is_symmetric() {
-        return prepared.finish_here(verifier);
-    }
-    let answer = match verifier.policy().keys.keys().get(prepared.key_index()) {
-        Some(key) => {
-            webcrypto_verify(
-                key,
-                prepared.alg(),
-                prepared.signing_input(),
-                prepared.signature(),
-            )
-            .await
-        }
-        None => None,
-    };
-    let valid = answer.unwrap_or_else(|| prepared.check_here(verifier));
-    prepared.finish(valid)
-}
-
-/// Calls `crypto.subtle[method](...args)` and awaits the promise.
-async fn subtle_call(method: &str, args: &js_sys::Array) -> Option<JsValue> {
-    use worker::wasm_bindgen::JsCast;
-    let global = js_sys::global();
-    let crypto = js_sys::Reflect::get(&global, &JsValue::from_str("crypto")).ok()?;
-    let subtle = js_sys::Reflect::get(&crypto, &JsValue::from_str("subtle")).ok()?;
-    let f: js_sys::Function = js_sys::Reflect::get(&subtle, &JsValue::from_str(method))
-        .ok()?
-        .dyn_into()
-        .ok()?;
-    let promise: js_sys::Promise = f.apply(&subtle, args).ok()?.dyn_into().ok()?;
-    worker::wasm_bindgen_futures::JsFuture::from(promise)
-        .await
-        .ok()
-}
-
-/// The signature check through WebCrypto: `None` where WebCrypto cannot take the key or fails.
-async fn webcrypto_verify(
-    key: &crate::Key,
-    alg: crate::Algorithm,
-    input: &[u8],
-    sig: &[u8],
-) -> Option<bool> {
-    let (import, verify) = crate::platform::js::webcrypto(&crate::platform::PlatformAlg::of(alg)?);
-    let jwk_text = serde_json::to_string(&key.public_jwk()?).ok()?;
-    let id = format!("{}|{jwk_text}", alg.name());
-    let cached = WEB_KEYS.with(|m| m.borrow().get(&id).cloned());
-    let crypto_key = match cached {
-        Some(k) => k,
-        None => {
-            let jwk = js_sys::JSON::parse(&jwk_text).ok()?;
-            let args = js_sys::Array::new();
-            args.push(&JsValue::from_str("jwk"));
-            args.push(&jwk);
-            args.push(&import);
-            args.push(&JsValue::FALSE);
-            args.push(&js_sys::Array::of1(&JsValue::from_str("verify")));
-            let k = subtle_call("importKey", &args).await?;
-            WEB_KEYS.with(|m| {
-                let mut m = m.borrow_mut();
-                if m.len() >= 64 {
-                    m.clear();
-                }
-                m.insert(id, k.clone());
-            });
-            k
-        }
-    };
-    let args = js_sys::Array::of4(
-        &verify,
-        &crypto_key,
-        &js_sys::Uint8Array::from(sig),
-        &js_sys::Uint8Array::from(input),
-    );
-    subtle_call("verify", &args).await?.as_bool()
-}
-
 /// The verifier to use now, fetching the JWKS first when the state machine says so.
 async fn current_verifier(
     config: &GateConfig,
     now: i64,
     unknown_kid: bool,
-) -> std::result::Result<(Rc<Verifier>, u64), Refusal> {
+) -> std::result::Result<(Rc<WebVerifier>, u64), Refusal> {
     let Some(settings) = config.jwks.clone() else {
         return with_isolate(|iso| iso.verifier.clone().map(|v| (v, iso.jwks.generation())))
             .flatten()
@@ -423,7 +331,7 @@ async fn shared_refresh(config: &GateConfig, settings: &JwksSettings, now: i64, 
             Ok((set, fetched_at)) => match policy.with_keys(&set).and_then(Verifier::new) {
                 Ok(v) => {
                     iso.jwks.record_success(set, fetched_at, now);
-                    iso.verifier = Some(Rc::new(v));
+                    iso.verifier = Some(Rc::new(WebVerifier::new(v)));
                     iso.cache.sync_generation(iso.jwks.generation());
                 }
                 Err(e) => {
