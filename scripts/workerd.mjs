@@ -23,15 +23,19 @@ export function workerd(options) {
   return new Miniflare({ compatibilityDate, cf: false, ...options });
 }
 
-/** The built gate Worker under Miniflare with these `bindings` (and any other Miniflare option). */
-export function gateWorker(bindings, options = {}) {
-  return workerd({
+/** Miniflare's worker options for the built gate with these `bindings` (one worker's part). */
+export function gateWorkerOptions(bindings) {
+  return {
     modules: [
       { type: "ESModule", path: buildDir + "index.js" },
       { type: "CompiledWasm", path: buildDir + "index_bg.wasm" },
     ],
     modulesRoot: buildDir,
     bindings,
-    ...options,
-  });
+  };
+}
+
+/** The built gate Worker under Miniflare with these `bindings` (and any other Miniflare option). */
+export function gateWorker(bindings, options = {}) {
+  return workerd({ ...gateWorkerOptions(bindings), ...options });
 }

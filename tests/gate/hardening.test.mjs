@@ -20,12 +20,7 @@ import {
   expectInvalid,
   jwksVars as harnessJwksVars,
   expectMisconfigured,
-  buildDir,
-  basePolicy,
-  hsJwk,
-  openGates,
 } from "./harness.mjs";
-import { workerd } from "../../scripts/workerd.mjs";
 
 
 // ---------------------------------------------------------------- revocation
@@ -256,69 +251,11 @@ test("a Cache API copy of the JWKS stamped in the future is not trusted as fresh
 });
 
 // ---------------------------------------------------------------- a failing revocation store
-/**
- * The gate with JWTGATE_REVOKED bound to a KV-shaped object (a wrapped binding) whose lookups
- * throw for keys starting with one of `failing` and otherwise answer from `entries`: Miniflare's
- * own KV cannot be made to fail.
- */
-async function gateWithFlakyKv(vars, { failing, entries = {} }) {
-  const logs = [];
-  const mf = workerd({
-    workers: [
-      {
-        name: "gate",
-        modules: [
-          { type: "ESModule", path: buildDir + "index.js" },
-          { type: "CompiledWasm", path: buildDir + "index_bg.wasm" },
-        ],
-        modulesRoot: buildDir,
-        bindings: {
-          UPSTREAM_URL: upstream.url,
-          JWTGATE_POLICY: JSON.stringify(basePolicy),
-          JWTGATE_KEYS: JSON.stringify({ keys: [hsJwk] }),
-          ...vars,
-        },
-        wrappedBindings: {
-          JWTGATE_REVOKED: { scriptName: "flaky-kv", bindings: { FAILING: failing, ENTRIES: entries } },
-        },
-      },
-      {
-        name: "flaky-kv",
-        modules: true,
-        script: `export default function (env) {
-          const fails = (key) => env.FAILING.some((p) => key.startsWith(p));
-          const get = async (key) => {
-            if (fails(key)) throw new Error("kv unavailable");
-            return Object.hasOwn(env.ENTRIES, key) ? env.ENTRIES[key] : null;
-          };
-          return { get, getWithMetadata: async (k) => ({ value: await get(k), metadata: null }),
-                   put: async () => {}, list: async () => ({ keys: [] }), delete: async () => {} };
-        }`,
-      },
-    ],
-    handleRuntimeStdio(stdout, stderr) {
-      for (const s of [stdout, stderr]) s.on("data", (d) => logs.push(...d.toString().split("\n").filter(Boolean)));
-    },
-  });
-  await mf.ready;
-  const g = {
-    mf,
-    logs,
-    fetch: (path, init = {}) => mf.dispatchFetch(`https://app.example${path}`, { redirect: "manual", ...init }),
-    dispose: () => {
-      openGates.delete(g);
-      return mf.dispose();
-    },
-  };
-  openGates.add(g); // disposed by the harness if an assertion fails first
-  return g;
-}
-
 test("a revocation store that fails answers 503; failing open skips only the failed lookups", async () => {
   const before = upstream.hits.length;
   const all = ["jti:", "sid:", "sub:"];
   // Fail closed: every lookup fails, nothing reaches the upstream.
-  const closed = await gateWithFlakyKv({}, { failing: all });
+  const closed = await gate({}, { flakyKv: { failing: all } });
   const r = await closed.fetch("/orders", { headers: bearer(await hsToken()) });
   assert.equal(r.status, 503);
   assert.equal((await r.json()).reason, "revocation_unavailable");
@@ -327,14 +264,14 @@ test("a revocation store that fails answers 503; failing open skips only the fai
   await closed.dispose();
 
   // Fail open, every lookup failing: the documented trade — the token passes.
-  const open = await gateWithFlakyKv({ JWTGATE_REVOCATION_FAIL_OPEN: "true" }, { failing: all });
+  const open = await gate({ JWTGATE_REVOCATION_FAIL_OPEN: "true" }, { flakyKv: { failing: all } });
   assert.equal((await open.fetch("/orders", { headers: bearer(await hsToken()) })).status, 200);
   await open.dispose();
 
   // Fail open with only the jti lookup failing: the subject's cut-off still denies.
-  const partly = await gateWithFlakyKv(
+  const partly = await gate(
     { JWTGATE_REVOCATION_FAIL_OPEN: "true" },
-    { failing: ["jti:"], entries: { "sub:u-cut": String(nowS() + 60) } },
+    { flakyKv: { failing: ["jti:"], entries: { "sub:u-cut": String(nowS() + 60) } } },
   );
   await expectInvalid(partly, await hsToken({ sub: "u-cut" }), "revoked");
   assert.equal((await partly.fetch("/orders", { headers: bearer(await hsToken({ sub: "u-ok" })) })).status, 200);

@@ -7,7 +7,7 @@ import { before, after } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
 import * as jose from "jose";
-import { buildDir, gateWorker } from "../../scripts/workerd.mjs";
+import { buildDir, gateWorkerOptions, workerd } from "../../scripts/workerd.mjs";
 
 export { buildDir };
 export const ISS = "https://auth.example.com";
@@ -103,7 +103,28 @@ export async function esToken(key, kid, claims = {}) {
 // ---------------------------------------------------------------- the gate
 export const basePolicy = { issuer: ISS, audience: AUD, algorithms: ["HS256", "ES256"], requiredClaims: ["sub"] };
 
-export async function gate(vars = {}, { kv = false, cachePersist = undefined } = {}) {
+// A KV-shaped revocation store whose lookups throw for keys starting with one of FAILING and
+// otherwise answer from ENTRIES (Miniflare's own KV cannot be made to fail), served to the gate
+// as a wrapped binding.
+const FLAKY_KV_WORKER = {
+  name: "flaky-kv",
+  modules: true,
+  script: `export default function (env) {
+    const fails = (key) => env.FAILING.some((p) => key.startsWith(p));
+    const get = async (key) => {
+      if (fails(key)) throw new Error("kv unavailable");
+      return Object.hasOwn(env.ENTRIES, key) ? env.ENTRIES[key] : null;
+    };
+    return { get, getWithMetadata: async (k) => ({ value: await get(k), metadata: null }),
+             put: async () => {}, list: async () => ({ keys: [] }), delete: async () => {} };
+  }`,
+};
+
+/**
+ * The built gate in workerd with `vars` over the defaults. `kv`: a Miniflare KV namespace as
+ * JWTGATE_REVOKED; `flakyKv: { failing, entries }`: the failing store above instead.
+ */
+export async function gate(vars = {}, { kv = false, flakyKv = undefined, cachePersist = undefined } = {}) {
   const logs = [];
   const bindings = {
     UPSTREAM_URL: upstream.url,
@@ -112,8 +133,26 @@ export async function gate(vars = {}, { kv = false, cachePersist = undefined } =
     ...vars,
   };
   for (const [k, v] of Object.entries(bindings)) if (v === undefined) delete bindings[k];
-  const mf = gateWorker(bindings, {
-    kvNamespaces: kv ? ["JWTGATE_REVOKED"] : [],
+  const worker = { ...gateWorkerOptions(bindings), kvNamespaces: kv ? ["JWTGATE_REVOKED"] : [] };
+  const workers = flakyKv
+    ? {
+        workers: [
+          {
+            name: "gate",
+            ...worker,
+            wrappedBindings: {
+              JWTGATE_REVOKED: {
+                scriptName: FLAKY_KV_WORKER.name,
+                bindings: { FAILING: flakyKv.failing, ENTRIES: flakyKv.entries ?? {} },
+              },
+            },
+          },
+          FLAKY_KV_WORKER,
+        ],
+      }
+    : worker;
+  const mf = workerd({
+    ...workers,
     cachePersist,
     handleRuntimeStdio(stdout, stderr) {
       for (const s of [stdout, stderr]) s.on("data", (d) => logs.push(...d.toString().split("\n").filter(Boolean)));
