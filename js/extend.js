@@ -1,7 +1,7 @@
 // What the package's entries (pkg/node/index.cjs, pkg/web/index.js) add to the wasm-bindgen
 // `Verifier`: the verified-token cache on `verify`, and `verifyAsync` (signatures through
-// WebCrypto). scripts/build-pkg.sh wraps this file as CommonJS and as an ES module (it has no
-// import or export of its own).
+// WebCrypto). scripts/build-pkg.sh copies it (with ./webcrypto.js) into the web build and
+// bundles both as CommonJS for the Node build.
 //
 // The cache keeps only tokens that verified, keyed by the whole token, with the payload text and
 // the whole-second window [from, until) in which every time rule holds (computed in Rust by
@@ -14,9 +14,12 @@
 // verifyAsync: where no host crypto is registered (browsers, workerd, edge runtimes) and
 // WebCrypto is there, Rust does everything except the raw RSA/ECDSA/Ed25519 signature check
 // (parsing, header rules, kid selection, key–algorithm binding, the signature's form, claims) and
-// hands that one check to crypto.subtle.verify, with a CryptoKey imported once per key and
-// algorithm. A claim failure is thrown only after the signature verified, as `verify` does. Keys
-// WebCrypto cannot import (e.g. Ed25519 on an older runtime) are checked by Rust.
+// hands that one check to js/webcrypto.js (shared with the edge gate), with a CryptoKey imported
+// once per key and algorithm. A claim failure is thrown only after the signature verified, as
+// `verify` does. Keys WebCrypto cannot import (e.g. Ed25519 on an older runtime) are checked by
+// Rust.
+
+import { hasWebKey, webVerify } from "./webcrypto.js";
 
 /**
  * Adds the cache and `verifyAsync` to a wasm-bindgen `Verifier` class, and returns it. `internal`
@@ -44,8 +47,7 @@ export function extendVerifier(Verifier, internal) {
         size: verifier.cacheSize,
         native: verifier.nativeCrypto,
         map: new Map(),
-        webKeys: new Map(),
-        readyKeys: new Map(),
+        webKeys: new Map(), // CryptoKeys by "<key index>/<alg>" (js/webcrypto.js)
       };
       states.set(verifier, s);
     }
@@ -99,43 +101,20 @@ export function extendVerifier(Verifier, internal) {
     return paramsCache.get(alg);
   }
 
-  // A CryptoKey for (key index, alg), imported once; null where WebCrypto cannot take it.
-  function webKey(verifier, s, index, alg) {
-    const id = `${index}/${alg}`;
-    let key = s.webKeys.get(id);
-    if (key === undefined) {
-      const p = params(alg);
-      const jwk = publicJwkAt(verifier, index);
-      key =
-        p && jwk
-          ? Promise.resolve()
-              .then(() => subtle().importKey("jwk", jwk, p[0], false, ["verify"]))
-              .catch(() => null)
-          : Promise.resolve(null);
-      s.webKeys.set(id, key);
-    }
-    return key;
-  }
-
-  // Checks a signature Rust left to WebCrypto, then settles the answer as `verify` would.
+  // Checks a signature Rust left to WebCrypto (js/webcrypto.js, the check the edge gate uses
+  // too), or to Rust where WebCrypto cannot answer; then settles the answer as `verify` would.
   async function finish(verifier, s, token, r) {
     const { payload, from, until } = r;
     const { keyIndex: index, alg, signingInput: input, signature: sig, claimsError } = r.pending;
     const id = `${index}/${alg}`;
-    let key = s.readyKeys.get(id);
-    if (key === undefined) {
-      key = await webKey(verifier, s, index, alg);
-      s.readyKeys.set(id, key);
-    }
+    const jwk = hasWebKey(s.webKeys, id) ? undefined : publicJwkAt(verifier, index);
     let valid;
-    if (key === null) valid = checkSignatureAt(verifier, index, alg, input, sig);
-    else {
-      try {
-        valid = await subtle().verify(params(alg)[1], key, sig, input);
-      } catch {
-        valid = checkSignatureAt(verifier, index, alg, input, sig);
-      }
+    try {
+      valid = await webVerify(s.webKeys, id, jwk, params(alg), sig, input);
+    } catch {
+      valid = null;
     }
+    if (typeof valid !== "boolean") valid = checkSignatureAt(verifier, index, alg, input, sig);
     if (valid !== true) throw signatureError();
     if (claimsError !== undefined) throw claimsError;
     if (s.size > 0) remember(s, token, payload, from, until);

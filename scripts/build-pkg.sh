@@ -39,10 +39,11 @@ build web pkg/web
 # pkg/node/package.json (wasm-pack's) would point `main` past it.
 cp js/node-entry.cjs pkg/node/index.cjs
 rm -f pkg/node/package.json
-# The Verifier extensions (js/extend.js, an ES module: token cache, verifyAsync): as they are for
-# the web build, and converted to CommonJS by esbuild (a dev dependency) for the Node build.
-cp js/extend.js pkg/web/extend.js
-esbuild js/extend.js --format=cjs --platform=neutral --log-level=warning --outfile=pkg/node/extend.cjs
+# The Verifier extensions (js/extend.js, an ES module: token cache, verifyAsync; it imports
+# js/webcrypto.js, the WebCrypto check the gate shares): as they are for the web build, and
+# bundled into one CommonJS file by esbuild (a dev dependency) for the Node build.
+cp js/extend.js js/webcrypto.js pkg/web/
+esbuild js/extend.js --bundle --format=cjs --platform=neutral --log-level=warning --outfile=pkg/node/extend.cjs
 cp js/web-entry.js pkg/web/index.js
 # wasm-pack marks the web build side-effect free except ./snippets/*: bundlers (esbuild, wrangler,
 # webpack) would then resolve `Verifier` straight to jwtgate.js and drop the entry's

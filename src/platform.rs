@@ -1,6 +1,7 @@
 //! How the host platforms' own crypto checks a JWS signature: the one table, derived from each
 //! algorithm's family, that the npm package (`node:crypto` as host crypto, WebCrypto in
-//! `verifyAsync`) and the edge gate (workerd's WebCrypto) read. Only the raw signature check
+//! `verifyAsync`) and the edge gate (workerd's WebCrypto) read; both hand the WebCrypto check
+//! itself to one JS module, `js/webcrypto.js`. Only the raw signature check
 //! ever goes to a platform: parsing, key selection, the key–algorithm binding, the signature's
 //! form and the claims stay in the core ([`crate::Verifier::prepare`]).
 //!
@@ -135,6 +136,12 @@ pub(crate) mod js {
         (import, verify)
     }
 
+    /// `[importParams, verifyParams]`: what `js/webcrypto.js` takes.
+    pub(crate) fn webcrypto_pair(p: &PlatformAlg) -> JsValue {
+        let (import, verify) = webcrypto(p);
+        js_sys::Array::of2(&import, &verify).into()
+    }
+
     /// `{ digest, padding, saltLength }` for a `node:crypto` host (the npm surface only) (see `js/host/node-crypto.cjs`):
     /// `padding` is `"plain"` (the key as it is), `"pss"` or `"p1363"`.
     #[cfg_attr(not(feature = "js"), allow(dead_code))]
@@ -157,30 +164,22 @@ pub(crate) mod js {
 
 /// A verifier with the WebCrypto keys imported for it: the edge gate holds one per key set, so
 /// a rotated set starts with no keys (an old key's CryptoKey can never serve a new set). Derefs
-/// to the [`Verifier`](crate::Verifier). (The npm package's `verifyAsync` settles WebCrypto in
-/// `js/extend.js`, reading this module's table: doing it here measured slower, see issue 12.)
+/// to the [`Verifier`](crate::Verifier). The keys are imported and used by `js/webcrypto.js`,
+/// the same check the npm package's `verifyAsync` makes.
 #[cfg(feature = "worker")]
 #[derive(Debug)]
 pub(crate) struct WebVerifier {
     verifier: crate::Verifier,
-    /// `(key index, algorithm) → (CryptoKey, verify parameters)`, or `None` where WebCrypto
-    /// refused the key.
-    keys: std::cell::RefCell<Vec<WebKey>>,
+    /// `js/webcrypto.js`'s key cache: `"<key index>/<alg>"` → the CryptoKey, or its refusal.
+    keys: js_sys::Map,
 }
-
-#[cfg(feature = "worker")]
-type WebKey = (
-    usize,
-    crate::Algorithm,
-    Option<(wasm_bindgen::JsValue, wasm_bindgen::JsValue)>,
-);
 
 #[cfg(feature = "worker")]
 impl WebVerifier {
     pub(crate) fn new(verifier: crate::Verifier) -> Self {
         WebVerifier {
             verifier,
-            keys: Default::default(),
+            keys: js_sys::Map::new(),
         }
     }
 }
@@ -198,84 +197,66 @@ impl std::ops::Deref for WebVerifier {
 pub(crate) mod webcrypto {
     use super::{PlatformAlg, WebVerifier};
     use crate::verify::Verified;
-    use crate::Algorithm;
-    use js_sys::{Array, Function, Promise, Reflect, Uint8Array};
-    use wasm_bindgen::{JsCast, JsValue};
+    use js_sys::{Promise, Uint8Array};
+    use wasm_bindgen::prelude::wasm_bindgen;
+    use wasm_bindgen::JsValue;
     use wasm_bindgen_futures::JsFuture;
 
-    fn subtle() -> Option<JsValue> {
-        let crypto = Reflect::get(&js_sys::global(), &JsValue::from_str("crypto")).ok()?;
-        let subtle = Reflect::get(&crypto, &JsValue::from_str("subtle")).ok()?;
-        (subtle.is_object()).then_some(subtle)
+    #[wasm_bindgen(module = "/js/webcrypto.js")]
+    extern "C" {
+        #[wasm_bindgen(js_name = hasWebKey)]
+        fn has_web_key(keys: &js_sys::Map, id: &str) -> bool;
+        #[wasm_bindgen(js_name = webVerify)]
+        fn web_verify(
+            keys: &js_sys::Map,
+            id: &str,
+            jwk: &JsValue,
+            params: &JsValue,
+            signature: &Uint8Array,
+            input: &Uint8Array,
+        ) -> Promise;
     }
 
-    /// Calls `crypto.subtle[method](...args)` and awaits it; `None` on any failure.
-    async fn call(method: &str, args: &Array) -> Option<JsValue> {
-        let subtle = subtle()?;
-        let f: Function = Reflect::get(&subtle, &JsValue::from_str(method))
-            .ok()?
-            .dyn_into()
-            .ok()?;
-        let promise: Promise = f.apply(&subtle, args).ok()?.dyn_into().ok()?;
-        JsFuture::from(promise).await.ok()
-    }
-
-    /// The CryptoKey (and verify parameters) for key `index` under `alg`, imported on first use;
-    /// `None` where WebCrypto cannot take it (remembered: the core checks that key from then on).
-    async fn crypto_key(
-        v: &WebVerifier,
-        index: usize,
-        alg: Algorithm,
-    ) -> Option<(JsValue, JsValue)> {
-        let known = v
-            .keys
-            .borrow()
-            .iter()
-            .find(|(i, a, _)| *i == index && *a == alg)
-            .map(|(_, _, k)| k.clone());
-        if let Some(k) = known {
-            return k;
-        }
-        let imported = async {
-            let (import, verify) = super::js::webcrypto(&PlatformAlg::of(alg)?);
+    /// The key's public JWK and the algorithm's `[import, verify]` parameters, for its first use.
+    fn import_args(v: &WebVerifier, index: usize, alg: crate::Algorithm) -> (JsValue, JsValue) {
+        let found = || {
+            let params = super::js::webcrypto_pair(&PlatformAlg::of(alg)?);
             let key = v.policy().keys.keys().get(index)?;
             let jwk = js_sys::JSON::parse(&serde_json::to_string(&key.public_jwk()?).ok()?).ok()?;
-            let args = Array::new();
-            args.push(&JsValue::from_str("jwk"));
-            args.push(&jwk);
-            args.push(&import);
-            args.push(&JsValue::FALSE);
-            args.push(&Array::of1(&JsValue::from_str("verify")));
-            Some((call("importKey", &args).await?, verify))
-        }
-        .await;
-        v.keys.borrow_mut().push((index, alg, imported.clone()));
-        imported
+            Some((jwk, params))
+        };
+        found().unwrap_or((JsValue::NULL, JsValue::NULL))
     }
 
     /// [`Verifier::verify`](crate::Verifier::verify) with the raw RSA, ECDSA or Ed25519 check
     /// done by WebCrypto (about 10× faster than the same arithmetic in wasm): `prepare`, HMAC in
-    /// the core, WebCrypto for the rest (the core's own check where WebCrypto cannot take the
-    /// key or fails), `finish` — so a claim failure is reported only once the signature
-    /// verified, as `verify` orders them.
+    /// the core, `js/webcrypto.js` for the rest (the core's own check where WebCrypto cannot
+    /// answer), `finish` — so a claim failure is reported only once the signature verified, as
+    /// `verify` orders them.
     pub(crate) async fn verify(v: &WebVerifier, token: &str, now: i64) -> crate::Result<Verified> {
         let prepared = v.prepare(token, now)?;
         if prepared.is_symmetric() {
             return prepared.finish_here(v);
         }
-        let answer = match crypto_key(v, prepared.key_index(), prepared.alg()).await {
-            Some((key, params)) => {
-                let args = Array::of4(
-                    &params,
-                    &key,
-                    &Uint8Array::from(prepared.signature()),
-                    &Uint8Array::from(prepared.signing_input()),
-                );
-                call("verify", &args).await.and_then(|r| r.as_bool())
-            }
-            None => None,
+        let id = format!("{}/{}", prepared.key_index(), prepared.alg());
+        let (jwk, params) = if has_web_key(&v.keys, &id) {
+            (JsValue::UNDEFINED, JsValue::UNDEFINED)
+        } else {
+            import_args(v, prepared.key_index(), prepared.alg())
         };
-        let valid = answer.unwrap_or_else(|| prepared.check_here(v));
+        let answer = web_verify(
+            &v.keys,
+            &id,
+            &jwk,
+            &params,
+            &Uint8Array::from(prepared.signature()),
+            &Uint8Array::from(prepared.signing_input()),
+        );
+        let valid = JsFuture::from(answer)
+            .await
+            .ok()
+            .and_then(|r| r.as_bool())
+            .unwrap_or_else(|| prepared.check_here(v));
         prepared.finish(valid)
     }
 }
