@@ -13,6 +13,7 @@ export {
   verifySignature,
   revocationKeys,
   checkRevocation,
+  signingAlgorithms,
   initSync,
 } from "./jwtgate.js";
 export { default } from "./jwtgate.js";

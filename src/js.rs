@@ -26,6 +26,14 @@ export interface Jwk {
   [member: string]: unknown;
 }
 
+/** A JWS algorithm jwtgate implements (exact names; `none` never). */
+export type Algorithm = "HS256" | "HS384" | "HS512" | "RS256" | "RS384" | "RS512" | "PS256" | "PS384" | "PS512" | "ES256" | "EdDSA" | "Ed25519";
+
+/** A JSON Web Key Set (RFC 7517 §5). */
+export interface Jwks {
+  keys: Jwk[];
+}
+
 /** The one policy shape shared by the issuer, every verifier and the edge gate. */
 export interface Policy {
   /** Accepted `iss` value(s). Required, non-empty. Signing needs exactly one. */
@@ -33,9 +41,9 @@ export interface Policy {
   /** Accepted `aud` value(s). Required, non-empty. */
   audience: string | string[];
   /** Algorithm allowlist, exact names. Required, non-empty; `none` is never allowed. */
-  algorithms: Array<"HS256" | "HS384" | "HS512" | "RS256" | "RS384" | "RS512" | "PS256" | "PS384" | "PS512" | "ES256" | "EdDSA" | "Ed25519">;
+  algorithms: Algorithm[];
   /** The key set (JWKS). Required, non-empty. */
-  keys: { keys: Jwk[] };
+  keys: Jwks;
   /** Clock tolerance in seconds. Default 30, allowed 0..=300. */
   leewaySeconds?: number;
   /** Absolute age limit in seconds, from `auth_time` (else `iat`). Default: none. */
@@ -258,10 +266,7 @@ fn host_params(alg: Algorithm) -> Option<JsValue> {
 #[wasm_bindgen(js_name = __jwtgate_webCryptoParams, skip_typescript)]
 pub fn webcrypto_params(alg: &str) -> JsValue {
     match Algorithm::from_name(alg).and_then(crate::platform::PlatformAlg::of) {
-        Some(p) => {
-            let (import, verify) = crate::platform::js::webcrypto(&p);
-            js_sys::Array::of2(&import, &verify).into()
-        }
+        Some(p) => crate::platform::js::webcrypto_pair(&p),
         None => JsValue::UNDEFINED,
     }
 }
@@ -387,6 +392,48 @@ impl JsVerifier {
         prepared.finish(valid)
     }
 
+    /// A JS verifier over `inner`, with the `VerifierOptions` (cache size, native crypto).
+    fn with_options(inner: Verifier, options: &Option<JsValue>) -> Result<JsVerifier, Error> {
+        let cache_size = match option(options, "cacheSize") {
+            v if v.is_undefined() || v.is_null() => DEFAULT_CACHE_SIZE,
+            v => match v.as_f64() {
+                Some(n) if n.fract() == 0.0 && (0.0..=MAX_CACHE_SIZE as f64).contains(&n) => {
+                    n as usize
+                }
+                _ => {
+                    return Err(Error::config(
+                        "cacheSize",
+                        "must be a whole number from 0 to 1048576",
+                    ))
+                }
+            },
+        };
+        let native = match option(options, "nativeCrypto") {
+            v if v.is_undefined() || v.is_null() => true,
+            v => v
+                .as_bool()
+                .ok_or_else(|| Error::config("nativeCrypto", "must be true or false"))?,
+        };
+        let host_keys = inner
+            .policy()
+            .keys
+            .keys()
+            .iter()
+            .map(|k| {
+                if native {
+                    import_host_keys(k)
+                } else {
+                    Vec::new()
+                }
+            })
+            .collect();
+        Ok(JsVerifier {
+            inner,
+            host_keys,
+            cache_size,
+        })
+    }
+
     /// `{ payload, from, until }` for the token cache: the payload text and the whole-second
     /// window `from <= now < until` in which every time rule holds (`TimeWindow::bounds`).
     fn cache_entry(&self, verified: &Verified) -> Result<js_sys::Object, Error> {
@@ -418,47 +465,21 @@ impl JsVerifier {
         #[wasm_bindgen(unchecked_param_type = "Policy | string")] policy: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "VerifierOptions")] options: Option<JsValue>,
     ) -> Result<JsVerifier, JsValue> {
-        let run = || -> Result<JsVerifier, Error> {
-            let cache_size = match option(&options, "cacheSize") {
-                v if v.is_undefined() || v.is_null() => DEFAULT_CACHE_SIZE,
-                v => match v.as_f64() {
-                    Some(n) if n.fract() == 0.0 && (0.0..=MAX_CACHE_SIZE as f64).contains(&n) => {
-                        n as usize
-                    }
-                    _ => {
-                        return Err(Error::config(
-                            "cacheSize",
-                            "must be a whole number from 0 to 1048576",
-                        ))
-                    }
-                },
-            };
-            let native = match option(&options, "nativeCrypto") {
-                v if v.is_undefined() || v.is_null() => true,
-                v => v
-                    .as_bool()
-                    .ok_or_else(|| Error::config("nativeCrypto", "must be true or false"))?,
-            };
-            let inner = Verifier::new(policy_from(&policy)?)?;
-            let host_keys = inner
-                .policy()
-                .keys
-                .keys()
-                .iter()
-                .map(|k| {
-                    if native {
-                        import_host_keys(k)
-                    } else {
-                        Vec::new()
-                    }
-                })
-                .collect();
-            Ok(JsVerifier {
-                inner,
-                host_keys,
-                cache_size,
-            })
-        };
+        let run = || JsVerifier::with_options(Verifier::new(policy_from(&policy)?)?, &options);
+        run().map_err(|e| js_error(&e))
+    }
+
+    /// A verifier for the tokens a `Signer` of this same policy makes: the policy over the
+    /// public halves of its keys (a key that may sign verifies instead, whatever its `key_ops`;
+    /// an HMAC secret stays), so an issuer never writes a second, private-key-free copy of its
+    /// policy by hand, and the verifier holds no private key.
+    #[wasm_bindgen(js_name = forSigner)]
+    pub fn for_signer(
+        #[wasm_bindgen(unchecked_param_type = "Policy | string")] policy: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "VerifierOptions")] options: Option<JsValue>,
+    ) -> Result<JsVerifier, JsValue> {
+        let run =
+            || JsVerifier::with_options(Verifier::for_signer(policy_from(&policy)?)?, &options);
         run().map_err(|e| js_error(&e))
     }
 
@@ -721,6 +742,30 @@ impl JsSigner {
 #[wasm_bindgen(js_name = __jwtgate_signatureError, skip_typescript)]
 pub fn signature_error() -> JsValue {
     js_error(&crate::jwk::bad_signature())
+}
+
+/// The algorithms to pin for a key set's signing keys (an issuer's whole set, with its private
+/// key in it), so that its other keys are inert: each private key's own `alg`, else its type's
+/// default (`oct` HS256, `RSA` RS256, `EC` P-256 ES256, `OKP` Ed25519 EdDSA); the public keys'
+/// when none is private. Throws a `config` `JwtGateError` naming a malformed or weak key.
+#[wasm_bindgen(js_name = signingAlgorithms, unchecked_return_type = "Algorithm[]")]
+pub fn signing_algorithms(
+    #[wasm_bindgen(unchecked_param_type = "Jwks | string")] keys: JsValue,
+) -> Result<JsValue, JsValue> {
+    let run = || -> Result<JsValue, Error> {
+        let text = json_text(&keys, || {
+            Error::config("keys", "a JWKS is an object with a \"keys\" array")
+        })?;
+        let jwks = crate::json::parse(text.as_bytes())
+            .map_err(|_| Error::config("keys", "not a strict JSON object"))?;
+        let algs = crate::KeySet::signing_algorithms(&jwks)?;
+        Ok(algs
+            .iter()
+            .map(|a| JsValue::from_str(a.name()))
+            .collect::<js_sys::Array>()
+            .into())
+    };
+    run().map_err(|e| js_error(&e))
 }
 
 /// The revocation-list keys to look up for verified claims: `jti:<jti>`, `sid:<sid>` and

@@ -616,6 +616,18 @@ impl Material {
         }
     }
 
+    /// The material a verifier needs: the public half (an HMAC secret is its own).
+    // A family left out of the build has an uninhabited key type: its arm never runs.
+    #[allow(unreachable_code)]
+    fn into_public_half(self) -> Material {
+        match self {
+            Material::Oct(k) => Material::Oct(k),
+            Material::Rsa(k) => Material::Rsa(k.into_public_half()),
+            Material::P256(k) => Material::P256(k.into_public_half()),
+            Material::Ed25519(k) => Material::Ed25519(k.into_public_half()),
+        }
+    }
+
     fn has_private(&self) -> bool {
         match self {
             Material::Oct(_) => true,
@@ -782,6 +794,84 @@ impl KeySet {
     /// private members, or an `oct` secret `k`).
     pub fn has_private_material(&self) -> bool {
         self.private_material
+    }
+
+    /// Each kind of key material's default algorithm, for a key without `alg` in
+    /// [`signing_algorithms`](KeySet::signing_algorithms): `oct` HS256, `RSA` RS256, `EC` P-256
+    /// ES256, `OKP` Ed25519 EdDSA. Each key type fits exactly one of them.
+    pub const DEFAULT_ALGORITHMS: [Algorithm; 4] = [
+        Algorithm::HS256,
+        Algorithm::RS256,
+        Algorithm::ES256,
+        Algorithm::EdDSA,
+    ];
+
+    /// The algorithms to pin for a set's signing keys (e.g. an issuer's whole set, with its
+    /// private key in it), so that its other keys are inert: each private key's own `alg`, else
+    /// its type's default ([`DEFAULT_ALGORITHMS`](KeySet::DEFAULT_ALGORITHMS)); the public keys'
+    /// when none is private. In set order, without repeats. Keys that fit none (another key type,
+    /// an unknown `alg`, an encryption key) are left out; a malformed or weak key is a `config`
+    /// error naming it, as in a configured set.
+    pub fn signing_algorithms(jwks: &Value) -> Result<Vec<Algorithm>> {
+        let list = match jwks.get("keys") {
+            Some(Value::Array(list)) if !list.is_empty() => list,
+            _ => {
+                return Err(Error::config(
+                    "keys.keys",
+                    "a JWKS is an object with a non-empty \"keys\" array",
+                ))
+            }
+        };
+        let mut found: Vec<(Algorithm, bool)> = Vec::new();
+        for (i, jwk) in list.iter().enumerate() {
+            let own = jwk
+                .get("alg")
+                .and_then(Value::as_str)
+                .and_then(Algorithm::from_name);
+            let allowed: AlgSet = match own {
+                Some(alg) => [alg].into_iter().collect(),
+                None => KeySet::DEFAULT_ALGORITHMS.into_iter().collect(),
+            };
+            if let Loaded::Usable(k) =
+                Key::load(jwk, allowed, &format!("keys.keys[{i}]"), Mode::Strict)?
+            {
+                found.push((k.algorithm, k.can_sign));
+            }
+        }
+        let signing = found.iter().any(|(_, sign)| *sign);
+        let mut algs: Vec<Algorithm> = Vec::new();
+        for (alg, sign) in found {
+            if (sign || !signing) && !algs.contains(&alg) {
+                algs.push(alg);
+            }
+        }
+        Ok(algs)
+    }
+
+    /// The set a verifier of this set's tokens needs: every usable key's public half (an HMAC
+    /// secret stays), each key that may sign now verifying instead (a private JWK's
+    /// `key_ops: ["sign"]` describes the private half; its public half verifies), none signing.
+    pub fn into_public_halves(self) -> KeySet {
+        let keys: Vec<Key> = self
+            .keys
+            .into_iter()
+            .map(|k| Key {
+                can_verify: k.can_verify || k.can_sign,
+                can_sign: false,
+                material: k.material.into_public_half(),
+                ..k
+            })
+            .collect();
+        let mut report = self.report;
+        for info in report.iter_mut().filter(|i| i.inert.is_none()) {
+            info.verify |= info.sign;
+            info.sign = false;
+        }
+        KeySet {
+            private_material: keys.iter().any(Key::is_symmetric),
+            keys,
+            report,
+        }
     }
 
     /// The usable keys, in JWKS order (the ones selection picks from).

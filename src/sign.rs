@@ -121,6 +121,13 @@ impl Signer {
         &self.policy
     }
 
+    /// A verifier for the tokens this signer makes ([`Verifier::for_signer`] of its policy).
+    ///
+    /// [`Verifier::for_signer`]: crate::Verifier::for_signer
+    pub fn verifier(&self) -> Result<crate::Verifier> {
+        crate::Verifier::for_signer(self.policy.clone())
+    }
+
     /// What the signer made of its key set (as [`Verifier::keys`](crate::Verifier::keys)).
     pub fn keys(&self) -> &[crate::KeyInfo] {
         self.policy.keys.report()

@@ -157,6 +157,18 @@ impl Verifier {
         Ok(Verifier { policy })
     }
 
+    /// A verifier for the tokens a [`Signer`](crate::Signer) of `policy` makes: the same policy
+    /// over the public halves of its keys ([`KeySet::into_public_halves`]: a key that may sign
+    /// verifies instead, whatever its `key_ops`; an HMAC secret stays), so that an issuer never
+    /// writes a second, private-key-free copy of its policy by hand, and the verifier holds no
+    /// private key.
+    ///
+    /// [`KeySet::into_public_halves`]: crate::KeySet::into_public_halves
+    pub fn for_signer(mut policy: Policy) -> Result<Verifier> {
+        policy.keys = policy.keys.into_public_halves();
+        Verifier::new(policy)
+    }
+
     /// What the verifier made of its key set, in JWKS order: each usable key's `kid` and bound
     /// algorithm, and why each inert key is inert. Never key material: safe to log.
     pub fn keys(&self) -> &[crate::KeyInfo] {

@@ -81,3 +81,25 @@ fn the_readme_links_only_to_pages_that_exist() {
     }
     assert!(linked >= 6, "{linked}");
 }
+
+#[test]
+fn the_typescript_algorithm_union_names_every_algorithm() {
+    // src/js.rs's `export type Algorithm = "HS256" | ...;` is written by hand for wasm-bindgen's
+    // TypeScript section: it must list exactly the core's algorithms.
+    let js = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/js.rs")).unwrap();
+    let line = js
+        .lines()
+        .find(|l| l.starts_with("export type Algorithm = "))
+        .expect("src/js.rs declares the TypeScript type Algorithm");
+    let names: BTreeSet<String> = line
+        .trim_start_matches("export type Algorithm = ")
+        .trim_end_matches(';')
+        .split('|')
+        .map(|n| n.trim().trim_matches('"').to_owned())
+        .collect();
+    assert_eq!(
+        names,
+        set(jwtgate::Algorithm::ALL.iter().map(|a| a.name())),
+        "the TypeScript Algorithm union and Algorithm::ALL differ"
+    );
+}

@@ -359,3 +359,77 @@ fn remote_sets_are_lenient_and_fail_closed() {
     assert!(set.keys().is_empty());
     assert_eq!(set.report()[0].inert, Some(Inert::UnsupportedKeyType));
 }
+
+#[test]
+fn signing_algorithms_follow_the_private_keys_and_each_types_default() {
+    let algs = |keys: Vec<Value>| KeySet::signing_algorithms(&json!({ "keys": keys }));
+    // An issuer's whole set with one private key: only that key's algorithm.
+    let mut set = mixed("public");
+    set.retain(|k| k["kty"] != "oct");
+    set[2] = jwk("ec", "private");
+    assert_eq!(algs(set).unwrap(), vec![Algorithm::ES256]);
+    // Each type's default without `alg`; the JWK's own `alg` wins.
+    assert_eq!(
+        algs(vec![
+            with_alg("rsa2", "private", None),
+            jwk("ed", "private"),
+            jwk("hs64", ""),
+            with_alg("rsa", "private", Some("PS256")),
+        ])
+        .unwrap(),
+        vec![
+            Algorithm::RS256,
+            Algorithm::EdDSA,
+            Algorithm::HS256,
+            Algorithm::PS256
+        ]
+    );
+    // No private key: the public keys' algorithms; keys that fit none are left out.
+    assert_eq!(
+        algs(vec![jwk("ec384", "public"), jwk("ed", "public")]).unwrap(),
+        vec![Algorithm::EdDSA]
+    );
+    // A weak key is the core's `config` error, naming the key: a 31-byte secret, a 1024-bit RSA key.
+    let e = algs(vec![jwk("ed", "private"), jwk("hs31", "")]).unwrap_err();
+    assert_eq!(
+        (e.code(), e.field()),
+        (Code::Config, Some("keys.keys[1].k"))
+    );
+    let e = algs(vec![jwk("rsa1024", "private")]).unwrap_err();
+    assert_eq!(e.code(), Code::Config);
+    assert!(KeySet::signing_algorithms(&json!({ "keys": [] })).is_err());
+    assert!(KeySet::signing_algorithms(&json!([])).is_err());
+}
+
+#[test]
+fn a_signers_verifier_holds_only_public_halves_and_verifies_its_tokens() {
+    // A WebCrypto-exported private JWK says key_ops ["sign"]: its public half still verifies.
+    let mut ec = jwk("ec", "private");
+    ec["key_ops"] = json!(["sign"]);
+    let keys = vec![ec, jwk("ed", "public"), jwk("rsa2", "private")];
+    let s = signer(&["ES256"], keys);
+    assert!(s.policy().keys().has_private_material());
+    let v = s.verifier().unwrap();
+    assert!(!v.policy().keys().has_private_material());
+    for (key, info) in v.policy().keys().keys().iter().zip(v.keys()) {
+        assert!(!key.can_sign(), "{info:?}");
+    }
+    assert!(v.keys().iter().all(|k| !k.sign));
+    assert_eq!(v.keys()[0].algorithm, Some(Algorithm::ES256));
+    assert!(v.keys()[0].verify);
+    // The inert keys stay inert (the Ed25519 and RSA keys fit no pinned algorithm).
+    assert_eq!(v.keys()[1].inert, Some(Inert::KeyTypeNotAllowed));
+    let now = 1_700_000_000;
+    let token = s.sign(obj(json!({"sub": "u1"})), now).unwrap();
+    assert_eq!(v.verify(&token, now).unwrap().claims["sub"], "u1");
+    // The public half cannot sign.
+    assert!(v.policy().keys().keys()[0]
+        .sign(Algorithm::ES256, b"x.y")
+        .is_err());
+    // An HMAC secret is its own verification key.
+    let s = signer(&["HS256"], vec![jwk("hs32", "")]);
+    let v = s.verifier().unwrap();
+    let token = s.sign(obj(json!({"sub": "u2"})), now).unwrap();
+    assert_eq!(v.verify(&token, now).unwrap().claims["sub"], "u2");
+    assert!(v.policy().keys().has_private_material());
+}

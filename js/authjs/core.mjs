@@ -1,6 +1,12 @@
 // jwtgate for Auth.js (NextAuth v5, @auth/core): signed, verified, absolutely bounded sessions.
 // Shared by the Node entry (node.mjs) and the web/edge entry (web.mjs); `load()` returns the
-// jwtgate module ({ Signer, Verifier }) once its wasm is ready.
+// jwtgate module ({ Signer, Verifier, ... }) once its wasm is ready, `loaded()` returns it at
+// once where it is ready already (always under Node) and `undefined` where it is not.
+//
+// The rules themselves are the core's: the policy's validation (secret length, key checks, the
+// leeway's default and range), the algorithms a key set's signing keys default to
+// (`signingAlgorithms`), and the verifier over the public halves (`Verifier.forSigner`). This
+// file only gathers the options, reads AUTH_URL, and carries Auth.js's calls.
 
 const DEFAULT_TYP = "authjs-session+jwt";
 const HOUR = 3600;
@@ -13,8 +19,6 @@ function configError(field, message) {
   return e;
 }
 
-const ALG_FOR_KTY = { EC: "ES256", OKP: "EdDSA", RSA: "RS256", oct: "HS256" };
-
 function toBase64Url(text) {
   const bytes = new TextEncoder().encode(text);
   let bin = "";
@@ -24,9 +28,10 @@ function toBase64Url(text) {
 
 /**
  * Builds the policy and Auth.js options. Throws a `config` JwtGateError at once when the issuer,
- * audience or keys are missing (never a session that silently checks nothing).
+ * audience or keys are missing (never a session that silently checks nothing), and, where the
+ * wasm is loaded already (Node), for anything else the core refuses in the policy.
  */
-export function createAuthjs(load) {
+export function createAuthjs(load, loaded = () => undefined) {
   return function authjs(options = {}) {
     const env = options.env ?? (typeof process !== "undefined" ? process.env : {});
     const issuer = options.issuer ?? env.AUTH_URL ?? env.NEXTAUTH_URL;
@@ -38,47 +43,30 @@ export function createAuthjs(load) {
       throw configError("audience", "no audience: name the app these sessions are for");
     }
     let keys = options.keys;
-    if (!keys && options.secret !== undefined) {
-      if (typeof options.secret !== "string" || new TextEncoder().encode(options.secret).length < 32) {
-        throw configError("secret", "an HMAC secret needs at least 32 bytes");
-      }
+    const fromSecret = !keys && options.secret !== undefined;
+    if (fromSecret) {
+      if (typeof options.secret !== "string") throw configError("secret", "the secret must be a string");
       keys = { keys: [{ kty: "oct", kid: options.kid ?? "authjs-session", k: toBase64Url(options.secret) }] };
     }
     if (!keys || !Array.isArray(keys.keys) || keys.keys.length === 0) {
       throw configError("keys", "no keys: pass `keys` (a JWKS with a private key) or `secret`");
     }
-    // Pinned by default: the algorithm(s) of the signing key(s) only, so that the other keys of
-    // an issuer's whole set (public keys of other families, rotated keys) are inert in the core,
-    // never extra ways in. A JWK's own `alg` wins (WebCrypto writes "Ed25519" into Ed25519 keys);
-    // else by key type. Without any private key the core's Signer says so.
-    const isPrivate = (k) => k && (k.kty === "oct" || k.d !== undefined);
-    const signingKeys = keys.keys.some(isPrivate) ? keys.keys.filter(isPrivate) : keys.keys;
-    const algorithms =
-      options.algorithms ?? [...new Set(signingKeys.map((k) => k?.alg ?? ALG_FOR_KTY[k?.kty]).filter(Boolean))];
     const maxAge = options.maxAgeSeconds ?? 8 * HOUR;
     const updateAge = options.updateAgeSeconds ?? 15 * 60;
+    // Pinned by default to the signing key(s)' algorithm(s) only (the core's
+    // `signingAlgorithms`: a JWK's own `alg`, else its type's default), so that the other keys
+    // of an issuer's whole set are inert in the core, never extra ways in. Filled in when the
+    // wasm is loaded (at once under Node).
     const policy = {
       issuer,
       audience,
-      algorithms,
+      algorithms: options.algorithms,
       keys,
       maxAgeSeconds: maxAge,
       // The core's default and range apply unless the app sets one.
       ...(options.leewaySeconds === undefined ? {} : { leewaySeconds: options.leewaySeconds }),
       typ: options.typ ?? DEFAULT_TYP,
       requiredClaims: options.requiredClaims ?? ["sub"],
-    };
-    // The verifier gets the public halves: a WebCrypto-exported private JWK says
-    // key_ops ["sign"], which would (rightly) keep it from verifying.
-    const verifierPolicy = {
-      ...policy,
-      keys: {
-        keys: keys.keys.map((k) => {
-          const { d, p, q, dp, dq, qi, key_ops, ...pub } = k;
-          if (k.kty === "oct") return key_ops ? { ...k, key_ops: ["verify"] } : k;
-          return key_ops ? { ...pub, key_ops: ["verify"] } : pub;
-        }),
-      },
     };
     const clock = options.clock ?? (() => Math.floor(Date.now() / 1000));
     const onRefuse =
@@ -93,16 +81,28 @@ export function createAuthjs(load) {
     }
 
     let built;
-    async function parts() {
-      if (!built) {
-        const jwtgate = await load();
+    // The signer, and the core's verifier for its tokens (over the public halves of the keys).
+    function build(jwtgate) {
+      try {
+        if (policy.algorithms === undefined) policy.algorithms = jwtgate.signingAlgorithms(keys);
         built = {
           signer: new jwtgate.Signer(policy, { ttlSeconds }),
-          verifier: new jwtgate.Verifier(verifierPolicy),
+          verifier: jwtgate.Verifier.forSigner(policy),
         };
+      } catch (e) {
+        // The core's reason, under the option the app wrote: the key was made from `secret`.
+        if (fromSecret && e && e.code === "config" && String(e.field).startsWith("keys")) {
+          throw configError("secret", `the secret is no HMAC key the policy can use: ${e.message}`);
+        }
+        throw e;
       }
       return built;
     }
+    async function parts() {
+      return built ?? build(await load());
+    }
+    const ready = loaded();
+    if (ready !== undefined) build(ready);
 
     /** Auth.js `jwt.encode`: a signed JWS (not Auth.js's JWE), refreshed only past updateAge. */
     async function encode({ token }) {

@@ -8,11 +8,11 @@ export interface AuthjsOptions {
   audience: string | string[];
   /** A JWKS with a private key (ES256/EdDSA recommended: other services need only the public key). */
   keys?: { keys: Jwk[] };
-  /** Or an HMAC secret of at least 32 bytes (HS256). */
+  /** Or an HMAC secret (HS256; the core requires at least 32 bytes: a `config` error names `secret`). */
   secret?: string;
   /** `kid` for the `secret` key. Default `"authjs-session"`. */
   kid?: string;
-  /** Algorithm allowlist. Default: the signing (private) keys' own `alg`, else by key type; the other keys of the set are inert (see `Verifier.keys()`). */
+  /** Algorithm allowlist. Default: the core's `signingAlgorithms(keys)` (the private keys' own `alg`, else their type's default); the other keys of the set are inert (see `Verifier.keys()`). */
   algorithms?: string[];
   /** Absolute session lifetime from sign-in (`auth_time`), seconds. Default 8 h. No activity extends it. */
   maxAgeSeconds?: number;
@@ -58,6 +58,7 @@ export interface AuthjsAdapter {
   };
   stamp(claims: Claims): Promise<Claims>;
   checkClaims(claims: Claims): Promise<void>;
+  /** The policy the adapter built (share it with the gate). On the web entry, `algorithms` is filled in once the wasm has loaded. */
   policy: Record<string, unknown>;
 }
 

@@ -52,6 +52,14 @@ impl P256Key {
         (&self.sec1[1..33], &self.sec1[33..])
     }
 
+    /// The same key without its private half.
+    pub(crate) fn into_public_half(self) -> Self {
+        Self {
+            private: None,
+            ..self
+        }
+    }
+
     pub(crate) fn has_private(&self) -> bool {
         self.private.is_some()
     }

@@ -13,6 +13,9 @@ impl P256Key {
     pub(crate) fn public_xy(&self) -> (&[u8], &[u8]) {
         match *self {}
     }
+    pub(crate) fn into_public_half(self) -> Self {
+        match self {}
+    }
     pub(crate) fn has_private(&self) -> bool {
         match *self {}
     }

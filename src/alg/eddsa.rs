@@ -38,6 +38,14 @@ impl Ed25519Key {
         self.public.as_bytes()
     }
 
+    /// The same key without its private half.
+    pub(crate) fn into_public_half(self) -> Self {
+        Self {
+            private: None,
+            ..self
+        }
+    }
+
     pub(crate) fn has_private(&self) -> bool {
         self.private.is_some()
     }

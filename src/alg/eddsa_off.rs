@@ -13,6 +13,9 @@ impl Ed25519Key {
     pub(crate) fn public_x(&self) -> &[u8; 32] {
         match *self {}
     }
+    pub(crate) fn into_public_half(self) -> Self {
+        match self {}
+    }
     pub(crate) fn has_private(&self) -> bool {
         match *self {}
     }

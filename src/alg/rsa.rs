@@ -81,6 +81,14 @@ impl RsaKey {
         })
     }
 
+    /// The same key without its private half.
+    pub(crate) fn into_public_half(self) -> Self {
+        Self {
+            private: None,
+            ..self
+        }
+    }
+
     pub(crate) fn has_private(&self) -> bool {
         self.private.is_some()
     }

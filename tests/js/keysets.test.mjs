@@ -175,3 +175,31 @@ test("one key, one algorithm: a key without alg under two pinned algorithms of i
   const rsa1Any = createPrivateKey({ key: rsa1.priv, format: "jwk" });
   return joseSign("PS256", "rsa-1", rsa1Any).then((t) => assert.equal(codeOf(() => v.verify(t)), "algorithm"));
 });
+
+test("signingAlgorithms pins an issuer's signing key; Verifier.forSigner verifies with its public half", async () => {
+  const { signingAlgorithms } = require(fileURLToPath(new URL("../../pkg/", import.meta.url)));
+  // The whole set with the EC private key in it (WebCrypto-exported: key_ops ["sign"], no alg).
+  const ecPriv = { ...ec.priv, key_ops: ["sign"] };
+  const keys = { keys: [rsa1.pub, rsa2.pub, ecPriv, ed.pub, ec384.pub, { ...encKey.pub, use: "enc" }] };
+  assert.deepEqual(signingAlgorithms(keys), ["ES256"]);
+  assert.deepEqual(signingAlgorithms({ keys: [ed.priv, rsa2.priv] }), ["EdDSA", "RS256"]);
+  assert.deepEqual(signingAlgorithms({ keys: [rsa1.pub, ed.pub] }), ["RS256", "EdDSA"]);
+  assert.throws(() => signingAlgorithms({ keys: [{ kty: "oct", k: "c2hvcnQ" }] }), { code: "config", field: "keys.keys[0].k" });
+  assert.throws(() => signingAlgorithms({ keys: [] }), { code: "config" });
+  assert.throws(() => signingAlgorithms("not json"), { code: "config" });
+
+  const policy = { issuer: ISS, audience: AUD, algorithms: signingAlgorithms(keys), keys };
+  const signer = new Signer(policy, { ttlSeconds: 600 });
+  const verifier = Verifier.forSigner(policy, { cacheSize: 0 });
+  const report = verifier.keys();
+  assert.ok(report.every((k) => k.sign !== true), JSON.stringify(report));
+  assert.deepEqual(report.filter((k) => k.verify).map((k) => k.kid), ["ec-1"]);
+  const token = signer.sign({ sub: "u1" });
+  assert.equal(verifier.verify(token).sub, "u1");
+  // jose agrees, with the public key alone.
+  const { payload } = await jose.jwtVerify(token, await jose.importJWK(ec.pub, "ES256"), { issuer: ISS, audience: AUD });
+  assert.equal(payload.sub, "u1");
+  // The same policy given to a plain Verifier refuses the key_ops ["sign"] key: forSigner is
+  // what turns it into its verifying half.
+  assert.throws(() => new Verifier(policy), { code: "config" });
+});

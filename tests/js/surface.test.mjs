@@ -14,10 +14,10 @@ const node = require(pkgDir);
 const web = await import(new URL("../../pkg/web/index.js", import.meta.url));
 web.initSync({ module: readFileSync(new URL("../../pkg/web/jwtgate_bg.wasm", import.meta.url)) });
 
-const PUBLIC = ["Verifier", "Signer", "setHostCrypto", "hasHostCrypto", "verifySignature", "revocationKeys", "checkRevocation"];
+const PUBLIC = ["Verifier", "Signer", "setHostCrypto", "hasHostCrypto", "verifySignature", "revocationKeys", "checkRevocation", "signingAlgorithms"];
 const INTERNAL_METHODS = ["verifyForCache", "prepareVerify", "publicJwkAt", "checkSignatureAt", "signatureError"];
 
-test("both entries export the public names and no __jwtgate_ internal", () => {
+test("both entries export the public names and no __jwtgate_ internal", async () => {
   for (const [name, entry] of [["node", node], ["web", web]]) {
     const names = Object.keys(entry);
     for (const p of PUBLIC) assert.equal(typeof entry[p], "function", `${name}: ${p}`);
@@ -26,6 +26,10 @@ test("both entries export the public names and no __jwtgate_ internal", () => {
     for (const m of INTERNAL_METHODS) assert.ok(!proto.includes(m), `${name}: Verifier.prototype.${m}`);
     assert.ok(proto.includes("verify") && proto.includes("verifyAsync"), `${name}: ${proto}`);
   }
+  // The web entry names its re-exports one by one: none of the raw module's public names is missing.
+  const raw = await import(new URL("../../pkg/web/jwtgate.js", import.meta.url));
+  const rawPublic = Object.keys(raw).filter((n) => !n.startsWith("__jwtgate") && n !== "default");
+  assert.deepEqual(rawPublic.filter((n) => !(n in web)), [], "names the web entry does not re-export");
   // The package's exports map offers no deep path to the raw wasm-bindgen modules.
   const { exports } = JSON.parse(readFileSync(pkgDir + "package.json", "utf8"));
   for (const key of Object.keys(exports)) assert.ok(!/jwtgate\.js$/.test(key), key);
