@@ -21,37 +21,39 @@ export function hasWebKey(keys, id) {
  * Checks `signature` over `input` (Uint8Arrays the caller owns) with the CryptoKey cached
  * under `id`, importing `jwk` (the key's public JWK) with `params` first when there is none.
  * Resolves to `true` or `false`; `null` or a rejection where WebCrypto gives no answer.
+ *
+ * Only settled imports are shared: a call that finds none imports the key itself, even while
+ * another call's import is under way. In workerd a promise made during one request must not be
+ * awaited by another (the runtime drops a finished request's continuations, and the waiter
+ * would never be woken), and the edge gate's verifier serves every request of its isolate.
  */
 export function webVerify(keys, id, jwk, params, signature, input) {
   const subtle = globalThis.crypto && globalThis.crypto.subtle;
-  let entry = keys.get(id);
-  if (entry === undefined) {
-    entry = { key: undefined, params, ready: undefined };
-    entry.ready = importKey(subtle, jwk, params).then((key) => {
-      entry.key = key;
-    });
-    keys.set(id, entry);
-  }
-  // Already imported: no extra turn of the event loop before the check.
-  if (entry.key !== undefined) return check(subtle, entry, signature, input);
-  return entry.ready.then(() => check(subtle, entry, signature, input));
+  const entry = keys.get(id);
+  if (entry !== undefined) return check(subtle, entry, signature, input);
+  return importKey(subtle, jwk, params).then((key) => {
+    const own = { key, params };
+    if (!keys.has(id)) keys.set(id, own); // the first settled import serves later calls
+    return check(subtle, own, signature, input);
+  });
 }
 
 function importKey(subtle, jwk, params) {
   if (!subtle || !jwk || !params) return Promise.resolve(null);
   try {
-    return subtle.importKey("jwk", jwk, params[0], false, ["verify"]).catch(() => null);
+    return Promise.resolve(subtle.importKey("jwk", jwk, params[0], false, ["verify"])).catch(() => null);
   } catch {
     return Promise.resolve(null);
   }
 }
 
 // WebCrypto's own promise, unwrapped (a `.then` here would cost every check a turn of the
-// microtask queue): the callers take anything but a boolean, and a rejection, as "no answer".
+// microtask queue; `Promise.resolve` of a native promise is that promise): the callers take
+// anything but a boolean, and a rejection, as "no answer".
 function check(subtle, entry, signature, input) {
   if (entry.key === null) return Promise.resolve(null);
   try {
-    return subtle.verify(entry.params[1], entry.key, signature, input);
+    return Promise.resolve(subtle.verify(entry.params[1], entry.key, signature, input));
   } catch {
     return Promise.resolve(null);
   }

@@ -206,7 +206,7 @@ pub(crate) mod webcrypto {
     extern "C" {
         #[wasm_bindgen(js_name = hasWebKey)]
         fn has_web_key(keys: &js_sys::Map, id: &str) -> bool;
-        #[wasm_bindgen(js_name = webVerify)]
+        #[wasm_bindgen(js_name = webVerify, catch)]
         fn web_verify(
             keys: &js_sys::Map,
             id: &str,
@@ -214,7 +214,7 @@ pub(crate) mod webcrypto {
             params: &JsValue,
             signature: &Uint8Array,
             input: &Uint8Array,
-        ) -> Promise;
+        ) -> Result<Promise, JsValue>;
     }
 
     /// The key's public JWK and the algorithm's `[import, verify]` parameters, for its first use.
@@ -252,11 +252,11 @@ pub(crate) mod webcrypto {
             &Uint8Array::from(prepared.signature()),
             &Uint8Array::from(prepared.signing_input()),
         );
-        let valid = JsFuture::from(answer)
-            .await
-            .ok()
-            .and_then(|r| r.as_bool())
-            .unwrap_or_else(|| prepared.check_here(v));
+        let answer = match answer {
+            Ok(promise) => JsFuture::from(promise).await.ok().and_then(|r| r.as_bool()),
+            Err(_) => None,
+        };
+        let valid = answer.unwrap_or_else(|| prepared.check_here(v));
         prepared.finish(valid)
     }
 }
