@@ -809,9 +809,10 @@ impl KeySet {
     /// The algorithms to pin for a set's signing keys (e.g. an issuer's whole set, with its
     /// private key in it), so that its other keys are inert: each private key's own `alg`, else
     /// its type's default ([`DEFAULT_ALGORITHMS`](KeySet::DEFAULT_ALGORITHMS)); the public keys'
-    /// when none is private. In set order, without repeats. Keys that fit none (another key type,
-    /// an unknown `alg`, an encryption key) are left out; a malformed or weak key is a `config`
-    /// error naming it, as in a configured set.
+    /// when none is private. In set order, without repeats. Public keys that fit none (another
+    /// key type, an unknown `alg`, an encryption key) are left out; a private key that cannot
+    /// sign, a malformed or weak key, and a set with no algorithm at all are `config` errors
+    /// naming the key, as in a configured set.
     pub fn signing_algorithms(jwks: &Value) -> Result<Vec<Algorithm>> {
         let list = match jwks.get("keys") {
             Some(Value::Array(list)) if !list.is_empty() => list,
@@ -828,14 +829,36 @@ impl KeySet {
                 .get("alg")
                 .and_then(Value::as_str)
                 .and_then(Algorithm::from_name);
+            // The defaults of the key families in this build only: a key of a family left out
+            // is then inert here, as in a policy that does not pin its algorithm.
             let allowed: AlgSet = match own {
                 Some(alg) => [alg].into_iter().collect(),
-                None => KeySet::DEFAULT_ALGORITHMS.into_iter().collect(),
+                None => KeySet::DEFAULT_ALGORITHMS
+                    .into_iter()
+                    .filter(|a| match a.family() {
+                        Family::RsaPkcs1(_) | Family::RsaPss(_) => cfg!(feature = "rsa"),
+                        Family::EcdsaP256 => cfg!(feature = "ecdsa"),
+                        Family::Ed25519 => cfg!(feature = "eddsa"),
+                        Family::Hmac(_) => true,
+                    })
+                    .collect(),
             };
-            if let Loaded::Usable(k) =
-                Key::load(jwk, allowed, &format!("keys.keys[{i}]"), Mode::Strict)?
-            {
-                found.push((k.algorithm, k.can_sign));
+            let field = format!("keys.keys[{i}]");
+            match Key::load(jwk, allowed, &field, Mode::Strict)? {
+                Loaded::Usable(k) => found.push((k.algorithm, k.can_sign)),
+                // A private key left out would only move the error to the signer ("no private
+                // key"), away from its cause.
+                Loaded::Inert(why)
+                    if ["d", "k"]
+                        .iter()
+                        .any(|m| jwk.get(*m).is_some_and(|v| !v.is_null())) =>
+                {
+                    return Err(Error::config(
+                        field,
+                        format!("a private key that cannot sign: {}", why.reason()),
+                    ));
+                }
+                Loaded::Inert(_) => {}
             }
         }
         let signing = found.iter().any(|(_, sign)| *sign);
@@ -844,6 +867,12 @@ impl KeySet {
             if (sign || !signing) && !algs.contains(&alg) {
                 algs.push(alg);
             }
+        }
+        if algs.is_empty() {
+            return Err(Error::config(
+                "keys",
+                "no key in the set has an algorithm jwtgate implements (see the key report)",
+            ));
         }
         Ok(algs)
     }

@@ -397,6 +397,14 @@ fn signing_algorithms_follow_the_private_keys_and_each_types_default() {
     );
     let e = algs(vec![jwk("rsa1024", "private")]).unwrap_err();
     assert_eq!(e.code(), Code::Config);
+    // A private key that cannot sign (an encryption key here) is named, not skipped.
+    let mut enc = jwk("ec", "private");
+    enc["use"] = json!("enc");
+    let e = algs(vec![jwk("ed", "public"), enc]).unwrap_err();
+    assert_eq!((e.code(), e.field()), (Code::Config, Some("keys.keys[1]")));
+    // Nothing jwtgate implements: an error, never an empty allowlist.
+    let e = algs(vec![jwk("ec384", "public")]).unwrap_err();
+    assert_eq!(e.code(), Code::Config);
     assert!(KeySet::signing_algorithms(&json!({ "keys": [] })).is_err());
     assert!(KeySet::signing_algorithms(&json!([])).is_err());
 }

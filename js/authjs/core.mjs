@@ -90,9 +90,11 @@ export function createAuthjs(load, loaded = () => undefined) {
           verifier: jwtgate.Verifier.forSigner(policy),
         };
       } catch (e) {
-        // The core's reason, under the option the app wrote: the key was made from `secret`.
-        if (fromSecret && e && e.code === "config" && String(e.field).startsWith("keys")) {
-          throw configError("secret", `the secret is no HMAC key the policy can use: ${e.message}`);
+        // The core's reason, under the option the app wrote: the one key was made from `secret`.
+        const field = e && e.code === "config" ? String(e.field) : "";
+        if (fromSecret && (field === "keys.keys[0]" || field.startsWith("keys.keys[0]."))) {
+          const reason = String(e.message).replace(/^config: /, "").replace(/ \(field `[^`]*`\)$/, "");
+          throw configError("secret", `the secret is no HMAC key this policy can use: ${reason}`);
         }
         throw e;
       }

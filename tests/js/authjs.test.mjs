@@ -215,6 +215,12 @@ test("fails closed on configuration: no issuer, no audience, short secret, no ke
   assert.throws(() => authjs({ audience: AUD, secret: "x".repeat(40), env: {} }), { code: "config", field: "AUTH_URL" });
   assert.throws(() => authjs({ issuer: ORIGIN, secret: "x".repeat(40), env: {} }), { code: "config", field: "audience" });
   assert.throws(() => authjs({ issuer: ORIGIN, audience: AUD, secret: "short", env: {} }), { code: "config", field: "secret" });
+  // The reason is the core's (one rule), said once, under the option the app wrote.
+  assert.throws(() => authjs({ issuer: ORIGIN, audience: AUD, secret: "short", env: {} }), (e) =>
+    /32 bytes/.test(e.message) && (e.message.match(/config:/g) ?? []).length === 1 && !e.message.includes("keys.keys"));
+  // A mistake elsewhere is not blamed on the secret.
+  assert.throws(() => authjs({ issuer: ORIGIN, audience: AUD, secret: "x".repeat(40), algorithms: ["ES256"], env: {} }), (e) =>
+    e.code === "config" && e.field !== "secret");
   assert.throws(() => authjs({ issuer: ORIGIN, audience: AUD, env: {} }), { code: "config", field: "keys" });
   // AUTH_URL, then NEXTAUTH_URL, fill in the issuer.
   assert.equal(authjs({ audience: AUD, secret: "x".repeat(40), env: { NEXTAUTH_URL: ORIGIN } }).policy.issuer, ORIGIN);
