@@ -160,7 +160,7 @@ fn respond(a: Answer) -> Result<Response> {
 }
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<web_sys::Response> {
     let now = unix_now();
     let config = match config(&env) {
         Ok(c) => c,
@@ -169,7 +169,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
                 "{}",
                 serde_json::json!({"jwtgate": "misconfigured", "setting": e.setting, "message": e.message})
             );
-            return respond(answer::misconfigured());
+            return respond(answer::misconfigured()).map(Into::into);
         }
     };
     // Read the request; `gate::request` decides, this carries it out.
@@ -212,7 +212,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
                     console_log!("{}", r.line);
                 }
             }
-            respond(answer)
+            respond(answer).map(Into::into)
         }
         Done::Forward(plan) => forward(&req, &config, plan).await,
     }
@@ -509,7 +509,20 @@ async fn revocation(
 /// Forwards the request upstream as `gate::request` planned it: same method, the canonical
 /// path, the query as it came, the (streamed) body unless the plan drops it, and exactly the
 /// plan's header edits.
-async fn forward(req: &Request, config: &GateConfig, plan: ForwardPlan) -> Result<Response> {
+#[worker::wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// The runtime's own `fetch`: its `Response` goes back to the client as it is (workers-rs's
+    /// `Fetch` would take it apart into status, headers and body stream and build a new one).
+    #[wasm_bindgen(js_name = fetch)]
+    fn global_fetch(request: &web_sys::Request) -> js_sys::Promise;
+}
+
+/// Forwards upstream per `plan` and returns the upstream's response untouched.
+async fn forward(
+    req: &Request,
+    config: &GateConfig,
+    plan: ForwardPlan,
+) -> Result<web_sys::Response> {
     let url = req.url()?;
     let mut target = format!("{}{}", config.upstream, plan.path);
     if let Some(q) = url.query() {
@@ -536,5 +549,6 @@ async fn forward(req: &Request, config: &GateConfig, plan: ForwardPlan) -> Resul
     // Upstream redirects go back to the client, as a proxy should; never followed here.
     js_sys::Reflect::set(&init, &"redirect".into(), &"manual".into())?;
     let outgoing = web_sys::Request::new_with_str_and_init(&target, &init)?;
-    Fetch::Request(Request::from(outgoing)).send().await
+    let response = wasm_bindgen_futures::JsFuture::from(global_fetch(&outgoing)).await?;
+    Ok(response.unchecked_into())
 }
