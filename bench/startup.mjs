@@ -50,5 +50,5 @@ for (const alg of ["HS256", "ES256"]) {
 }
 if (process.env.JSON_STARTUP) {
   const { writeFileSync } = await import("node:fs");
-  writeFileSync(process.env.JSON_STARTUP, JSON.stringify(out, null, 2));
+  writeFileSync(process.env.JSON_STARTUP, JSON.stringify({ ...out, node: process.version }, null, 2));
 }

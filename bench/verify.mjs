@@ -8,6 +8,8 @@
 //         call misses and also pays for the insertion; fast-jwt runs without its cache).
 //   "cold, pure Rust": the same with `nativeCrypto: false`, i.e. what browsers and edge runtimes
 //         get (HS256 is always checked in Rust, so it has no such row).
+//   "verifyAsync (32 in flight)": jwtgate's async entry with 32 calls outstanding, against jose
+//         with 32 in flight (which uses libuv's thread pool, i.e. the second core).
 //   warm: the same 16 tokens again and again (the normal case at a gate): jwtgate and fast-jwt
 //         with their caches on (fast-jwt keyed by its default token hash); jose has no cache.
 //
@@ -94,6 +96,9 @@ async function benchAlg(alg) {
     "jwtgate cold": () => runSync(() => gateCold.verify(pool[c++ % POOL])),
     ...(alg === "HS256" ? {} : { "jwtgate cold, pure Rust": () => runSync(() => gatePure.verify(pool[c++ % POOL])) }),
     "fast-jwt cold": () => runSync(() => fastCold(pool[c++ % POOL])),
+    ...(alg === "HS256"
+      ? {}
+      : { "jwtgate verifyAsync (32 in flight)": () => runAsync(() => gateCold.verifyAsync(pool[c++ % POOL]), 32) }),
     "jose cold (awaited)": () => runAsync(() => jose.jwtVerify(pool[c++ % POOL], joseKey, joseOpts), 1),
     "jose cold (32 in flight)": () => runAsync(() => jose.jwtVerify(pool[c++ % POOL], joseKey, joseOpts), 32),
     "jwtgate warm": () => runSync(() => gateWarm.verify(hot[c++ & 15])),

@@ -11,7 +11,7 @@
 //   bash scripts/build-pkg.sh && node_modules/.bin/node bench/workerd.mjs
 // Environment: ROUNDS (default 7), BATCH_MS (target time per request, default 150), ALGS.
 import { fileURLToPath } from "node:url";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build } from "esbuild";
@@ -124,6 +124,7 @@ const fmt = (x) => (x >= 1e5 ? `${(x / 1e3).toFixed(0)} k` : x >= 1e3 ? `${(x / 
 const WHO = ["jwtgate", "jwtgate verifyAsync", "jwtgate+node:crypto", "jose (awaited)", "jose (32 in flight)"];
 
 console.log(`workerd via Miniflare, ${ROUNDS} rounds, median ops/s, a different token on every call`);
+const results = {};
 for (const alg of ALGS) {
   const k = keys(alg);
   const pool = await tokens(alg, k, POOL);
@@ -152,6 +153,7 @@ for (const alg of ALGS) {
     }
   }
   const ops = Object.fromEntries(WHO.map((w) => [w, median(samples[w])]));
+  results[alg] = ops;
   console.log(`\n${alg}  (host crypto active: ${sanity.nativeCrypto})`);
   for (const who of WHO) {
     console.log(
@@ -160,5 +162,6 @@ for (const alg of ALGS) {
     );
   }
 }
+if (process.env.JSON_WORKERD) writeFileSync(process.env.JSON_WORKERD, JSON.stringify({ node: process.version, results }, null, 2));
 await mf.dispose();
 rmSync(dir, { recursive: true, force: true });

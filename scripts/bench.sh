@@ -8,7 +8,10 @@
 #      medians and ratios (bench/verify.mjs; ROUNDS, SLICE_MS, ALGS tune it)
 #   5. workerd throughput: jwtgate (pure Rust; and with node:crypto under nodejs_compat) vs jose
 #      (WebCrypto) inside one Worker in Miniflare (bench/workerd.mjs)
-#   6. criterion benches of the native core (benches/verify.rs); BENCH_NATIVE=0 skips them
+#   6. the edge gate against a pass-through Worker: added latency at 1 and 4 connections, CPU
+#      per request, throughput at saturation (bench/gate.mjs)
+#   7. criterion benches of the native core (benches/verify.rs); BENCH_NATIVE=0 skips them
+#   8. the summary: every speed and size target with this run's figure (bench/summary.mjs)
 # Benchmarks print figures; they never fail on speed. JWTGATE_SKIP_SETUP=1 skips step 1's setup.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,22 +30,33 @@ wasm-opt -Oz --strip-debug --strip-producers \
   --enable-mutable-globals --enable-multivalue --enable-reference-types \
   target/pkg-hs-only/jwtgate_bg.wasm -o target/pkg-hs-only/jwtgate_bg.wasm
 
+# Each bench also writes its figures as JSON into $BENCH_OUT; bench/summary.mjs reads them.
+export BENCH_OUT="${BENCH_OUT:-$PWD/target/bench}"
+rm -rf "$BENCH_OUT" && mkdir -p "$BENCH_OUT"
+
 printf '\n=== wasm sizes (bytes)\n'
 printf '%-40s %9s %9s\n' file raw "gzip -9"
+sizes="{"
 for f in pkg/node/jwtgate_bg.wasm pkg/web/jwtgate_bg.wasm build/index_bg.wasm \
   target/pkg-hs-only/jwtgate_bg.wasm; do
-  printf '%-40s %9d %9d\n' "$f" "$(wc -c <"$f")" "$(gzip -9 -c "$f" | wc -c)"
+  raw=$(wc -c <"$f") gz=$(gzip -9 -c "$f" | wc -c)
+  printf '%-40s %9d %9d\n' "$f" "$raw" "$gz"
+  sizes="$sizes\"$f\":{\"raw\":$raw,\"gzip\":$gz},"
 done
+echo "${sizes%,}}" >"$BENCH_OUT/sizes.json"
 echo "(pkg/: npm package, every algorithm; build/: the gate Worker; target/pkg-hs-only: HS* only)"
 
 printf '\n=== Node startup (%s)\n' "$(node --version)"
-node bench/startup.mjs
+JSON_STARTUP="$BENCH_OUT/startup.json" node bench/startup.mjs
 
 printf '\n=== Node verify throughput (%s)\n' "$(node --version)"
-node bench/verify.mjs
+JSON="$BENCH_OUT/verify.json" node bench/verify.mjs
 
 printf '\n=== workerd verify throughput (Miniflare, node %s)\n' "$(node_modules/.bin/node --version)"
-node_modules/.bin/node bench/workerd.mjs
+JSON_WORKERD="$BENCH_OUT/workerd.json" node_modules/.bin/node bench/workerd.mjs
+
+printf '\n=== edge gate vs a pass-through Worker (workerd, node %s)\n' "$(node_modules/.bin/node --version)"
+JSON_GATE="$BENCH_OUT/gate.json" node_modules/.bin/node bench/gate.mjs
 
 if [ "${BENCH_NATIVE:-1}" = 1 ]; then
   printf '\n=== native core (criterion, %s)\n' "$(rustc --version)"
@@ -52,3 +66,6 @@ if [ "${BENCH_NATIVE:-1}" = 1 ]; then
   grep -E '^[^ ].*time:' "$log" || true # "name  time: [low median high]"
   rm -f "$log"
 fi
+
+printf '\n=== summary: speed and size targets (%s, %s, %s cores)\n' "$(date -u +%F)" "$(uname -m)" "$(nproc)"
+node bench/summary.mjs
