@@ -31,6 +31,7 @@ export function extendVerifier(Verifier, internal) {
     __jwtgate_prepareVerify: prepareVerify,
     __jwtgate_publicJwkAt: publicJwkAt,
     __jwtgate_checkSignatureAt: checkSignatureAt,
+    __jwtgate_hostKeyAt: hostKeyAt,
     __jwtgate_signatureError: signatureError,
     __jwtgate_webCryptoParams: webCryptoParams,
   } = internal;
@@ -48,6 +49,7 @@ export function extendVerifier(Verifier, internal) {
         native: verifier.nativeCrypto,
         map: new Map(),
         webKeys: new Map(), // CryptoKeys by "<key index>/<alg>" (js/webcrypto.js)
+        hostKeys: new Map(), // host handles by "<key index>/<alg>" (null: none)
       };
       states.set(verifier, s);
     }
@@ -104,8 +106,7 @@ export function extendVerifier(Verifier, internal) {
   // Checks a signature Rust left to WebCrypto (js/webcrypto.js, the check the edge gate uses
   // too), or to Rust where WebCrypto cannot answer; then settles the answer as `verify` would.
   async function finish(verifier, s, token, r) {
-    const { payload, from, until } = r;
-    const { keyIndex: index, alg, signingInput: input, signature: sig, claimsError } = r.pending;
+    const { keyIndex: index, alg, signingInput: input, signature: sig } = r.pending;
     const id = `${index}/${alg}`;
     const jwk = hasWebKey(s.webKeys, id) ? undefined : publicJwkAt(verifier, index);
     let valid;
@@ -115,6 +116,36 @@ export function extendVerifier(Verifier, internal) {
       valid = null;
     }
     if (typeof valid !== "boolean") valid = checkSignatureAt(verifier, index, alg, input, sig);
+    return settle(s, token, r, valid);
+  }
+
+  // Checks a signature Rust left to the host (node:crypto): its callback form, off the main
+  // thread, where the handle has `verifyAsync`; else the handle's `verify`; Rust where neither
+  // gives exactly true or false.
+  async function finishHost(verifier, s, token, r) {
+    const { keyIndex: index, alg, signingInput: input, signature: sig } = r.pending;
+    const id = `${index}/${alg}`;
+    let handle = s.hostKeys.get(id);
+    if (handle === undefined) {
+      handle = hostKeyAt(verifier, index, alg) ?? null;
+      s.hostKeys.set(id, handle);
+    }
+    let valid = null;
+    try {
+      if (handle && typeof handle.verifyAsync === "function") valid = await handle.verifyAsync(input, sig);
+      else if (handle) valid = handle.verify(input, sig);
+    } catch {
+      valid = null;
+    }
+    if (typeof valid !== "boolean") valid = checkSignatureAt(verifier, index, alg, input, sig);
+    return settle(s, token, r, valid);
+  }
+
+  // The answer once the signature is decided: as `verify` orders them, a claim failure only
+  // for a valid signature.
+  function settle(s, token, r, valid) {
+    const { payload, from, until } = r;
+    const { claimsError } = r.pending;
     if (valid !== true) throw signatureError();
     if (claimsError !== undefined) throw claimsError;
     if (s.size > 0) remember(s, token, payload, from, until);
@@ -126,7 +157,7 @@ export function extendVerifier(Verifier, internal) {
   proto.verifyAsync = function verifyAsync(token, options) {
     try {
       const s = state(this);
-      if (s.native || !subtle()) return Promise.resolve(this.verify(token, options));
+      if (!s.native && !subtle()) return Promise.resolve(this.verify(token, options));
       const now = nowOf(options);
       if (typeof token !== "string" || now === undefined) {
         return Promise.resolve(uncached.call(this, token, options));
@@ -136,7 +167,7 @@ export function extendVerifier(Verifier, internal) {
         if (payload !== undefined) return Promise.resolve(JSON.parse(payload));
       }
       const r = prepareVerify(this, token, { now });
-      if (r.pending) return finish(this, s, token, r);
+      if (r.pending) return s.native ? finishHost(this, s, token, r) : finish(this, s, token, r);
       if (s.size > 0) remember(s, token, r.payload, r.from, r.until);
       return Promise.resolve(JSON.parse(r.payload));
     } catch (e) {

@@ -80,6 +80,12 @@ export interface VerifierOptions {
 export interface HostKey {
   /** Whether `signature` is valid over `data`. May throw: jwtgate then checks it itself. */
   verify(data: Uint8Array, signature: Uint8Array): boolean;
+  /**
+   * Optional, for `verifyAsync`: the same check off the main thread (node:crypto's callback
+   * form). Anything but a promise of exactly `true` or `false`, or a rejection, leaves the
+   * check to jwtgate.
+   */
+  verifyAsync?(data: Uint8Array, signature: Uint8Array): Promise<boolean>;
 }
 
 /**
@@ -105,7 +111,9 @@ export interface Verifier {
    * `verify`, with RSA, ECDSA and Ed25519 signatures checked by WebCrypto (`crypto.subtle`)
    * where no host crypto is registered (browsers, workerd, edge runtimes); everything else is
    * checked by jwtgate as in `verify`, and the same errors are thrown. Uses the same cache.
-   * Where host crypto is registered (the Node entry), it is `verify`.
+   * Where host crypto is registered (the Node entry), the host's `verifyAsync` does that one
+   * check: node:crypto's callback form, on libuv's thread pool (more throughput with calls in
+   * flight; one awaited call takes a thread hop longer than `verify`).
    */
   verifyAsync(token: string, options?: TimeOptions): Promise<Claims>;
 }
@@ -603,6 +611,19 @@ pub fn prepare_verify(
         Ok(out)
     };
     run().map_err(|e| js_error(&e))
+}
+
+/// For `verifyAsync`: the host handle (`HostKey`) of key `index` for `alg`, or `undefined`
+/// where the verifier has none (no host crypto, `nativeCrypto: false`, HMAC, a refused key).
+#[wasm_bindgen(js_name = __jwtgate_hostKeyAt, skip_typescript)]
+pub fn host_key_at(verifier: &JsVerifier, index: usize, alg: &str) -> JsValue {
+    let found = Algorithm::from_name(alg).and_then(|alg| {
+        let keys = verifier.host_keys.get(index)?;
+        keys.iter()
+            .find(|(a, _)| *a == alg)
+            .map(|(_, h)| JsValue::from(h.clone()))
+    });
+    found.unwrap_or(JsValue::UNDEFINED)
 }
 
 /// For `verifyAsync`: the public JWK of key `index` (`undefined` for an HMAC secret or an

@@ -25,7 +25,15 @@ function nodeCryptoHost(crypto) {
       const form = p && forms[p.padding];
       if (!form) return undefined; // left to jwtgate
       const key = form(createPublicKey({ key: jwk, format: "jwk" }), p);
-      return { verify: (data, signature) => verify(p.digest, data, key, signature) };
+      return {
+        verify: (data, signature) => verify(p.digest, data, key, signature),
+        // The callback form runs on libuv's thread pool: verifyAsync's path, so that verifications
+        // in flight use the other cores. `data` and `signature` are the caller's own copies.
+        verifyAsync: (data, signature) =>
+          new Promise((resolve, reject) =>
+            verify(p.digest, data, key, signature, (err, ok) => (err ? reject(err) : resolve(ok))),
+          ),
+      };
     },
   };
 }

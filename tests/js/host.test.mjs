@@ -215,6 +215,81 @@ test("only a boolean from the host counts: 1, \"1\", {} or a Promise for a bad s
   }
 });
 
+test("verifyAsync under Node: node:crypto's callback form (thread pool), same answers and order as verify", async () => {
+  for (const alg of ["ES256", "EdDSA", "RS256", "PS256"]) {
+    const { publicKey, privateKey } = await jose.generateKeyPair(alg, { extractable: true });
+    const other = await jose.generateKeyPair(alg, { extractable: true });
+    const policy = {
+      issuer: "https://issuer.example",
+      audience: "api",
+      algorithms: [alg],
+      keys: { keys: [{ ...(await jose.exportJWK(publicKey)), kid: "k" }] },
+      leewaySeconds: 0,
+    };
+    const sign = (key, exp = "5m") =>
+      new jose.SignJWT({ sub: "u" })
+        .setProtectedHeader({ alg, kid: "k" })
+        .setIssuer(policy.issuer)
+        .setAudience("api")
+        .setExpirationTime(exp)
+        .sign(key);
+    let calls = 0;
+    const inner = nodeCryptoHost(crypto);
+    try {
+      setHostCrypto({
+        importKey(jwk, a, params) {
+          const key = inner.importKey(jwk, a, params);
+          return key && { verify: () => assert.fail("verifyAsync took the sync path"), verifyAsync: (d, s) => (calls++, key.verifyAsync(d, s)) };
+        },
+      });
+      const v = new Verifier(policy, { cacheSize: 0 });
+      assert.equal((await v.verifyAsync(await sign(privateKey))).sub, "u", alg);
+      await assert.rejects(v.verifyAsync(await sign(other.privateKey)), { code: "signature" }, alg);
+      // Expired and forged: the signature error first, as verify orders them.
+      const past = Math.floor(Date.now() / 1000) - 60;
+      await assert.rejects(v.verifyAsync(await sign(other.privateKey, past)), { code: "signature" }, alg);
+      await assert.rejects(v.verifyAsync(await sign(privateKey, past)), { code: "expired" }, alg);
+      assert.equal(calls, 4, alg);
+    } finally {
+      setHostCrypto(nodeCryptoHost(crypto));
+    }
+  }
+});
+
+test("verifyAsync: a host's async answer other than exactly true or false, or a rejection, is left to jwtgate", async () => {
+  const { publicKey, privateKey } = await jose.generateKeyPair("ES256", { extractable: true });
+  const other = await jose.generateKeyPair("ES256", { extractable: true });
+  const policy = {
+    issuer: "https://issuer.example",
+    audience: "api",
+    algorithms: ["ES256"],
+    keys: { keys: [{ ...(await jose.exportJWK(publicKey)), kid: "k" }] },
+  };
+  const sign = (key) =>
+    new jose.SignJWT({ sub: "u" }).setProtectedHeader({ alg: "ES256", kid: "k" }).setIssuer(policy.issuer)
+      .setAudience("api").setExpirationTime("5m").sign(key);
+  const good = await sign(privateKey);
+  const forged = await sign(other.privateKey);
+  try {
+    for (const make of [() => Promise.resolve(1), () => Promise.resolve("true"), () => Promise.reject(new Error("no")), () => {
+      throw new Error("sync throw");
+    }, () => 1]) {
+      setHostCrypto({ importKey: () => ({ verify: () => "x", verifyAsync: make }) });
+      const v = new Verifier(policy, { cacheSize: 0 });
+      assert.equal(v.nativeCrypto, true);
+      await assert.rejects(v.verifyAsync(forged), { code: "signature" });
+      assert.equal((await v.verifyAsync(good)).sub, "u");
+    }
+    // A host without verifyAsync: its sync verify answers.
+    let sync = 0;
+    setHostCrypto({ importKey: () => ({ verify: () => (sync++, false) }) });
+    await assert.rejects(new Verifier(policy, { cacheSize: 0 }).verifyAsync(good), { code: "signature" });
+    assert.equal(sync, 1);
+  } finally {
+    setHostCrypto(nodeCryptoHost(crypto));
+  }
+});
+
 async function hsSetup(cacheSize) {
   const secret = crypto.randomBytes(32);
   const policy = {
