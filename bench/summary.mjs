@@ -1,8 +1,11 @@
 // The bench's last word: every row of the speed-and-size table (issue 13) from this run's JSON
-// files, each as measured now, its target, and whether it is met. Reads the files scripts/bench.sh
-// has the benches write into BENCH_OUT (default target/bench): verify.json, startup.json,
-// workerd.json, gate.json, sizes.json. A missing file leaves its rows "not measured".
-import { existsSync, readFileSync } from "node:fs";
+// files, each as measured now, its target, and whether it is met; then the per-bench tables.
+// Reads the files scripts/bench.sh has the benches write into BENCH_OUT (default target/bench):
+// verify.json, startup.json, workerd.json, gate.json, sizes.json, machine.json. A missing file
+// leaves its rows "not measured". With WRITE_DOC=docs/performance.md it also replaces that
+// file's generated part (between the `bench:begin` and `bench:end` markers) with this report:
+// the figures in the docs come from one run, never by hand.
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 const dir = process.env.BENCH_OUT ?? "target/bench";
@@ -90,6 +93,84 @@ row(
   (p) => p >= 90,
 );
 
-console.log("| | now | target | |");
-console.log("|---|---|---|---|");
-for (const r of rows) console.log(`| ${r.join(" | ")} |`);
+const out = [];
+const machine = read("machine.json");
+if (machine) {
+  out.push(
+    `Measured ${machine.date} on ${machine.cpus} cores (${machine.arch}, ${machine.model}); Node ${machine.node}, ` +
+      `workerd benches on Node ${wd?.node ?? gate?.node ?? "?"}; ${machine.rustc}.`,
+    "",
+  );
+}
+out.push("| target | this run | goal | |", "|---|---|---|---|");
+for (const r of rows) out.push(`| ${r.join(" | ")} |`);
+
+const f2 = (n) => (n === undefined ? "—" : `${n.toFixed(2)}×`);
+const ops = (n) => (n === undefined ? "—" : n >= 1e5 ? `${(n / 1e3).toFixed(0)} k` : `${(n / 1e3).toFixed(1)} k`);
+const algs = ["HS256", "RS256", "ES256", "EdDSA"];
+if (verify) {
+  out.push("", `**Node ${verify.node}** (\`bench/verify.mjs\`; cold: a different token each call):`, "");
+  out.push(`| | ${algs.join(" | ")} |`, `|---|${algs.map(() => "---").join("|")}|`);
+  const line = (what, f) => out.push(`| ${what} | ${algs.map((a) => (v[a] ? f(v[a]) : "—")).join(" | ")} |`);
+  line("jwtgate cold, ops/s", (r) => ops(r["jwtgate cold"]));
+  line("× fast-jwt (cold)", (r) => f2(ratio(r, "jwtgate cold", "fast-jwt cold")));
+  line("× jose, awaited one at a time", (r) => f2(ratio(r, "jwtgate cold", "jose cold (awaited)")));
+  line("verifyAsync, 32 in flight, × jose 32 in flight", (r) => f2(ratio(r, "jwtgate verifyAsync (32 in flight)", "jose cold (32 in flight)")));
+  line("pure Rust (`nativeCrypto: false`) × fast-jwt", (r) => f2(ratio(r, "jwtgate cold, pure Rust", "fast-jwt cold")));
+  line("warm: µs per hit, jwtgate (fast-jwt)", (r) =>
+    r["jwtgate warm"] ? `${(1e6 / r["jwtgate warm"]).toFixed(2)} (${(1e6 / r["fast-jwt warm"]).toFixed(2)})` : "—");
+}
+if (wd) {
+  out.push("", `**workerd** (\`bench/workerd.mjs\`, Miniflare; × jose awaited; jwtgate's cache off):`, "");
+  out.push(`| | ${algs.join(" | ")} |`, `|---|${algs.map(() => "---").join("|")}|`);
+  for (const [what, who] of [
+    ["`verify` (pure Rust)", "jwtgate"],
+    ["`verifyAsync` (WebCrypto)", "jwtgate verifyAsync"],
+    ["`verify` + `node:crypto` host", "jwtgate+node:crypto"],
+    ["jose, 32 in flight", "jose (32 in flight)"],
+  ]) {
+    out.push(`| ${what} | ${algs.map((a) => f2(ratio(w[a], who, "jose (awaited)"))).join(" | ")} |`);
+  }
+  out.push(`| jose awaited, ops/s | ${algs.map((a) => ops(w[a]?.["jose (awaited)"])).join(" | ")} |`);
+}
+if (gate) {
+  out.push("", `**The edge gate** (\`bench/gate.mjs\`; against a pass-through Worker, loopback):`, "");
+  out.push(
+    "| | p50 µs, 1 conn (added) | p50 µs, 4 conn (added) | CPU µs per request (added) | × pass-through req/s at saturation |",
+    "|---|---|---|---|---|",
+  );
+  const sign = (n) => `${n >= 0 ? "+" : ""}${n.toFixed(0)}`;
+  for (const [name, r] of Object.entries(g)) {
+    const base = name === "pass-through";
+    out.push(
+      `| ${name} | ${r.p50_1.toFixed(0)}${base ? "" : ` (${sign(r.added_1)})`} | ${r.p50_4.toFixed(0)}${base ? "" : ` (${sign(r.added_4)})`} | ` +
+        `${r.cpu_us.toFixed(0)}${base ? "" : ` (${sign(r.added_cpu_us)})`} | ${r.rps_ratio.toFixed(2)} |`,
+    );
+  }
+}
+if (sizes || startup) {
+  out.push("");
+  if (sizes) {
+    const z = (f) => (sizes[f] ? `${(sizes[f].raw / 1000).toFixed(0)} KB raw / ${(sizes[f].gzip / 1000).toFixed(0)} KB gzip` : "—");
+    out.push(
+      `Sizes (\`wasm-opt -Oz\`, gzip -9): npm package, every algorithm ${z("pkg/node/jwtgate_bg.wasm")}; HS-only ` +
+        `${z("target/pkg-hs-only/jwtgate_bg.wasm")}; the gate Worker ${z("build/index_bg.wasm")}.`,
+    );
+  }
+  if (startup) {
+    const st = (a) => `${startup[a].require.toFixed(1)} ms + ${startup[a].firstVerify.toFixed(1)} ms`;
+    out.push(`Startup (Node ${startup.node}, fresh processes): \`require()\` + first \`Verifier\` and \`verify\`: HS256 ${st("HS256")}, ES256 ${st("ES256")}.`);
+  }
+}
+console.log(out.join("\n"));
+
+if (process.env.WRITE_DOC) {
+  const doc = readFileSync(process.env.WRITE_DOC, "utf8");
+  const begin = "<!-- bench:begin (generated by bench/summary.mjs: WRITE_DOC=docs/performance.md npm run bench) -->";
+  const end = "<!-- bench:end -->";
+  const i = doc.indexOf(begin);
+  const j = doc.indexOf(end);
+  if (i < 0 || j < i) throw new Error(`${process.env.WRITE_DOC}: no bench:begin/bench:end markers`);
+  writeFileSync(process.env.WRITE_DOC, doc.slice(0, i + begin.length) + "\n" + out.join("\n") + "\n" + doc.slice(j));
+  console.log(`(written into ${process.env.WRITE_DOC})`);
+}

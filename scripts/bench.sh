@@ -11,7 +11,8 @@
 #   6. the edge gate against a pass-through Worker: added latency at 1 and 4 connections, CPU
 #      per request, throughput at saturation (bench/gate.mjs)
 #   7. criterion benches of the native core (benches/verify.rs); BENCH_NATIVE=0 skips them
-#   8. the summary: every speed and size target with this run's figure (bench/summary.mjs)
+#   8. the summary: every speed and size target with this run's figure, and the tables of
+#      docs/performance.md (bench/summary.mjs; WRITE_DOC=docs/performance.md writes them there)
 # Benchmarks print figures; they never fail on speed. JWTGATE_SKIP_SETUP=1 skips step 1's setup.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +34,10 @@ wasm-opt -Oz --strip-debug --strip-producers \
 # Each bench also writes its figures as JSON into $BENCH_OUT; bench/summary.mjs reads them.
 export BENCH_OUT="${BENCH_OUT:-$PWD/target/bench}"
 rm -rf "$BENCH_OUT" && mkdir -p "$BENCH_OUT"
+model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+printf '{"date":"%s","arch":"%s","cpus":%s,"model":"%s","node":"%s","rustc":"%s"}\n' \
+  "$(date -u +%F)" "$(uname -m)" "$(nproc)" "${model//\"/}" "$(node --version)" "$(rustc --version)" \
+  >"$BENCH_OUT/machine.json"
 
 printf '\n=== wasm sizes (bytes)\n'
 printf '%-40s %9s %9s\n' file raw "gzip -9"
