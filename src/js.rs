@@ -621,7 +621,7 @@ pub fn host_key_at(verifier: &JsVerifier, index: usize, alg: &str) -> JsValue {
         let keys = verifier.host_keys.get(index)?;
         keys.iter()
             .find(|(a, _)| *a == alg)
-            .map(|(_, h)| JsValue::from(h.clone()))
+            .map(|(_, h)| AsRef::<JsValue>::as_ref(h).clone())
     });
     found.unwrap_or(JsValue::UNDEFINED)
 }
