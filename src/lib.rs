@@ -53,6 +53,8 @@ mod b64;
 pub mod claims;
 pub mod error;
 mod json;
+#[cfg(feature = "jwe")]
+pub mod jwe;
 pub mod jwk;
 pub mod platform;
 pub mod policy;

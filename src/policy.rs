@@ -133,7 +133,10 @@ pub(crate) fn algorithms(value: Option<&Value>) -> Result<Vec<Algorithm>> {
         let alg = Algorithm::from_name(name).ok_or_else(|| {
             Error::config(
                 format!("algorithms[{i}]"),
-                "unknown algorithm (supported: HS256 HS384 HS512 RS256 RS384 RS512 PS256 PS384 PS512 ES256 EdDSA Ed25519)",
+                format!(
+                    "unknown algorithm (supported: {})",
+                    Algorithm::ALL.map(Algorithm::name).join(" ")
+                ),
             )
         })?;
         if !out.contains(&alg) {

@@ -2,6 +2,7 @@
 //!
 //! Properties checked, beyond "never panics":
 //! * a fixed multi-algorithm verifier answers every token with `Ok` or a typed error;
+//! * so does a fixed Auth.js session-cookie reader (src/jwe.rs; seeded with a real cookie);
 //! * any policy the fuzzer makes either fails with `config` or builds;
 //! * when a policy builds both a signer and a verifier, a token the signer issues verifies
 //!   (the signer never issues what its own policy refuses).
@@ -17,6 +18,18 @@ static FIXED: LazyLock<Verifier> = LazyLock::new(|| {
     Verifier::from_json(include_str!("../seeds/policy.json")).expect("seed policy")
 });
 
+static AUTHJS: LazyLock<jwtgate::jwe::AuthJsCookie> = LazyLock::new(|| {
+    let f: Value =
+        serde_json::from_str(include_str!("../../tests/fixtures/authjs/cookies.json")).unwrap();
+    let policy = Policy::from_value_keys_optional(&serde_json::json!({
+        "issuer": "https://app.example", "audience": "app", "algorithms": ["HS256"]
+    }))
+    .unwrap();
+    let secret = f["secret"].as_str().unwrap();
+    jwtgate::jwe::AuthJsCookie::new(&[secret], f["secureCookie"].as_str().unwrap(), &policy)
+        .expect("fixture reader")
+});
+
 fuzz_target!(|data: &[u8]| {
     let (policy, token) = match data.iter().position(|&b| b == 0) {
         Some(i) => (&data[..i], &data[i + 1..]),
@@ -24,6 +37,9 @@ fuzz_target!(|data: &[u8]| {
     };
     let token = String::from_utf8_lossy(token);
     if let Err(e) = FIXED.verify(&token, NOW) {
+        assert_ne!(e.code(), Code::Config);
+    }
+    if let Err(e) = AUTHJS.open(&token, NOW) {
         assert_ne!(e.code(), Code::Config);
     }
     if let Ok(Value::Object(claims)) = serde_json::from_str::<Value>(&token) {
