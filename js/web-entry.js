@@ -8,6 +8,7 @@ extendVerifier(wasm.Verifier, wasm);
 export {
   Verifier,
   Signer,
+  AuthJsCookie,
   setHostCrypto,
   hasHostCrypto,
   verifySignature,

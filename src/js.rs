@@ -139,6 +139,17 @@ export interface KeyInfo {
   reason?: string;
 }
 
+/** Options for an `AuthJsCookie`. */
+export interface AuthJsCookieOptions {
+  /**
+   * The app's `AUTH_SECRET`, or several (the current one and older ones, for rotation: each
+   * cookie names its key). Each at least 32 bytes; at most 8.
+   */
+  secret: string | string[];
+  /** The session cookie's name, Auth.js's key salt. Default `"__Secure-authjs.session-token"`. */
+  cookieName?: string;
+}
+
 /** Options for a single call. */
 export interface TimeOptions {
   /** The current time in seconds since the epoch. Default: `Date.now() / 1000`, rounded down. */
@@ -542,6 +553,91 @@ impl JsVerifier {
             self.inner.check_claims(&claims, now_from(&options)?)
         };
         run().map_err(|e| js_error(&e))
+    }
+}
+
+/// The default Auth.js session cookie on HTTPS (the key salt when none is given).
+#[cfg(feature = "jwe")]
+const DEFAULT_AUTHJS_COOKIE: &str = "__Secure-authjs.session-token";
+
+/// Reads Auth.js's own session cookies (the JWE `@auth/core` writes) outside Auth.js, e.g. in
+/// another backend of the same site, under a jwtgate policy: decryption exactly as Auth.js
+/// writes it (any other shape refused), then every claim rule. The policy's `keys` are not
+/// needed (the key is derived from the secret); its `algorithms` are still required.
+#[cfg(feature = "jwe")]
+#[wasm_bindgen(js_name = AuthJsCookie)]
+pub struct JsAuthJsCookie {
+    inner: crate::jwe::AuthJsCookie,
+}
+
+#[cfg(feature = "jwe")]
+#[wasm_bindgen(js_class = AuthJsCookie)]
+impl JsAuthJsCookie {
+    /// Builds a reader. Throws a `JwtGateError` with `code: "config"` and `field` when the
+    /// policy, a secret or the cookie name is missing or invalid (never naming a secret's value).
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        #[wasm_bindgen(unchecked_param_type = "Omit<Policy, \"keys\"> | string")] policy: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "AuthJsCookieOptions")] options: JsValue,
+    ) -> Result<JsAuthJsCookie, JsValue> {
+        let run = || -> Result<JsAuthJsCookie, Error> {
+            let text = json_text(&policy, || {
+                Error::config("policy", "the policy must be a JSON object")
+            })?;
+            let value = crate::json::parse(text.as_bytes())
+                .map_err(|_| Error::config("policy", "not strict JSON (or a duplicate member)"))?;
+            let policy = Policy::from_value_keys_optional(&value)?;
+            let options = Some(options);
+            let secret = option(&options, "secret");
+            let secrets: Vec<String> = if let Some(s) = secret.as_string() {
+                vec![s]
+            } else if js_sys::Array::is_array(&secret) {
+                js_sys::Array::from(&secret)
+                    .iter()
+                    .map(|v| v.as_string())
+                    .collect::<Option<Vec<_>>>()
+                    .ok_or_else(|| Error::config("secret", "each secret must be a string"))?
+            } else {
+                return Err(Error::config(
+                    "secret",
+                    "required: the app's AUTH_SECRET, or an array of secrets",
+                ));
+            };
+            let cookie = match option(&options, "cookieName") {
+                v if v.is_undefined() || v.is_null() => DEFAULT_AUTHJS_COOKIE.to_owned(),
+                v => v
+                    .as_string()
+                    .ok_or_else(|| Error::config("cookieName", "must be a string"))?,
+            };
+            let inner = crate::jwe::AuthJsCookie::new(&secrets, &cookie, &policy)?;
+            Ok(JsAuthJsCookie { inner })
+        };
+        run().map_err(|e| js_error(&e))
+    }
+
+    /// Opens a session cookie's value (chunks joined, as Auth.js joins them) and returns its
+    /// claims, after every claim rule. Throws a `JwtGateError` otherwise (`signature` for a
+    /// cookie altered or made under another secret or cookie name, `key_not_found` for a
+    /// secret not listed, `missing_claim` when the app did not stamp `iss`/`aud`, ...).
+    #[wasm_bindgen(unchecked_return_type = "Claims")]
+    pub fn open(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] token: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "TimeOptions")] options: Option<JsValue>,
+    ) -> Result<JsValue, JsValue> {
+        let run = || -> Result<JsValue, Error> {
+            let token = token_string(&token)?;
+            let opened = self.inner.open(&token, now_from(&options)?)?;
+            JSON::parse(&opened.payload_json)
+                .map_err(|_| Error::new(Code::Malformed, "payload is not JSON"))
+        };
+        run().map_err(|e| js_error(&e))
+    }
+
+    /// The cookie name (the key salt) this reader opens.
+    #[wasm_bindgen(getter, js_name = cookieName)]
+    pub fn cookie_name(&self) -> String {
+        self.inner.cookie_name().to_owned()
     }
 }
 

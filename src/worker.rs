@@ -10,7 +10,9 @@ use crate::gate::config::{check_setting_names, JwksSettings, KV_BINDING, SETTING
 use crate::gate::request::{
     self, refetch_for, revocation_outcome, Done, ForwardPlan, Plan, Refusal, RequestView,
 };
-use crate::gate::{keys_loaded_log, ConfigError, GateConfig, JwksAction, JwksState, VerifiedCache};
+use crate::gate::{
+    keys_loaded_log, Authenticated, ConfigError, GateConfig, JwksAction, JwksState, VerifiedCache,
+};
 use crate::jwk::KeySet;
 use crate::platform::WebVerifier;
 use crate::revocation::{self, check_revocation, revocation_keys, EntryKind};
@@ -199,7 +201,12 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<web_sys::Respons
     let done = match request::plan(&config, &view) {
         Plan::Done(done) => done,
         Plan::Verify(pending) => {
-            let outcome = authorize(&config, &env, &pending.token, now).await;
+            let outcome = match pending.session_reader(&config) {
+                Some(reader) => open_session(&config, &env, reader, &pending.token, now).await,
+                None => authorize(&config, &env, &pending.token, now)
+                    .await
+                    .map(Authenticated::from),
+            };
             request::after_verify(&config, &view, pending, outcome, now)
         }
     };
@@ -241,8 +248,23 @@ async fn authorize(
             v
         }
     };
-    revocation(config, env, &verified).await?;
+    revocation(config, env, &verified.claims).await?;
     Ok(verified)
+}
+
+/// Opens an Auth.js session cookie (`JWTGATE_AUTHJS_SECRET`): decryption and the claim rules
+/// in the core, then the revocation list. No key fetch and no cache: the keys were derived when
+/// the settings were read, and opening costs about what a cache lookup would.
+async fn open_session(
+    config: &GateConfig,
+    env: &Env,
+    reader: &crate::jwe::AuthJsCookie,
+    token: &str,
+    now: i64,
+) -> std::result::Result<Authenticated, Refusal> {
+    let opened: Authenticated = reader.open(token, now).map_err(Refusal::Invalid)?.into();
+    revocation(config, env, &opened.claims).await?;
+    Ok(opened)
 }
 
 /// Verifies with the current keys; an unknown `kid` triggers one JWKS refetch (cooldown-bound).
@@ -471,7 +493,7 @@ fn parse_jwks(policy: &crate::Policy, text: &str) -> std::result::Result<KeySet,
 async fn revocation(
     config: &GateConfig,
     env: &Env,
-    verified: &Verified,
+    claims: &serde_json::Map<String, serde_json::Value>,
 ) -> std::result::Result<(), Refusal> {
     if !config.revocation_list {
         return Ok(());
@@ -480,7 +502,6 @@ async fn revocation(
     let kv = env
         .kv("JWTGATE_REVOKED")
         .map_err(|_| Refusal::Unavailable("revocation_unavailable", 5))?;
-    let claims = &verified.claims;
     let keys = revocation_keys(claims).map_err(Refusal::Invalid)?;
     let lookups = keys.iter().map(|(_, key)| {
         let kv = &kv;

@@ -7,7 +7,8 @@
 //! [`SETTINGS`] by `tests/docs.rs`); this module is their one parser, and its tests name every
 //! refusal.
 //!
-//! At least one key source is required: policy `keys`, `JWTGATE_KEYS` or `JWTGATE_JWKS_URL`.
+//! At least one key source is required: policy `keys`, `JWTGATE_KEYS`, `JWTGATE_JWKS_URL`, or
+//! `JWTGATE_AUTHJS_SECRET` (Auth.js's own encrypted session cookies, see [`crate::jwe`]).
 //! Any other variable named `JWTGATE_*` (or a known name in another case) is a configuration
 //! error: a misspelt setting never falls back to its default.
 
@@ -28,9 +29,10 @@ pub const KV_BINDING: &str = "\u{0}kv-namespace";
 
 /// Every setting the gate reads: the one list (the Worker reads exactly these, once per
 /// isolate, and refuses any other `JWTGATE_*` name).
-pub const SETTINGS: [&str; 19] = [
+pub const SETTINGS: [&str; 20] = [
     "JWTGATE_POLICY",
     "JWTGATE_KEYS",
+    "JWTGATE_AUTHJS_SECRET",
     "JWTGATE_JWKS_URL",
     "UPSTREAM_URL",
     "JWTGATE_COOKIES",
@@ -147,6 +149,11 @@ pub struct GateConfig {
     pub scopes: Vec<(String, Vec<String>)>,
     /// Where browser navigations without a token are sent.
     pub login_url: Option<String>,
+    /// Auth.js session-cookie readers, one per entry of `cookies` (same order), when
+    /// `JWTGATE_AUTHJS_SECRET` is set: cookie credentials are then Auth.js's JWE, opened with
+    /// the reader of the cookie's name (the key's salt); bearer tokens stay JWS. Empty otherwise.
+    #[cfg(feature = "jwe")]
+    pub authjs: Vec<crate::jwe::AuthJsCookie>,
     /// Whether `Authorization` is forwarded upstream.
     pub forward_authorization: bool,
     /// Claim → header map.
@@ -327,10 +334,11 @@ impl GateConfig {
                 timeout_ms: int(&get, "JWTGATE_JWKS_TIMEOUT_MS", 5000, (100, 30_000))? as u32,
             }),
         };
-        if jwks.is_none() && policy.keys().verifying_count() == 0 {
+        let authjs_secrets = authjs_secrets(get("JWTGATE_AUTHJS_SECRET"))?;
+        if jwks.is_none() && policy.keys().verifying_count() == 0 && authjs_secrets.is_none() {
             return Err(err(
                 "JWTGATE_KEYS",
-                "no verification key: set JWTGATE_KEYS, JWTGATE_JWKS_URL or policy keys",
+                "no verification key: set JWTGATE_KEYS, JWTGATE_JWKS_URL, policy keys or JWTGATE_AUTHJS_SECRET",
             ));
         }
 
@@ -367,6 +375,23 @@ impl GateConfig {
             return Err(err(
                 "JWTGATE_COOKIES",
                 "cookie names need the __Secure- or __Host- prefix (set JWTGATE_PLAIN_HTTP=true for local plain-HTTP development)",
+            ));
+        }
+
+        #[cfg(feature = "jwe")]
+        let authjs = match &authjs_secrets {
+            None => Vec::new(),
+            Some(secrets) => cookies
+                .iter()
+                .map(|name| crate::jwe::AuthJsCookie::new(secrets, name, &policy))
+                .collect::<crate::Result<Vec<_>>>()
+                .map_err(|e| err("JWTGATE_AUTHJS_SECRET", e.to_string()))?,
+        };
+        #[cfg(not(feature = "jwe"))]
+        if authjs_secrets.is_some() {
+            return Err(err(
+                "JWTGATE_AUTHJS_SECRET",
+                "this build has no Auth.js cookie support (the crate's jwe feature)",
             ));
         }
 
@@ -469,12 +494,20 @@ impl GateConfig {
             preflight_paths,
             scopes,
             login_url,
+            #[cfg(feature = "jwe")]
+            authjs,
             forward_authorization: boolean(&get, "JWTGATE_FORWARD_AUTHORIZATION", true)?,
             claim_headers,
             revocation_list,
             revocation_fail_open,
             cache_size: int(&get, "JWTGATE_CACHE_SIZE", 1024, (0, 100_000))? as usize,
         })
+    }
+
+    /// Whether bearer (JWS) tokens can be verified at all: a JWKS URL or a verifying key. A gate
+    /// that has only `JWTGATE_AUTHJS_SECRET` refuses every bearer token (`key_not_found`).
+    pub fn verifies_jws(&self) -> bool {
+        self.jwks.is_some() || self.policy.keys().verifying_count() > 0
     }
 
     /// What a request needs, for its canonical path ([`super::canonical_path`]).
@@ -503,6 +536,35 @@ impl GateConfig {
             Some((_, required)) => Route::Protected(required),
             None => Route::Protected(&[]),
         }
+    }
+}
+
+/// `JWTGATE_AUTHJS_SECRET`: one secret (Auth.js's `AUTH_SECRET`, as it is), or a JSON array of
+/// secrets for rotation (the current one and older ones: each cookie names its key).
+fn authjs_secrets(value: Option<String>) -> Result<Option<Vec<String>>, ConfigError> {
+    const SETTING: &str = "JWTGATE_AUTHJS_SECRET";
+    let Some(text) = value else {
+        return Ok(None);
+    };
+    if !text.trim_start().starts_with('[') {
+        return Ok(Some(vec![text]));
+    }
+    let bad = || {
+        err(
+            SETTING,
+            "must be a secret, or a strict JSON array of non-empty secret strings",
+        )
+    };
+    match json::parse(text.as_bytes()).map_err(|_| bad())? {
+        Value::Array(items) if !items.is_empty() => items
+            .into_iter()
+            .map(|v| match v {
+                Value::String(s) if !s.is_empty() => Ok(s),
+                _ => Err(bad()),
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some),
+        _ => Err(bad()),
     }
 }
 
@@ -586,6 +648,41 @@ mod tests {
         assert!(!c.revocation_fail_open);
         assert_eq!(c.cache_size, 1024);
         assert!(c.jwks.is_none());
+    }
+
+    #[cfg(feature = "jwe")]
+    #[test]
+    fn authjs_secret_is_a_key_source_with_a_reader_per_cookie() {
+        const S: &str = "an-auth-secret-of-at-least-32-bytes!";
+        let mut pairs = base();
+        pairs.retain(|(k, _)| *k != "JWTGATE_KEYS");
+        pairs.push(("JWTGATE_AUTHJS_SECRET", S));
+        pairs.push(("JWTGATE_PLAIN_HTTP", "true"));
+        let c = env(&pairs).unwrap();
+        assert!(!c.verifies_jws());
+        let names: Vec<&str> = c.authjs.iter().map(|r| r.cookie_name()).collect();
+        assert_eq!(
+            names,
+            c.cookies.iter().map(String::as_str).collect::<Vec<_>>()
+        );
+        assert_eq!(names.len(), 2);
+        // Without it, no reader: cookies are signed tokens.
+        assert!(env(&base()).unwrap().authjs.is_empty());
+        let rotated = format!(r#"["{S}","{S}-older"]"#);
+        let array = setting_of(&[("JWTGATE_AUTHJS_SECRET", Box::leak(rotated.into_boxed_str()))]);
+        assert_eq!(array, "ok");
+        for bad in [
+            "tiny-secret-value",
+            "[]",
+            "[1]",
+            r#"[""]"#,
+            "[nope",
+            r#"{"a":1}"#,
+        ] {
+            let e = env(&[base(), vec![("JWTGATE_AUTHJS_SECRET", bad)]].concat()).unwrap_err();
+            assert_eq!(e.setting, "JWTGATE_AUTHJS_SECRET", "{bad}");
+            assert!(!e.message.contains("tiny-secret"), "{}", e.message);
+        }
     }
 
     #[test]

@@ -22,7 +22,36 @@ pub use path::{canonical_path, PathError};
 pub use token::{extract_token, forwarded_cookies, Ambiguous, Credential, Source};
 
 use crate::verify::Verified;
-use serde_json::Value;
+use serde_json::{Map, Value};
+
+/// What the gate knows of a request's verified credential, whatever its form (a signed token,
+/// or an Auth.js session cookie it decrypted): the claims, and the payload exactly as received.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    /// The claims set.
+    pub claims: Map<String, Value>,
+    /// The payload as signed or encrypted (UTF-8 JSON text).
+    pub payload_json: String,
+}
+
+impl From<Verified> for Authenticated {
+    fn from(v: Verified) -> Self {
+        Authenticated {
+            claims: v.claims,
+            payload_json: v.payload_json,
+        }
+    }
+}
+
+#[cfg(feature = "jwe")]
+impl From<crate::jwe::Opened> for Authenticated {
+    fn from(o: crate::jwe::Opened) -> Self {
+        Authenticated {
+            claims: o.claims,
+            payload_json: o.payload_json,
+        }
+    }
+}
 
 /// The log line the gate writes once per (re)load of a key set (`source`: `config` for the
 /// configured keys, `jwks` for a fetched JWKS): each key's `kid`, bound algorithm, or why it is
@@ -76,12 +105,12 @@ pub fn is_stripped_header(name: &str) -> bool {
 }
 
 /// The identity headers for a verified request: `x-jwtgate-sub`, `x-jwtgate-claims` (base64url
-/// of the payload exactly as signed), `x-jwtgate-expires-in` (whole seconds to `exp`, never
+/// of the payload exactly as signed, or as encrypted), `x-jwtgate-expires-in` (whole seconds to `exp`, never
 /// negative), and the configured claim → header map (strings as they are, other JSON values as
 /// JSON text; absent claims add no header).
 pub fn identity_headers(
     config: &GateConfig,
-    verified: &Verified,
+    verified: &Authenticated,
     now: i64,
 ) -> Vec<(String, String)> {
     let claims = &verified.claims;
@@ -129,7 +158,7 @@ fn header_safe(s: &str) -> String {
 }
 
 /// The space-separated `scope` claim contains every required scope.
-pub fn has_scopes(verified: &Verified, required: &[String]) -> bool {
+pub fn has_scopes(verified: &Authenticated, required: &[String]) -> bool {
     let granted = verified
         .claims
         .get("scope")

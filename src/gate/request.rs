@@ -13,10 +13,9 @@
 use super::answer::{self, Answer};
 use super::token::{extract_token, forwarded_cookies, Source};
 use super::{canonical_path, has_scopes, identity_headers, is_stripped_header, rejection_log};
-use super::{GateConfig, Route};
+use super::{Authenticated, GateConfig, Route};
 use crate::error::{Code, Error};
 use crate::revocation::Verdict;
-use crate::verify::Verified;
 
 /// What the gate needs to know about a request, read by the Worker (no I/O here).
 #[derive(Debug, Clone, Copy)]
@@ -91,6 +90,22 @@ pub struct Pending {
     source: Source,
     required: Vec<String>,
     path: String,
+}
+
+impl Pending {
+    /// The Auth.js session-cookie reader for this credential, when it must be opened as
+    /// Auth.js's JWE (`JWTGATE_AUTHJS_SECRET` set and the credential came from a cookie: the
+    /// reader of that cookie's name); `None` when it is verified as a signed token.
+    #[cfg(feature = "jwe")]
+    pub fn session_reader<'c>(
+        &self,
+        config: &'c GateConfig,
+    ) -> Option<&'c crate::jwe::AuthJsCookie> {
+        match self.source {
+            Source::Cookie(i) => config.authjs.get(i),
+            Source::Bearer => None,
+        }
+    }
 }
 
 /// Why verification did not give a token.
@@ -191,6 +206,17 @@ pub fn plan(config: &GateConfig, req: &RequestView) -> Plan {
             req,
         ));
     }
+    // A gate with no JWS key (only Auth.js's cookie secret) verifies no bearer token.
+    if credential.source == Source::Bearer && !config.verifies_jws() {
+        let code = Code::KeyNotFound.as_str();
+        return Plan::Done(refuse(
+            answer::invalid_token(realm, code),
+            code,
+            Some(&credential.token),
+            &path,
+            req,
+        ));
+    }
     Plan::Verify(Pending {
         token: credential.token,
         source: credential.source,
@@ -204,7 +230,7 @@ pub fn after_verify(
     config: &GateConfig,
     req: &RequestView,
     pending: Pending,
-    outcome: Result<Verified, Refusal>,
+    outcome: Result<Authenticated, Refusal>,
     now: i64,
 ) -> Done {
     let realm = req.host;
@@ -314,7 +340,7 @@ fn forward(config: &GateConfig, req: &RequestView, path: String, kind: Kind) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::verify::Header;
+    use crate::verify::{Header, Verified};
     use crate::Algorithm;
     use serde_json::json;
 
@@ -362,7 +388,7 @@ mod tests {
         }
     }
 
-    fn verified(claims: serde_json::Value) -> Verified {
+    fn verified(claims: serde_json::Value) -> Authenticated {
         let payload_json = claims.to_string();
         Verified {
             header: Header {
@@ -373,6 +399,7 @@ mod tests {
             claims: claims.as_object().unwrap().clone(),
             payload_json,
         }
+        .into()
     }
 
     fn done(p: Plan) -> Done {

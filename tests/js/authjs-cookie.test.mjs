@@ -1,0 +1,90 @@
+// AuthJsCookie: Auth.js's own session cookies read outside Auth.js (another backend), in both
+// package entries, against cookies made by the real @auth/core `jwt.encode` at test time, and
+// Auth.js's `decode` agreeing on what is a session.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createRequire } from "node:module";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { encode, decode } from "@auth/core/jwt";
+
+const require = createRequire(import.meta.url);
+const node = require(fileURLToPath(new URL("../../pkg/", import.meta.url)));
+const web = await import(new URL("../../pkg/web/index.js", import.meta.url));
+web.initSync({ module: readFileSync(new URL("../../pkg/web/jwtgate_bg.wasm", import.meta.url)) });
+
+const SECRET = crypto.getRandomValues(new Uint8Array(32)).reduce((s, b) => s + b.toString(16).padStart(2, "0"), "");
+const OLD = `${SECRET}-old`;
+const SALT = "__Secure-authjs.session-token";
+const policy = { issuer: "https://app.example", audience: "app", algorithms: ["HS256"], requiredClaims: ["sub"] };
+const claims = { sub: "user_1", name: "Ada", iss: "https://app.example", aud: "app" };
+
+for (const [entry, m] of [["node", node], ["web", web]]) {
+  test(`${entry}: opens what @auth/core encodes, and what its decode reads`, async () => {
+    const reader = new m.AuthJsCookie(policy, { secret: [SECRET, OLD] });
+    assert.equal(reader.cookieName, SALT);
+    for (const secret of [SECRET, OLD]) {
+      const cookie = await encode({ token: claims, secret, salt: SALT, maxAge: 3600 });
+      const opened = reader.open(cookie);
+      const theirs = await decode({ token: cookie, secret: [SECRET, OLD], salt: SALT });
+      assert.deepEqual(opened, theirs);
+      assert.equal(opened.sub, "user_1");
+      assert.equal(opened.exp - opened.iat, 3600);
+    }
+  });
+
+  test(`${entry}: refusals with their codes, each one Auth.js's decode also refuses or cannot check`, async () => {
+    const reader = new m.AuthJsCookie(policy, { secret: SECRET });
+    const code = (token, opts) => {
+      try {
+        reader.open(token, opts);
+        return "opened";
+      } catch (e) {
+        assert.equal(e.name, "JwtGateError");
+        assert.ok(!e.message.includes(SECRET) && (token.length < 20 || !e.message.includes(token.slice(-20))));
+        return e.code;
+      }
+    };
+    const good = await encode({ token: claims, secret: SECRET, salt: SALT, maxAge: 3600 });
+    const now = Math.floor(Date.now() / 1000);
+    // The app did not stamp iss/aud: Auth.js decodes it; the policy refuses it.
+    const bare = await encode({ token: { sub: "user_1" }, secret: SECRET, salt: SALT });
+    assert.equal((await decode({ token: bare, secret: SECRET, salt: SALT })).sub, "user_1");
+    assert.equal(code(bare), "missing_claim");
+    // Another cookie name (salt), another secret: Auth.js's decode throws too.
+    const otherSalt = await encode({ token: claims, secret: SECRET, salt: "authjs.session-token" });
+    const otherSecret = await encode({ token: claims, secret: OLD, salt: SALT });
+    for (const t of [otherSalt, otherSecret]) {
+      await assert.rejects(decode({ token: t, secret: SECRET, salt: SALT }));
+      assert.equal(code(t), "key_not_found");
+    }
+    const parts = good.split(".");
+    const c = parts[3];
+    parts[3] = c.slice(0, 5) + (c[5] === "A" ? "B" : "A") + c.slice(6);
+    await assert.rejects(decode({ token: parts.join("."), secret: SECRET, salt: SALT }));
+    assert.equal(code(parts.join(".")), "signature");
+    assert.equal(code(good, { now: now + 3600 + 31 }), "expired");
+    assert.equal(code("a.b.c"), "malformed");
+    assert.equal(code(""), "malformed");
+  });
+
+  test(`${entry}: settings that could open nothing are config errors`, () => {
+    const field = (p, o) => {
+      try {
+        new m.AuthJsCookie(p, o);
+        return "built";
+      } catch (e) {
+        assert.equal(e.code, "config");
+        return e.field;
+      }
+    };
+    assert.equal(field(policy, {}), "secret");
+    assert.equal(field(policy, { secret: "short" }), "secret[0]");
+    assert.equal(field(policy, { secret: [SECRET, 7] }), "secret");
+    assert.equal(field(policy, { secret: [SECRET, SECRET] }), "secret[1]");
+    assert.equal(field(policy, { secret: SECRET, cookieName: "a;b" }), "cookie");
+    assert.equal(field(policy, { secret: SECRET, cookieName: 3 }), "cookieName");
+    assert.equal(field({ ...policy, issuer: "" }, { secret: SECRET }), "issuer");
+    assert.equal(field({ ...policy, typo: 1 }, { secret: SECRET }), "policy.typo");
+  });
+}
