@@ -49,6 +49,12 @@ const out = {
   cbcOldSecret: await encode({ token: claims, secret: oldSecret, salt: secure, maxAge }),
   cbcPlainCookie: await encode({ token: claims, secret, salt: plain, maxAge }),
   cbcNoIssuer: await encode({ token: { sub: "user_1", name: "Ada" }, secret, salt: secure, maxAge }),
+  cbcNoAuthTime: await encode({
+    token: { sub: "user_1", iss: claims.iss, aud: claims.aud },
+    secret,
+    salt: secure,
+    maxAge,
+  }),
   gcm: await gcm(claims, secret, secure),
 };
 console.log(JSON.stringify(out, null, 2));

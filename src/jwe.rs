@@ -18,8 +18,9 @@
 //! * **key**: the secret whose derived key has that thumbprint → otherwise `key_not_found`;
 //! * **authentication tag** (constant-time) → `signature` when it does not verify: a cookie
 //!   made under another secret, another cookie name, or altered in any byte;
-//! * **payload**: strict UTF-8 JSON object → otherwise `malformed`; then
-//!   [`ClaimRules::check`] (`iss`, `aud`, `exp`, `nbf`, `iat`, max age, required claims).
+//! * **payload**: strict UTF-8 JSON object → otherwise `malformed`; with a policy
+//!   `maxAgeSeconds`, an `auth_time` → otherwise `missing_claim` (Auth.js renews `iat` on every
+//!   refresh, so only `auth_time` bounds the session); then [`ClaimRules::check`] (`iss`, `aud`, `exp`, `nbf`, `iat`, max age, required claims).
 //!
 //! The policy's `typ` is a JWS header rule and does not apply: Auth.js's JWE header has no
 //! `typ`, and the key itself is bound to its purpose by the salt (the cookie name).
@@ -214,11 +215,7 @@ impl AuthJsCookie {
                 return Err(Error::config(format!("secret[{i}]"), "given twice"));
             }
         }
-        if cookie_name.is_empty()
-            || cookie_name
-                .bytes()
-                .any(|b| !b.is_ascii_graphic() || b"=;,\"\\".contains(&b))
-        {
+        if !crate::gate::token::is_cookie_name(cookie_name) {
             return Err(Error::config(
                 "cookie",
                 "the cookie name must be a plain, non-empty cookie token",
@@ -361,6 +358,17 @@ impl AuthJsCookie {
         data.truncate(plaintext_len);
         let claims = json::parse_object(&data)
             .map_err(|_| malformed("payload is not a strict JSON object"))?;
+        // Auth.js re-encodes the cookie, with a fresh `iat`, on every session refresh: a maximum
+        // age counted from `iat` would slide with it. Only `auth_time` bounds the session.
+        if self.rules.max_age_seconds().is_some()
+            && claims.get("auth_time").is_none_or(Value::is_null)
+        {
+            return Err(Error::claim(
+                Code::MissingClaim,
+                "auth_time",
+                "with maxAgeSeconds an Auth.js session needs auth_time (Auth.js renews iat on every refresh; stamp auth_time in the jwt callback)",
+            ));
+        }
         self.rules.check(&claims, now)?;
         Ok(Opened {
             enc,

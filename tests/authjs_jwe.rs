@@ -135,6 +135,14 @@ fn the_policy_applies_after_decryption() {
     );
     let aged = other(json!({"maxAgeSeconds": 3600}));
     assert!(aged.open(&token, now(&f)).is_ok());
+    // Auth.js renews iat on every refresh: with a max age, only auth_time may bound it.
+    let no_auth_time = s(&f, "cbcNoAuthTime");
+    assert!(r.open(&no_auth_time, now(&f)).is_ok());
+    let e = aged.open(&no_auth_time, now(&f)).unwrap_err();
+    assert_eq!(
+        (e.code(), e.claim_name()),
+        (Code::MissingClaim, Some("auth_time"))
+    );
     assert_eq!(code(&aged, &token, now(&f) + 3600 + 30), Code::TooOld);
     let e = other(json!({"requiredClaims": ["role"]}))
         .open(&token, now(&f))
@@ -177,17 +185,27 @@ fn any_altered_byte_fails_the_tag() {
                 "{name} segment {i}"
             );
         }
-        // The last ciphertext block alone, the first alone: still the tag.
+        // Whole blocks cut off the end, or the first block dropped: well-formed, so the tag
+        // decides.
         let c = token.split('.').nth(3).unwrap();
-        assert_eq!(
-            code(&r, &with_segment(&token, 3, &c[..c.len() - 22]), now(&f)),
-            if name == "cbc" {
-                Code::Malformed
-            } else {
-                Code::Signature
-            },
-            "{name} truncated"
-        );
+        let bytes =
+            base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, c).unwrap();
+        assert!(bytes.len() >= 32, "{name}: at least two blocks");
+        for cut in [&bytes[..bytes.len() - 16], &bytes[16..]] {
+            assert_eq!(
+                code(&r, &with_segment(&token, 3, &b64(cut)), now(&f)),
+                Code::Signature,
+                "{name} truncated"
+            );
+        }
+        // Not whole blocks: for CBC, malformed before any key work; GCM has no blocks.
+        let odd = with_segment(&token, 3, &b64(&bytes[..bytes.len() - 1]));
+        let expected = if name == "cbc" {
+            Code::Malformed
+        } else {
+            Code::Signature
+        };
+        assert_eq!(code(&r, &odd, now(&f)), expected, "{name} cut by a byte");
     }
 }
 

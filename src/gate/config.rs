@@ -359,10 +359,7 @@ impl GateConfig {
             .map(|c| c.trim().to_owned())
             .filter(|c| !c.is_empty())
             .collect();
-        if cookies.iter().any(|c| {
-            c.bytes()
-                .any(|b| !b.is_ascii_graphic() || b"=;,".contains(&b))
-        }) {
+        if cookies.iter().any(|c| !super::token::is_cookie_name(c)) {
             return Err(err("JWTGATE_COOKIES", "cookie names must be plain tokens"));
         }
         // A cookie without the `__Secure-`/`__Host-` prefix can be planted over plain HTTP (or by
@@ -378,6 +375,12 @@ impl GateConfig {
             ));
         }
 
+        if authjs_secrets.is_some() && cookies.is_empty() {
+            return Err(err(
+                "JWTGATE_AUTHJS_SECRET",
+                "is set but JWTGATE_COOKIES names no cookie to open",
+            ));
+        }
         #[cfg(feature = "jwe")]
         let authjs = match &authjs_secrets {
             None => Vec::new(),
@@ -559,7 +562,7 @@ fn authjs_secrets(value: Option<String>) -> Result<Option<Vec<String>>, ConfigEr
         Value::Array(items) if !items.is_empty() => items
             .into_iter()
             .map(|v| match v {
-                Value::String(s) if !s.is_empty() => Ok(s),
+                Value::String(s) if !s.trim().is_empty() => Ok(s),
                 _ => Err(bad()),
             })
             .collect::<Result<Vec<_>, _>>()
@@ -671,7 +674,18 @@ mod tests {
         let rotated = format!(r#"["{S}","{S}-older"]"#);
         let array = setting_of(&[("JWTGATE_AUTHJS_SECRET", Box::leak(rotated.into_boxed_str()))]);
         assert_eq!(array, "ok");
+        let spaces = format!("[{:?}]", " ".repeat(40));
+        let spaces: &'static str = Box::leak(spaces.into_boxed_str());
+        assert_eq!(
+            setting_of(&[("JWTGATE_AUTHJS_SECRET", S), ("JWTGATE_COOKIES", ",")]),
+            "JWTGATE_AUTHJS_SECRET"
+        );
+        assert_eq!(
+            setting_of(&[("JWTGATE_COOKIES", "__Secure-a\"b")]),
+            "JWTGATE_COOKIES"
+        );
         for bad in [
+            spaces,
             "tiny-secret-value",
             "[]",
             "[1]",

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { Auth } from "@auth/core";
 import Credentials from "@auth/core/providers/credentials";
 import { authjs } from "../../pkg/authjs/node.mjs";
-import { ISS, AUD, upstream, gate, bearer, hsToken, openGates, sleep } from "./harness.mjs";
+import { ISS, AUD, upstream, gate, bearer, hsToken, hsJwk, openGates, sleep } from "./harness.mjs";
 
 after(() => Promise.all([...openGates].map((g) => g.dispose())));
 
@@ -141,6 +141,24 @@ test("refused: no iss/aud stamped, another app's secret, altered bytes, a JWS in
   assert.equal(reached, 0);
   await sleep(50);
   assert.ok(!g.logs.some((l) => l.includes(value) || l.includes(SECRET)), "a cookie or secret was logged");
+  await g.dispose();
+});
+
+test("with a signing key as well: bearer tokens are JWS, cookies are Auth.js's JWE, never the other way", async () => {
+  const g = await gate(vars({ JWTGATE_KEYS: JSON.stringify({ keys: [hsJwk] }) }));
+  const jws = await hsToken({ sub: "service_1" });
+  const cookie = (await signIn())[0];
+  const asBearer = await get(g, "", bearer(jws));
+  assert.equal(asBearer.r.status, 200);
+  assert.equal(asBearer.hit.headers["x-jwtgate-sub"], "service_1");
+  assert.equal((await get(g, cookie)).hit.headers["x-jwtgate-sub"], "user_1");
+  // The same JWS as a cookie, the JWE as a bearer token: refused, nothing forwarded.
+  for (const [c, h] of [[`${COOKIE}=${jws}`, {}], ["", bearer(cookie.slice(cookie.indexOf("=") + 1))]]) {
+    const { r, body, reached } = await get(g, c, h);
+    assert.equal(r.status, 401);
+    assert.equal(body.reason, "malformed");
+    assert.equal(reached, 0);
+  }
   await g.dispose();
 });
 
