@@ -157,7 +157,7 @@ pub struct GateConfig {
     /// Whether `Authorization` is forwarded upstream.
     pub forward_authorization: bool,
     /// Claim → header map.
-    pub claim_headers: Vec<(String, String)>,
+    pub claim_headers: Vec<(Vec<String>, String)>,
     /// Whether a revocation list (`JWTGATE_REVOKED`, a KV namespace) is bound.
     pub revocation_list: bool,
     /// Whether a failed revocation-list lookup is skipped (the others still apply).
@@ -460,13 +460,17 @@ impl GateConfig {
                     && header
                         .bytes()
                         .all(|b| b.is_ascii_alphanumeric() || b == b'-');
-                if !valid || claim.is_empty() {
+                let path = claim_path(&claim);
+                if !valid || path.is_none() {
                     return Err(err(
                         "JWTGATE_CLAIM_HEADERS",
-                        "must map claim names to header names starting with x-jwtgate-",
+                        "must map claim paths (name, org.id, [\"https://ns.example/roles\"]) to header names starting with x-jwtgate-",
                     ));
                 }
-                claim_headers.push((claim, header));
+                if claim_headers.iter().any(|(_, h)| *h == header) {
+                    return Err(err("JWTGATE_CLAIM_HEADERS", "two claims map to one header"));
+                }
+                claim_headers.push((path.unwrap_or_default(), header));
             }
         }
 
@@ -538,6 +542,57 @@ impl GateConfig {
         }) {
             Some((_, required)) => Route::Protected(required),
             None => Route::Protected(&[]),
+        }
+    }
+}
+
+/// A `JWTGATE_CLAIM_HEADERS` key as the member names from the claims set down: `email`,
+/// `org.id` (nested objects), and a member whose name has a `.` or `[` as a JSON string in
+/// brackets, `["https://ns.example/roles"]` or `org["a.b"]`. `None` for an empty segment, an
+/// unterminated or non-string bracket, or anything after a bracket but `.` or `[`.
+pub fn claim_path(key: &str) -> Option<Vec<String>> {
+    let mut out = Vec::new();
+    let mut rest = key;
+    loop {
+        if let Some(after) = rest.strip_prefix('[') {
+            // A JSON string (its closing quote is the first one not escaped), then `]`.
+            let bytes = after.as_bytes();
+            if bytes.first() != Some(&b'"') {
+                return None;
+            }
+            let mut i = 1;
+            while *bytes.get(i)? != b'"' {
+                i += if bytes[i] == b'\\' { 2 } else { 1 };
+            }
+            let end = i + 1;
+            if bytes.get(end) != Some(&b']') {
+                return None;
+            }
+            let name = match json::parse(after.get(..end)?.as_bytes()).ok()? {
+                Value::String(name) => name,
+                _ => return None,
+            };
+            if name.is_empty() {
+                return None;
+            }
+            out.push(name);
+            rest = &after[end + 1..];
+        } else {
+            let end = rest.find(['.', '[']).unwrap_or(rest.len());
+            if end == 0 {
+                return None;
+            }
+            out.push(rest[..end].to_owned());
+            rest = &rest[end..];
+        }
+        match rest.as_bytes().first() {
+            None => return Some(out),
+            Some(b'.') => rest = &rest[1..],
+            Some(b'[') => {}
+            Some(_) => return None,
+        }
+        if rest.is_empty() {
+            return None;
         }
     }
 }
@@ -696,6 +751,38 @@ mod tests {
             let e = env(&[base(), vec![("JWTGATE_AUTHJS_SECRET", bad)]].concat()).unwrap_err();
             assert_eq!(e.setting, "JWTGATE_AUTHJS_SECRET", "{bad}");
             assert!(!e.message.contains("tiny-secret"), "{}", e.message);
+        }
+    }
+
+    #[test]
+    fn claim_paths() {
+        let p = |k: &str| claim_path(k);
+        let v = |l: &[&str]| Some(l.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>());
+        assert_eq!(p("email"), v(&["email"]));
+        assert_eq!(p("org.id"), v(&["org", "id"]));
+        assert_eq!(p("a.b.c"), v(&["a", "b", "c"]));
+        assert_eq!(
+            p(r#"["https://ns.example/roles"]"#),
+            v(&["https://ns.example/roles"])
+        );
+        assert_eq!(p(r#"org["a.b"].id"#), v(&["org", "a.b", "id"]));
+        assert_eq!(p(r#"["a\"]"]"#), v(&["a\"]"]));
+        for bad in [
+            "",
+            ".",
+            "a.",
+            ".a",
+            "a..b",
+            "[",
+            "[]",
+            r#"[""]"#,
+            "[a]",
+            r#"["a"]b"#,
+            r#"["a"."#,
+            r#"["a""#,
+            "[1]",
+        ] {
+            assert_eq!(p(bad), None, "{bad}");
         }
     }
 

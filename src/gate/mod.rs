@@ -106,8 +106,8 @@ pub fn is_stripped_header(name: &str) -> bool {
 
 /// The identity headers for a verified request: `x-jwtgate-sub`, `x-jwtgate-claims` (base64url
 /// of the payload exactly as signed, or as encrypted), `x-jwtgate-expires-in` (whole seconds to `exp`, never
-/// negative), and the configured claim → header map (strings as they are, other JSON values as
-/// JSON text; absent claims add no header).
+/// negative), and the configured claim path → header map (strings as they are, other JSON values
+/// as JSON text; absent claims, or a path through a non-object, add no header).
 pub fn identity_headers(
     config: &GateConfig,
     verified: &Authenticated,
@@ -127,8 +127,17 @@ pub fn identity_headers(
         .and_then(Value::as_f64)
         .map_or(0, |exp| ((exp - now as f64).floor().max(0.0)) as i64);
     out.push(("x-jwtgate-expires-in".to_owned(), expires_in.to_string()));
-    for (claim, header) in &config.claim_headers {
-        let value = match claims.get(claim) {
+    for (path, header) in &config.claim_headers {
+        let mut found = None;
+        for (i, name) in path.iter().enumerate() {
+            let parent = if i == 0 {
+                Some(claims)
+            } else {
+                found.and_then(Value::as_object)
+            };
+            found = parent.and_then(|o| o.get(name));
+        }
+        let value = match found {
             None | Some(Value::Null) => continue,
             Some(Value::String(s)) => header_safe(s),
             Some(other) => header_safe(&other.to_string()),

@@ -83,8 +83,25 @@ test("invalid tokens: 401 invalid_token with the core reason, logged without the
 });
 
 test("valid token: forwarded with identity headers; spoofed x-jwtgate-* removed; method, path, query and body intact", async () => {
-  const g = await gate({ JWTGATE_CLAIM_HEADERS: JSON.stringify({ email: "x-jwtgate-email", roles: "x-jwtgate-roles" }) });
-  const token = await hsToken({ email: "ana@example.com", roles: ["a", "b"] });
+  const g = await gate({
+    JWTGATE_CLAIM_HEADERS: JSON.stringify({
+      email: "x-jwtgate-email",
+      roles: "x-jwtgate-roles",
+      // JSON paths: nested members, a namespaced member name in brackets, a path that ends in an object.
+      "org.id": "x-jwtgate-org",
+      '["https://ns.example/claims"].tier': "x-jwtgate-tier",
+      org: "x-jwtgate-org-json",
+      "org.id.deeper": "x-jwtgate-none",
+      "team.id": "x-jwtgate-team",
+    }),
+  });
+  const token = await hsToken({
+    email: "ana@example.com",
+    roles: ["a", "b"],
+    org: { id: "org_7", name: "Ana's" },
+    "https://ns.example/claims": { tier: "gold" },
+    "team.id": "flat-not-a-path",
+  });
   upstream.hits.length = 0;
   const r = await g.fetch("/orders/7?expand=items&x=%20y", {
     method: "POST",
@@ -102,6 +119,12 @@ test("valid token: forwarded with identity headers; spoofed x-jwtgate-* removed;
   assert.equal(hit.headers.authorization, `Bearer ${token}`);
   assert.equal(hit.headers["x-jwtgate-email"], "ana@example.com");
   assert.equal(hit.headers["x-jwtgate-roles"], '["a","b"]');
+  assert.equal(hit.headers["x-jwtgate-org"], "org_7");
+  assert.equal(hit.headers["x-jwtgate-tier"], "gold");
+  assert.equal(hit.headers["x-jwtgate-org-json"], '{"id":"org_7","name":"Ana\'s"}');
+  // A path through a string, and a dotted key that names a nested path (not the flat member): no header.
+  assert.equal(hit.headers["x-jwtgate-none"], undefined);
+  assert.equal(hit.headers["x-jwtgate-team"], undefined);
   const claims = JSON.parse(Buffer.from(hit.headers["x-jwtgate-claims"], "base64url").toString());
   assert.equal(claims.sub, "user_1");
   assert.equal(claims.aud, AUD);
