@@ -365,10 +365,16 @@ fn key_report_js(report: &[crate::KeyInfo]) -> JsValue {
 }
 
 fn policy_from(value: &JsValue) -> Result<Policy, Error> {
+    Policy::from_value(&policy_json(value)?)
+}
+
+/// A policy argument (an object, or its JSON text) as strict JSON, as `Policy::from_json` reads it.
+fn policy_json(value: &JsValue) -> Result<Value, Error> {
     let text = json_text(value, || {
         Error::config("policy", "the policy must be a JSON object")
     })?;
-    Policy::from_json(&text)
+    crate::json::parse(text.as_bytes())
+        .map_err(|_| Error::config("policy", "not strict JSON (or a duplicate member)"))
 }
 
 /// The default number of verified tokens a `Verifier` keeps.
@@ -581,12 +587,7 @@ impl JsAuthJsCookie {
         #[wasm_bindgen(unchecked_param_type = "AuthJsCookieOptions")] options: JsValue,
     ) -> Result<JsAuthJsCookie, JsValue> {
         let run = || -> Result<JsAuthJsCookie, Error> {
-            let text = json_text(&policy, || {
-                Error::config("policy", "the policy must be a JSON object")
-            })?;
-            let value = crate::json::parse(text.as_bytes())
-                .map_err(|_| Error::config("policy", "not strict JSON (or a duplicate member)"))?;
-            let policy = Policy::from_value_keys_optional(&value)?;
+            let policy = Policy::from_value_keys_optional(&policy_json(&policy)?)?;
             let options = Some(options);
             let secret = option(&options, "secret");
             let secrets: Vec<String> = if let Some(s) = secret.as_string() {

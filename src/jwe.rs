@@ -166,8 +166,10 @@ fn derive(secret: &[u8], salt: &str) -> Derived {
     let info = format!("Auth.js Generated Encryption Key ({salt})");
     let mut cbc = [0u8; 64];
     hkdf_sha256(secret, salt.as_bytes(), info.as_bytes(), &mut cbc);
+    // HKDF's expand output is a prefix stream: Auth.js's 32-byte derivation (same salt and
+    // info) is the first half of its 64-byte one.
     let mut gcm = [0u8; 32];
-    hkdf_sha256(secret, salt.as_bytes(), info.as_bytes(), &mut gcm);
+    gcm.copy_from_slice(&cbc[..32]);
     Derived {
         cbc_kid: thumbprint(&cbc),
         gcm_kid: thumbprint(&gcm),
@@ -421,9 +423,13 @@ mod tests {
 
     #[test]
     fn the_64_byte_key_is_the_32_byte_key_extended() {
-        // HKDF's expand: the GCM key is the first half of the CBC key (same salt and info).
-        let d = derive(&[7u8; 40], "authjs.session-token");
-        assert_eq!(d.cbc[..32], d.gcm[..]);
+        // `derive` takes the GCM key as the CBC key's first half: what a 32-byte HKDF gives.
+        let salt = "authjs.session-token";
+        let d = derive(&[7u8; 40], salt);
+        let mut direct = [0u8; 32];
+        let info = format!("Auth.js Generated Encryption Key ({salt})");
+        hkdf_sha256(&[7u8; 40], salt.as_bytes(), info.as_bytes(), &mut direct);
+        assert_eq!(d.gcm, direct);
         assert_ne!(d.cbc_kid, d.gcm_kid);
     }
 

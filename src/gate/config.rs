@@ -460,17 +460,16 @@ impl GateConfig {
                     && header
                         .bytes()
                         .all(|b| b.is_ascii_alphanumeric() || b == b'-');
-                let path = claim_path(&claim);
-                if !valid || path.is_none() {
+                let Some(path) = claim_path(&claim).filter(|_| valid) else {
                     return Err(err(
                         "JWTGATE_CLAIM_HEADERS",
                         "must map claim paths (name, org.id, [\"https://ns.example/roles\"]) to header names starting with x-jwtgate-",
                     ));
-                }
+                };
                 if claim_headers.iter().any(|(_, h)| *h == header) {
                     return Err(err("JWTGATE_CLAIM_HEADERS", "two claims map to one header"));
                 }
-                claim_headers.push((path.unwrap_or_default(), header));
+                claim_headers.push((path, header));
             }
         }
 

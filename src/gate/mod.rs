@@ -128,15 +128,10 @@ pub fn identity_headers(
         .map_or(0, |exp| ((exp - now as f64).floor().max(0.0)) as i64);
     out.push(("x-jwtgate-expires-in".to_owned(), expires_in.to_string()));
     for (path, header) in &config.claim_headers {
-        let mut found = None;
-        for (i, name) in path.iter().enumerate() {
-            let parent = if i == 0 {
-                Some(claims)
-            } else {
-                found.and_then(Value::as_object)
-            };
-            found = parent.and_then(|o| o.get(name));
-        }
+        let found = path.split_first().and_then(|(first, rest)| {
+            rest.iter()
+                .try_fold(claims.get(first)?, |v, name| v.as_object()?.get(name))
+        });
         let value = match found {
             None | Some(Value::Null) => continue,
             Some(Value::String(s)) => header_safe(s),

@@ -195,27 +195,24 @@ pub fn plan(config: &GateConfig, req: &RequestView) -> Plan {
         };
         return Plan::Done(refuse(answer, "missing_token", None, &path, req));
     };
-    // Oversized tokens are refused before any hashing, caching or key work.
-    if credential.token.len() > config.policy.max_token_bytes() {
-        let code = Code::TooLarge.as_str();
-        return Plan::Done(refuse(
+    let invalid = |code: Code| {
+        let code = code.as_str();
+        let token = Some(credential.token.as_str());
+        Plan::Done(refuse(
             answer::invalid_token(realm, code),
             code,
-            Some(&credential.token),
+            token,
             &path,
             req,
-        ));
+        ))
+    };
+    // Oversized tokens are refused before any hashing, caching or key work.
+    if credential.token.len() > config.policy.max_token_bytes() {
+        return invalid(Code::TooLarge);
     }
     // A gate with no JWS key (only Auth.js's cookie secret) verifies no bearer token.
     if credential.source == Source::Bearer && !config.verifies_jws() {
-        let code = Code::KeyNotFound.as_str();
-        return Plan::Done(refuse(
-            answer::invalid_token(realm, code),
-            code,
-            Some(&credential.token),
-            &path,
-            req,
-        ));
+        return invalid(Code::KeyNotFound);
     }
     Plan::Verify(Pending {
         token: credential.token,
