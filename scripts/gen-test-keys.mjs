@@ -22,6 +22,9 @@ const out = {
   ec: jwk("ec", { namedCurve: "P-256" }, "ec-1"),
   ec2: jwk("ec", { namedCurve: "P-256" }, "ec-2"),
   ec384: jwk("ec", { namedCurve: "P-384" }, "ec-384"),
+  ec521: jwk("ec", { namedCurve: "P-521" }, "ec-521"),
+  // A curve jwtgate does not verify with (ES256K): for the "unsupported key type" cases.
+  k256: jwk("ec", { namedCurve: "secp256k1" }, "k256"),
   ed: jwk("ed25519", {}, "ed-1"),
   ed2: jwk("ed25519", {}, "ed-2"),
   hs64: oct(64, "hs-1"),

@@ -5,12 +5,9 @@
 //! is only ever used with the algorithms of its own family: an RSA public key can never become an
 //! HMAC secret (the RS256→HS256 "key confusion" attack), whatever the token header says.
 
-// Each asymmetric family is a cargo feature (all on by default). Without one, its key type is
-// uninhabited (`*_off.rs`) and JWKs of that kty are refused as configuration errors.
-#[cfg(feature = "ecdsa")]
-pub(crate) mod ecdsa;
-#[cfg(not(feature = "ecdsa"))]
-#[path = "alg/ecdsa_off.rs"]
+// Each asymmetric family is a cargo feature (all on by default; ECDSA one per curve). Without
+// one, its key type is uninhabited (`*_off.rs`; for ECDSA the curve's variant is left out) and
+// JWKs of that kty or curve are refused as configuration errors.
 pub(crate) mod ecdsa;
 #[cfg(feature = "eddsa")]
 pub(crate) mod eddsa;
@@ -67,6 +64,10 @@ pub enum Algorithm {
     PS512,
     /// ECDSA on P-256 with SHA-256, signature as 64-byte `r || s` (IEEE P1363).
     ES256,
+    /// ECDSA on P-384 with SHA-384, signature as 96-byte `r || s`.
+    ES384,
+    /// ECDSA on P-521 with SHA-512, signature as 132-byte `r || s` (each 66 bytes).
+    ES512,
     /// EdDSA with Ed25519 (RFC 8037).
     EdDSA,
     /// Ed25519 under its fully-specified name (RFC 9864): the same signature as `EdDSA` with an
@@ -99,13 +100,67 @@ pub(crate) enum Family {
     Hmac(HashAlg),
     RsaPkcs1(HashAlg),
     RsaPss(HashAlg),
-    EcdsaP256,
+    Ecdsa(EcCurve),
     Ed25519,
+}
+
+/// The NIST curve of an ECDSA algorithm (RFC 7518 §3.4: each `ES*` names one curve and hash).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum EcCurve {
+    P256,
+    P384,
+    P521,
+}
+
+impl EcCurve {
+    /// Every curve, in algorithm order.
+    pub(crate) const ALL: [EcCurve; 3] = [EcCurve::P256, EcCurve::P384, EcCurve::P521];
+
+    /// The JWK `crv` (and WebCrypto `namedCurve`) name.
+    pub(crate) const fn name(self) -> &'static str {
+        match self {
+            EcCurve::P256 => "P-256",
+            EcCurve::P384 => "P-384",
+            EcCurve::P521 => "P-521",
+        }
+    }
+
+    /// The curve with this JWK `crv` name.
+    pub(crate) fn from_name(crv: &str) -> Option<EcCurve> {
+        EcCurve::ALL.into_iter().find(|c| c.name() == crv)
+    }
+
+    /// The length of a coordinate, a private scalar and each half of a P1363 signature.
+    pub(crate) const fn coordinate_len(self) -> usize {
+        match self {
+            EcCurve::P256 => 32,
+            EcCurve::P384 => 48,
+            EcCurve::P521 => 66,
+        }
+    }
+
+    /// The hash its `ES*` algorithm signs with.
+    pub(crate) const fn hash(self) -> HashAlg {
+        match self {
+            EcCurve::P256 => HashAlg::Sha256,
+            EcCurve::P384 => HashAlg::Sha384,
+            EcCurve::P521 => HashAlg::Sha512,
+        }
+    }
+
+    /// The cargo feature that builds it in.
+    pub(crate) const fn feature(self) -> &'static str {
+        match self {
+            EcCurve::P256 => "ecdsa",
+            EcCurve::P384 => "ecdsa-p384",
+            EcCurve::P521 => "ecdsa-p521",
+        }
+    }
 }
 
 impl Algorithm {
     /// Every supported algorithm.
-    pub const ALL: [Algorithm; 12] = [
+    pub const ALL: [Algorithm; 14] = [
         Algorithm::HS256,
         Algorithm::HS384,
         Algorithm::HS512,
@@ -116,6 +171,8 @@ impl Algorithm {
         Algorithm::PS384,
         Algorithm::PS512,
         Algorithm::ES256,
+        Algorithm::ES384,
+        Algorithm::ES512,
         Algorithm::EdDSA,
         Algorithm::Ed25519,
     ];
@@ -133,6 +190,8 @@ impl Algorithm {
             Algorithm::PS384 => "PS384",
             Algorithm::PS512 => "PS512",
             Algorithm::ES256 => "ES256",
+            Algorithm::ES384 => "ES384",
+            Algorithm::ES512 => "ES512",
             Algorithm::EdDSA => "EdDSA",
             Algorithm::Ed25519 => "Ed25519",
         }
@@ -155,7 +214,9 @@ impl Algorithm {
             Algorithm::PS256 => Family::RsaPss(Sha256),
             Algorithm::PS384 => Family::RsaPss(Sha384),
             Algorithm::PS512 => Family::RsaPss(Sha512),
-            Algorithm::ES256 => Family::EcdsaP256,
+            Algorithm::ES256 => Family::Ecdsa(EcCurve::P256),
+            Algorithm::ES384 => Family::Ecdsa(EcCurve::P384),
+            Algorithm::ES512 => Family::Ecdsa(EcCurve::P521),
             Algorithm::EdDSA | Algorithm::Ed25519 => Family::Ed25519,
         }
     }

@@ -27,7 +27,7 @@ export interface Jwk {
 }
 
 /** A JWS algorithm jwtgate implements (exact names; `none` never). */
-export type Algorithm = "HS256" | "HS384" | "HS512" | "RS256" | "RS384" | "RS512" | "PS256" | "PS384" | "PS512" | "ES256" | "EdDSA" | "Ed25519";
+export type Algorithm = "HS256" | "HS384" | "HS512" | "RS256" | "RS384" | "RS512" | "PS256" | "PS384" | "PS512" | "ES256" | "ES384" | "ES512" | "EdDSA" | "Ed25519";
 
 /** A JSON Web Key Set (RFC 7517 §5). */
 export interface Jwks {
@@ -810,7 +810,7 @@ impl JsSigner {
     }
 
     /// Signs `claims` exactly as given (no stamping) if they pass every claim rule: re-signing a
-    /// token's own claims gives the identical token with HS*, RS*, ES256 and EdDSA. The signer's
+    /// token's own claims gives the identical token with HS*, RS*, ES* and EdDSA. The signer's
     /// bounds hold as for `sign`: an `exp` past `iat + ttlSeconds` or `auth_time +
     /// maxAgeSeconds` is refused (`malformed` on `exp`), never signed.
     #[wasm_bindgen(js_name = signAsIs)]
@@ -864,8 +864,8 @@ pub fn signature_error() -> JsValue {
 
 /// The algorithms to pin for a key set's signing keys (an issuer's whole set, with its private
 /// key in it), so that its other keys are inert: each private key's own `alg`, else its type's
-/// default (`oct` HS256, `RSA` RS256, `EC` P-256 ES256, `OKP` Ed25519 EdDSA); the public keys'
-/// when none is private. Throws a `config` `JwtGateError` naming a malformed or weak key.
+/// default (`oct` HS256, `RSA` RS256, `EC` P-256 ES256, P-384 ES384, P-521 ES512, `OKP` Ed25519
+/// EdDSA); the public keys' when none is private. Throws a `config` `JwtGateError` naming a malformed or weak key.
 #[wasm_bindgen(js_name = signingAlgorithms, unchecked_return_type = "Algorithm[]")]
 pub fn signing_algorithms(
     #[wasm_bindgen(unchecked_param_type = "Jwks | string")] keys: JsValue,

@@ -2,16 +2,16 @@
 //!
 //! Keys are parsed and validated once, when a policy is built, and bound to the algorithms they
 //! may be used with: the allowlisted algorithms of their family (`oct` → HS*, `RSA` → RS*/PS*,
-//! `EC` P-256 → ES256, `OKP` Ed25519 → EdDSA), narrowed to the JWK's own `alg` when it has one,
+//! `EC` P-256/P-384/P-521 → ES256/ES384/ES512, `OKP` Ed25519 → EdDSA), narrowed to the JWK's own `alg` when it has one,
 //! and for `oct` keys to the hashes the secret is long enough for. A token can only ever pick a
 //! key from this set, by `kid`: keys carried in the token (`jwk`, `jku`, `x5u`, `x5c`) are refused
 //! before key selection, so an attacker cannot supply the key that verifies their own signature.
 
-use crate::alg::ecdsa::P256Key;
+use crate::alg::ecdsa::EcKey;
 use crate::alg::eddsa::Ed25519Key;
 use crate::alg::hmac::HmacKey;
 use crate::alg::rsa::{RsaKey, RsaKeyError, MIN_BITS};
-use crate::alg::{AlgSet, Algorithm, Family, HashAlg};
+use crate::alg::{AlgSet, Algorithm, EcCurve, Family, HashAlg};
 use crate::error::{Code, Error, Result};
 use crate::{b64, json};
 use serde_json::{Map, Value};
@@ -22,7 +22,7 @@ use serde_json::{Map, Value};
 enum Material {
     Oct(HmacKey),
     Rsa(RsaKey),
-    P256(P256Key),
+    Ec(EcKey),
     Ed25519(Ed25519Key),
 }
 
@@ -99,7 +99,7 @@ pub enum Inert {
     AlgorithmNotAllowed,
     /// No algorithm of the policy fits the key's type and curve (e.g. an EC key under `RS256`).
     KeyTypeNotAllowed,
-    /// A key type or curve jwtgate does not verify with (e.g. `EC` P-384, `OKP` X25519).
+    /// A key type or curve jwtgate does not verify with (e.g. `EC` secp256k1, `OKP` X25519).
     UnsupportedKeyType,
     /// A key type whose cargo feature is not in this build (and that no pinned algorithm needs).
     FeatureDisabled,
@@ -276,7 +276,7 @@ impl Key {
         })?;
         // A family this build leaves out is inert, unless the policy pins one of its algorithms:
         // then the operator asked for something the build cannot do.
-        let disabled = |feature: &str, kty_name: &str, fam: fn(Family) -> bool| {
+        let disabled = |feature: &str, kty_name: &str, fam: &dyn Fn(Family) -> bool| {
             if allowed.iter().any(|a| fam(a.family())) {
                 Err(Error::config(
                     format!("{field}.kty"),
@@ -299,7 +299,7 @@ impl Key {
             }
             "RSA" => {
                 if !cfg!(feature = "rsa") {
-                    return disabled("rsa", "RSA", |f| {
+                    return disabled("rsa", "RSA", &|f| {
                         matches!(f, Family::RsaPkcs1(_) | Family::RsaPss(_))
                     });
                 }
@@ -333,26 +333,29 @@ impl Key {
                 }
             }
             "EC" => {
-                match str_member(jwk, "crv", field)? {
-                    Some("P-256") => {}
-                    Some(_) => return Ok(Loaded::Inert(Inert::UnsupportedKeyType)),
+                let curve = match str_member(jwk, "crv", field)? {
+                    Some(crv) => match EcCurve::from_name(crv) {
+                        Some(curve) => curve,
+                        None => return Ok(Loaded::Inert(Inert::UnsupportedKeyType)),
+                    },
                     None => {
                         return Err(Error::config(
                             format!("{field}.crv"),
                             "required JWK member is missing",
                         ))
                     }
-                }
-                if !cfg!(feature = "ecdsa") {
-                    return disabled("ecdsa", "EC (P-256)", |f| f == Family::EcdsaP256);
+                };
+                if !EcKey::built(curve) {
+                    let what = format!("EC ({})", curve.name());
+                    return disabled(curve.feature(), &what, &|f| f == Family::Ecdsa(curve));
                 }
                 let x = required_bytes(jwk, "x", field)?;
                 let y = required_bytes(jwk, "y", field)?;
                 let d = bytes_member(jwk, "d", field)?;
-                Material::P256(P256Key::new(&x, &y, d.as_deref()).ok_or_else(|| {
+                Material::Ec(EcKey::new(curve, &x, &y, d.as_deref()).ok_or_else(|| {
                     Error::config(
                         field.to_owned(),
-                        "invalid P-256 key (point or private scalar)",
+                        format!("invalid {} key (point or private scalar)", curve.name()),
                     )
                 })?)
             }
@@ -368,7 +371,7 @@ impl Key {
                     }
                 }
                 if !cfg!(feature = "eddsa") {
-                    return disabled("eddsa", "OKP (Ed25519)", |f| f == Family::Ed25519);
+                    return disabled("eddsa", "OKP (Ed25519)", &|f| f == Family::Ed25519);
                 }
                 let x = required_bytes(jwk, "x", field)?;
                 let d = bytes_member(jwk, "d", field)?;
@@ -531,7 +534,7 @@ impl Key {
         let form_ok = match &self.material {
             Material::Oct(_) => true,
             Material::Rsa(k) => sig.len() == k.size(),
-            Material::P256(_) => sig.len() == 64,
+            Material::Ec(k) => sig.len() == 2 * k.curve().coordinate_len(),
             Material::Ed25519(_) => Ed25519Key::strict_form(sig),
         };
         if form_ok {
@@ -547,7 +550,7 @@ impl Key {
             (Material::Oct(k), Family::Hmac(h)) => k.verify(h, signing_input, sig),
             (Material::Rsa(k), Family::RsaPkcs1(h)) => k.verify(false, h, signing_input, sig),
             (Material::Rsa(k), Family::RsaPss(h)) => k.verify(true, h, signing_input, sig),
-            (Material::P256(k), Family::EcdsaP256) => k.verify(signing_input, sig),
+            (Material::Ec(k), Family::Ecdsa(c)) if k.curve() == c => k.verify(signing_input, sig),
             (Material::Ed25519(k), Family::Ed25519) => k.verify(signing_input, sig),
             _ => false,
         }
@@ -568,10 +571,10 @@ impl Key {
                 put("n", b64::encode(n));
                 put("e", b64::encode(e));
             }
-            Material::P256(k) => {
+            Material::Ec(k) => {
                 let (x, y) = k.public_xy();
                 put("kty", "EC".into());
-                put("crv", "P-256".into());
+                put("crv", k.curve().name().into());
                 put("x", b64::encode(x));
                 put("y", b64::encode(y));
             }
@@ -597,7 +600,7 @@ impl Key {
             (Material::Oct(k), Family::Hmac(h)) => k.sign(h, signing_input),
             (Material::Rsa(k), Family::RsaPkcs1(h)) => k.sign(false, h, signing_input),
             (Material::Rsa(k), Family::RsaPss(h)) => k.sign(true, h, signing_input),
-            (Material::P256(k), Family::EcdsaP256) => k.sign(signing_input),
+            (Material::Ec(k), Family::Ecdsa(c)) if k.curve() == c => k.sign(signing_input),
             (Material::Ed25519(k), Family::Ed25519) => k.sign(signing_input),
             _ => None,
         };
@@ -610,7 +613,7 @@ impl Material {
         match (self, alg.family()) {
             (Material::Oct(k), Family::Hmac(h)) => k.supports(h),
             (Material::Rsa(_), Family::RsaPkcs1(_) | Family::RsaPss(_)) => true,
-            (Material::P256(_), Family::EcdsaP256) => true,
+            (Material::Ec(k), Family::Ecdsa(c)) => k.curve() == c,
             (Material::Ed25519(_), Family::Ed25519) => true,
             _ => false,
         }
@@ -623,7 +626,7 @@ impl Material {
         match self {
             Material::Oct(k) => Material::Oct(k),
             Material::Rsa(k) => Material::Rsa(k.into_public_half()),
-            Material::P256(k) => Material::P256(k.into_public_half()),
+            Material::Ec(k) => Material::Ec(k.into_public_half()),
             Material::Ed25519(k) => Material::Ed25519(k.into_public_half()),
         }
     }
@@ -632,7 +635,7 @@ impl Material {
         match self {
             Material::Oct(_) => true,
             Material::Rsa(k) => k.has_private(),
-            Material::P256(k) => k.has_private(),
+            Material::Ec(k) => k.has_private(),
             Material::Ed25519(k) => k.has_private(),
         }
     }
@@ -798,11 +801,13 @@ impl KeySet {
 
     /// Each kind of key material's default algorithm, for a key without `alg` in
     /// [`signing_algorithms`](KeySet::signing_algorithms): `oct` HS256, `RSA` RS256, `EC` P-256
-    /// ES256, `OKP` Ed25519 EdDSA. Each key type fits exactly one of them.
-    pub const DEFAULT_ALGORITHMS: [Algorithm; 4] = [
+    /// ES256, P-384 ES384, P-521 ES512, `OKP` Ed25519 EdDSA. Each key fits exactly one of them.
+    pub const DEFAULT_ALGORITHMS: [Algorithm; 6] = [
         Algorithm::HS256,
         Algorithm::RS256,
         Algorithm::ES256,
+        Algorithm::ES384,
+        Algorithm::ES512,
         Algorithm::EdDSA,
     ];
 
@@ -837,7 +842,7 @@ impl KeySet {
                     .into_iter()
                     .filter(|a| match a.family() {
                         Family::RsaPkcs1(_) | Family::RsaPss(_) => cfg!(feature = "rsa"),
-                        Family::EcdsaP256 => cfg!(feature = "ecdsa"),
+                        Family::Ecdsa(curve) => EcKey::built(curve),
                         Family::Ed25519 => cfg!(feature = "eddsa"),
                         Family::Hmac(_) => true,
                     })

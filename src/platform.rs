@@ -32,7 +32,7 @@ pub struct PlatformAlg {
     pub webcrypto_name: &'static str,
     /// The hash in WebCrypto's spelling (`SHA-256`), where the algorithm takes one.
     pub webcrypto_hash: Option<&'static str>,
-    /// ECDSA's named curve (`P-256`).
+    /// ECDSA's named curve (`P-256`, `P-384`, `P-521`).
     pub named_curve: Option<&'static str>,
     /// RSA-PSS's salt length in bytes (the hash's length, RFC 7518 §3.5).
     pub salt_length: Option<u32>,
@@ -81,12 +81,12 @@ impl PlatformAlg {
                     salt_length: h.output_len() as u32,
                 },
             },
-            Family::EcdsaP256 => PlatformAlg {
+            Family::Ecdsa(curve) => PlatformAlg {
                 webcrypto_name: "ECDSA",
-                webcrypto_hash: Some("SHA-256"),
-                named_curve: Some("P-256"),
+                webcrypto_hash: Some(webcrypto_hash(curve.hash())),
+                named_curve: Some(curve.name()),
                 salt_length: None,
-                node_digest: Some("sha256"),
+                node_digest: Some(node_digest(curve.hash())),
                 node_key: NodeKeyForm::P1363,
             },
             Family::Ed25519 => PlatformAlg {
@@ -281,6 +281,16 @@ mod tests {
         assert_eq!(
             (es.named_curve, es.node_key),
             (Some("P-256"), NodeKeyForm::P1363)
+        );
+        let es512 = PlatformAlg::of(Algorithm::ES512).unwrap();
+        assert_eq!(
+            (es512.named_curve, es512.webcrypto_hash, es512.node_digest),
+            (Some("P-521"), Some("SHA-512"), Some("sha512"))
+        );
+        let es384 = PlatformAlg::of(Algorithm::ES384).unwrap();
+        assert_eq!(
+            (es384.named_curve, es384.webcrypto_hash, es384.node_key),
+            (Some("P-384"), Some("SHA-384"), NodeKeyForm::P1363)
         );
         // EdDSA and its fully-specified name are one signature.
         assert_eq!(

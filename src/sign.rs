@@ -174,7 +174,7 @@ impl Signer {
     /// claim rule at `now` (so only claims the policy accepts, with its issuer and audience,
     /// are ever signed). Claims are serialised with sorted member names, so re-signing the claims
     /// of a token this signer issued gives the same bytes with a deterministic algorithm (HS\*,
-    /// RS\*, ES256 per RFC 6979, EdDSA): this keeps a session cookie unchanged between
+    /// RS\*, ES\* per RFC 6979, EdDSA): this keeps a session cookie unchanged between
     /// refreshes. PS\* signatures are randomised and always differ.
     ///
     /// The signer's bounds hold as they do for [`Signer::sign`]: `exp` must lie no further than

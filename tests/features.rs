@@ -2,7 +2,13 @@
 //! HMAC still works end to end, and keys of a family that is not compiled in are refused at
 //! construction as configuration errors naming the missing feature. With every family enabled
 //! (the default) this file holds no tests.
-#![cfg(not(all(feature = "rsa", feature = "ecdsa", feature = "eddsa")))]
+#![cfg(not(all(
+    feature = "rsa",
+    feature = "ecdsa",
+    feature = "ecdsa-p384",
+    feature = "ecdsa-p521",
+    feature = "eddsa"
+)))]
 
 mod common;
 
@@ -27,6 +33,8 @@ fn keys_of_a_missing_family_are_configuration_errors() {
     let cases = [
         ("rsa", "RS256", cfg!(feature = "rsa")),
         ("ec", "ES256", cfg!(feature = "ecdsa")),
+        ("ec384", "ES384", cfg!(feature = "ecdsa-p384")),
+        ("ec521", "ES512", cfg!(feature = "ecdsa-p521")),
         ("ed", "EdDSA", cfg!(feature = "eddsa")),
     ];
     for (name, alg, enabled) in cases {
@@ -36,7 +44,9 @@ fn keys_of_a_missing_family_are_configuration_errors() {
             assert!(result.is_ok(), "{alg}");
             continue;
         }
-        let e = result.err().expect("refused");
+        let Err(e) = result else {
+            panic!("{alg}: accepted without its feature")
+        };
         assert_eq!(e.code(), Code::Config, "{alg}");
         assert!(e.to_string().contains("cargo feature"), "{alg}: {e}");
         assert_eq!(e.field(), Some("keys.keys[0].kty"), "{alg}: {e}");
@@ -50,6 +60,7 @@ fn keys_of_a_missing_family_that_no_pinned_algorithm_needs_are_inert() {
         jwk("hs64", ""),
         jwk("rsa", "public"),
         jwk("ec", "public"),
+        jwk("ec384", "public"),
         jwk("ed", "public"),
     ];
     let v = verifier(&["HS256"], keys);
@@ -67,6 +78,7 @@ fn keys_of_a_missing_family_that_no_pinned_algorithm_needs_are_inert() {
             None,
             expect(cfg!(feature = "rsa")),
             expect(cfg!(feature = "ecdsa")),
+            expect(cfg!(feature = "ecdsa-p384")),
             expect(cfg!(feature = "eddsa")),
         ]
     );

@@ -4,6 +4,8 @@
 
 mod common;
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use common::*;
 use jwtgate::{Algorithm, Code, Inert, KeySet, Policy, Signer, SignerOptions, Verifier};
 use serde_json::{json, Value};
@@ -20,8 +22,8 @@ fn with_alg(name: &str, part: &str, alg: Option<&str>) -> Value {
     k
 }
 
-/// The issuer's whole set: RSA with and without `alg`, EC P-256, Ed25519, an `oct` secret, a
-/// P-384 key jwtgate does not verify with, and an encryption key. `part` is `public` or
+/// The issuer's whole set: RSA with and without `alg`, EC P-256, Ed25519, an `oct` secret, EC
+/// P-384 and P-521, a secp256k1 key jwtgate does not verify with, and an encryption key. `part` is `public` or
 /// `private` (the `oct` secret is the same in both).
 fn mixed(part: &str) -> Vec<Value> {
     let mut enc = jwk("ec2", part);
@@ -33,6 +35,8 @@ fn mixed(part: &str) -> Vec<Value> {
         jwk("ed", part),
         jwk("hs32", ""),
         jwk("ec384", part),
+        jwk("ec521", part),
+        jwk("k256", part),
         enc,
     ]
 }
@@ -47,6 +51,8 @@ fn signing_fixture(alg: Algorithm) -> (&'static str, &'static str) {
         Algorithm::RS256 => ("rsa", "rsa-1"),
         Algorithm::PS256 => ("rsa2", "rsa-2"),
         Algorithm::ES256 => ("ec", "ec-1"),
+        Algorithm::ES384 => ("ec384", "ec-384"),
+        Algorithm::ES512 => ("ec521", "ec-521"),
         Algorithm::EdDSA | Algorithm::Ed25519 => ("ed", "ed-1"),
         Algorithm::HS256 => ("hs32", "hs-32"),
         other => panic!("no fixture for {other}"),
@@ -66,10 +72,12 @@ fn hand_signed(alg: Algorithm, kid: Option<&str>) -> String {
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn a_mixed_set_verifies_under_each_single_pinned_algorithm() {
     // (pinned algorithm, usable kids, whether a token without kid is selectable)
-    let cases: [(Algorithm, &[&str], bool); 6] = [
+    let cases: [(Algorithm, &[&str], bool); 8] = [
         (Algorithm::RS256, &["rsa-1", "rsa-2"], false),
         (Algorithm::PS256, &["rsa-2"], true),
         (Algorithm::ES256, &["ec-1"], true),
+        (Algorithm::ES384, &["ec-384"], true),
+        (Algorithm::ES512, &["ec-521"], true),
         (Algorithm::EdDSA, &["ed-1"], true),
         (Algorithm::Ed25519, &["ed-1"], true),
         (Algorithm::HS256, &["hs-32"], true),
@@ -125,7 +133,7 @@ fn tokens_naming_an_inert_key_are_key_not_found() {
         Algorithm::PS256,
     );
     assert_eq!(outcome(&v, &t, NOW), "key_not_found");
-    // Under ES256: the RSA keys, the P-384 key and the encryption key are inert.
+    // Under ES256: the RSA keys, the P-384 and P-521 keys and the encryption key are inert.
     let v = mixed_verifier("ES256");
     let t = forge(
         json!({"alg": "ES256", "kid": "ec-2"}),
@@ -150,6 +158,74 @@ fn tokens_naming_an_inert_key_are_key_not_found() {
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn ec_keys_verify_only_their_own_curves_algorithm() {
+    // All three curves pinned at once: each key is bound to its curve's ES* alone.
+    let v = verifier(&["ES256", "ES384", "ES512"], mixed("public"));
+    let bound: Vec<(&str, Option<Algorithm>)> = v
+        .keys()
+        .iter()
+        .filter(|k| k.inert.is_none())
+        .map(|k| (k.kid.as_deref().unwrap(), k.algorithm))
+        .collect();
+    assert_eq!(
+        bound,
+        vec![
+            ("ec-1", Some(Algorithm::ES256)),
+            ("ec-384", Some(Algorithm::ES384)),
+            ("ec-521", Some(Algorithm::ES512)),
+        ]
+    );
+    for (alg, name, kid) in [
+        (Algorithm::ES256, "ec", "ec-1"),
+        (Algorithm::ES384, "ec384", "ec-384"),
+        (Algorithm::ES512, "ec521", "ec-521"),
+    ] {
+        let t = forge(
+            json!({"alg": alg.name(), "kid": kid}),
+            good_claims(),
+            &jwk(name, "private"),
+            alg,
+        );
+        assert_eq!(outcome(&v, &t, NOW), "ok", "{alg}");
+        // The same signature under another curve's alg name: never verified with this key.
+        for other in [Algorithm::ES256, Algorithm::ES384, Algorithm::ES512] {
+            if other == alg {
+                continue;
+            }
+            let header = format!(r#"{{"alg":"{}","kid":"{kid}"}}"#, other.name());
+            let sig = t.rsplit('.').next().unwrap();
+            let input = format!(
+                "{}.{}",
+                b64(header.as_bytes()),
+                t.split('.').nth(1).unwrap()
+            );
+            let confused = format!("{input}.{sig}");
+            let got = outcome(&v, &confused, NOW);
+            assert!(
+                got == "algorithm" || got == "key_not_found",
+                "{alg} key under {other}: {got}"
+            );
+        }
+    }
+    // A P-1363 signature of the wrong length for the curve is a bad signature, not a panic.
+    let t = forge(
+        json!({"alg": "ES384", "kid": "ec-384"}),
+        good_claims(),
+        &jwk("ec384", "private"),
+        Algorithm::ES384,
+    );
+    let (input, sig) = t.rsplit_once('.').unwrap();
+    let mut raw = URL_SAFE_NO_PAD.decode(sig).unwrap();
+    assert_eq!(raw.len(), 96);
+    raw.truncate(64);
+    assert_eq!(
+        outcome(&v, &format!("{input}.{}", b64(&raw)), NOW),
+        "signature"
+    );
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn the_key_report_says_why_each_key_is_inert() {
     let v = mixed_verifier("PS256");
     let report: Vec<(Option<&str>, Option<Algorithm>, Option<Inert>)> = v
@@ -165,7 +241,9 @@ fn the_key_report_says_why_each_key_is_inert() {
             (Some("ec-1"), None, Some(Inert::KeyTypeNotAllowed)),
             (Some("ed-1"), None, Some(Inert::KeyTypeNotAllowed)),
             (Some("hs-32"), None, Some(Inert::KeyTypeNotAllowed)),
-            (Some("ec-384"), None, Some(Inert::UnsupportedKeyType)),
+            (Some("ec-384"), None, Some(Inert::KeyTypeNotAllowed)),
+            (Some("ec-521"), None, Some(Inert::KeyTypeNotAllowed)),
+            (Some("k256"), None, Some(Inert::UnsupportedKeyType)),
             (Some("ec-2"), None, Some(Inert::NotForSignatures)),
         ]
     );
@@ -290,7 +368,7 @@ fn configured_sets_stay_strict_where_it_matters() {
     assert_eq!(set.keys().len(), 1);
     assert!(set.has_private_material());
     let set = KeySet::from_jwks(
-        &json!({"keys": [jwk("ec", "public"), jwk("ec384", "private")]}),
+        &json!({"keys": [jwk("ec", "public"), jwk("k256", "private")]}),
         &[Algorithm::ES256],
     )
     .unwrap();
@@ -352,7 +430,7 @@ fn remote_sets_are_lenient_and_fail_closed() {
     // A remote set may end up with nothing usable: the caller decides (the gate keeps its old
     // set and logs), it is not a panic.
     let set = KeySet::from_jwks_lenient(
-        &json!({"keys": [jwk("ec384", "public")]}),
+        &json!({"keys": [jwk("k256", "public")]}),
         &[Algorithm::ES256],
     )
     .unwrap();
@@ -386,8 +464,13 @@ fn signing_algorithms_follow_the_private_keys_and_each_types_default() {
     );
     // No private key: the public keys' algorithms; keys that fit none are left out.
     assert_eq!(
-        algs(vec![jwk("ec384", "public"), jwk("ed", "public")]).unwrap(),
+        algs(vec![jwk("k256", "public"), jwk("ed", "public")]).unwrap(),
         vec![Algorithm::EdDSA]
+    );
+    // Each EC curve has its own default: P-384 signs ES384, P-521 ES512.
+    assert_eq!(
+        algs(vec![jwk("ec521", "private"), jwk("ec384", "private")]).unwrap(),
+        vec![Algorithm::ES512, Algorithm::ES384]
     );
     // A weak key is the core's `config` error, naming the key: a 31-byte secret, a 1024-bit RSA key.
     let e = algs(vec![jwk("ed", "private"), jwk("hs31", "")]).unwrap_err();
@@ -403,7 +486,7 @@ fn signing_algorithms_follow_the_private_keys_and_each_types_default() {
     let e = algs(vec![jwk("ed", "public"), enc]).unwrap_err();
     assert_eq!((e.code(), e.field()), (Code::Config, Some("keys.keys[1]")));
     // Nothing jwtgate implements: an error, never an empty allowlist.
-    let e = algs(vec![jwk("ec384", "public")]).unwrap_err();
+    let e = algs(vec![jwk("k256", "public")]).unwrap_err();
     assert_eq!(e.code(), Code::Config);
     assert!(KeySet::signing_algorithms(&json!({ "keys": [] })).is_err());
     assert!(KeySet::signing_algorithms(&json!([])).is_err());

@@ -54,7 +54,7 @@ fn missing_or_empty_required_fields_are_config_errors() {
         (json!({"algorithms": ["ES256", "None"]}), "algorithms[1]"),
         (json!({"algorithms": ["NONE"]}), "algorithms[0]"),
         (json!({"algorithms": ["es256"]}), "algorithms[0]"),
-        (json!({"algorithms": ["ES512"]}), "algorithms[0]"),
+        (json!({"algorithms": ["ES256K"]}), "algorithms[0]"),
         (json!({"algorithms": [7]}), "algorithms[0]"),
         (json!({"keys": "<remove>"}), "keys"),
         (json!({"keys": {"keys": []}}), "keys.keys"),
@@ -168,8 +168,15 @@ fn malformed_keys_are_config_errors() {
     }
     // A JWK alg outside the allowlist (or unknown to jwtgate) makes the key inert.
     let mut pinned = k("ec", "public");
-    pinned["alg"] = json!("ES384");
+    pinned["alg"] = json!("ES256K");
     assert_eq!(config_field(policy_value(&["ES256"], vec![pinned])), "keys");
+    // Another curve's ES* on an EC key is as malformed as another family's alg.
+    let mut pinned = k("ec", "public");
+    pinned["alg"] = json!("ES384");
+    assert_eq!(
+        config_field(policy_value(&["ES256", "ES384"], vec![pinned])),
+        "keys.keys[0].alg"
+    );
     // A JWK alg outside the key's own family is a malformed key.
     let mut pinned = k("rsa", "public");
     pinned["alg"] = json!("HS256");
@@ -420,6 +427,8 @@ fn extreme_clocks_are_answers_not_panics() {
 fn sign_as_is_reproduces_deterministic_tokens_and_checks_the_policy() {
     for (alg, key) in [
         ("ES256", "ec"),
+        ("ES384", "ec384"),
+        ("ES512", "ec521"),
         ("EdDSA", "ed"),
         ("HS256", "hs64"),
         ("RS256", "rsa"),

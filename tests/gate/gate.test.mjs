@@ -2,6 +2,7 @@
 // JWKS, revocation and the cache, each through the real Worker in workerd.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -249,10 +250,12 @@ test("remote JWKS: one fetch shared by concurrent requests, rotation through an 
 test("an issuer's mixed key set in JWTGATE_KEYS: fitting keys verify, the rest are inert and logged once", async () => {
   const rsa = await jose.generateKeyPair("RS256", { extractable: true, modulusLength: 2048 });
   const p384 = await jose.generateKeyPair("ES384", { extractable: true });
+  const k256 = generateKeyPairSync("ec", { namedCurve: "secp256k1" }).publicKey;
   const rsaPub = { ...(await jose.exportJWK(rsa.publicKey)), kid: "rsa-1", alg: "RS256" };
   const p384Pub = { ...(await jose.exportJWK(p384.publicKey)), kid: "ec-384" };
   const encPub = { ...pubB, kid: "enc-1", use: "enc" };
-  const mixed = { keys: [hsJwk, rsaPub, pubA, p384Pub, encPub] };
+  const k256Pub = { ...k256.export({ format: "jwk" }), kid: "k256" };
+  const mixed = { keys: [hsJwk, rsaPub, pubA, p384Pub, k256Pub, encPub] };
   const g = await gate({ JWTGATE_KEYS: JSON.stringify(mixed) });
   for (const t of [await hsToken(), await esToken(keyA, "a1")]) {
     assert.equal((await g.fetch("/orders", { headers: bearer(t) })).status, 200);
@@ -269,7 +272,7 @@ test("an issuer's mixed key set in JWTGATE_KEYS: fitting keys verify, the rest a
   const { keys } = JSON.parse(loaded[0]);
   assert.deepEqual(
     keys.map((k) => [k.kid, k.alg ?? k.inert]),
-    [["hs-1", "HS256"], ["rsa-1", "algorithm_not_allowed"], ["a1", "ES256"], ["ec-384", "unsupported_key_type"], ["enc-1", "not_for_signatures"]],
+    [["hs-1", "HS256"], ["rsa-1", "algorithm_not_allowed"], ["a1", "ES256"], ["ec-384", "key_type_not_allowed"], ["k256", "unsupported_key_type"], ["enc-1", "not_for_signatures"]],
   );
   for (const m of [hsJwk.k, rsaPub.n, pubA.x, p384Pub.x]) assert.ok(!loaded[0].includes(m), "key material logged");
   await g.dispose();

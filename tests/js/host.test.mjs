@@ -13,7 +13,7 @@ import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import * as crypto from "node:crypto";
 import * as jose from "jose";
-import { b64, hex, load, p256Jwk } from "./vectors.mjs";
+import { b64, ecdsaP1363, hex, load, p256Jwk } from "./vectors.mjs";
 
 const require = createRequire(import.meta.url);
 const pkgDir = fileURLToPath(new URL("../../pkg/", import.meta.url));
@@ -95,6 +95,13 @@ test("Wycheproof ES256 (P1363): node:crypto and Rust give the same, right answer
   );
   assert.ok(t.valid > 100 && t.invalid > 50, JSON.stringify(t));
 });
+
+for (const [file, alg, keyFor, total] of ecdsaP1363) {
+  test(`Wycheproof ${alg} (P1363): node:crypto and Rust give the same, right answers`, () => {
+    const t = parity(file, alg, keyFor, total);
+    assert.ok(t.valid > 100 && t.invalid > 50, JSON.stringify(t));
+  });
+}
 
 test("Wycheproof ECDSA DER signatures are not JWS signatures on either path", () => {
   const data = load("wycheproof/ecdsa_secp256r1_sha256_test.json");
@@ -216,7 +223,7 @@ test("only a boolean from the host counts: 1, \"1\", {} or a Promise for a bad s
 });
 
 test("verifyAsync under Node: node:crypto's callback form (thread pool), same answers and order as verify", async () => {
-  for (const alg of ["ES256", "EdDSA", "RS256", "PS256"]) {
+  for (const alg of ["ES256", "ES384", "ES512", "EdDSA", "RS256", "PS256"]) {
     const { publicKey, privateKey } = await jose.generateKeyPair(alg, { extractable: true });
     const other = await jose.generateKeyPair(alg, { extractable: true });
     const policy = {

@@ -14,7 +14,7 @@ const { Verifier, Signer } = require(pkgDir); // CommonJS, as Node users load it
 
 const ISS = "https://pay.example.com";
 const AUD = "pay-api";
-const ALGS = ["HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "EdDSA", "Ed25519"];
+const ALGS = ["HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519"];
 const now = () => Math.floor(Date.now() / 1000);
 
 async function keyPair(alg, kid) {

@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
-import { createPrivateKey, createHmac, sign as nodeSign, constants } from "node:crypto";
+import { createPrivateKey, createHmac, generateKeyPairSync, sign as nodeSign, constants } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import * as jose from "jose";
 
@@ -28,28 +28,36 @@ async function pair(alg, kid, { keepAlg } = {}) {
 }
 
 // The issuer's set: RSA with alg RS256, a rotated RSA key without alg, EC P-256, Ed25519, an
-// oct secret, a P-384 key (not verified by jwtgate) and an encryption key.
+// oct secret, EC P-384 and P-521, a secp256k1 key (not verified by jwtgate) and an encryption key.
 const rsa1 = await pair("RS256", "rsa-1", { keepAlg: true });
 const rsa2 = await pair("PS256", "rsa-2");
 const ec = await pair("ES256", "ec-1");
 const ed = await pair("EdDSA", "ed-1");
 const ec384 = await pair("ES384", "ec-384");
+const ec521 = await pair("ES512", "ec-521");
+// jose generates no secp256k1 keys under WebCrypto: node:crypto does.
+const k256 = (() => {
+  const { publicKey, privateKey } = generateKeyPairSync("ec", { namedCurve: "secp256k1" });
+  return { pub: { ...publicKey.export({ format: "jwk" }), kid: "k256" }, priv: { ...privateKey.export({ format: "jwk" }), kid: "k256" } };
+})();
 const encKey = await pair("ES256", "enc-1");
 const secret = crypto.getRandomValues(new Uint8Array(32));
 const oct = { kty: "oct", kid: "hs-1", k: Buffer.from(secret).toString("base64url") };
 delete rsa2.pub.alg;
 const publicSet = {
-  keys: [rsa1.pub, rsa2.pub, ec.pub, ed.pub, oct, ec384.pub, { ...encKey.pub, use: "enc" }],
+  keys: [rsa1.pub, rsa2.pub, ec.pub, ed.pub, oct, ec384.pub, ec521.pub, k256.pub, { ...encKey.pub, use: "enc" }],
 };
 
 const signers = {
   RS256: { kid: "rsa-1", key: rsa1.signKey, jwk: rsa1.priv },
   PS256: { kid: "rsa-2", key: rsa2.signKey, jwk: rsa2.priv },
   ES256: { kid: "ec-1", key: ec.signKey, jwk: ec.priv },
+  ES384: { kid: "ec-384", key: ec384.signKey, jwk: ec384.priv },
+  ES512: { kid: "ec-521", key: ec521.signKey, jwk: ec521.priv },
   EdDSA: { kid: "ed-1", key: ed.signKey, jwk: ed.priv },
   HS256: { kid: "hs-1", key: secret, jwk: oct },
 };
-const usable = { RS256: ["rsa-1", "rsa-2"], PS256: ["rsa-2"], ES256: ["ec-1"], EdDSA: ["ed-1"], HS256: ["hs-1"] };
+const usable = { RS256: ["rsa-1", "rsa-2"], PS256: ["rsa-2"], ES256: ["ec-1"], ES384: ["ec-384"], ES512: ["ec-521"], EdDSA: ["ed-1"], HS256: ["hs-1"] };
 
 const now = () => Math.floor(Date.now() / 1000);
 const claims = () => ({ iss: ISS, aud: AUD, sub: "user_1", iat: now(), exp: now() + 600 });
@@ -75,7 +83,8 @@ function handSign(alg, kid) {
         padding: constants.RSA_PKCS1_PSS_PADDING,
         saltLength: 32,
       });
-    if (alg === "ES256") sig = nodeSign("sha256", Buffer.from(input), { key, dsaEncoding: "ieee-p1363" });
+    const ecHash = { ES256: "sha256", ES384: "sha384", ES512: "sha512" }[alg];
+    if (ecHash) sig = nodeSign(ecHash, Buffer.from(input), { key, dsaEncoding: "ieee-p1363" });
     if (alg === "EdDSA") sig = nodeSign(null, Buffer.from(input), key);
   }
   return `${input}.${Buffer.from(sig).toString("base64url")}`;
@@ -126,7 +135,7 @@ for (const alg of Object.keys(signers)) {
     assert.equal(codeOf(() => v.verify(kidless)), usable[alg].length === 1 ? "ok" : "key_not_found");
 
     // jwtgate's Signer, given the issuer's whole private set, round-trips.
-    const privateSet = { keys: [rsa1.priv, rsa2.priv, ec.priv, ed.priv, oct, ec384.priv] };
+    const privateSet = { keys: [rsa1.priv, rsa2.priv, ec.priv, ed.priv, oct, ec384.priv, ec521.priv, k256.priv] };
     const signer = new Signer(policy(alg, privateSet));
     assert.equal(signer.algorithm, alg);
     assert.equal(v.verify(signer.sign({ sub: "user_1" })).sub, "user_1");
@@ -159,7 +168,8 @@ test("keys() explains every inert key, without key material", () => {
     { alg: "PS256", verify: true, sign: false },
   );
   assert.equal(byKid["ec-1"].inert, "key_type_not_allowed");
-  assert.equal(byKid["ec-384"].inert, "unsupported_key_type");
+  assert.equal(byKid["ec-384"].inert, "key_type_not_allowed");
+  assert.equal(byKid["k256"].inert, "unsupported_key_type");
   assert.equal(byKid["enc-1"].inert, "not_for_signatures");
   assert.equal(typeof byKid["enc-1"].reason, "string");
   assert.equal(byKid["rsa-2"].field, "keys.keys[1]");
@@ -180,7 +190,7 @@ test("signingAlgorithms pins an issuer's signing key; Verifier.forSigner verifie
   const { signingAlgorithms } = require(fileURLToPath(new URL("../../pkg/", import.meta.url)));
   // The whole set with the EC private key in it (WebCrypto-exported: key_ops ["sign"], no alg).
   const ecPriv = { ...ec.priv, key_ops: ["sign"] };
-  const keys = { keys: [rsa1.pub, rsa2.pub, ecPriv, ed.pub, ec384.pub, { ...encKey.pub, use: "enc" }] };
+  const keys = { keys: [rsa1.pub, rsa2.pub, ecPriv, ed.pub, k256.pub, { ...encKey.pub, use: "enc" }] };
   assert.deepEqual(signingAlgorithms(keys), ["ES256"]);
   assert.deepEqual(signingAlgorithms({ keys: [ed.priv, rsa2.priv] }), ["EdDSA", "RS256"]);
   assert.deepEqual(signingAlgorithms({ keys: [rsa1.pub, ed.pub] }), ["RS256", "EdDSA"]);

@@ -36,10 +36,19 @@ export function fixed(bytes, width) {
   return t.length > width ? null : Buffer.concat([Buffer.alloc(width - t.length), t]);
 }
 
-/** The public JWK of a Wycheproof ECDSA P-256 test group; null if a coordinate is too long. */
-export function p256Jwk(group) {
+/** `(group) => JWK` for Wycheproof ECDSA groups on `crv` (coordinates of `width` bytes); null if a coordinate is too long. */
+export const ecJwk = (crv, width) => (group) => {
   if (group.publicKeyJwk) return group.publicKeyJwk;
-  const x = fixed(hex(group.publicKey.wx), 32);
-  const y = fixed(hex(group.publicKey.wy), 32);
-  return x && y ? { kty: "EC", crv: "P-256", x: b64(x), y: b64(y) } : null;
-}
+  const x = fixed(hex(group.publicKey.wx), width);
+  const y = fixed(hex(group.publicKey.wy), width);
+  return x && y ? { kty: "EC", crv, x: b64(x), y: b64(y) } : null;
+};
+
+/** The public JWK of a Wycheproof ECDSA P-256 test group. */
+export const p256Jwk = ecJwk("P-256", 32);
+
+/** The P1363 files beyond P-256: [file, alg, JWK of a group, number of tests]. */
+export const ecdsaP1363 = [
+  ["wycheproof/ecdsa_secp384r1_sha384_p1363_test.json", "ES384", ecJwk("P-384", 48), 280],
+  ["wycheproof/ecdsa_secp521r1_sha512_p1363_test.json", "ES512", ecJwk("P-521", 66), 318],
+];

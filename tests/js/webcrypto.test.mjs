@@ -2,13 +2,13 @@
 // signatures go to crypto.subtle.verify (counted, to prove it), everything else stays in Rust,
 // answers and error precedence match `verify`, keys WebCrypto refuses fall back to Rust, and the
 // composition verifyAsync uses (Rust's form checks, then WebCrypto) agrees with Rust on every
-// Wycheproof ES256, Ed25519 and RS256 vector.
+// Wycheproof ES256, ES384, ES512, Ed25519 and RS256 vector.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { generateKeyPairSync } from "node:crypto";
 import * as jose from "jose";
-import { hex, load, p256Jwk } from "./vectors.mjs";
+import { ecdsaP1363, hex, load, p256Jwk } from "./vectors.mjs";
 
 const web = await import(new URL("../../pkg/web/index.js", import.meta.url));
 web.initSync({ module: readFileSync(new URL("../../pkg/web/jwtgate_bg.wasm", import.meta.url)) });
@@ -32,8 +32,8 @@ function keyPair(alg) {
   }
   const kp = alg.startsWith("RS") || alg.startsWith("PS")
     ? generateKeyPairSync("rsa", { modulusLength: 2048 })
-    : alg === "ES256"
-      ? generateKeyPairSync("ec", { namedCurve: "P-256" })
+    : alg.startsWith("ES")
+      ? generateKeyPairSync("ec", { namedCurve: { ES256: "P-256", ES384: "P-384", ES512: "P-521" }[alg] })
       : generateKeyPairSync("ed25519");
   return { sign: kp.privateKey, jwk: { ...kp.publicKey.export({ format: "jwk" }), kid: "k" } };
 }
@@ -66,7 +66,7 @@ const codeOf = async (promise) => {
   }
 };
 
-for (const alg of ["RS256", "RS512", "PS256", "PS384", "ES256", "EdDSA"]) {
+for (const alg of ["RS256", "RS512", "PS256", "PS384", "ES256", "ES384", "ES512", "EdDSA"]) {
   test(`${alg}: verifyAsync checks the signature with WebCrypto and agrees with verify`, async () => {
     const k = keyPair(alg);
     const v = new Verifier(policy(alg, k), { cacheSize: 0 });
@@ -146,6 +146,8 @@ test("a key WebCrypto cannot import, or a WebCrypto that throws, falls back to R
 // --- Wycheproof: Rust's form checks, then WebCrypto (verifyAsync's composition), against Rust.
 const WEB = {
   ES256: [{ name: "ECDSA", namedCurve: "P-256" }, { name: "ECDSA", hash: "SHA-256" }],
+  ES384: [{ name: "ECDSA", namedCurve: "P-384" }, { name: "ECDSA", hash: "SHA-384" }],
+  ES512: [{ name: "ECDSA", namedCurve: "P-521" }, { name: "ECDSA", hash: "SHA-512" }],
   EdDSA: [{ name: "Ed25519" }, { name: "Ed25519" }],
   RS256: [{ name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }, { name: "RSASSA-PKCS1-v1_5" }],
 };
@@ -184,6 +186,11 @@ async function parity(file, alg, keyFor, total) {
 
 test("Wycheproof ES256 (P1363): Rust form checks + WebCrypto give Rust's answers", () =>
   parity("wycheproof/ecdsa_secp256r1_sha256_p1363_test.json", "ES256", p256Jwk, 262));
+
+for (const [file, alg, keyFor, total] of ecdsaP1363) {
+  test(`Wycheproof ${alg} (P1363): Rust form checks + WebCrypto give Rust's answers`, () =>
+    parity(file, alg, keyFor, total));
+}
 
 test("Wycheproof Ed25519: Rust form checks + WebCrypto give Rust's answers", () =>
   parity("wycheproof/ed25519_test.json", "EdDSA", (g) => g.publicKeyJwk, 151));
