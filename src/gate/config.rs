@@ -29,13 +29,14 @@ pub const KV_BINDING: &str = "\u{0}kv-namespace";
 
 /// Every setting the gate reads: the one list (the Worker reads exactly these, once per
 /// isolate, and refuses any other `JWTGATE_*` name).
-pub const SETTINGS: [&str; 20] = [
+pub const SETTINGS: [&str; 21] = [
     "JWTGATE_POLICY",
     "JWTGATE_KEYS",
     "JWTGATE_AUTHJS_SECRET",
     "JWTGATE_JWKS_URL",
     "UPSTREAM_URL",
     "JWTGATE_COOKIES",
+    "JWTGATE_TOKEN_HEADER",
     "JWTGATE_PLAIN_HTTP",
     "JWTGATE_PUBLIC_PATHS",
     "JWTGATE_PREFLIGHT_PATHS",
@@ -141,6 +142,9 @@ pub struct GateConfig {
     pub upstream: String,
     /// Cookie names searched for a token, in order.
     pub cookies: Vec<String>,
+    /// A request header whose whole value is the token (`JWTGATE_TOKEN_HEADER`, lower-case),
+    /// read after `Authorization: Bearer` and before the cookies.
+    pub token_header: Option<String>,
     /// Path prefixes passed through without a token.
     pub public_paths: Vec<String>,
     /// Path prefixes where CORS preflights are forwarded.
@@ -353,8 +357,14 @@ impl GateConfig {
         } else {
             DEFAULT_COOKIES
         };
-        let cookies: Vec<String> = get("JWTGATE_COOKIES")
-            .unwrap_or_else(|| default_cookies.to_owned())
+        // `none`: no session cookies at all (tokens come only as Bearer or in the token header).
+        let cookie_list = get("JWTGATE_COOKIES").unwrap_or_else(|| default_cookies.to_owned());
+        let cookie_list = if cookie_list.trim() == "none" {
+            ""
+        } else {
+            cookie_list.as_str()
+        };
+        let cookies: Vec<String> = cookie_list
             .split(',')
             .map(|c| c.trim().to_owned())
             .filter(|c| !c.is_empty())
@@ -397,6 +407,16 @@ impl GateConfig {
                 "this build has no Auth.js cookie support (the crate's jwe feature)",
             ));
         }
+
+        let token_header = match get("JWTGATE_TOKEN_HEADER") {
+            None => None,
+            Some(name) => Some(token_header_name(&name).ok_or_else(|| {
+                err(
+                    "JWTGATE_TOKEN_HEADER",
+                    "must be one header name of letters, digits and inner '-' (e.g. Cf-Access-Jwt-Assertion), not a header with another meaning (Authorization, Cookie, Host, …) nor one the gate strips (x-jwtgate-*, path overrides)",
+                )
+            })?),
+        };
 
         let public_paths = path_list(&get, "JWTGATE_PUBLIC_PATHS")?;
         let preflight_paths = path_list(&get, "JWTGATE_PREFLIGHT_PATHS")?;
@@ -496,6 +516,7 @@ impl GateConfig {
             jwks,
             upstream,
             cookies,
+            token_header,
             public_paths,
             preflight_paths,
             scopes,
@@ -543,6 +564,42 @@ impl GateConfig {
             None => Route::Protected(&[]),
         }
     }
+}
+
+/// Headers that already mean something to the gate, the platform or the upstream: never a token
+/// header.
+const RESERVED_HEADERS: [&str; 16] = [
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "host",
+    "content-length",
+    "content-type",
+    "content-encoding",
+    "transfer-encoding",
+    "connection",
+    "upgrade",
+    "te",
+    "accept",
+    "origin",
+    "forwarded",
+    "x-forwarded-for",
+    "dpop",
+];
+
+/// A `JWTGATE_TOKEN_HEADER` value as the lower-case header name, if it is one: 1–64 letters,
+/// digits and inner `-`, not reserved ([`RESERVED_HEADERS`]), not one the gate strips from
+/// every request ([`super::is_stripped_header`]) and not Cloudflare's own `cf-*` other than
+/// Access's assertion.
+fn token_header_name(name: &str) -> Option<String> {
+    let name = name.to_ascii_lowercase();
+    let shaped = (1..=64).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && !name.starts_with('-')
+        && !name.ends_with('-');
+    let cloudflare = name.starts_with("cf-") && name != "cf-access-jwt-assertion";
+    let taken = RESERVED_HEADERS.contains(&name.as_str()) || super::is_stripped_header(&name);
+    (shaped && !cloudflare && !taken).then_some(name)
 }
 
 /// A `JWTGATE_CLAIM_HEADERS` key as the member names from the claims set down: `email`,
@@ -705,6 +762,58 @@ mod tests {
         assert!(!c.revocation_fail_open);
         assert_eq!(c.cache_size, 1024);
         assert!(c.jwks.is_none());
+    }
+
+    #[test]
+    fn cookies_none_reads_no_cookie() {
+        let mut pairs = base();
+        pairs.push(("JWTGATE_COOKIES", " none "));
+        assert!(env(&pairs).unwrap().cookies.is_empty());
+        // `none` is the whole value, not a name in a list.
+        assert_eq!(
+            setting_of(&[("JWTGATE_COOKIES", "__Secure-a,none")]),
+            "JWTGATE_COOKIES"
+        );
+    }
+
+    #[test]
+    fn token_header_is_one_plain_header_name_with_no_other_meaning() {
+        let c = env(&base()).unwrap();
+        assert_eq!(c.token_header, None);
+        let mut pairs = base();
+        pairs.push(("JWTGATE_TOKEN_HEADER", "Cf-Access-Jwt-Assertion"));
+        let c = env(&pairs).unwrap();
+        assert_eq!(c.token_header.as_deref(), Some("cf-access-jwt-assertion"));
+        assert_eq!(setting_of(&[("JWTGATE_TOKEN_HEADER", "X-Api-Token")]), "ok");
+        // Blank is unset, as for every setting: no token header.
+        assert_eq!(setting_of(&[("JWTGATE_TOKEN_HEADER", " ")]), "ok");
+        for bad in [
+            "x-api token",
+            "x_api_token",
+            "-x",
+            "x-",
+            "x:y",
+            "Authorization",
+            "cookie",
+            "HOST",
+            "DPoP",
+            "x-jwtgate-sub",
+            "X_JWTGATE_SUB",
+            "x-original-url",
+            "cf-connecting-ip",
+            "a,b",
+        ] {
+            assert_eq!(
+                setting_of(&[("JWTGATE_TOKEN_HEADER", bad)]),
+                "JWTGATE_TOKEN_HEADER",
+                "{bad:?}"
+            );
+        }
+        let long: &'static str = Box::leak("x".repeat(65).into_boxed_str());
+        assert_eq!(
+            setting_of(&[("JWTGATE_TOKEN_HEADER", long)]),
+            "JWTGATE_TOKEN_HEADER"
+        );
     }
 
     #[cfg(feature = "jwe")]

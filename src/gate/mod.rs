@@ -94,14 +94,17 @@ pub const PATH_OVERRIDE_HEADERS: [&str; 7] = [
 /// ([`is_gate_header`]) and the path overrides ([`PATH_OVERRIDE_HEADERS`]), names compared
 /// ignoring ASCII case with `_` read as `-`.
 pub fn is_stripped_header(name: &str) -> bool {
-    let same = |expected: &str| {
-        name.len() == expected.len()
-            && name
-                .bytes()
-                .zip(expected.bytes())
-                .all(|(a, e)| a.to_ascii_lowercase() == e || (a == b'_' && e == b'-'))
-    };
-    is_gate_header(name) || PATH_OVERRIDE_HEADERS.iter().any(|h| same(h))
+    is_gate_header(name) || PATH_OVERRIDE_HEADERS.iter().any(|h| same_header(name, h))
+}
+
+/// Whether the header `name` is `expected` (lower-case, with `-`) as a CGI-style upstream reads
+/// it: ASCII case ignored, `_` read as `-`.
+pub fn same_header(name: &str, expected: &str) -> bool {
+    name.len() == expected.len()
+        && name
+            .bytes()
+            .zip(expected.bytes())
+            .all(|(a, e)| a.to_ascii_lowercase() == e || (a == b'_' && e == b'-'))
 }
 
 /// The identity headers for a verified request: `x-jwtgate-sub`, `x-jwtgate-claims` (base64url

@@ -11,6 +11,7 @@
 //! and the forward with identity headers.
 
 use super::answer::{self, Answer};
+use super::same_header;
 use super::token::{extract_token, forwarded_cookies, Source};
 use super::{canonical_path, has_scopes, identity_headers, is_stripped_header, rejection_log};
 use super::{Authenticated, GateConfig, Route};
@@ -32,6 +33,8 @@ pub struct RequestView<'a> {
     pub header_names: &'a [String],
     /// `Authorization`.
     pub authorization: Option<&'a str>,
+    /// The configured token header's value (`JWTGATE_TOKEN_HEADER`), when one is configured.
+    pub token_header: Option<&'a str>,
     /// `Cookie`.
     pub cookie: Option<&'a str>,
     /// `Accept`.
@@ -103,7 +106,7 @@ impl Pending {
     ) -> Option<&'c crate::jwe::AuthJsCookie> {
         match self.source {
             Source::Cookie(i) => config.authjs.get(i),
-            Source::Bearer => None,
+            Source::Bearer | Source::Header => None,
         }
     }
 }
@@ -174,18 +177,21 @@ pub fn plan(config: &GateConfig, req: &RequestView) -> Plan {
         }
         Route::Protected(scopes) => scopes.to_vec(),
     };
-    let credential = match extract_token(req.authorization, req.cookie, &config.cookies) {
-        Ok(c) => c,
-        Err(_) => {
-            return Plan::Done(refuse(
-                answer::invalid_request(realm, "ambiguous_cookies"),
-                "ambiguous_cookies",
-                None,
-                &path,
-                req,
-            ))
-        }
-    };
+    // The token header is a credential only when one is configured.
+    let token_header = config.token_header.as_ref().and(req.token_header);
+    let credential =
+        match extract_token(req.authorization, token_header, req.cookie, &config.cookies) {
+            Ok(c) => c,
+            Err(_) => {
+                return Plan::Done(refuse(
+                    answer::invalid_request(realm, "ambiguous_cookies"),
+                    "ambiguous_cookies",
+                    None,
+                    &path,
+                    req,
+                ))
+            }
+        };
     let Some(credential) = credential else {
         let answer = match &config.login_url {
             Some(login) if answer::is_navigation(req.method, req.accept) => {
@@ -210,8 +216,8 @@ pub fn plan(config: &GateConfig, req: &RequestView) -> Plan {
     if credential.token.len() > config.policy.max_token_bytes() {
         return invalid(Code::TooLarge);
     }
-    // A gate with no JWS key (only Auth.js's cookie secret) verifies no bearer token.
-    if credential.source == Source::Bearer && !config.verifies_jws() {
+    // A gate with no JWS key (only Auth.js's cookie secret) verifies no bearer or header token.
+    if !matches!(credential.source, Source::Cookie(_)) && !config.verifies_jws() {
         return invalid(Code::KeyNotFound);
     }
     Plan::Verify(Pending {
@@ -293,6 +299,18 @@ fn forward(config: &GateConfig, req: &RequestView, path: String, kind: Kind) -> 
         .collect();
     let mut set = Vec::new();
     let mut with_body = true;
+    // The token header as the request spelt it, each spelling an upstream may read it under
+    // (`_` for `-`): the gate read the exact name, a CGI-style app could read another.
+    let token_header = |exact_too: bool| -> Vec<String> {
+        let Some(h) = config.token_header.as_deref() else {
+            return Vec::new();
+        };
+        req.header_names
+            .iter()
+            .filter(|n| same_header(n, h) && (exact_too || !n.eq_ignore_ascii_case(h)))
+            .map(|n| n.to_ascii_lowercase())
+            .collect()
+    };
     let mut drop = |name: &str| remove.push(name.to_owned());
     match kind {
         Kind::Public => {
@@ -305,16 +323,20 @@ fn forward(config: &GateConfig, req: &RequestView, path: String, kind: Kind) -> 
             drop("authorization");
             drop("cookie");
             drop("content-length");
+            token_header(true).iter().for_each(|n| drop(n));
         }
         Kind::Verified(source, identity) => {
             // Never a credential the gate did not verify: Authorization only if it was the
-            // bearer token checked, session cookies only the one checked.
+            // bearer token checked, the token header only if it was (in its exact spelling),
+            // session cookies only the one checked.
             if source != Source::Bearer || !config.forward_authorization {
                 drop("authorization");
             }
+            let verified_header = source == Source::Header && config.forward_authorization;
+            token_header(!verified_header).iter().for_each(|n| drop(n));
             let keep = match source {
                 Source::Cookie(i) => Some(i),
-                Source::Bearer => None,
+                Source::Bearer | Source::Header => None,
             };
             match req
                 .cookie
@@ -378,6 +400,7 @@ mod tests {
             raw_path: path,
             header_names,
             authorization: None,
+            token_header: None,
             cookie: None,
             accept: None,
             preflight_headers: false,
@@ -506,6 +529,65 @@ mod tests {
         );
         assert_eq!(set["x-jwtgate-sub"], "u");
         assert_eq!(set["x-jwtgate-expires-in"], "60");
+    }
+
+    #[test]
+    fn the_token_header_goes_upstream_only_as_the_verified_credential() {
+        let header = ("JWTGATE_TOKEN_HEADER", "Cf-Access-Jwt-Assertion");
+        let c = config(&[header]);
+        let hs = names(&[
+            "Cf-Access-Jwt-Assertion",
+            "cf_access_jwt_assertion",
+            "CF_ACCESS-JWT-ASSERTION",
+        ]);
+        let forward_of = |c: &GateConfig, req: &RequestView| {
+            let Plan::Verify(p) = plan(c, req) else {
+                panic!("no verification")
+            };
+            let d = after_verify(c, req, p, Ok(verified(json!({"sub": "u"}))), 0);
+            let Done::Forward(f) = d else { panic!("{d:?}") };
+            f
+        };
+        // Verified from the header: its exact spelling goes on, every other one is removed.
+        let mut req = view("GET", "/orders", &hs);
+        req.token_header = Some("tok");
+        let f = forward_of(&c, &req);
+        assert_eq!(
+            f.remove
+                .iter()
+                .filter(|r| r.contains("jwt"))
+                .collect::<Vec<_>>(),
+            vec!["cf_access_jwt_assertion", "cf_access-jwt-assertion"]
+        );
+        // With forwarding off, or verified from another credential: no spelling goes on.
+        let off = config(&[header, ("JWTGATE_FORWARD_AUTHORIZATION", "false")]);
+        let bearer = RequestView {
+            authorization: Some("Bearer other"),
+            ..req
+        };
+        for (c, req) in [(&off, &req), (&c, &bearer)] {
+            let f = forward_of(c, req);
+            for h in [
+                "cf-access-jwt-assertion",
+                "cf_access_jwt_assertion",
+                "cf_access-jwt-assertion",
+            ] {
+                assert!(f.remove.iter().any(|r| r == h), "{h}: {:?}", f.remove);
+            }
+        }
+        // Without a configured token header the header is not a credential: missing token.
+        let plain = config(&[]);
+        assert!(matches!(plan(&plain, &req), Plan::Done(Done::Answer(a, _)) if a.status == 401));
+        // A preflight carries no spelling of it.
+        let mut pre = view("OPTIONS", "/api/x", &hs);
+        pre.preflight_headers = true;
+        let Done::Forward(f) = done(plan(
+            &config(&[header, ("JWTGATE_PREFLIGHT_PATHS", "/api")]),
+            &pre,
+        )) else {
+            panic!()
+        };
+        assert_eq!(f.remove.iter().filter(|r| r.contains("jwt")).count(), 3);
     }
 
     #[test]

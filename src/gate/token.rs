@@ -1,6 +1,8 @@
 //! Where the token comes from, and which credentials go on to the upstream.
 //!
-//! `Authorization: Bearer` first, then the configured session cookies in order. Cookies are read
+//! `Authorization: Bearer` first, then the configured token header (`JWTGATE_TOKEN_HEADER`, e.g.
+//! Cloudflare Access's `Cf-Access-Jwt-Assertion`: the whole value is the token), then the
+//! configured session cookies in order. Cookies are read
 //! exactly as Auth.js's `SessionStore` reads them (every cookie whose name starts with the
 //! configured name is a piece, pieces are joined in the order of their numeric suffix), but only
 //! when that reading is unambiguous: one cookie named exactly `name`, or chunks `name.0` …
@@ -11,13 +13,15 @@
 //! A request authenticated with one credential never carries another to the upstream:
 //! [`forwarded_cookies`] drops every configured session cookie (all chunks) other than the one
 //! the gate verified, and the Worker drops `Authorization` unless the bearer token was the one
-//! verified. The app behind the gate can only act on the credential the gate checked.
+//! verified, and every spelling of the token header unless it was. The app behind the gate can only act on the credential the gate checked.
 
 /// Where the verified token came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
     /// `Authorization: Bearer`.
     Bearer,
+    /// The configured token header (`JWTGATE_TOKEN_HEADER`).
+    Header,
     /// The configured cookie at this index of the cookie-name list.
     Cookie(usize),
 }
@@ -35,11 +39,14 @@ pub struct Credential {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Ambiguous;
 
-/// The bearer token, else the first configured session cookie present; `Ok(None)` when there is
-/// neither; `Err(Ambiguous)` when a configured cookie's pieces are not an unambiguous set. The
-/// bearer scheme is matched case-insensitively (RFC 7235); a cookie value may be double-quoted.
+/// The bearer token, else the token header's value (`token_header`, when one is configured and
+/// the request has it non-empty), else the first configured session cookie present; `Ok(None)`
+/// when there is none; `Err(Ambiguous)` when a configured cookie's pieces are not an unambiguous
+/// set. The bearer scheme is matched case-insensitively (RFC 7235); a cookie value may be
+/// double-quoted.
 pub fn extract_token(
     authorization: Option<&str>,
+    token_header: Option<&str>,
     cookie_header: Option<&str>,
     cookie_names: &[String],
 ) -> Result<Option<Credential>, Ambiguous> {
@@ -67,6 +74,12 @@ pub fn extract_token(
                 }));
             }
         }
+    }
+    if let Some(token) = token_header.map(str::trim).filter(|t| !t.is_empty()) {
+        return Ok(Some(Credential {
+            token: token.to_owned(),
+            source: Source::Header,
+        }));
     }
     Ok(first)
 }
@@ -196,13 +209,14 @@ mod tests {
     }
 
     fn token(auth: Option<&str>, cookies: Option<&str>) -> Result<Option<String>, Ambiguous> {
-        extract_token(auth, cookies, &names()).map(|c| c.map(|c| c.token))
+        extract_token(auth, None, cookies, &names()).map(|c| c.map(|c| c.token))
     }
 
     #[test]
     fn bearer_wins() {
         let c = extract_token(
             Some("Bearer abc"),
+            Some("hdr"),
             Some("authjs.session-token=zzz"),
             &names(),
         );
@@ -218,13 +232,40 @@ mod tests {
         assert_eq!(token(Some("Bearer "), None), Ok(None));
         assert_eq!(token(Some("Bearer"), None), Ok(None));
         // A non-bearer Authorization falls through to cookies.
-        let c = extract_token(Some("Basic x"), Some("authjs.session-token=c"), &names());
+        let c = extract_token(
+            Some("Basic x"),
+            None,
+            Some("authjs.session-token=c"),
+            &names(),
+        );
         assert_eq!(
             c,
             Ok(Some(Credential {
                 token: "c".into(),
                 source: Source::Cookie(1)
             }))
+        );
+    }
+
+    #[test]
+    fn the_token_header_comes_after_bearer_and_before_cookies() {
+        let cookie = Some("authjs.session-token=c");
+        let c = extract_token(Some("Basic x"), Some(" hdr "), cookie, &names());
+        assert_eq!(
+            c,
+            Ok(Some(Credential {
+                token: "hdr".into(),
+                source: Source::Header
+            }))
+        );
+        // Empty: no credential there, the cookie is read.
+        let c = extract_token(None, Some("  "), cookie, &names()).unwrap();
+        assert_eq!(c.map(|c| c.source), Some(Source::Cookie(1)));
+        // Ambiguous cookies are refused even when the header carries the token.
+        let twice = Some("authjs.session-token=a; authjs.session-token=b");
+        assert_eq!(
+            extract_token(None, Some("hdr"), twice, &names()),
+            Err(Ambiguous)
         );
     }
 

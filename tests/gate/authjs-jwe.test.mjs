@@ -5,9 +5,8 @@
 // callback with the adapter's `stamp` (the zero-migration path); without it, the gate refuses.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { Auth } from "@auth/core";
-import Credentials from "@auth/core/providers/credentials";
 import { authjs } from "../../pkg/authjs/node.mjs";
+import { authjsSignIn } from "./authjs-app.mjs";
 import { ISS, AUD, upstream, gate, bearer, hsToken, hsJwk, openGates, sleep } from "./harness.mjs";
 
 after(() => Promise.all([...openGates].map((g) => g.dispose())));
@@ -20,35 +19,8 @@ const policy = { issuer: ISS, audience: AUD, algorithms: ["HS256"], requiredClai
 const adapter = authjs({ issuer: ISS, audience: AUD, secret: "adapter-stamping-secret-0123456789abcdef", env: {} });
 
 /** Signs `name` in through the real Auth.js handler; returns the session's Set-Cookie pairs. */
-async function signIn({ secret = [SECRET], name = "Ada", stamp = true } = {}) {
-  const config = {
-    secret,
-    trustHost: true,
-    basePath: "/auth",
-    session: { strategy: "jwt", maxAge: 3600 },
-    providers: [Credentials({ credentials: { username: {} }, authorize: async (c) => ({ id: "user_1", name: c.username }) })],
-    callbacks: {
-      jwt: async ({ token }) => (stamp ? adapter.stamp(token) : token),
-    },
-  };
-  const csrfRes = await Auth(new Request("https://app.example/auth/csrf"), config);
-  const { csrfToken } = await csrfRes.json();
-  const csrfCookie = csrfRes.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
-  const res = await Auth(
-    new Request("https://app.example/auth/callback/credentials", {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded", cookie: csrfCookie },
-      body: new URLSearchParams({ csrfToken, username: name }),
-    }),
-    config,
-  );
-  const pairs = res.headers
-    .getSetCookie()
-    .map((c) => c.split(";")[0])
-    .filter((c) => c.startsWith(COOKIE));
-  assert.ok(pairs.length > 0, `no session cookie (status ${res.status})`);
-  return pairs;
-}
+const signIn = ({ secret = [SECRET], name = "Ada", stamp = true } = {}) =>
+  authjsSignIn({ secret, name, cookie: COOKIE, jwt: async ({ token }) => (stamp ? adapter.stamp(token) : token) });
 
 const vars = (extra = {}) => ({
   JWTGATE_POLICY: JSON.stringify(policy),
