@@ -413,10 +413,16 @@ impl GateConfig {
             Some(name) => Some(token_header_name(&name).ok_or_else(|| {
                 err(
                     "JWTGATE_TOKEN_HEADER",
-                    "must be one header name of letters, digits and inner '-' (e.g. Cf-Access-Jwt-Assertion), not a header with another meaning (Authorization, Cookie, Host, …) nor one the gate strips (x-jwtgate-*, path overrides)",
+                    "must be Cf-Access-Jwt-Assertion or one x- header name of letters, digits and inner '-' (x-goog-iap-jwt-assertion, x-api-token), not one with another meaning (x-forwarded-*, x-real-ip, method overrides) nor one the gate strips (x-jwtgate-*, path overrides)",
                 )
             })?),
         };
+        if token_header.is_some() && jwks.is_none() && policy.keys().verifying_count() == 0 {
+            return Err(err(
+                "JWTGATE_TOKEN_HEADER",
+                "is set but no JWS key source is (JWTGATE_AUTHJS_SECRET opens cookies only): every header token would be refused",
+            ));
+        }
 
         let public_paths = path_list(&get, "JWTGATE_PUBLIC_PATHS")?;
         let preflight_paths = path_list(&get, "JWTGATE_PREFLIGHT_PATHS")?;
@@ -566,40 +572,36 @@ impl GateConfig {
     }
 }
 
-/// Headers that already mean something to the gate, the platform or the upstream: never a token
-/// header.
-const RESERVED_HEADERS: [&str; 16] = [
-    "authorization",
-    "proxy-authorization",
-    "cookie",
-    "host",
-    "content-length",
-    "content-type",
-    "content-encoding",
-    "transfer-encoding",
-    "connection",
-    "upgrade",
-    "te",
-    "accept",
-    "origin",
-    "forwarded",
-    "x-forwarded-for",
-    "dpop",
+/// `x-` headers that already mean something to proxies or frameworks: never a token header.
+const RESERVED_HEADERS: [&str; 6] = [
+    "x-real-ip",
+    "x-http-method-override",
+    "x-http-method",
+    "x-method-override",
+    "x-csrf-token",
+    "x-requested-with",
 ];
 
-/// A `JWTGATE_TOKEN_HEADER` value as the lower-case header name, if it is one: 1–64 letters,
-/// digits and inner `-`, not reserved ([`RESERVED_HEADERS`]), not one the gate strips from
-/// every request ([`super::is_stripped_header`]) and not Cloudflare's own `cf-*` other than
-/// Access's assertion.
+/// A `JWTGATE_TOKEN_HEADER` value as the lower-case header name, if it is one: Cloudflare
+/// Access's `cf-access-jwt-assertion`, or an `x-` name (Google IAP's `x-goog-iap-jwt-assertion`,
+/// an API's `x-api-token`) of at most 64 letters, digits and inner `-` that is not reserved
+/// ([`RESERVED_HEADERS`], `x-forwarded-*`) nor one the gate strips from every request
+/// ([`super::is_stripped_header`]). Standard headers (`Authorization`, `Cookie`, hop-by-hop
+/// ones) never qualify.
 fn token_header_name(name: &str) -> Option<String> {
     let name = name.to_ascii_lowercase();
-    let shaped = (1..=64).contains(&name.len())
+    if name == "cf-access-jwt-assertion" {
+        return Some(name);
+    }
+    let shaped = (3..=64).contains(&name.len())
+        && name.starts_with("x-")
         && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        && !name.starts_with('-')
-        && !name.ends_with('-');
-    let cloudflare = name.starts_with("cf-") && name != "cf-access-jwt-assertion";
-    let taken = RESERVED_HEADERS.contains(&name.as_str()) || super::is_stripped_header(&name);
-    (shaped && !cloudflare && !taken).then_some(name)
+        && !name.ends_with('-')
+        && !name.contains("--");
+    let taken = RESERVED_HEADERS.contains(&name.as_str())
+        || name.starts_with("x-forwarded-")
+        || super::is_stripped_header(&name);
+    (shaped && !taken).then_some(name)
 }
 
 /// A `JWTGATE_CLAIM_HEADERS` key as the member names from the claims set down: `email`,
@@ -802,6 +804,11 @@ mod tests {
             "x-original-url",
             "cf-connecting-ip",
             "a,b",
+            "api-token",
+            "x-",
+            "x-forwarded-host",
+            "X-Real-IP",
+            "x-http-method-override",
         ] {
             assert_eq!(
                 setting_of(&[("JWTGATE_TOKEN_HEADER", bad)]),
@@ -809,7 +816,18 @@ mod tests {
                 "{bad:?}"
             );
         }
-        let long: &'static str = Box::leak("x".repeat(65).into_boxed_str());
+        #[cfg(feature = "jwe")]
+        {
+            let mut pairs = base();
+            pairs.retain(|(k, _)| *k != "JWTGATE_KEYS");
+            pairs.push((
+                "JWTGATE_AUTHJS_SECRET",
+                "an-auth-secret-of-at-least-32-bytes!",
+            ));
+            pairs.push(("JWTGATE_TOKEN_HEADER", "x-api-token"));
+            assert_eq!(env(&pairs).unwrap_err().setting, "JWTGATE_TOKEN_HEADER");
+        }
+        let long: &'static str = Box::leak(format!("x-{}", "a".repeat(63)).into_boxed_str());
         assert_eq!(
             setting_of(&[("JWTGATE_TOKEN_HEADER", long)]),
             "JWTGATE_TOKEN_HEADER"

@@ -107,7 +107,7 @@ pub fn same_header(name: &str, expected: &str) -> bool {
             .all(|(a, e)| a.to_ascii_lowercase() == e || (a == b'_' && e == b'-'))
 }
 
-/// The identity headers for a verified request: `x-jwtgate-sub`, `x-jwtgate-claims` (base64url
+/// The identity headers for a verified request: `x-jwtgate-sub` (a non-empty string `sub`), `x-jwtgate-claims` (base64url
 /// of the payload exactly as signed, or as encrypted), `x-jwtgate-expires-in` (whole seconds to `exp`, never
 /// negative), and the configured claim path → header map (strings as they are, other JSON values
 /// as JSON text; absent claims, or a path through a non-object, add no header).
@@ -118,7 +118,12 @@ pub fn identity_headers(
 ) -> Vec<(String, String)> {
     let claims = &verified.claims;
     let mut out = Vec::with_capacity(3 + config.claim_headers.len());
-    if let Some(sub) = claims.get("sub").and_then(Value::as_str) {
+    // An empty `sub` (Cloudflare Access service tokens) names no subject: no header.
+    if let Some(sub) = claims
+        .get("sub")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+    {
         out.push(("x-jwtgate-sub".to_owned(), header_safe(sub)));
     }
     out.push((

@@ -316,6 +316,7 @@ fn forward(config: &GateConfig, req: &RequestView, path: String, kind: Kind) -> 
         Kind::Public => {
             if !config.forward_authorization {
                 drop("authorization");
+                token_header(true).iter().for_each(|n| drop(n));
             }
         }
         Kind::Preflight => {
@@ -578,6 +579,12 @@ mod tests {
         // Without a configured token header the header is not a credential: missing token.
         let plain = config(&[]);
         assert!(matches!(plan(&plain, &req), Plan::Done(Done::Answer(a, _)) if a.status == 401));
+        // A public path with forwarding off: no spelling of it goes on either.
+        let public = view("GET", "/health", &hs);
+        let Done::Forward(f) = done(plan(&off, &public)) else {
+            panic!()
+        };
+        assert_eq!(f.remove.iter().filter(|r| r.contains("jwt")).count(), 3);
         // A preflight carries no spelling of it.
         let mut pre = view("OPTIONS", "/api/x", &hs);
         pre.preflight_headers = true;

@@ -30,6 +30,12 @@ function presetVars(title) {
     writeFileSync(join(dir, "wrangler.toml"), block[1]);
     const { rawConfig } = experimental_readRawConfig({ config: join(dir, "wrangler.toml") });
     assert.equal(rawConfig.main, "build/index.js", "a whole wrangler.toml for this repository's gate");
+    if (title === "Cloudflare Access") {
+      // Served only on the Access-protected hostname.
+      assert.equal(rawConfig.workers_dev, false);
+      assert.equal(rawConfig.preview_urls, false);
+      assert.ok(rawConfig.routes?.length > 0);
+    }
     return rawConfig.vars;
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -119,6 +125,7 @@ test("preset Cloudflare Access: the Cf-Access-Jwt-Assertion header from Access's
     assert.equal(s.status, 200);
     assert.equal(s.hit.headers["x-jwtgate-service-token"], "1f8c3a.access");
     assert.equal(s.hit.headers["x-jwtgate-email"], undefined);
+    assert.equal(s.hit.headers["x-jwtgate-sub"], undefined, "an empty sub names no subject");
 
     // Attacks. Each is refused before the upstream, or reaches it without the forged part.
     const refused = async (headers, reason) => {
@@ -196,6 +203,7 @@ for (const alg of ["EdDSA", "ES512"]) {
       assert.equal(ok.status, 200, JSON.stringify(ok.body));
       assert.equal(ok.hit.headers["x-jwtgate-sub"], "usr_8QmN2");
       assert.equal(ok.hit.headers["x-jwtgate-email"], "ada@example.com");
+      assert.equal(ok.hit.headers["x-jwtgate-email-verified"], "true");
       assert.ok(jwks.hits.right >= 1 && jwks.hits.wrong === 0);
 
       const refused = async (t, reason, headers = { authorization: `Bearer ${t}` }) => {
