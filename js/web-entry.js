@@ -15,6 +15,7 @@ export {
   revocationKeys,
   checkRevocation,
   signingAlgorithms,
+  explain,
   initSync,
 } from "./jwtgate.js";
 export { default } from "./jwtgate.js";

@@ -8,6 +8,7 @@
 #                       the Verifier extensions (js/extend.js: token cache, verifyAsync)
 #   pkg/web/index.js    the ES module entry: the web build with the same extensions
 #   pkg/host/  host crypto adapters (node:crypto; also for workerd with nodejs_compat)
+#   pkg/bin/   the CLI, `jwtgate explain` (js/cli.cjs over the Node entry)
 #   pkg/package.json  conditional exports choosing between the two
 #
 # wasm-pack runs with --mode no-install (it uses the wasm-bindgen on PATH, pinned to Cargo.lock by
@@ -58,6 +59,11 @@ node -e '
 mkdir -p pkg/host
 cp js/host/node-crypto.cjs js/host/node-crypto.d.cts pkg/host/
 
+# The CLI (`npx jwtgate explain < token`): pkg/bin/, over the Node entry.
+mkdir -p pkg/bin
+cp js/cli.cjs pkg/bin/jwtgate.cjs
+chmod +x pkg/bin/jwtgate.cjs
+
 # The Auth.js adapter (plain JS over the two builds): pkg/authjs/.
 mkdir -p pkg/authjs
 cp js/authjs/core.mjs js/authjs/node.mjs js/authjs/web.mjs js/authjs/index.d.ts pkg/authjs/
@@ -71,6 +77,7 @@ cat > pkg/package.json <<JSON
   "license": "MIT OR Apache-2.0",
   "keywords": ["jwt", "jws", "wasm", "authjs", "security"],
   "main": "./node/index.cjs",
+  "bin": { "jwtgate": "./bin/jwtgate.cjs" },
   "types": "./node/jwtgate.d.ts",
   "exports": {
     ".": {
@@ -94,7 +101,7 @@ cat > pkg/package.json <<JSON
     "./web/jwtgate_bg.wasm": "./web/jwtgate_bg.wasm",
     "./package.json": "./package.json"
   },
-  "files": ["node/", "web/", "host/", "authjs/", "README.md"]
+  "files": ["node/", "web/", "host/", "authjs/", "bin/", "README.md"]
 }
 JSON
 cp README.md pkg/README.md

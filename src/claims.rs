@@ -27,6 +27,89 @@
 
 use crate::error::{Code, Error, Result};
 use serde_json::{Map, Value};
+use std::ops::ControlFlow;
+
+/// One claim rule, as [`ClaimRules::walk`] names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule<'a> {
+    /// The time claims' types and presence (`exp`; `iat` under a maximum age), before any bound.
+    TimeClaims,
+    /// `exp`.
+    Expires,
+    /// `nbf` (present).
+    NotBefore,
+    /// `iat` (present).
+    IssuedAt,
+    /// `auth_time` (present).
+    AuthTime,
+    /// The maximum age (with `maxAgeSeconds`).
+    MaxAge,
+    /// `iss`.
+    Issuer,
+    /// `aud`.
+    Audience,
+    /// `sub`'s type (a string when present).
+    Subject,
+    /// `jti`'s type (a string when present).
+    TokenId,
+    /// One of `requiredClaims`.
+    Required(&'a str),
+}
+
+impl std::fmt::Display for Rule<'_> {
+    /// The rule's name in reports: its claim (`exp`, `iss`, …), `max age`, `time claims`, and
+    /// `required <claim>` for a required claim.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Rule::Required(name) => write!(f, "required {name}"),
+            other => f.write_str(other.name()),
+        }
+    }
+}
+
+impl Rule<'_> {
+    /// The claim the rule reads (`"max age"` and `"time claims"` for the two that read several).
+    pub fn name(&self) -> &str {
+        match self {
+            Rule::TimeClaims => "time claims",
+            Rule::Expires => "exp",
+            Rule::NotBefore => "nbf",
+            Rule::IssuedAt => "iat",
+            Rule::AuthTime => "auth_time",
+            Rule::MaxAge => "max age",
+            Rule::Issuer => "iss",
+            Rule::Audience => "aud",
+            Rule::Subject => "sub",
+            Rule::TokenId => "jti",
+            Rule::Required(name) => name,
+        }
+    }
+}
+
+/// What [`ClaimRules::walk`] calls for each rule it applies: `Break` stops the walk.
+pub type Visit<'v> = dyn FnMut(Rule<'_>, Result<()>) -> ControlFlow<()> + 'v;
+
+/// The first failure of a walk, or `Ok` when every rule passed.
+fn first_failure(walk: impl FnOnce(&mut Visit<'_>) -> ControlFlow<()>) -> Result<()> {
+    let mut first = Ok(());
+    let _ = walk(&mut |_, result| match result {
+        Ok(()) => ControlFlow::Continue(()),
+        Err(e) => {
+            first = Err(e);
+            ControlFlow::Break(())
+        }
+    });
+    first
+}
+
+/// `Err(e)` when `failed`, else `Ok`.
+fn unless(failed: bool, e: impl FnOnce() -> Error) -> Result<()> {
+    if failed {
+        Err(e())
+    } else {
+        Ok(())
+    }
+}
 
 /// The time rules of one claims set, as bounds on `now` in whole seconds: `exp` (with leeway
 /// `L`) gives `now < ceil(exp + L)`, `nbf`, `iat` and `auth_time` give `now >= ceil(claim - L)`,
@@ -45,40 +128,63 @@ impl TimeWindow {
     /// Applies the window at `now`: `expired`, `not_yet_valid`, `issued_in_future` or `too_old`,
     /// checked in that order.
     pub fn check(&self, now: i64) -> Result<()> {
-        if now >= self.expires {
-            return Err(Error::claim(Code::Expired, "exp", "token has expired"));
+        first_failure(|visit| self.walk(now, visit))
+    }
+
+    /// Each time rule that applies (`exp` always; `nbf`, `iat`, `auth_time` when present; the
+    /// maximum age when set), in [`check`](TimeWindow::check)'s order, with its result at `now`.
+    pub fn walk(&self, now: i64, visit: &mut Visit<'_>) -> ControlFlow<()> {
+        visit(
+            Rule::Expires,
+            unless(now >= self.expires, || {
+                Error::claim(Code::Expired, "exp", "token has expired")
+            }),
+        )?;
+        if let Some(from) = self.not_before {
+            visit(
+                Rule::NotBefore,
+                unless(now < from, || {
+                    Error::claim(Code::NotYetValid, "nbf", "token is not valid yet")
+                }),
+            )?;
         }
-        if self.not_before.is_some_and(|from| now < from) {
-            return Err(Error::claim(
-                Code::NotYetValid,
-                "nbf",
-                "token is not valid yet",
-            ));
+        if let Some(from) = self.issued {
+            visit(
+                Rule::IssuedAt,
+                unless(now < from, || {
+                    Error::claim(
+                        Code::IssuedInFuture,
+                        "iat",
+                        "token was issued in the future",
+                    )
+                }),
+            )?;
         }
-        if self.issued.is_some_and(|from| now < from) {
-            return Err(Error::claim(
-                Code::IssuedInFuture,
-                "iat",
-                "token was issued in the future",
-            ));
-        }
-        if self.authenticated.is_some_and(|from| now < from) {
-            return Err(Error::claim(
-                Code::IssuedInFuture,
-                "auth_time",
-                "authentication time is in the future",
-            ));
+        if let Some(from) = self.authenticated {
+            visit(
+                Rule::AuthTime,
+                unless(now < from, || {
+                    Error::claim(
+                        Code::IssuedInFuture,
+                        "auth_time",
+                        "authentication time is in the future",
+                    )
+                }),
+            )?;
         }
         if let Some((until, name)) = self.max_age {
-            if now > until {
-                return Err(Error::claim(
-                    Code::TooOld,
-                    name,
-                    "token is older than the policy's maximum age",
-                ));
-            }
+            visit(
+                Rule::MaxAge,
+                unless(now > until, || {
+                    Error::claim(
+                        Code::TooOld,
+                        name,
+                        "token is older than the policy's maximum age",
+                    )
+                }),
+            )?;
         }
-        Ok(())
+        ControlFlow::Continue(())
     }
 
     /// `(from, until)`: [`check`](TimeWindow::check) passes at `now` iff `from <= now < until`
@@ -195,19 +301,54 @@ impl ClaimRules {
         })
     }
 
-    /// Applies every claim rule at `now` (seconds since the epoch).
+    /// Applies every claim rule at `now` (seconds since the epoch): the first failure of
+    /// [`walk`](ClaimRules::walk).
     pub fn check(&self, claims: &Map<String, Value>, now: i64) -> Result<()> {
-        self.time_window(claims)?.check(now)?;
+        first_failure(|visit| self.walk(claims, now, visit))
+    }
 
-        let iss = string(claims, "iss")?.ok_or_else(|| missing("iss"))?;
-        if !self.issuers.iter().any(|i| i == iss) {
-            return Err(Error::claim(
-                Code::Issuer,
-                "iss",
-                "token is from another issuer",
-            ));
+    /// Each claim rule in [`check`](ClaimRules::check)'s order, with its result at `now`, until
+    /// `visit` breaks: [`check`](ClaimRules::check) stops at the first failure, an explanation
+    /// (`jwtgate explain`) runs them all. When the time claims themselves are unusable
+    /// ([`Rule::TimeClaims`] fails) no time bound is applied.
+    pub fn walk(
+        &self,
+        claims: &Map<String, Value>,
+        now: i64,
+        visit: &mut Visit<'_>,
+    ) -> ControlFlow<()> {
+        match self.time_window(claims) {
+            Ok(window) => {
+                visit(Rule::TimeClaims, Ok(()))?;
+                window.walk(now, visit)?;
+            }
+            Err(e) => visit(Rule::TimeClaims, Err(e))?,
         }
+        visit(Rule::Issuer, self.issuer_rule(claims))?;
+        visit(Rule::Audience, self.audience_rule(claims))?;
+        visit(Rule::Subject, string(claims, "sub").map(drop))?;
+        visit(Rule::TokenId, string(claims, "jti").map(drop))?;
+        for name in &self.required {
+            let result = unless(present(claims, name).is_none(), || {
+                Error::claim(
+                    Code::MissingClaim,
+                    name.clone(),
+                    "required claim is missing",
+                )
+            });
+            visit(Rule::Required(name), result)?;
+        }
+        ControlFlow::Continue(())
+    }
 
+    fn issuer_rule(&self, claims: &Map<String, Value>) -> Result<()> {
+        let iss = string(claims, "iss")?.ok_or_else(|| missing("iss"))?;
+        unless(!self.issuers.iter().any(|i| i == iss), || {
+            Error::claim(Code::Issuer, "iss", "token is from another issuer")
+        })
+    }
+
+    fn audience_rule(&self, claims: &Map<String, Value>) -> Result<()> {
         let aud_ok = match present(claims, "aud") {
             None => return Err(missing("aud")),
             Some(Value::String(a)) => self.audiences.contains(a),
@@ -229,26 +370,9 @@ impl ClaimRules {
                 ))
             }
         };
-        if !aud_ok {
-            return Err(Error::claim(
-                Code::Audience,
-                "aud",
-                "token is meant for another audience",
-            ));
-        }
-
-        string(claims, "sub")?;
-        string(claims, "jti")?;
-        for name in &self.required {
-            if present(claims, name).is_none() {
-                return Err(Error::claim(
-                    Code::MissingClaim,
-                    name.clone(),
-                    "required claim is missing",
-                ));
-            }
-        }
-        Ok(())
+        unless(!aud_ok, || {
+            Error::claim(Code::Audience, "aud", "token is meant for another audience")
+        })
     }
 
     /// The signer's bounds on claims it signs as they are: `exp` no later than `iat + ttl` (the

@@ -56,6 +56,31 @@ export interface Policy {
   maxTokenBytes?: number;
 }
 
+/** One stage's or claim rule's verdict in an `Explanation`. */
+export interface ExplainedVerdict {
+  verdict: "pass" | "fail" | "not_run";
+  /** With `fail`: the error code, message and claim, as a `JwtGateError` would carry them. */
+  code?: string;
+  message?: string;
+  claim?: string;
+}
+
+/** What `explain` returns (the parts are unverified: what the token says, not what is vouched for). */
+export interface Explanation {
+  /** `.`-separated segments (a compact JWS has 3). */
+  segments: number;
+  header: Record<string, unknown> | { error: string };
+  claims: Claims | { error: string };
+  /** The signature's length in bytes (never the signature); null if it is not base64url. */
+  signatureBytes: number | null;
+  /** With a policy: size, structure, algorithm, header, key, signature, claims, in order. */
+  stages: (ExplainedVerdict & { stage: string })[];
+  /** With a policy and decodable claims: every claim rule that applies, run even after a failure. */
+  rules: (ExplainedVerdict & { rule: string })[];
+  /** With a policy: what `verify` answers; null without one. */
+  result: { ok: true } | { ok: false; code: string; message: string; claim?: string } | null;
+}
+
 /** Options for a `Verifier`. */
 export interface VerifierOptions {
   /**
@@ -860,6 +885,33 @@ impl JsSigner {
 #[wasm_bindgen(js_name = __jwtgate_signatureError, skip_typescript)]
 pub fn signature_error() -> JsValue {
     js_error(&crate::jwk::bad_signature())
+}
+
+/// Explains a token locally (what `npx jwtgate explain` prints): its parts decoded, unverified,
+/// and with a policy each verification stage's verdict, every claim rule's, and the `result`
+/// `verify` gives. The signature is never included (only `signatureBytes`). Throws a `config`
+/// `JwtGateError` only for an invalid policy or `now`; any token, however malformed, is explained.
+#[wasm_bindgen(unchecked_return_type = "Explanation")]
+pub fn explain(
+    #[wasm_bindgen(unchecked_param_type = "string")] token: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "Policy | string | null")] policy: Option<
+        JsValue,
+    >,
+    #[wasm_bindgen(unchecked_optional_param_type = "TimeOptions")] options: Option<JsValue>,
+) -> Result<JsValue, JsValue> {
+    let run = || -> Result<JsValue, Error> {
+        let token = token.as_string().unwrap_or_default();
+        let now = now_from(&options)?;
+        let verifier = match policy.filter(|p| !p.is_undefined() && !p.is_null()) {
+            Some(p) => Some(Verifier::new(policy_from(&p)?)?),
+            None => None,
+        };
+        let text = crate::explain::explain(verifier.as_ref(), &token, now)
+            .to_json()
+            .to_string();
+        JSON::parse(&text).map_err(|_| Error::new(Code::Malformed, "explanation"))
+    };
+    run().map_err(|e| js_error(&e))
 }
 
 /// The algorithms to pin for a key set's signing keys (an issuer's whole set, with its private

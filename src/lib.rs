@@ -52,6 +52,7 @@ pub mod alg;
 mod b64;
 pub mod claims;
 pub mod error;
+pub mod explain;
 mod json;
 #[cfg(feature = "jwe")]
 pub mod jwe;
@@ -76,11 +77,11 @@ pub mod js;
 mod worker;
 
 pub use alg::{AlgSet, Algorithm};
-pub use claims::{ClaimRules, TimeWindow};
+pub use claims::{ClaimRules, Rule, TimeWindow};
 pub use error::{Code, Error, Result};
 pub use jwk::{Inert, Key, KeyInfo, KeySet};
 pub use policy::Policy;
 pub use revocation::{check_revocation, revocation_keys, Answer, EntryKind, Verdict};
 pub use sign::{Signer, SignerOptions};
 pub use time::unix_now;
-pub use verify::{Header, Prepared, Verified, Verifier};
+pub use verify::{Header, Prepared, Stage, Verified, Verifier};

@@ -25,6 +25,87 @@ use serde_json::{Map, Value};
 /// `b64`, `zip`) and members that would let a token choose its own verification key.
 pub const FORBIDDEN_HEADER_MEMBERS: [&str; 7] = ["crit", "b64", "zip", "jwk", "jku", "x5u", "x5c"];
 
+/// The stages of verification, in their order (see the module docs): where a refusal stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// `maxTokenBytes`.
+    Size,
+    /// Three segments, strict base64url, strict JSON objects.
+    Structure,
+    /// `alg` allowlisted.
+    Algorithm,
+    /// Forbidden members, `kid`'s type, the policy's `typ`.
+    Header,
+    /// The key by `kid` and its binding to `alg`.
+    Key,
+    /// The signature: its form, then its check.
+    Signature,
+    /// The claim rules.
+    Claims,
+}
+
+impl Stage {
+    /// Every stage, in order.
+    pub const ALL: [Stage; 7] = [
+        Stage::Size,
+        Stage::Structure,
+        Stage::Algorithm,
+        Stage::Header,
+        Stage::Key,
+        Stage::Signature,
+        Stage::Claims,
+    ];
+
+    /// Its name in reports (`"size"`, `"structure"`, …).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Stage::Size => "size",
+            Stage::Structure => "structure",
+            Stage::Algorithm => "algorithm",
+            Stage::Header => "header",
+            Stage::Key => "key",
+            Stage::Signature => "signature",
+            Stage::Claims => "claims",
+        }
+    }
+}
+
+/// A compact JWS's parts, decoded and parsed strictly: nothing in them is verified.
+pub(crate) struct Decoded {
+    pub(crate) header: Map<String, Value>,
+    pub(crate) claims: Map<String, Value>,
+    pub(crate) signature: Vec<u8>,
+    pub(crate) payload_bytes: Vec<u8>,
+    /// The length of `BASE64URL(header) "." BASE64URL(payload)`.
+    pub(crate) signing_input_len: usize,
+}
+
+/// Splits and decodes a compact JWS (the structure stage): exactly three segments, each strict
+/// base64url, header and payload strict JSON objects; `malformed` naming the first part that
+/// is not.
+pub(crate) fn split(token: &str) -> Result<Decoded> {
+    let mut parts = token.as_bytes().splitn(4, |&b| b == b'.');
+    let (Some(h64), Some(p64), Some(s64), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(malformed("a compact JWS has exactly three segments"));
+    };
+    let header_bytes = b64::decode(h64).map_err(|_| malformed("header is not base64url"))?;
+    let header = json::parse_object(&header_bytes)
+        .map_err(|_| malformed("header is not a strict JSON object"))?;
+    let payload_bytes = b64::decode(p64).map_err(|_| malformed("payload is not base64url"))?;
+    let claims = json::parse_object(&payload_bytes)
+        .map_err(|_| malformed("payload is not a strict JSON object"))?;
+    let signature = b64::decode(s64).map_err(|_| malformed("signature is not base64url"))?;
+    Ok(Decoded {
+        header,
+        claims,
+        signature,
+        payload_bytes,
+        signing_input_len: h64.len() + 1 + p64.len(),
+    })
+}
+
 /// The protected header of a verified token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -197,72 +278,97 @@ impl Verifier {
     /// `Ok` must be [`finish`](Prepared::finish)ed with the signature's validity before
     /// anything in it is used.
     pub fn prepare<'t>(&self, token: &'t str, now: i64) -> Result<Prepared<'t>> {
+        self.prepare_staged(token, now).map_err(|(_, e)| e)
+    }
+
+    /// [`prepare`](Verifier::prepare), with the [`Stage`] an error stopped at.
+    pub(crate) fn prepare_staged<'t>(
+        &self,
+        token: &'t str,
+        now: i64,
+    ) -> std::result::Result<Prepared<'t>, (Stage, Error)> {
         let policy = &self.policy;
         let bytes = token.as_bytes();
         if bytes.len() > policy.max_token_bytes {
-            return Err(Error::new(
-                Code::TooLarge,
-                "token is longer than the policy's maxTokenBytes",
+            return Err((
+                Stage::Size,
+                Error::new(
+                    Code::TooLarge,
+                    "token is longer than the policy's maxTokenBytes",
+                ),
             ));
         }
 
         // Structure.
-        let mut parts = bytes.splitn(4, |&b| b == b'.');
-        let (Some(h64), Some(p64), Some(s64), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(malformed("a compact JWS has exactly three segments"));
-        };
-        let header_bytes = b64::decode(h64).map_err(|_| malformed("header is not base64url"))?;
-        let header = json::parse_object(&header_bytes)
-            .map_err(|_| malformed("header is not a strict JSON object"))?;
-        let payload_bytes = b64::decode(p64).map_err(|_| malformed("payload is not base64url"))?;
-        let claims = json::parse_object(&payload_bytes)
-            .map_err(|_| malformed("payload is not a strict JSON object"))?;
-        let signature = b64::decode(s64).map_err(|_| malformed("signature is not base64url"))?;
+        let parts = split(token).map_err(|e| (Stage::Structure, e))?;
+        let Decoded {
+            header,
+            claims,
+            signature,
+            payload_bytes,
+            signing_input_len,
+        } = parts;
 
         // Header.
         let alg = match header.get("alg") {
             Some(Value::String(name)) => Algorithm::from_name(name)
                 .filter(|a| policy.algorithms.contains(a))
-                .ok_or_else(|| Error::new(Code::Algorithm, "alg is not an allowed algorithm"))?,
+                .ok_or_else(|| {
+                    (
+                        Stage::Algorithm,
+                        Error::new(Code::Algorithm, "alg is not an allowed algorithm"),
+                    )
+                })?,
             _ => {
-                return Err(Error::new(
-                    Code::Algorithm,
-                    "alg is missing or not a string",
+                return Err((
+                    Stage::Algorithm,
+                    Error::new(Code::Algorithm, "alg is missing or not a string"),
                 ))
             }
         };
+        let header_error = |e| (Stage::Header, e);
         if FORBIDDEN_HEADER_MEMBERS
             .iter()
             .any(|m| header.contains_key(*m))
         {
-            return Err(Error::new(
+            return Err(header_error(Error::new(
                 Code::Header,
                 "header carries a forbidden member (crit, b64, zip, jwk, jku, x5u or x5c)",
-            ));
+            )));
         }
         let kid = match header.get("kid") {
             None => None,
             Some(Value::String(k)) => Some(k.as_str()),
-            Some(_) => return Err(Error::new(Code::Header, "kid must be a string")),
+            Some(_) => {
+                return Err(header_error(Error::new(
+                    Code::Header,
+                    "kid must be a string",
+                )))
+            }
         };
         let typ = header.get("typ").and_then(Value::as_str);
         if let Some(expected) = &policy.typ {
             if !typ.is_some_and(|t| typ_matches(expected, t)) {
-                return Err(Error::new(
+                return Err(header_error(Error::new(
                     Code::Type,
                     "header typ does not match the policy",
-                ));
+                )));
             }
         }
 
         // Key, its binding to alg, and the signature's form; the signature itself is the
         // caller's next stage, over the exact bytes received.
-        let key_index = policy.keys.select_index(kid, alg)?;
+        let key_index = policy
+            .keys
+            .select_index(kid, alg)
+            .map_err(|e| (Stage::Key, e))?;
         let key = &policy.keys.keys()[key_index];
-        key.check_binding_and_form(alg, &signature)?;
-        let signing_input = &bytes[..h64.len() + 1 + p64.len()];
+        key.check_binding_and_form(alg, &signature)
+            .map_err(|e| match e.code() {
+                Code::Signature => (Stage::Signature, e),
+                _ => (Stage::Key, e),
+            })?;
+        let signing_input = &bytes[..signing_input_len];
 
         // Claims, held back until the signature is known.
         let outcome = policy.rules.check(&claims, now).and_then(|()| {

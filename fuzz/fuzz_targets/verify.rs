@@ -42,6 +42,13 @@ fuzz_target!(|data: &[u8]| {
     if let Err(e) = AUTHJS.open(&token, NOW) {
         assert_ne!(e.code(), Code::Config);
     }
+    // An explanation decodes every part itself and must agree with verify.
+    let explained = jwtgate::explain::explain(Some(&FIXED), &token, NOW);
+    assert_eq!(
+        explained.outcome.clone().map(|r| r.map_err(|e| e.code())),
+        Some(FIXED.verify(&token, NOW).map(drop).map_err(|e| e.code()))
+    );
+    let _ = explained.to_json();
     if let Ok(Value::Object(claims)) = serde_json::from_str::<Value>(&token) {
         let _ = FIXED.check_claims(&claims, NOW);
     }
