@@ -400,6 +400,18 @@ impl Verifier {
     }
 }
 
+/// The payload's `iss`, exactly, of a token that passes the structure stage, **without verifying
+/// anything**: for the gate to choose which provider's keys may try it, never for a decision
+/// about the token itself (that provider's verifier checks `iss` again).
+pub fn peek_issuer(token: &str) -> Option<String> {
+    split(token)
+        .ok()?
+        .claims
+        .get("iss")?
+        .as_str()
+        .map(str::to_owned)
+}
+
 /// The `kid` (header) and `iss` (payload) of a token **without verifying anything**, each cut
 /// to 128 characters: for rejection logs only, never for a decision. `None` where a part does
 /// not decode.

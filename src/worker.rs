@@ -35,6 +35,13 @@ struct Isolate {
     env: JsValue,
     fingerprint: Vec<Option<String>>,
     config: std::result::Result<Rc<GateConfig>, ConfigError>,
+    /// Per provider (0: the default one), its own keys, JWKS state and verified-token cache.
+    providers: Vec<ProviderState>,
+}
+
+/// One provider's keys between requests: a token verified under one provider's keys is never
+/// found in another's cache.
+struct ProviderState {
     jwks: JwksState,
     verifier: Option<Rc<WebVerifier>>,
     cache: VerifiedCache,
@@ -113,38 +120,50 @@ fn config(env: &Env) -> std::result::Result<Rc<GateConfig>, ConfigError> {
                 })
             })
             .map(Rc::new);
-        let verifier = parsed.as_ref().ok().and_then(|c| {
-            // Without a remote JWKS, the static keys are all there is.
-            if c.jwks.is_none() {
-                Verifier::new(c.policy.clone())
-                    .ok()
-                    .map(|v| Rc::new(WebVerifier::new(v)))
-            } else {
-                None
-            }
-        });
+        let mut providers = Vec::new();
         if let Ok(c) = &parsed {
-            // Once per (re)load of the settings: the configured keys.
-            if !c.policy.keys().report().is_empty() {
-                console_log!("{}", keys_loaded_log("config", c.policy.keys().report()));
+            for i in 0..=c.providers.len() {
+                let Some((policy, jwks)) = c.provider(i) else {
+                    continue;
+                };
+                // Without a remote JWKS, the static keys are all there is.
+                let verifier = if jwks.is_none() {
+                    Verifier::new(policy.clone())
+                        .ok()
+                        .map(|v| Rc::new(WebVerifier::new(v)))
+                } else {
+                    None
+                };
+                // Once per (re)load of the settings: the configured keys.
+                if !policy.keys().report().is_empty() {
+                    console_log!("{}", keys_loaded_log("config", policy.keys().report()));
+                }
+                providers.push(ProviderState {
+                    jwks: JwksState::new(),
+                    verifier,
+                    cache: VerifiedCache::new(c.cache_size),
+                    inflight_since: None,
+                });
             }
         }
-        let cache_size = parsed.as_ref().map_or(0, |c| c.cache_size);
         *slot = Some(Isolate {
             env: env_js.clone(),
             fingerprint,
             config: parsed.clone(),
-            jwks: JwksState::new(),
-            verifier,
-            cache: VerifiedCache::new(cache_size),
-            inflight_since: None,
+            providers,
         });
         parsed
     })
 }
 
-fn with_isolate<T>(f: impl FnOnce(&mut Isolate) -> T) -> Option<T> {
-    ISOLATE.with(|cell| cell.borrow_mut().as_mut().map(f))
+/// Provider `p`'s state in this isolate.
+fn with_provider<T>(p: usize, f: impl FnOnce(&mut ProviderState) -> T) -> Option<T> {
+    ISOLATE.with(|cell| {
+        cell.borrow_mut()
+            .as_mut()
+            .and_then(|iso| iso.providers.get_mut(p))
+            .map(f)
+    })
 }
 
 fn respond(a: Answer) -> Result<Response> {
@@ -208,7 +227,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<web_sys::Respons
         Plan::Verify(pending) => {
             let outcome = match pending.session_reader(&config) {
                 Some(reader) => open_session(&config, &env, reader, &pending.token, now).await,
-                None => authorize(&config, &env, &pending.token, now)
+                None => authorize(&config, &env, pending.provider, &pending.token, now)
                     .await
                     .map(Authenticated::from),
             };
@@ -236,20 +255,24 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<web_sys::Respons
 async fn authorize(
     config: &GateConfig,
     env: &Env,
+    p: usize,
     token: &str,
     now: i64,
 ) -> std::result::Result<Verified, Refusal> {
+    let (policy, _) = config
+        .provider(p)
+        .ok_or(Refusal::Unavailable("no_keys", 60))?;
     // Keys first: a cache hit is only as good as the key set that verified it, so past the
     // JWKS stale bound even cached tokens fail closed (and a new set empties the cache).
-    let verifier = current_verifier(config, now, false).await?;
+    let verifier = current_verifier(config, p, now, false).await?;
     let hash = token_hash(token);
-    let rules = config.policy.rules();
-    let cached = with_isolate(|iso| iso.cache.hit(&hash, rules, now)).flatten();
+    let rules = policy.rules();
+    let cached = with_provider(p, |ps| ps.cache.hit(&hash, rules, now)).flatten();
     let verified = match cached {
         Some(hit) => hit.map_err(Refusal::Invalid)?,
         None => {
-            let (v, generation) = verify_fresh(config, verifier, token, now).await?;
-            with_isolate(|iso| iso.cache.insert(generation, hash, v.clone()));
+            let (v, generation) = verify_fresh(config, p, verifier, token, now).await?;
+            with_provider(p, |ps| ps.cache.insert(generation, hash, v.clone()));
             v
         }
     };
@@ -276,13 +299,14 @@ async fn open_session(
 /// Returns the key-set generation the token was verified under (for the cache).
 async fn verify_fresh(
     config: &GateConfig,
+    p: usize,
     verifier: (Rc<WebVerifier>, u64),
     token: &str,
     now: i64,
 ) -> std::result::Result<(Verified, u64), Refusal> {
     match crate::platform::webcrypto::verify(&verifier.0, token, now).await {
-        Err(e) if refetch_for(config, &e) => {
-            let (verifier, generation) = current_verifier(config, now, true).await?;
+        Err(e) if refetch_for(config, p, &e) => {
+            let (verifier, generation) = current_verifier(config, p, now, true).await?;
             crate::platform::webcrypto::verify(&verifier, token, now)
                 .await
                 .map(|v| (v, generation))
@@ -295,28 +319,31 @@ async fn verify_fresh(
 /// The verifier to use now, fetching the JWKS first when the state machine says so.
 async fn current_verifier(
     config: &GateConfig,
+    p: usize,
     now: i64,
     unknown_kid: bool,
 ) -> std::result::Result<(Rc<WebVerifier>, u64), Refusal> {
-    let Some(settings) = config.jwks.clone() else {
-        return with_isolate(|iso| iso.verifier.clone().map(|v| (v, iso.jwks.generation())))
-            .flatten()
-            .ok_or(Refusal::Unavailable("no_keys", 60));
+    let Some(settings) = config.provider(p).and_then(|(_, jwks)| jwks.cloned()) else {
+        return with_provider(p, |ps| {
+            ps.verifier.clone().map(|v| (v, ps.jwks.generation()))
+        })
+        .flatten()
+        .ok_or(Refusal::Unavailable("no_keys", 60));
     };
-    let fetch_now = with_isolate(|iso| {
+    let fetch_now = with_provider(p, |ps| {
         if unknown_kid {
-            iso.jwks.may_refetch_for_unknown_kid(now, &settings)
+            ps.jwks.may_refetch_for_unknown_kid(now, &settings)
         } else {
-            iso.jwks.before_verify(now, &settings) == JwksAction::Fetch
+            ps.jwks.before_verify(now, &settings) == JwksAction::Fetch
         }
     })
     .unwrap_or(false);
     if fetch_now {
-        shared_refresh(config, &settings, now, unknown_kid).await;
+        shared_refresh(config, p, &settings, now, unknown_kid).await;
     }
-    with_isolate(|iso| {
-        if iso.jwks.usable(now, &settings).is_some() {
-            iso.verifier.clone().map(|v| (v, iso.jwks.generation()))
+    with_provider(p, |ps| {
+        if ps.jwks.usable(now, &settings).is_some() {
+            ps.verifier.clone().map(|v| (v, ps.jwks.generation()))
         } else {
             None
         }
@@ -331,13 +358,19 @@ async fn current_verifier(
 /// One JWKS fetch per isolate at a time. Other requests wait for it by polling the isolate
 /// state on their own timers: workerd does not let one request await a promise created by
 /// another (the waiter would never be woken), so the fetch cannot be a shared future.
-async fn shared_refresh(config: &GateConfig, settings: &JwksSettings, now: i64, skip_cache: bool) {
+async fn shared_refresh(
+    config: &GateConfig,
+    p: usize,
+    settings: &JwksSettings,
+    now: i64,
+    skip_cache: bool,
+) {
     let limit_ms = f64::from(settings.timeout_ms) + 1000.0;
     let started = js_sys::Date::now();
-    let other = with_isolate(|iso| match iso.inflight_since {
+    let other = with_provider(p, |ps| match ps.inflight_since {
         Some(t) if started - t < limit_ms => true,
         _ => {
-            iso.inflight_since = Some(started);
+            ps.inflight_since = Some(started);
             false
         }
     })
@@ -345,28 +378,30 @@ async fn shared_refresh(config: &GateConfig, settings: &JwksSettings, now: i64, 
     if other {
         loop {
             Delay::from(Duration::from_millis(5)).await;
-            let busy = with_isolate(|iso| iso.inflight_since.is_some()).unwrap_or(false);
+            let busy = with_provider(p, |ps| ps.inflight_since.is_some()).unwrap_or(false);
             if !busy || js_sys::Date::now() - started > limit_ms {
                 return;
             }
         }
     }
-    let policy = &config.policy;
+    let Some((policy, _)) = config.provider(p) else {
+        return;
+    };
     let result = fetch_jwks(policy, settings, now, skip_cache).await;
-    with_isolate(|iso| {
+    with_provider(p, |ps| {
         match result {
             Ok((set, fetched_at)) => match policy.with_keys(&set).and_then(Verifier::new) {
                 Ok(v) => {
-                    iso.jwks.record_success(set, fetched_at, now);
-                    iso.verifier = Some(Rc::new(WebVerifier::new(v)));
-                    iso.cache.sync_generation(iso.jwks.generation());
+                    ps.jwks.record_success(set, fetched_at, now);
+                    ps.verifier = Some(Rc::new(WebVerifier::new(v)));
+                    ps.cache.sync_generation(ps.jwks.generation());
                 }
                 Err(e) => {
                     console_error!(
                         "{}",
                         serde_json::json!({"jwtgate": "jwks_unusable", "message": e.to_string()})
                     );
-                    iso.jwks.record_failure(now);
+                    ps.jwks.record_failure(now);
                 }
             },
             Err(message) => {
@@ -374,10 +409,10 @@ async fn shared_refresh(config: &GateConfig, settings: &JwksSettings, now: i64, 
                     "{}",
                     serde_json::json!({"jwtgate": "jwks_fetch_failed", "message": message})
                 );
-                iso.jwks.record_failure(now);
+                ps.jwks.record_failure(now);
             }
         }
-        iso.inflight_since = None;
+        ps.inflight_since = None;
     });
 }
 

@@ -29,11 +29,13 @@ pub const KV_BINDING: &str = "\u{0}kv-namespace";
 
 /// Every setting the gate reads: the one list (the Worker reads exactly these, once per
 /// isolate, and refuses any other `JWTGATE_*` name).
-pub const SETTINGS: [&str; 21] = [
+pub const SETTINGS: [&str; 23] = [
     "JWTGATE_POLICY",
     "JWTGATE_KEYS",
     "JWTGATE_AUTHJS_SECRET",
     "JWTGATE_JWKS_URL",
+    "JWTGATE_PROVIDERS",
+    "JWTGATE_PROVIDER_ROUTES",
     "UPSTREAM_URL",
     "JWTGATE_COOKIES",
     "JWTGATE_TOKEN_HEADER",
@@ -115,6 +117,22 @@ pub struct JwksSettings {
     pub timeout_ms: u32,
 }
 
+/// One more token issuer the gate accepts (`JWTGATE_PROVIDERS`), beside the default provider
+/// (`JWTGATE_POLICY` with `JWTGATE_KEYS`, `JWTGATE_JWKS_URL`, `JWTGATE_AUTHJS_SECRET`). Signed
+/// tokens only, public keys only; its JWKS has its own cache, stale bound and cooldown state.
+#[derive(Debug, Clone)]
+pub struct Provider {
+    /// Its name in `JWTGATE_PROVIDER_ROUTES` and in `x-jwtgate-provider`.
+    pub name: String,
+    /// Its policy, with its configured (public) keys.
+    pub policy: Policy,
+    /// Its remote JWKS, if any.
+    pub jwks: Option<JwksSettings>,
+}
+
+/// The name of the default provider (index 0) in routes and headers.
+pub const DEFAULT_PROVIDER: &str = "default";
+
 /// What a request path needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Route<'a> {
@@ -138,6 +156,12 @@ pub struct GateConfig {
     pub policy: Policy,
     /// Remote JWKS settings, if `JWTGATE_JWKS_URL` is set.
     pub jwks: Option<JwksSettings>,
+    /// Further providers (`JWTGATE_PROVIDERS`): provider `i + 1` (the default provider, 0, is
+    /// `policy` with `jwks` and `authjs`).
+    pub providers: Vec<Provider>,
+    /// `JWTGATE_PROVIDER_ROUTES`: (path prefix, accepted provider indexes), longest first.
+    /// A path no rule covers accepts the default provider only.
+    pub provider_routes: Vec<(String, Vec<usize>)>,
     /// The upstream origin, without a trailing slash.
     pub upstream: String,
     /// Cookie names searched for a token, in order.
@@ -330,13 +354,7 @@ impl GateConfig {
 
         let jwks = match get("JWTGATE_JWKS_URL") {
             None => None,
-            Some(u) => Some(JwksSettings {
-                url: url("JWTGATE_JWKS_URL", &u, false)?,
-                cache_seconds: int(&get, "JWTGATE_JWKS_CACHE_SECONDS", 600, (10, 86_400))?,
-                stale_seconds: int(&get, "JWTGATE_JWKS_STALE_SECONDS", 3600, (0, 604_800))?,
-                cooldown_seconds: int(&get, "JWTGATE_JWKS_COOLDOWN_SECONDS", 30, (1, 3600))?,
-                timeout_ms: int(&get, "JWTGATE_JWKS_TIMEOUT_MS", 5000, (100, 30_000))? as u32,
-            }),
+            Some(u) => Some(jwks_settings(&get, url("JWTGATE_JWKS_URL", &u, false)?)?),
         };
         let authjs_secrets = authjs_secrets(get("JWTGATE_AUTHJS_SECRET"))?;
         if jwks.is_none() && policy.keys().verifying_count() == 0 && authjs_secrets.is_none() {
@@ -423,6 +441,9 @@ impl GateConfig {
                 "is set but no JWS key source is (JWTGATE_AUTHJS_SECRET opens cookies only): every header token would be refused",
             ));
         }
+
+        let providers = providers(&get, &policy)?;
+        let provider_routes = provider_routes(&get, &providers)?;
 
         let public_paths = path_list(&get, "JWTGATE_PUBLIC_PATHS")?;
         let preflight_paths = path_list(&get, "JWTGATE_PREFLIGHT_PATHS")?;
@@ -520,6 +541,8 @@ impl GateConfig {
         Ok(GateConfig {
             policy,
             jwks,
+            providers,
+            provider_routes,
             upstream,
             cookies,
             token_header,
@@ -535,6 +558,45 @@ impl GateConfig {
             revocation_fail_open,
             cache_size: int(&get, "JWTGATE_CACHE_SIZE", 1024, (0, 100_000))? as usize,
         })
+    }
+
+    /// Provider `i`'s policy and JWKS settings (0: the default provider).
+    pub fn provider(&self, i: usize) -> Option<(&Policy, Option<&JwksSettings>)> {
+        match i {
+            0 => Some((&self.policy, self.jwks.as_ref())),
+            _ => self
+                .providers
+                .get(i - 1)
+                .map(|p| (&p.policy, p.jwks.as_ref())),
+        }
+    }
+
+    /// Provider `i`'s name (`default` for 0).
+    pub fn provider_name(&self, i: usize) -> &str {
+        match i {
+            0 => DEFAULT_PROVIDER,
+            _ => self.providers.get(i - 1).map_or("", |p| p.name.as_str()),
+        }
+    }
+
+    /// The provider whose policy lists `iss` among its issuers (at most one: config checks).
+    pub fn provider_for_issuer(&self, iss: &str) -> Option<usize> {
+        (0..=self.providers.len()).find(|&i| {
+            self.provider(i)
+                .is_some_and(|(p, _)| p.rules().issuers().iter().any(|x| x == iss))
+        })
+    }
+
+    /// The providers whose tokens `path` (canonical) accepts: the longest matching
+    /// `JWTGATE_PROVIDER_ROUTES` rule's, else the default provider only.
+    pub fn accepted_providers(&self, path: &str) -> &[usize] {
+        self.provider_routes
+            .iter()
+            .find(|(p, _)| {
+                path.get(..p.len())
+                    .is_some_and(|head| head.eq_ignore_ascii_case(p))
+            })
+            .map_or(&[0], |(_, list)| list.as_slice())
     }
 
     /// Whether bearer (JWS) tokens can be verified at all: a JWKS URL or a verifying key. A gate
@@ -570,6 +632,154 @@ impl GateConfig {
             None => Route::Protected(&[]),
         }
     }
+}
+
+/// A JWKS URL's settings: the timing ones (`JWTGATE_JWKS_*`) are the gate's, shared by every
+/// provider; each provider's set keeps its own state under them.
+fn jwks_settings(
+    get: &impl Fn(&str) -> Option<String>,
+    url: String,
+) -> Result<JwksSettings, ConfigError> {
+    Ok(JwksSettings {
+        url,
+        cache_seconds: int(get, "JWTGATE_JWKS_CACHE_SECONDS", 600, (10, 86_400))?,
+        stale_seconds: int(get, "JWTGATE_JWKS_STALE_SECONDS", 3600, (0, 604_800))?,
+        cooldown_seconds: int(get, "JWTGATE_JWKS_COOLDOWN_SECONDS", 30, (1, 3600))?,
+        timeout_ms: int(get, "JWTGATE_JWKS_TIMEOUT_MS", 5000, (100, 30_000))? as u32,
+    })
+}
+
+/// `JWTGATE_PROVIDERS`: a JSON array of `{"name", "policy", "jwksUrl"?}` (no other member).
+/// Names are 1–32 of `a-z`, `0-9`, `-`, unique and not `default`; each policy is validated as
+/// `JWTGATE_POLICY` is (public keys only) and needs keys or a `jwksUrl`; no issuer may belong to
+/// two providers (the default one included), so a token's `iss` picks at most one.
+fn providers(
+    get: &impl Fn(&str) -> Option<String>,
+    default: &Policy,
+) -> Result<Vec<Provider>, ConfigError> {
+    const S: &str = "JWTGATE_PROVIDERS";
+    let Some(text) = get(S) else {
+        return Ok(Vec::new());
+    };
+    let Ok(Value::Array(list)) = json::parse(text.as_bytes()) else {
+        return Err(err(S, "must be a strict JSON array of providers"));
+    };
+    if list.is_empty() || list.len() > 16 {
+        return Err(err(S, "must list 1 to 16 providers"));
+    }
+    let mut out: Vec<Provider> = Vec::new();
+    for entry in &list {
+        let Value::Object(entry) = entry else {
+            return Err(err(S, "each provider is an object"));
+        };
+        if let Some(other) = entry
+            .keys()
+            .find(|k| !["name", "policy", "jwksUrl"].contains(&k.as_str()))
+        {
+            let shown: String = other.chars().take(32).collect();
+            return Err(err(
+                S,
+                format!("unknown provider member {shown:?} (name, policy, jwksUrl)"),
+            ));
+        }
+        let name = entry.get("name").and_then(Value::as_str).unwrap_or("");
+        let named = (1..=32).contains(&name.len())
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !named || name == DEFAULT_PROVIDER || out.iter().any(|p| p.name == name) {
+            return Err(err(
+                S,
+                "each provider needs a unique name of 1 to 32 a-z, 0-9, - (not \"default\")",
+            ));
+        }
+        let at = |e: String| err(S, format!("provider {name:?}: {e}"));
+        let policy = entry
+            .get("policy")
+            .ok_or_else(|| at("policy is required".into()))
+            .and_then(|p| Policy::from_value_keys_optional(p).map_err(|e| at(e.to_string())))?;
+        if policy.keys().has_private_material() {
+            return Err(at(
+                "keys with private material do not belong in a provider's policy".into(),
+            ));
+        }
+        let jwks = match entry.get("jwksUrl") {
+            None => None,
+            Some(Value::String(u)) => Some(jwks_settings(get, url(S, u, false)?)?),
+            Some(_) => return Err(at("jwksUrl must be a string".into())),
+        };
+        if jwks.is_none() && policy.keys().verifying_count() == 0 {
+            return Err(at("needs policy keys or a jwksUrl".into()));
+        }
+        let taken = std::iter::once(default)
+            .chain(out.iter().map(|p| &p.policy))
+            .any(|other| {
+                other
+                    .rules()
+                    .issuers()
+                    .iter()
+                    .any(|i| policy.rules().issuers().contains(i))
+            });
+        if taken {
+            return Err(at(
+                "an issuer of this provider is another provider's too (iss must pick one)".into(),
+            ));
+        }
+        out.push(Provider {
+            name: name.to_owned(),
+            policy,
+            jwks,
+        });
+    }
+    Ok(out)
+}
+
+/// `JWTGATE_PROVIDER_ROUTES`: `{"/api": ["api", "default"]}`, path prefix → the providers whose
+/// tokens it accepts (names from `JWTGATE_PROVIDERS`, or `default`). Prefixes match as
+/// `JWTGATE_SCOPES`'s do (plain prefixes ignoring ASCII case and a trailing `/`: restricting
+/// more paths is the fail-closed side), the longest first.
+fn provider_routes(
+    get: &impl Fn(&str) -> Option<String>,
+    providers: &[Provider],
+) -> Result<Vec<(String, Vec<usize>)>, ConfigError> {
+    const S: &str = "JWTGATE_PROVIDER_ROUTES";
+    let Some(rules) = json_object(get, S)? else {
+        return Ok(Vec::new());
+    };
+    if providers.is_empty() {
+        return Err(err(S, "is set but JWTGATE_PROVIDERS is not"));
+    }
+    let index = |name: &str| {
+        if name == DEFAULT_PROVIDER {
+            return Some(0);
+        }
+        providers.iter().position(|p| p.name == name).map(|i| i + 1)
+    };
+    let mut out: Vec<(String, Vec<usize>)> = Vec::new();
+    for (prefix, names) in rules {
+        let list: Option<Vec<usize>> = match &names {
+            Value::Array(names) if !names.is_empty() => {
+                names.iter().map(|n| n.as_str().and_then(index)).collect()
+            }
+            _ => None,
+        };
+        let (Some(list), true) = (list, canonical_prefix(&prefix)) else {
+            return Err(err(
+                S,
+                "must map canonical path prefixes to non-empty arrays of provider names (from JWTGATE_PROVIDERS, or \"default\")",
+            ));
+        };
+        let prefix = prefix.trim_end_matches('/').to_owned();
+        if out.iter().any(|(p, _)| p.eq_ignore_ascii_case(&prefix)) {
+            return Err(err(
+                S,
+                "two rules for one path prefix (matching ignores case and a trailing /)",
+            ));
+        }
+        out.push((prefix, list));
+    }
+    out.sort_by_key(|(prefix, _)| std::cmp::Reverse(prefix.len()));
+    Ok(out)
 }
 
 /// `x-` headers that already mean something to proxies or frameworks: never a token header.
@@ -764,6 +974,120 @@ mod tests {
         assert!(!c.revocation_fail_open);
         assert_eq!(c.cache_size, 1024);
         assert!(c.jwks.is_none());
+    }
+
+    const EC: &str = r#"{"keys":[{"kty":"EC","crv":"P-256","kid":"e1","x":"V0BV-YWLCkrr7REPDoKT86gPDv6Jo61ASTcB3k_mNJo","y":"X23-GU7KvQ6xULhdP4j6LcrcauUBC59kMn4otNE_IEA"}]}"#;
+
+    fn providers_json(extra: &str) -> String {
+        format!(
+            r#"[{{"name":"api","policy":{{"issuer":"https://api.example","audience":"api","algorithms":["ES256"]}},"jwksUrl":"http://127.0.0.1:9/jwks"}},
+               {{"name":"staff","policy":{{"issuer":["https://staff.example"],"audience":"staff","algorithms":["ES256"],"keys":{EC}}}}}{extra}]"#
+        )
+    }
+
+    #[test]
+    fn providers_each_with_their_issuers_keys_and_routes() {
+        let p: &'static str = Box::leak(providers_json("").into_boxed_str());
+        let routes =
+            r#"{"/api": ["api", "default"], "/staff/": ["staff"], "/api/admin": ["staff"]}"#;
+        let mut pairs = base();
+        pairs.push(("JWTGATE_PROVIDERS", p));
+        pairs.push(("JWTGATE_PROVIDER_ROUTES", routes));
+        let c = env(&pairs).unwrap();
+        assert_eq!(c.providers.len(), 2);
+        assert_eq!(
+            (c.provider_name(0), c.provider_name(1), c.provider_name(2)),
+            ("default", "api", "staff")
+        );
+        assert_eq!(
+            c.provider(1).unwrap().1.unwrap().url,
+            "http://127.0.0.1:9/jwks"
+        );
+        assert!(c.provider(2).unwrap().1.is_none() && c.provider(3).is_none());
+        assert_eq!(c.provider_for_issuer("https://iss.example"), Some(0));
+        assert_eq!(c.provider_for_issuer("https://staff.example"), Some(2));
+        assert_eq!(c.provider_for_issuer("https://staff.example/"), None);
+        // Longest prefix first, ignoring case; elsewhere the default provider only.
+        assert_eq!(c.accepted_providers("/api/orders"), &[1, 0]);
+        assert_eq!(c.accepted_providers("/API/Admin/x"), &[2]);
+        assert_eq!(c.accepted_providers("/staff"), &[2]);
+        assert_eq!(c.accepted_providers("/orders"), &[0]);
+        // Without routes, providers are accepted nowhere but where a route names them.
+        let mut pairs = base();
+        pairs.push(("JWTGATE_PROVIDERS", p));
+        assert_eq!(env(&pairs).unwrap().accepted_providers("/api"), &[0]);
+    }
+
+    #[test]
+    fn provider_settings_that_are_refused() {
+        let with =
+            |extra: &str| -> &'static str { Box::leak(providers_json(extra).into_boxed_str()) };
+        let cases: Vec<&'static str> = vec![
+            "{}",
+            "[]",
+            "[1]",
+            "not json",
+            with(
+                r#",{"name":"api","policy":{"issuer":"https://x.example","audience":"a","algorithms":["ES256"]},"jwksUrl":"https://x.example/j"}"#,
+            ),
+            with(
+                r#",{"name":"default","policy":{"issuer":"https://x.example","audience":"a","algorithms":["ES256"]},"jwksUrl":"https://x.example/j"}"#,
+            ),
+            with(
+                r#",{"name":"Bad_Name","policy":{"issuer":"https://x.example","audience":"a","algorithms":["ES256"]},"jwksUrl":"https://x.example/j"}"#,
+            ),
+            with(
+                r#",{"name":"x","policy":{"issuer":"https://x.example","audience":"a","algorithms":["ES256"]},"jwks_url":"https://x.example/j"}"#,
+            ),
+            with(
+                r#",{"name":"x","policy":{"issuer":"https://x.example","audience":"a","algorithms":["ES256"]}}"#,
+            ),
+            with(
+                r#",{"name":"x","policy":{"issuer":"https://x.example","audience":"a","algorithms":["ES256"]},"jwksUrl":"http://jwks.example/j"}"#,
+            ),
+            with(
+                r#",{"name":"x","policy":{"issuer":"https://iss.example","audience":"a","algorithms":["ES256"]},"jwksUrl":"https://x.example/j"}"#,
+            ),
+            with(
+                r#",{"name":"x","policy":{"issuer":["https://y.example","https://api.example"],"audience":"a","algorithms":["ES256"]},"jwksUrl":"https://x.example/j"}"#,
+            ),
+            with(
+                r#",{"name":"x","policy":{"issuer":"https://x.example","audience":"a","algorithms":["HS256"],"keys":{"keys":[{"kty":"oct","k":"c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA"}]}}}"#,
+            ),
+            with(
+                r#",{"name":"x","policy":{"issuer":"https://x.example","algorithms":["ES256"]},"jwksUrl":"https://x.example/j"}"#,
+            ),
+        ];
+        for p in cases {
+            assert_eq!(
+                setting_of(&[("JWTGATE_PROVIDERS", p)]),
+                "JWTGATE_PROVIDERS",
+                "{p}"
+            );
+        }
+        let p = with("");
+        for routes in [
+            r#"{"/api": []}"#,
+            r#"{"/api": ["nobody"]}"#,
+            r#"{"/api": "api"}"#,
+            r#"{"api": ["api"]}"#,
+            r#"{"/a/../b": ["api"]}"#,
+            r#"{"/api": ["api"], "/API/": ["staff"]}"#,
+        ] {
+            assert_eq!(
+                setting_of(&[
+                    ("JWTGATE_PROVIDERS", p),
+                    ("JWTGATE_PROVIDER_ROUTES", routes)
+                ]),
+                "JWTGATE_PROVIDER_ROUTES",
+                "{routes}"
+            );
+        }
+        // Routes without providers name nothing.
+        assert_eq!(
+            setting_of(&[("JWTGATE_PROVIDER_ROUTES", r#"{"/api": ["default"]}"#)]),
+            "JWTGATE_PROVIDER_ROUTES"
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@
 
 use super::answer::{self, Answer};
 use super::same_header;
-use super::token::{extract_token, forwarded_cookies, Source};
+use super::token::{extract_token, forwarded_cookies, Credential, Source};
 use super::{canonical_path, has_scopes, identity_headers, is_stripped_header, rejection_log};
 use super::{Authenticated, GateConfig, Route};
 use crate::error::{Code, Error};
@@ -90,6 +90,8 @@ pub enum Plan {
 pub struct Pending {
     /// The token (never logged).
     pub token: String,
+    /// The provider whose keys verify it (0: the default provider; see [`GateConfig::provider`]).
+    pub provider: usize,
     source: Source,
     required: Vec<String>,
     path: String,
@@ -132,8 +134,39 @@ pub fn revocation_outcome(verdict: Verdict) -> Result<(), Refusal> {
 
 /// Whether a verification failure is worth one JWKS refetch: an unknown `kid` with a remote
 /// key set (the issuer may have rotated). The refetch itself is rate-limited by the JWKS state.
-pub fn refetch_for(config: &GateConfig, error: &Error) -> bool {
-    error.code() == Code::KeyNotFound && config.jwks.is_some()
+pub fn refetch_for(config: &GateConfig, provider: usize, error: &Error) -> bool {
+    error.code() == Code::KeyNotFound
+        && config
+            .provider(provider)
+            .is_some_and(|(_, jwks)| jwks.is_some())
+}
+
+/// Whether a credential from `source` is an Auth.js session cookie to open (the default
+/// provider's `JWTGATE_AUTHJS_SECRET`), not a signed token.
+fn is_session_cookie(config: &GateConfig, source: Source) -> bool {
+    #[cfg(feature = "jwe")]
+    if let Source::Cookie(i) = source {
+        return config.authjs.get(i).is_some();
+    }
+    let _ = (config, source);
+    false
+}
+
+/// The provider that verifies `credential` on `path`: the default one on a gate without
+/// `JWTGATE_PROVIDERS`, and for an Auth.js session cookie; else the one whose issuers hold the
+/// token's `iss` (read unverified: it only picks whose keys may try). `None` when no provider
+/// has that issuer or the path's route does not accept it: no key of another provider is ever
+/// tried on the token.
+fn choose_provider(config: &GateConfig, credential: &Credential, path: &str) -> Option<usize> {
+    let chosen = if config.providers.is_empty() || is_session_cookie(config, credential.source) {
+        0
+    } else {
+        config.provider_for_issuer(&crate::verify::peek_issuer(&credential.token)?)?
+    };
+    config
+        .accepted_providers(path)
+        .contains(&chosen)
+        .then_some(chosen)
 }
 
 fn refuse(
@@ -216,12 +249,17 @@ pub fn plan(config: &GateConfig, req: &RequestView) -> Plan {
     if credential.token.len() > config.policy.max_token_bytes() {
         return invalid(Code::TooLarge);
     }
+    // Which provider's keys may try it: never those of several, never one the route refuses.
+    let Some(provider) = choose_provider(config, &credential, &path) else {
+        return invalid(Code::Issuer);
+    };
     // A gate with no JWS key (only Auth.js's cookie secret) verifies no bearer or header token.
-    if !matches!(credential.source, Source::Cookie(_)) && !config.verifies_jws() {
+    if provider == 0 && !matches!(credential.source, Source::Cookie(_)) && !config.verifies_jws() {
         return invalid(Code::KeyNotFound);
     }
     Plan::Verify(Pending {
         token: credential.token,
+        provider,
         source: credential.source,
         required,
         path,
@@ -249,7 +287,11 @@ pub fn after_verify(
                     req,
                 );
             }
-            let identity = identity_headers(config, &verified, now);
+            let mut identity = identity_headers(config, &verified, now);
+            if !config.providers.is_empty() {
+                let name = config.provider_name(pending.provider).to_owned();
+                identity.push(("x-jwtgate-provider".to_owned(), name));
+            }
             forward(
                 config,
                 req,
@@ -654,9 +696,80 @@ mod tests {
             Err(Refusal::Invalid(e)) if e.code() == Code::Revoked
         ));
         let unknown = Error::new(Code::KeyNotFound, "no key");
-        assert!(!refetch_for(&config(&[]), &unknown), "no remote JWKS");
+        assert!(!refetch_for(&config(&[]), 0, &unknown), "no remote JWKS");
         let remote = config(&[("JWTGATE_JWKS_URL", "https://idp.example/jwks")]);
-        assert!(refetch_for(&remote, &unknown));
-        assert!(!refetch_for(&remote, &Error::new(Code::Signature, "bad")));
+        assert!(refetch_for(&remote, 0, &unknown));
+        assert!(!refetch_for(
+            &remote,
+            0,
+            &Error::new(Code::Signature, "bad")
+        ));
+        assert!(!refetch_for(&remote, 1, &unknown), "no such provider");
+    }
+
+    #[test]
+    fn the_tokens_issuer_picks_one_provider_and_the_route_must_accept_it() {
+        let providers = r#"[{"name":"api","policy":{"issuer":"https://api.example","audience":"api","algorithms":["ES256"]},"jwksUrl":"https://api.example/jwks"}]"#;
+        let c = config(&[
+            ("JWTGATE_PROVIDERS", providers),
+            (
+                "JWTGATE_PROVIDER_ROUTES",
+                r#"{"/api": ["api"], "/both": ["api", "default"]}"#,
+            ),
+        ]);
+        let token = |iss: &str| {
+            let b = |v: serde_json::Value| crate::b64::encode(v.to_string().as_bytes());
+            format!(
+                "{}.{}.sig",
+                b(json!({"alg": "ES256"})),
+                b(json!({"iss": iss, "sub": "u"}))
+            )
+        };
+        let none = names(&[]);
+        let plan_for = |path: &'static str, t: String| {
+            let mut req = view("GET", path, &none);
+            let auth = format!("Bearer {t}");
+            req.authorization = Some(Box::leak(auth.into_boxed_str()));
+            plan(&c, &req)
+        };
+        let provider = |p: Plan| match p {
+            Plan::Verify(p) => Ok(p.provider),
+            Plan::Done(Done::Answer(a, _)) => Err(a.status),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            provider(plan_for("/api/x", token("https://api.example"))),
+            Ok(1)
+        );
+        assert_eq!(
+            provider(plan_for("/both", token("https://api.example"))),
+            Ok(1)
+        );
+        assert_eq!(
+            provider(plan_for("/both", token("https://iss.example"))),
+            Ok(0)
+        );
+        // The default provider's token on the api-only route, the api's elsewhere, an unknown
+        // issuer, no issuer, an undecodable token: refused before any key is tried.
+        for (path, t) in [
+            ("/api/x", token("https://iss.example")),
+            ("/orders", token("https://api.example")),
+            ("/api/x", token("https://other.example")),
+            ("/api/x", "a.b.c".to_owned()),
+        ] {
+            assert_eq!(provider(plan_for(path, t)), Err(401), "{path}");
+        }
+        // The identity says which provider verified it.
+        let mut req = view("GET", "/api/x", &none);
+        let t = format!("Bearer {}", token("https://api.example"));
+        req.authorization = Some(&t);
+        let Plan::Verify(p) = plan(&c, &req) else {
+            panic!()
+        };
+        let d = after_verify(&c, &req, p, Ok(verified(json!({"sub": "u"}))), 0);
+        let Done::Forward(f) = d else { panic!("{d:?}") };
+        assert!(f
+            .set
+            .contains(&("x-jwtgate-provider".to_owned(), "api".to_owned())));
     }
 }
