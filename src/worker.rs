@@ -202,10 +202,11 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<web_sys::Respons
         headers.get("cookie")?,
         headers.get("accept")?,
     );
-    let token_header = match &config.token_header {
-        Some(name) => headers.get(name)?,
-        None => None,
-    };
+    let token_headers = config
+        .token_headers
+        .iter()
+        .map(|(name, _)| headers.get(name))
+        .collect::<Result<Vec<_>>>()?;
     let ray = headers.get("cf-ray")?;
     let method = req.method().to_string();
     let view = RequestView {
@@ -215,7 +216,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<web_sys::Respons
         raw_path: url.path(),
         header_names: &header_names,
         authorization: authorization.as_deref(),
-        token_header: token_header.as_deref(),
+        token_headers: &token_headers,
         cookie: cookie.as_deref(),
         accept: accept.as_deref(),
         preflight_headers: headers.has("access-control-request-method")?

@@ -128,6 +128,10 @@ pub struct Provider {
     pub policy: Policy,
     /// Its remote JWKS, if any.
     pub jwks: Option<JwksSettings>,
+    /// Its own token header (`tokenHeader`): a token there is this provider's, whatever its `iss`.
+    pub token_header: Option<String>,
+    /// Its own session cookies (`cookies`): a token there is this provider's.
+    pub cookies: Vec<String>,
 }
 
 /// The name of the default provider (index 0) in routes and headers.
@@ -164,11 +168,15 @@ pub struct GateConfig {
     pub provider_routes: Vec<(String, Vec<usize>)>,
     /// The upstream origin, without a trailing slash.
     pub upstream: String,
-    /// Cookie names searched for a token, in order.
+    /// Cookie names searched for a token, in order: `JWTGATE_COOKIES`, then each provider's.
     pub cookies: Vec<String>,
-    /// A request header whose whole value is the token (`JWTGATE_TOKEN_HEADER`, lower-case),
-    /// read after `Authorization: Bearer` and before the cookies.
-    pub token_header: Option<String>,
+    /// The provider each of `cookies` belongs to (0: `JWTGATE_COOKIES`, whose tokens' `iss`
+    /// picks the provider).
+    pub cookie_providers: Vec<usize>,
+    /// Request headers whose whole value is the token, read after `Authorization: Bearer` and
+    /// before the cookies, in order (lower-case names): `JWTGATE_TOKEN_HEADER` (provider 0: the
+    /// token's `iss` picks), then each provider's own `tokenHeader` (that provider's).
+    pub token_headers: Vec<(String, usize)>,
     /// Path prefixes passed through without a token.
     pub public_paths: Vec<String>,
     /// Path prefixes where CORS preflights are forwarded.
@@ -442,8 +450,36 @@ impl GateConfig {
             ));
         }
 
-        let providers = providers(&get, &policy)?;
+        let providers = providers(&get, &policy, plain_http)?;
         let provider_routes = provider_routes(&get, &providers)?;
+        // Every credential source names one provider, and no name is two sources.
+        let mut token_headers: Vec<(String, usize)> =
+            token_header.into_iter().map(|h| (h, 0)).collect();
+        let mut cookie_providers = vec![0; cookies.len()];
+        let mut cookies = cookies;
+        for (i, p) in providers.iter().enumerate() {
+            token_headers.extend(p.token_header.iter().map(|h| (h.clone(), i + 1)));
+            cookies.extend(p.cookies.iter().cloned());
+            cookie_providers.resize(cookies.len(), i + 1);
+        }
+        let mut seen: Vec<String> = token_headers.iter().map(|(h, _)| h.clone()).collect();
+        seen.sort();
+        seen.dedup();
+        if seen.len() != token_headers.len() {
+            return Err(err(
+                "JWTGATE_PROVIDERS",
+                "two providers read one token header",
+            ));
+        }
+        let mut seen = cookies.clone();
+        seen.sort();
+        seen.dedup();
+        if seen.len() != cookies.len() {
+            return Err(err(
+                "JWTGATE_PROVIDERS",
+                "two providers (or JWTGATE_COOKIES and a provider) read one cookie",
+            ));
+        }
 
         let public_paths = path_list(&get, "JWTGATE_PUBLIC_PATHS")?;
         let preflight_paths = path_list(&get, "JWTGATE_PREFLIGHT_PATHS")?;
@@ -513,6 +549,19 @@ impl GateConfig {
                         "must map claim paths (name, org.id, [\"https://ns.example/roles\"]) to header names starting with x-jwtgate-",
                     ));
                 };
+                if [
+                    "x-jwtgate-sub",
+                    "x-jwtgate-claims",
+                    "x-jwtgate-expires-in",
+                    "x-jwtgate-provider",
+                ]
+                .contains(&header.as_str())
+                {
+                    return Err(err(
+                        "JWTGATE_CLAIM_HEADERS",
+                        "x-jwtgate-sub, -claims, -expires-in and -provider are the gate's own headers",
+                    ));
+                }
                 if claim_headers.iter().any(|(_, h)| *h == header) {
                     return Err(err("JWTGATE_CLAIM_HEADERS", "two claims map to one header"));
                 }
@@ -545,7 +594,8 @@ impl GateConfig {
             provider_routes,
             upstream,
             cookies,
-            token_header,
+            cookie_providers,
+            token_headers,
             public_paths,
             preflight_paths,
             scopes,
@@ -589,14 +639,42 @@ impl GateConfig {
 
     /// The providers whose tokens `path` (canonical) accepts: the longest matching
     /// `JWTGATE_PROVIDER_ROUTES` rule's, else the default provider only.
-    pub fn accepted_providers(&self, path: &str) -> &[usize] {
-        self.provider_routes
+    ///
+    /// Both readings of a rule must agree before a provider is admitted: the longest rule that is
+    /// a plain prefix of the path (ignoring ASCII case: `/admin` covers `/ADMIN` and
+    /// `/admin.json`, which upstreams may route alike) and the longest that covers it in whole
+    /// segments (`/admin` covers `/Admin/x`, not `/administrator`). A provider is accepted only
+    /// if both lists hold it, so a rule neither lets the default provider through where it was
+    /// restricted nor admits its providers on a path nobody named (`/staff` does not admit its
+    /// providers on `/staffing`, and there no provider is accepted at all).
+    pub fn accepted_providers(&self, path: &str) -> Vec<usize> {
+        let longest = |covers: &dyn Fn(&str) -> bool| -> &[usize] {
+            self.provider_routes
+                .iter()
+                .find(|(p, _)| covers(p))
+                .map_or(&[0], |(_, list)| list.as_slice())
+        };
+        let head = |p: &str| {
+            path.get(..p.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(p))
+        };
+        let plain = longest(&|p| head(p));
+        let segments =
+            longest(&|p| head(p) && matches!(path.as_bytes().get(p.len()), None | Some(b'/')));
+        plain
             .iter()
-            .find(|(p, _)| {
-                path.get(..p.len())
-                    .is_some_and(|head| head.eq_ignore_ascii_case(p))
-            })
-            .map_or(&[0], |(_, list)| list.as_slice())
+            .copied()
+            .filter(|i| segments.contains(i))
+            .collect()
+    }
+
+    /// The largest `maxTokenBytes` of any provider: the size every token is held to before
+    /// anything else is done with it (its provider's own bound applies once it is chosen).
+    pub fn max_token_bytes(&self) -> usize {
+        self.providers
+            .iter()
+            .map(|p| p.policy.max_token_bytes())
+            .fold(self.policy.max_token_bytes(), usize::max)
     }
 
     /// Whether bearer (JWS) tokens can be verified at all: a JWKS URL or a verifying key. A gate
@@ -649,13 +727,26 @@ fn jwks_settings(
     })
 }
 
-/// `JWTGATE_PROVIDERS`: a JSON array of `{"name", "policy", "jwksUrl"?}` (no other member).
+/// A provider's members in `JWTGATE_PROVIDERS`.
+const PROVIDER_MEMBERS: [&str; 5] = ["name", "policy", "jwksUrl", "tokenHeader", "cookies"];
+
+/// Whether `name` may be a session cookie's: a plain cookie name with the `__Secure-` or
+/// `__Host-` prefix (any plain name with `JWTGATE_PLAIN_HTTP`).
+fn session_cookie_name(name: &str, plain_http: bool) -> bool {
+    super::token::is_cookie_name(name)
+        && (plain_http || name.starts_with("__Secure-") || name.starts_with("__Host-"))
+}
+
+/// `JWTGATE_PROVIDERS`: a JSON array of `{"name", "policy", "jwksUrl"?, "tokenHeader"?,
+/// "cookies"?}` (no other member); a token read from a provider's own header or cookies is that
+/// provider's, whatever its `iss`.
 /// Names are 1–32 of `a-z`, `0-9`, `-`, unique and not `default`; each policy is validated as
 /// `JWTGATE_POLICY` is (public keys only) and needs keys or a `jwksUrl`; no issuer may belong to
 /// two providers (the default one included), so a token's `iss` picks at most one.
 fn providers(
     get: &impl Fn(&str) -> Option<String>,
     default: &Policy,
+    plain_http: bool,
 ) -> Result<Vec<Provider>, ConfigError> {
     const S: &str = "JWTGATE_PROVIDERS";
     let Some(text) = get(S) else {
@@ -674,12 +765,15 @@ fn providers(
         };
         if let Some(other) = entry
             .keys()
-            .find(|k| !["name", "policy", "jwksUrl"].contains(&k.as_str()))
+            .find(|k| !PROVIDER_MEMBERS.contains(&k.as_str()))
         {
             let shown: String = other.chars().take(32).collect();
             return Err(err(
                 S,
-                format!("unknown provider member {shown:?} (name, policy, jwksUrl)"),
+                format!(
+                    "unknown provider member {shown:?} ({})",
+                    PROVIDER_MEMBERS.join(", ")
+                ),
             ));
         }
         let name = entry.get("name").and_then(Value::as_str).unwrap_or("");
@@ -711,6 +805,16 @@ fn providers(
         if jwks.is_none() && policy.keys().verifying_count() == 0 {
             return Err(at("needs policy keys or a jwksUrl".into()));
         }
+        // Public keys only: an HMAC secret would sit in a var, or come from a published JWKS.
+        if policy
+            .algorithms()
+            .iter()
+            .any(|a| a.name().starts_with("HS"))
+        {
+            return Err(at(
+                "HS* algorithms need a shared secret: a provider takes public keys only".into(),
+            ));
+        }
         let taken = std::iter::once(default)
             .chain(out.iter().map(|p| &p.policy))
             .any(|other| {
@@ -725,10 +829,30 @@ fn providers(
                 "an issuer of this provider is another provider's too (iss must pick one)".into(),
             ));
         }
+        let token_header = match entry.get("tokenHeader") {
+            None => None,
+            Some(h) => Some(h.as_str().and_then(token_header_name).ok_or_else(|| {
+                at("tokenHeader must be a header name as JWTGATE_TOKEN_HEADER takes".into())
+            })?),
+        };
+        let cookies: Vec<String> = match entry.get("cookies") {
+            None => Vec::new(),
+            Some(Value::Array(list)) => list
+                .iter()
+                .map(|c| c.as_str().map(str::to_owned))
+                .collect::<Option<Vec<_>>>()
+                .filter(|list| list.iter().all(|c| session_cookie_name(c, plain_http)))
+                .ok_or_else(
+                    || at("cookies must be cookie names as JWTGATE_COOKIES takes".into()),
+                )?,
+            Some(_) => return Err(at("cookies must be an array of cookie names".into())),
+        };
         out.push(Provider {
             name: name.to_owned(),
             policy,
             jwks,
+            token_header,
+            cookies,
         });
     }
     Ok(out)
@@ -744,7 +868,13 @@ fn provider_routes(
 ) -> Result<Vec<(String, Vec<usize>)>, ConfigError> {
     const S: &str = "JWTGATE_PROVIDER_ROUTES";
     let Some(rules) = json_object(get, S)? else {
-        return Ok(Vec::new());
+        if providers.is_empty() {
+            return Ok(Vec::new());
+        }
+        return Err(err(
+            S,
+            "is required with JWTGATE_PROVIDERS: it says which paths accept which provider",
+        ));
     };
     if providers.is_empty() {
         return Err(err(S, "is set but JWTGATE_PROVIDERS is not"));
@@ -779,6 +909,18 @@ fn provider_routes(
         out.push((prefix, list));
     }
     out.sort_by_key(|(prefix, _)| std::cmp::Reverse(prefix.len()));
+    // A provider no route names could verify nothing: a configuration mistake, not a pass.
+    for (i, p) in providers.iter().enumerate() {
+        if !out.iter().any(|(_, list)| list.contains(&(i + 1))) {
+            return Err(err(
+                S,
+                format!(
+                    "provider {:?} is on no route (its tokens would pass nowhere)",
+                    p.name
+                ),
+            ));
+        }
+    }
     Ok(out)
 }
 
@@ -1008,14 +1150,92 @@ mod tests {
         assert_eq!(c.provider_for_issuer("https://staff.example"), Some(2));
         assert_eq!(c.provider_for_issuer("https://staff.example/"), None);
         // Longest prefix first, ignoring case; elsewhere the default provider only.
-        assert_eq!(c.accepted_providers("/api/orders"), &[1, 0]);
-        assert_eq!(c.accepted_providers("/API/Admin/x"), &[2]);
-        assert_eq!(c.accepted_providers("/staff"), &[2]);
-        assert_eq!(c.accepted_providers("/orders"), &[0]);
-        // Without routes, providers are accepted nowhere but where a route names them.
+        assert_eq!(c.accepted_providers("/api/orders"), vec![1, 0]);
+        assert_eq!(c.accepted_providers("/API/Admin/x"), vec![2]);
+        assert_eq!(c.accepted_providers("/staff"), vec![2]);
+        assert_eq!(c.accepted_providers("/orders"), vec![0]);
+        // Where a plain prefix and whole segments read a rule apart, no provider is accepted:
+        // neither the route's (on a path nobody named) nor the default (where it was restricted).
+        assert_eq!(c.accepted_providers("/apiary"), vec![0]);
+        assert_eq!(c.accepted_providers("/api/admin.json"), Vec::<usize>::new());
+        assert_eq!(c.accepted_providers("/staffing"), Vec::<usize>::new());
+        // Without routes, providers would pass nowhere: a configuration error.
         let mut pairs = base();
         pairs.push(("JWTGATE_PROVIDERS", p));
-        assert_eq!(env(&pairs).unwrap().accepted_providers("/api"), &[0]);
+        assert_eq!(env(&pairs).unwrap_err().setting, "JWTGATE_PROVIDER_ROUTES");
+    }
+
+    #[test]
+    fn providers_may_name_their_own_token_header_and_cookies() {
+        let p: &'static str = Box::leak(
+            providers_json(r#",{"name":"access","policy":{"issuer":"https://acme.cloudflareaccess.com","audience":"tag","algorithms":["ES256"],"keys":EC_KEYS},"tokenHeader":"Cf-Access-Jwt-Assertion","cookies":["__Host-access"]}"#)
+                .replace("EC_KEYS", EC)
+                .into_boxed_str(),
+        );
+        let routes = (
+            "JWTGATE_PROVIDER_ROUTES",
+            r#"{"/a": ["api", "staff", "access"]}"#,
+        );
+        let mut pairs = base();
+        pairs.push(("JWTGATE_PROVIDERS", p));
+        pairs.push(("JWTGATE_TOKEN_HEADER", "x-api-token"));
+        pairs.push(routes);
+        let c = env(&pairs).unwrap();
+        assert_eq!(
+            c.token_headers,
+            vec![
+                ("x-api-token".to_owned(), 0),
+                ("cf-access-jwt-assertion".to_owned(), 3)
+            ]
+        );
+        assert_eq!(
+            c.cookies,
+            vec!["__Secure-authjs.session-token", "__Host-access"]
+        );
+        assert_eq!(c.cookie_providers, vec![0, 3]);
+        // One source, one provider: a header or cookie two of them read is refused.
+        let twice = p.replace("Cf-Access-Jwt-Assertion", "x-api-token");
+        let twice: &'static str = Box::leak(twice.into_boxed_str());
+        assert_eq!(
+            setting_of(&[
+                ("JWTGATE_PROVIDERS", twice),
+                ("JWTGATE_TOKEN_HEADER", "X-Api-Token"),
+                routes
+            ]),
+            "JWTGATE_PROVIDERS"
+        );
+        let shared = p.replace("__Host-access", "__Secure-authjs.session-token");
+        let shared: &'static str = Box::leak(shared.into_boxed_str());
+        assert_eq!(
+            setting_of(&[("JWTGATE_PROVIDERS", shared), routes]),
+            "JWTGATE_PROVIDERS"
+        );
+        // The same name rules as the gate's own settings.
+        for (from, to) in [
+            ("__Host-access", "CF_Authorization"),
+            ("__Host-access", "__Host-a;b"),
+            ("Cf-Access-Jwt-Assertion", "Authorization"),
+        ] {
+            let bad: &'static str = Box::leak(p.replace(from, to).into_boxed_str());
+            assert_eq!(
+                setting_of(&[("JWTGATE_PROVIDERS", bad)]),
+                "JWTGATE_PROVIDERS",
+                "{to}"
+            );
+        }
+        // Unprefixed cookie names only on plain HTTP, as for JWTGATE_COOKIES.
+        let plain: &'static str = Box::leak(
+            p.replace("__Host-access", "CF_Authorization")
+                .into_boxed_str(),
+        );
+        assert_eq!(
+            setting_of(&[
+                ("JWTGATE_PROVIDERS", plain),
+                ("JWTGATE_PLAIN_HTTP", "true"),
+                routes
+            ]),
+            "ok"
+        );
     }
 
     #[test]
@@ -1057,6 +1277,9 @@ mod tests {
             with(
                 r#",{"name":"x","policy":{"issuer":"https://x.example","algorithms":["ES256"]},"jwksUrl":"https://x.example/j"}"#,
             ),
+            with(
+                r#",{"name":"x","policy":{"issuer":"https://x.example","audience":"a","algorithms":["HS256","ES256"]},"jwksUrl":"https://x.example/j"}"#,
+            ),
         ];
         for p in cases {
             assert_eq!(
@@ -1083,6 +1306,23 @@ mod tests {
                 "{routes}"
             );
         }
+        // Every provider on some route.
+        assert_eq!(
+            setting_of(&[
+                ("JWTGATE_PROVIDERS", p),
+                ("JWTGATE_PROVIDER_ROUTES", r#"{"/api": ["api"]}"#)
+            ]),
+            "JWTGATE_PROVIDER_ROUTES"
+        );
+        // The gate's own identity headers are not claim headers.
+        for h in ["x-jwtgate-provider", "X-Jwtgate-Sub", "x-jwtgate-claims"] {
+            let map: &'static str = Box::leak(format!(r#"{{"email": "{h}"}}"#).into_boxed_str());
+            assert_eq!(
+                setting_of(&[("JWTGATE_CLAIM_HEADERS", map)]),
+                "JWTGATE_CLAIM_HEADERS",
+                "{h}"
+            );
+        }
         // Routes without providers name nothing.
         assert_eq!(
             setting_of(&[("JWTGATE_PROVIDER_ROUTES", r#"{"/api": ["default"]}"#)]),
@@ -1105,11 +1345,14 @@ mod tests {
     #[test]
     fn token_header_is_one_plain_header_name_with_no_other_meaning() {
         let c = env(&base()).unwrap();
-        assert_eq!(c.token_header, None);
+        assert!(c.token_headers.is_empty());
         let mut pairs = base();
         pairs.push(("JWTGATE_TOKEN_HEADER", "Cf-Access-Jwt-Assertion"));
         let c = env(&pairs).unwrap();
-        assert_eq!(c.token_header.as_deref(), Some("cf-access-jwt-assertion"));
+        assert_eq!(
+            c.token_headers,
+            vec![("cf-access-jwt-assertion".to_owned(), 0)]
+        );
         assert_eq!(setting_of(&[("JWTGATE_TOKEN_HEADER", "X-Api-Token")]), "ok");
         // Blank is unset, as for every setting: no token header.
         assert_eq!(setting_of(&[("JWTGATE_TOKEN_HEADER", " ")]), "ok");

@@ -33,8 +33,8 @@ pub struct RequestView<'a> {
     pub header_names: &'a [String],
     /// `Authorization`.
     pub authorization: Option<&'a str>,
-    /// The configured token header's value (`JWTGATE_TOKEN_HEADER`), when one is configured.
-    pub token_header: Option<&'a str>,
+    /// The values of the configured token headers ([`GateConfig::token_headers`], same order).
+    pub token_headers: &'a [Option<String>],
     /// `Cookie`.
     pub cookie: Option<&'a str>,
     /// `Accept`.
@@ -108,7 +108,7 @@ impl Pending {
     ) -> Option<&'c crate::jwe::AuthJsCookie> {
         match self.source {
             Source::Cookie(i) => config.authjs.get(i),
-            Source::Bearer | Source::Header => None,
+            Source::Bearer | Source::Header(_) => None,
         }
     }
 }
@@ -158,10 +158,16 @@ fn is_session_cookie(config: &GateConfig, source: Source) -> bool {
 /// has that issuer or the path's route does not accept it: no key of another provider is ever
 /// tried on the token.
 fn choose_provider(config: &GateConfig, credential: &Credential, path: &str) -> Option<usize> {
-    let chosen = if config.providers.is_empty() || is_session_cookie(config, credential.source) {
-        0
-    } else {
-        config.provider_for_issuer(&crate::verify::peek_issuer(&credential.token)?)?
+    let own = match credential.source {
+        Source::Cookie(i) => config.cookie_providers.get(i).copied(),
+        Source::Header(i) => config.token_headers.get(i).map(|(_, p)| *p),
+        Source::Bearer => None,
+    };
+    let chosen = match own {
+        _ if config.providers.is_empty() || is_session_cookie(config, credential.source) => 0,
+        // A provider's own header or cookie: that provider's, whatever the token says.
+        Some(p) if p != 0 => p,
+        _ => config.provider_for_issuer(&crate::verify::peek_issuer(&credential.token)?)?,
     };
     config
         .accepted_providers(path)
@@ -210,21 +216,21 @@ pub fn plan(config: &GateConfig, req: &RequestView) -> Plan {
         }
         Route::Protected(scopes) => scopes.to_vec(),
     };
-    // The token header is a credential only when one is configured.
-    let token_header = config.token_header.as_ref().and(req.token_header);
-    let credential =
-        match extract_token(req.authorization, token_header, req.cookie, &config.cookies) {
-            Ok(c) => c,
-            Err(_) => {
-                return Plan::Done(refuse(
-                    answer::invalid_request(realm, "ambiguous_cookies"),
-                    "ambiguous_cookies",
-                    None,
-                    &path,
-                    req,
-                ))
-            }
-        };
+    // Token headers are credentials only when configured.
+    let configured = req.token_headers.len().min(config.token_headers.len());
+    let headers = &req.token_headers[..configured];
+    let credential = match extract_token(req.authorization, headers, req.cookie, &config.cookies) {
+        Ok(c) => c,
+        Err(_) => {
+            return Plan::Done(refuse(
+                answer::invalid_request(realm, "ambiguous_cookies"),
+                "ambiguous_cookies",
+                None,
+                &path,
+                req,
+            ))
+        }
+    };
     let Some(credential) = credential else {
         let answer = match &config.login_url {
             Some(login) if answer::is_navigation(req.method, req.accept) => {
@@ -246,7 +252,7 @@ pub fn plan(config: &GateConfig, req: &RequestView) -> Plan {
         ))
     };
     // Oversized tokens are refused before any hashing, caching or key work.
-    if credential.token.len() > config.policy.max_token_bytes() {
+    if credential.token.len() > config.max_token_bytes() {
         return invalid(Code::TooLarge);
     }
     // Which provider's keys may try it: never those of several, never one the route refuses.
@@ -341,24 +347,28 @@ fn forward(config: &GateConfig, req: &RequestView, path: String, kind: Kind) -> 
         .collect();
     let mut set = Vec::new();
     let mut with_body = true;
-    // The token header as the request spelt it, each spelling an upstream may read it under
-    // (`_` for `-`): the gate read the exact name, a CGI-style app could read another.
-    let token_header = |exact_too: bool| -> Vec<String> {
-        let Some(h) = config.token_header.as_deref() else {
-            return Vec::new();
-        };
-        req.header_names
-            .iter()
-            .filter(|n| same_header(n, h) && (exact_too || !n.eq_ignore_ascii_case(h)))
-            .map(|n| n.to_ascii_lowercase())
-            .collect()
+    // The token headers as the request spelt them, each spelling an upstream may read one
+    // under (`_` for `-`): the gate read the exact name, a CGI-style app could read another.
+    // `keep`: the one whose exact spelling stays (the verified credential).
+    let token_header = |keep: Option<usize>| -> Vec<String> {
+        let mut out = Vec::new();
+        for (i, (h, _)) in config.token_headers.iter().enumerate() {
+            let exact_too = keep != Some(i);
+            out.extend(
+                req.header_names
+                    .iter()
+                    .filter(|n| same_header(n, h) && (exact_too || !n.eq_ignore_ascii_case(h)))
+                    .map(|n| n.to_ascii_lowercase()),
+            );
+        }
+        out
     };
     let mut drop = |name: &str| remove.push(name.to_owned());
     match kind {
         Kind::Public => {
             if !config.forward_authorization {
                 drop("authorization");
-                token_header(true).iter().for_each(|n| drop(n));
+                token_header(None).iter().for_each(|n| drop(n));
             }
         }
         Kind::Preflight => {
@@ -366,7 +376,7 @@ fn forward(config: &GateConfig, req: &RequestView, path: String, kind: Kind) -> 
             drop("authorization");
             drop("cookie");
             drop("content-length");
-            token_header(true).iter().for_each(|n| drop(n));
+            token_header(None).iter().for_each(|n| drop(n));
         }
         Kind::Verified(source, identity) => {
             // Never a credential the gate did not verify: Authorization only if it was the
@@ -375,11 +385,14 @@ fn forward(config: &GateConfig, req: &RequestView, path: String, kind: Kind) -> 
             if source != Source::Bearer || !config.forward_authorization {
                 drop("authorization");
             }
-            let verified_header = source == Source::Header && config.forward_authorization;
-            token_header(!verified_header).iter().for_each(|n| drop(n));
+            let verified_header = match source {
+                Source::Header(i) if config.forward_authorization => Some(i),
+                _ => None,
+            };
+            token_header(verified_header).iter().for_each(|n| drop(n));
             let keep = match source {
                 Source::Cookie(i) => Some(i),
-                Source::Bearer | Source::Header => None,
+                Source::Bearer | Source::Header(_) => None,
             };
             match req
                 .cookie
@@ -443,7 +456,7 @@ mod tests {
             raw_path: path,
             header_names,
             authorization: None,
-            token_header: None,
+            token_headers: &[],
             cookie: None,
             accept: None,
             preflight_headers: false,
@@ -593,7 +606,8 @@ mod tests {
         };
         // Verified from the header: its exact spelling goes on, every other one is removed.
         let mut req = view("GET", "/orders", &hs);
-        req.token_header = Some("tok");
+        let tok = [Some("tok".to_owned())];
+        req.token_headers = &tok;
         let f = forward_of(&c, &req);
         assert_eq!(
             f.remove
@@ -771,5 +785,52 @@ mod tests {
         assert!(f
             .set
             .contains(&("x-jwtgate-provider".to_owned(), "api".to_owned())));
+    }
+
+    #[test]
+    fn a_providers_own_header_decides_its_provider_and_other_headers_never_go_on() {
+        let providers = r#"[{"name":"access","policy":{"issuer":"https://acme.cloudflareaccess.com","audience":"tag","algorithms":["ES256"]},"jwksUrl":"https://acme.cloudflareaccess.com/cdn-cgi/access/certs","tokenHeader":"cf-access-jwt-assertion"}]"#;
+        let c = config(&[
+            ("JWTGATE_PROVIDERS", providers),
+            ("JWTGATE_TOKEN_HEADER", "x-api-token"),
+            ("JWTGATE_PROVIDER_ROUTES", r#"{"/staff": ["access"]}"#),
+        ]);
+        let hs = names(&[
+            "x-api-token",
+            "x_api_token",
+            "cf-access-jwt-assertion",
+            "cf_access_jwt_assertion",
+        ]);
+        // Whatever iss it claims, a token in Access's header is Access's (its verifier then
+        // checks iss): here one claiming the default issuer.
+        let b = |v: serde_json::Value| crate::b64::encode(v.to_string().as_bytes());
+        let t = format!(
+            "{}.{}.sig",
+            b(json!({"alg": "ES256"})),
+            b(json!({"iss": "https://iss.example"}))
+        );
+        let values = [None, Some(t.clone())];
+        let mut req = view("GET", "/staff/x", &hs);
+        req.token_headers = &values;
+        let Plan::Verify(p) = plan(&c, &req) else {
+            panic!()
+        };
+        assert_eq!(p.provider, 1);
+        let d = after_verify(&c, &req, p, Ok(verified(json!({"sub": "u"}))), 0);
+        let Done::Forward(f) = d else { panic!("{d:?}") };
+        let mut removed: Vec<&str> = f
+            .remove
+            .iter()
+            .map(String::as_str)
+            .filter(|r| r.contains("jwt") || r.contains("token"))
+            .collect();
+        removed.sort();
+        assert_eq!(
+            removed,
+            vec!["cf_access_jwt_assertion", "x-api-token", "x_api_token"]
+        );
+        // Not on a route that does not accept Access.
+        req.raw_path = "/orders";
+        assert!(matches!(plan(&c, &req), Plan::Done(Done::Answer(a, _)) if a.status == 401));
     }
 }

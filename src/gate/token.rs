@@ -20,8 +20,9 @@
 pub enum Source {
     /// `Authorization: Bearer`.
     Bearer,
-    /// The configured token header (`JWTGATE_TOKEN_HEADER`).
-    Header,
+    /// The configured token header at this index of the gate's list (`JWTGATE_TOKEN_HEADER`,
+    /// then the providers' own).
+    Header(usize),
     /// The configured cookie at this index of the cookie-name list.
     Cookie(usize),
 }
@@ -39,14 +40,14 @@ pub struct Credential {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Ambiguous;
 
-/// The bearer token, else the token header's value (`token_header`, when one is configured and
-/// the request has it non-empty), else the first configured session cookie present; `Ok(None)`
-/// when there is none; `Err(Ambiguous)` when a configured cookie's pieces are not an unambiguous
-/// set. The bearer scheme is matched case-insensitively (RFC 7235); a cookie value may be
-/// double-quoted.
+/// The bearer token, else the first configured token header the request has non-empty
+/// (`token_headers`: their values, in the gate's order), else the first configured session
+/// cookie present; `Ok(None)` when there is none; `Err(Ambiguous)` when a configured cookie's
+/// pieces are not an unambiguous set. The bearer scheme is matched case-insensitively
+/// (RFC 7235); a cookie value may be double-quoted.
 pub fn extract_token(
     authorization: Option<&str>,
-    token_header: Option<&str>,
+    token_headers: &[Option<String>],
     cookie_header: Option<&str>,
     cookie_names: &[String],
 ) -> Result<Option<Credential>, Ambiguous> {
@@ -75,11 +76,13 @@ pub fn extract_token(
             }
         }
     }
-    if let Some(token) = token_header.map(str::trim).filter(|t| !t.is_empty()) {
-        return Ok(Some(Credential {
-            token: token.to_owned(),
-            source: Source::Header,
-        }));
+    for (i, value) in token_headers.iter().enumerate() {
+        if let Some(token) = value.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            return Ok(Some(Credential {
+                token: token.to_owned(),
+                source: Source::Header(i),
+            }));
+        }
     }
     Ok(first)
 }
@@ -209,14 +212,14 @@ mod tests {
     }
 
     fn token(auth: Option<&str>, cookies: Option<&str>) -> Result<Option<String>, Ambiguous> {
-        extract_token(auth, None, cookies, &names()).map(|c| c.map(|c| c.token))
+        extract_token(auth, &[], cookies, &names()).map(|c| c.map(|c| c.token))
     }
 
     #[test]
     fn bearer_wins() {
         let c = extract_token(
             Some("Bearer abc"),
-            Some("hdr"),
+            &[Some("hdr".into())],
             Some("authjs.session-token=zzz"),
             &names(),
         );
@@ -234,7 +237,7 @@ mod tests {
         // A non-bearer Authorization falls through to cookies.
         let c = extract_token(
             Some("Basic x"),
-            None,
+            &[],
             Some("authjs.session-token=c"),
             &names(),
         );
@@ -250,21 +253,22 @@ mod tests {
     #[test]
     fn the_token_header_comes_after_bearer_and_before_cookies() {
         let cookie = Some("authjs.session-token=c");
-        let c = extract_token(Some("Basic x"), Some(" hdr "), cookie, &names());
+        let headers = [None, Some(" hdr ".to_owned()), Some("later".to_owned())];
+        let c = extract_token(Some("Basic x"), &headers, cookie, &names());
         assert_eq!(
             c,
             Ok(Some(Credential {
                 token: "hdr".into(),
-                source: Source::Header
+                source: Source::Header(1)
             }))
         );
         // Empty: no credential there, the cookie is read.
-        let c = extract_token(None, Some("  "), cookie, &names()).unwrap();
+        let c = extract_token(None, &[Some("  ".into())], cookie, &names()).unwrap();
         assert_eq!(c.map(|c| c.source), Some(Source::Cookie(1)));
         // Ambiguous cookies are refused even when the header carries the token.
         let twice = Some("authjs.session-token=a; authjs.session-token=b");
         assert_eq!(
-            extract_token(None, Some("hdr"), twice, &names()),
+            extract_token(None, &[Some("hdr".into())], twice, &names()),
             Err(Ambiguous)
         );
     }

@@ -38,7 +38,12 @@ after(() => {
 
 const providers = () => [
   { name: "api", policy: { issuer: API, audience: "api", algorithms: ["ES256"], requiredClaims: ["sub"] }, jwksUrl: apiJwks.jwksUrl },
-  { name: "staff", policy: { issuer: STAFF, audience: "staff", algorithms: ["RS256"] }, jwksUrl: staffJwks.jwksUrl },
+  {
+    name: "staff",
+    policy: { issuer: STAFF, audience: "staff", algorithms: ["RS256"] },
+    jwksUrl: staffJwks.jwksUrl,
+    tokenHeader: "Cf-Access-Jwt-Assertion",
+  },
 ];
 const vars = (extra = {}) => ({
   JWTGATE_PROVIDERS: JSON.stringify(providers()),
@@ -165,4 +170,36 @@ test("provider settings that would be ambiguous or open are configuration errors
   const misspelt = [{ ...p[0], jwks_url: p[0].jwksUrl, jwksUrl: undefined }];
   await expectMisconfigured({ JWTGATE_PROVIDERS: JSON.stringify(misspelt) }, "JWTGATE_PROVIDERS");
   await expectMisconfigured(vars({ JWTGATE_PROVIDER_ROUTES: JSON.stringify({ "/api": ["apii"] }) }), "JWTGATE_PROVIDER_ROUTES");
+});
+
+test("a provider's own token header decides the provider, whatever the token's iss claims", async () => {
+  const g = await gate(vars());
+  try {
+    const viaHeader = async (path, token, extra = {}) => {
+      const before = upstream.hits.length;
+      const r = await g.fetch(path, { headers: { "cf-access-jwt-assertion": token, ...extra } });
+      const body = r.headers.get("content-type")?.includes("json") ? await r.json() : null;
+      return { status: r.status, body, hit: upstream.hits[before] ?? null };
+    };
+    const staff = await staffToken();
+    const ok = await viaHeader("/staff/x", staff);
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    assert.equal(ok.hit.headers["x-jwtgate-provider"], "staff");
+    assert.equal(ok.hit.headers["cf-access-jwt-assertion"], staff);
+    // An api token smuggled into the staff header: the staff verifier judges it (RS256 only),
+    // the api provider's keys are never asked.
+    const apiBefore = apiJwks.hits;
+    const smuggled = await viaHeader("/staff/x", await apiToken());
+    assert.deepEqual([smuggled.status, smuggled.body.reason], [401, "algorithm"]);
+    assert.equal(apiJwks.hits, apiBefore);
+    // The staff header on an api route: refused (the route does not accept staff).
+    assert.equal((await viaHeader("/api/x", staff)).status, 401);
+    // A bearer token wins, and the unverified staff header does not go on in any spelling.
+    const both = await viaHeader("/api/x", staff, { ...bearer(await apiToken()), cf_access_jwt_assertion: staff });
+    assert.equal(both.status, 200);
+    assert.equal(both.hit.headers["cf-access-jwt-assertion"], undefined);
+    assert.equal(both.hit.headers.cf_access_jwt_assertion, undefined);
+  } finally {
+    await g.dispose();
+  }
 });
