@@ -5,7 +5,11 @@
 // provider's JWKS has its own state. Tokens are signed by jose.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import * as jose from "jose";
+import { experimental_readRawConfig } from "wrangler";
 import { AUD, ISS, upstream, gate, bearer, hsToken, listen, openGates, expectMisconfigured } from "./harness.mjs";
 
 after(() => Promise.all([...openGates].map((g) => g.dispose())));
@@ -199,6 +203,35 @@ test("a provider's own token header decides the provider, whatever the token's i
     assert.equal(both.status, 200);
     assert.equal(both.hit.headers["cf-access-jwt-assertion"], undefined);
     assert.equal(both.hit.headers.cf_access_jwt_assertion, undefined);
+  } finally {
+    await g.dispose();
+  }
+});
+
+test("the docs' several-providers wrangler.toml is a configuration the gate accepts", async () => {
+  const doc = readFileSync(new URL("../../docs/gate.md", import.meta.url), "utf8");
+  const at = doc.indexOf("## Several providers");
+  const block = /```toml\n([\s\S]*?)```/.exec(doc.slice(at));
+  assert.ok(at >= 0 && block, "docs/gate.md has the example");
+  const dir = mkdtempSync(join(tmpdir(), "jwtgate-providers-"));
+  let vars;
+  try {
+    writeFileSync(join(dir, "wrangler.toml"), `name = "x"\nmain = "build/index.js"\n${block[1]}`);
+    vars = experimental_readRawConfig({ config: join(dir, "wrangler.toml") }).rawConfig.vars;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const g = await gate({
+    ...vars,
+    UPSTREAM_URL: upstream.url,
+    JWTGATE_KEYS: undefined,
+    JWTGATE_AUTHJS_SECRET: "docs-example-AUTH_SECRET-0123456789abcdef",
+  });
+  try {
+    // Configured (a misconfigured gate answers 500 everywhere): the public path passes, a
+    // protected one asks for a token.
+    assert.equal((await g.fetch("/api/auth/session")).status, 200);
+    assert.equal((await g.fetch("/v1/orders")).status, 401);
   } finally {
     await g.dispose();
   }
