@@ -462,19 +462,13 @@ impl GateConfig {
             cookies.extend(p.cookies.iter().cloned());
             cookie_providers.resize(cookies.len(), i + 1);
         }
-        let mut seen: Vec<String> = token_headers.iter().map(|(h, _)| h.clone()).collect();
-        seen.sort();
-        seen.dedup();
-        if seen.len() != token_headers.len() {
+        if repeats(token_headers.iter().map(|(h, _)| h.as_str())) {
             return Err(err(
                 "JWTGATE_PROVIDERS",
                 "two providers read one token header",
             ));
         }
-        let mut seen = cookies.clone();
-        seen.sort();
-        seen.dedup();
-        if seen.len() != cookies.len() {
+        if repeats(cookies.iter().map(String::as_str)) {
             return Err(err(
                 "JWTGATE_PROVIDERS",
                 "two providers (or JWTGATE_COOKIES and a provider) read one cookie",
@@ -725,6 +719,12 @@ fn jwks_settings(
         cooldown_seconds: int(get, "JWTGATE_JWKS_COOLDOWN_SECONDS", 30, (1, 3600))?,
         timeout_ms: int(get, "JWTGATE_JWKS_TIMEOUT_MS", 5000, (100, 30_000))? as u32,
     })
+}
+
+/// Whether a name comes twice.
+fn repeats<'a>(mut names: impl Iterator<Item = &'a str>) -> bool {
+    let mut seen = std::collections::BTreeSet::new();
+    names.any(|n| !seen.insert(n))
 }
 
 /// A provider's members in `JWTGATE_PROVIDERS`.
