@@ -8,10 +8,10 @@
 //! The signature is never shown: only its length. The claims are shown even when the token is
 //! refused; they are then what the token *says*, not what anyone vouches for.
 
+use crate::b64;
 use crate::claims::Rule;
 use crate::error::{Error, Result};
-use crate::verify::{Stage, Verifier};
-use crate::{b64, json};
+use crate::verify::{object_part, PartError, Stage, Verifier};
 use serde_json::{json, Map, Value};
 use std::ops::ControlFlow;
 
@@ -49,11 +49,15 @@ pub struct Explanation {
     pub outcome: Option<Result<()>>,
 }
 
+/// A header or payload segment decoded as the verifier's structure stage decodes it.
 fn part(segment: Option<&str>) -> Part {
-    let bytes = b64::decode(segment.ok_or("missing")?.as_bytes()).map_err(|_| "not base64url")?;
-    json::parse_object(&bytes).map_err(|_| {
-        "not a strict JSON object (invalid UTF-8, a duplicate member, trailing data, or not an object)"
-    })
+    match object_part(segment.ok_or("missing")?.as_bytes()) {
+        Ok((object, _)) => Ok(object),
+        Err(PartError::Base64) => Err("not base64url"),
+        Err(PartError::Json) => Err(
+            "not a strict JSON object (invalid UTF-8, a duplicate member, trailing data, or not an object)",
+        ),
+    }
 }
 
 /// Explains `token` at `now`, under `verifier`'s policy when one is given.

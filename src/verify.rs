@@ -80,6 +80,24 @@ pub(crate) struct Decoded {
     pub(crate) signing_input_len: usize,
 }
 
+/// Why a JWS segment is not a JSON object part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PartError {
+    /// Not strict base64url.
+    Base64,
+    /// Not a strict JSON object (invalid UTF-8, a duplicate member, trailing data, not an object).
+    Json,
+}
+
+/// A header or payload segment: strict base64url, then a strict JSON object; with its bytes.
+pub(crate) fn object_part(
+    segment: &[u8],
+) -> std::result::Result<(Map<String, Value>, Vec<u8>), PartError> {
+    let bytes = b64::decode(segment).map_err(|_| PartError::Base64)?;
+    let object = json::parse_object(&bytes).map_err(|_| PartError::Json)?;
+    Ok((object, bytes))
+}
+
 /// Splits and decodes a compact JWS (the structure stage): exactly three segments, each strict
 /// base64url, header and payload strict JSON objects; `malformed` naming the first part that
 /// is not.
@@ -90,12 +108,18 @@ pub(crate) fn split(token: &str) -> Result<Decoded> {
     else {
         return Err(malformed("a compact JWS has exactly three segments"));
     };
-    let header_bytes = b64::decode(h64).map_err(|_| malformed("header is not base64url"))?;
-    let header = json::parse_object(&header_bytes)
-        .map_err(|_| malformed("header is not a strict JSON object"))?;
-    let payload_bytes = b64::decode(p64).map_err(|_| malformed("payload is not base64url"))?;
-    let claims = json::parse_object(&payload_bytes)
-        .map_err(|_| malformed("payload is not a strict JSON object"))?;
+    let (header, _) = object_part(h64).map_err(|e| {
+        malformed(match e {
+            PartError::Base64 => "header is not base64url",
+            PartError::Json => "header is not a strict JSON object",
+        })
+    })?;
+    let (claims, payload_bytes) = object_part(p64).map_err(|e| {
+        malformed(match e {
+            PartError::Base64 => "payload is not base64url",
+            PartError::Json => "payload is not a strict JSON object",
+        })
+    })?;
     let signature = b64::decode(s64).map_err(|_| malformed("signature is not base64url"))?;
     Ok(Decoded {
         header,

@@ -400,11 +400,7 @@ impl GateConfig {
         }
         // A cookie without the `__Secure-`/`__Host-` prefix can be planted over plain HTTP (or by
         // a sibling subdomain): only accepted when the operator says the site is plain HTTP.
-        if !plain_http
-            && cookies
-                .iter()
-                .any(|c| !c.starts_with("__Secure-") && !c.starts_with("__Host-"))
-        {
+        if cookies.iter().any(|c| !session_cookie_name(c, plain_http)) {
             return Err(err(
                 "JWTGATE_COOKIES",
                 "cookie names need the __Secure- or __Host- prefix (set JWTGATE_PLAIN_HTTP=true for local plain-HTTP development)",
@@ -478,41 +474,26 @@ impl GateConfig {
         let public_paths = path_list(&get, "JWTGATE_PUBLIC_PATHS")?;
         let preflight_paths = path_list(&get, "JWTGATE_PREFLIGHT_PATHS")?;
 
-        let mut scopes = Vec::new();
-        if let Some(rules) = json_object(&get, "JWTGATE_SCOPES")? {
-            for (prefix, required) in rules {
-                let list: Vec<String> = required
-                    .as_str()
-                    .map(|s| {
-                        s.split(' ')
-                            .filter(|s| !s.is_empty())
-                            .map(str::to_owned)
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                if !canonical_prefix(&prefix) || list.is_empty() {
-                    return Err(err(
-                        "JWTGATE_SCOPES",
-                        "must map canonical path prefixes (starting with /, no escapes of letters or digits, no dot segments) to space-separated scopes",
-                    ));
-                }
-                // A scope rule is a plain prefix: `/admin` (or `/admin/`) also covers
-                // `/admin.json` and `/administrator`, which frameworks may route to the same
-                // handler (format suffixes): over-protecting is the fail-closed side.
-                let prefix = prefix.trim_end_matches('/').to_owned();
-                if scopes
-                    .iter()
-                    .any(|(p, _): &(String, Vec<String>)| p.eq_ignore_ascii_case(&prefix))
-                {
-                    return Err(err(
-                        "JWTGATE_SCOPES",
-                        "two rules for one path prefix (matching ignores case and a trailing /)",
-                    ));
-                }
-                scopes.push((prefix, list));
-            }
-        }
-        scopes.sort_by_key(|(prefix, _)| std::cmp::Reverse(prefix.len()));
+        // A scope rule is a plain prefix: `/admin` (or `/admin/`) also covers `/admin.json` and
+        // `/administrator`, which frameworks may route to the same handler (format suffixes):
+        // over-protecting is the fail-closed side.
+        let scopes = match json_object(&get, "JWTGATE_SCOPES")? {
+            None => Vec::new(),
+            Some(rules) => prefix_rules(
+                rules,
+                "JWTGATE_SCOPES",
+                "must map canonical path prefixes (starting with /, no escapes of letters or digits, no dot segments) to space-separated scopes",
+                |required| {
+                    let list: Vec<String> = required
+                        .as_str()?
+                        .split(' ')
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_owned)
+                        .collect();
+                    (!list.is_empty()).then_some(list)
+                },
+            )?,
+        };
 
         let login_url = match get("JWTGATE_LOGIN_URL") {
             None => None,
@@ -648,10 +629,7 @@ impl GateConfig {
                 .find(|(p, _)| covers(p))
                 .map_or(&[0], |(_, list)| list.as_slice())
         };
-        let head = |p: &str| {
-            path.get(..p.len())
-                .is_some_and(|head| head.eq_ignore_ascii_case(p))
-        };
+        let head = |p: &str| starts_ignoring_case(path, p);
         let plain = longest(&|p| head(p));
         let segments =
             longest(&|p| head(p) && matches!(path.as_bytes().get(p.len()), None | Some(b'/')));
@@ -696,10 +674,11 @@ impl GateConfig {
         if self.public_paths.iter().any(|p| prefix_matches(p, path)) {
             return Route::Public;
         }
-        match self.scopes.iter().find(|(p, _)| {
-            path.get(..p.len())
-                .is_some_and(|head| head.eq_ignore_ascii_case(p))
-        }) {
+        match self
+            .scopes
+            .iter()
+            .find(|(p, _)| starts_ignoring_case(path, p))
+        {
             Some((_, required)) => Route::Protected(required),
             None => Route::Protected(&[]),
         }
@@ -719,6 +698,41 @@ fn jwks_settings(
         cooldown_seconds: int(get, "JWTGATE_JWKS_COOLDOWN_SECONDS", 30, (1, 3600))?,
         timeout_ms: int(get, "JWTGATE_JWKS_TIMEOUT_MS", 5000, (100, 30_000))? as u32,
     })
+}
+
+/// A JSON object of path-prefix rules (`JWTGATE_SCOPES`, `JWTGATE_PROVIDER_ROUTES`) as
+/// (prefix without a trailing `/`, value), longest prefix first: each key a canonical prefix and
+/// each value one `value` accepts (else `invalid`), no two prefixes equal ignoring ASCII case and
+/// a trailing `/`.
+fn prefix_rules<T>(
+    rules: serde_json::Map<String, Value>,
+    setting: &'static str,
+    invalid: &'static str,
+    value: impl Fn(&Value) -> Option<T>,
+) -> Result<Vec<(String, T)>, ConfigError> {
+    let mut out: Vec<(String, T)> = Vec::new();
+    for (prefix, v) in rules {
+        let (Some(v), true) = (value(&v), canonical_prefix(&prefix)) else {
+            return Err(err(setting, invalid));
+        };
+        let prefix = prefix.trim_end_matches('/').to_owned();
+        if out.iter().any(|(p, _)| p.eq_ignore_ascii_case(&prefix)) {
+            return Err(err(
+                setting,
+                "two rules for one path prefix (matching ignores case and a trailing /)",
+            ));
+        }
+        out.push((prefix, v));
+    }
+    out.sort_by_key(|(prefix, _)| std::cmp::Reverse(prefix.len()));
+    Ok(out)
+}
+
+/// Whether the plain prefix `prefix` starts `path`, ignoring ASCII case (a scope or provider
+/// rule's reading; see [`GateConfig::route`]).
+fn starts_ignoring_case(path: &str, prefix: &str) -> bool {
+    path.get(..prefix.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
 }
 
 /// Whether a name comes twice.
@@ -885,30 +899,17 @@ fn provider_routes(
         }
         providers.iter().position(|p| p.name == name).map(|i| i + 1)
     };
-    let mut out: Vec<(String, Vec<usize>)> = Vec::new();
-    for (prefix, names) in rules {
-        let list: Option<Vec<usize>> = match &names {
+    let out = prefix_rules(
+        rules,
+        S,
+        "must map canonical path prefixes to non-empty arrays of provider names (from JWTGATE_PROVIDERS, or \"default\")",
+        |names| match names {
             Value::Array(names) if !names.is_empty() => {
-                names.iter().map(|n| n.as_str().and_then(index)).collect()
+                names.iter().map(|n| n.as_str().and_then(index)).collect::<Option<Vec<usize>>>()
             }
             _ => None,
-        };
-        let (Some(list), true) = (list, canonical_prefix(&prefix)) else {
-            return Err(err(
-                S,
-                "must map canonical path prefixes to non-empty arrays of provider names (from JWTGATE_PROVIDERS, or \"default\")",
-            ));
-        };
-        let prefix = prefix.trim_end_matches('/').to_owned();
-        if out.iter().any(|(p, _)| p.eq_ignore_ascii_case(&prefix)) {
-            return Err(err(
-                S,
-                "two rules for one path prefix (matching ignores case and a trailing /)",
-            ));
-        }
-        out.push((prefix, list));
-    }
-    out.sort_by_key(|(prefix, _)| std::cmp::Reverse(prefix.len()));
+        },
+    )?;
     // A provider no route names could verify nothing: a configuration mistake, not a pass.
     for (i, p) in providers.iter().enumerate() {
         if !out.iter().any(|(_, list)| list.contains(&(i + 1))) {

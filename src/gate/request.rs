@@ -106,10 +106,17 @@ impl Pending {
         &self,
         config: &'c GateConfig,
     ) -> Option<&'c crate::jwe::AuthJsCookie> {
-        match self.source {
-            Source::Cookie(i) => config.authjs.get(i),
-            Source::Bearer | Source::Header(_) => None,
-        }
+        session_reader(config, self.source)
+    }
+}
+
+/// The Auth.js reader of a cookie credential's name, when `JWTGATE_AUTHJS_SECRET` makes that
+/// cookie Auth.js's JWE (the default provider's cookies only).
+#[cfg(feature = "jwe")]
+fn session_reader(config: &GateConfig, source: Source) -> Option<&crate::jwe::AuthJsCookie> {
+    match source {
+        Source::Cookie(i) => config.authjs.get(i),
+        Source::Bearer | Source::Header(_) => None,
     }
 }
 
@@ -145,11 +152,12 @@ pub fn refetch_for(config: &GateConfig, provider: usize, error: &Error) -> bool 
 /// provider's `JWTGATE_AUTHJS_SECRET`), not a signed token.
 fn is_session_cookie(config: &GateConfig, source: Source) -> bool {
     #[cfg(feature = "jwe")]
-    if let Source::Cookie(i) = source {
-        return config.authjs.get(i).is_some();
+    return session_reader(config, source).is_some();
+    #[cfg(not(feature = "jwe"))]
+    {
+        let _ = (config, source);
+        false
     }
-    let _ = (config, source);
-    false
 }
 
 /// The provider that verifies `credential` on `path`: the default one on a gate without

@@ -1,8 +1,9 @@
 //! Where the token comes from, and which credentials go on to the upstream.
 //!
-//! `Authorization: Bearer` first, then the configured token header (`JWTGATE_TOKEN_HEADER`, e.g.
-//! Cloudflare Access's `Cf-Access-Jwt-Assertion`: the whole value is the token), then the
-//! configured session cookies in order. Cookies are read
+//! `Authorization: Bearer` first, then the configured token headers in order
+//! (`JWTGATE_TOKEN_HEADER`, then the providers' own, e.g. Cloudflare Access's
+//! `Cf-Access-Jwt-Assertion`: the whole value is the token), then the configured session cookies
+//! in order. Cookies are read
 //! exactly as Auth.js's `SessionStore` reads them (every cookie whose name starts with the
 //! configured name is a piece, pieces are joined in the order of their numeric suffix), but only
 //! when that reading is unambiguous: one cookie named exactly `name`, or chunks `name.0` …
@@ -13,7 +14,7 @@
 //! A request authenticated with one credential never carries another to the upstream:
 //! [`forwarded_cookies`] drops every configured session cookie (all chunks) other than the one
 //! the gate verified, and the Worker drops `Authorization` unless the bearer token was the one
-//! verified, and every spelling of the token header unless it was. The app behind the gate can only act on the credential the gate checked.
+//! verified, and every spelling of each token header unless it was the one verified. The app behind the gate can only act on the credential the gate checked.
 
 /// Where the verified token came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
