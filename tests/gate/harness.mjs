@@ -6,7 +6,11 @@
 import { before, after } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import * as jose from "jose";
+import { experimental_readRawConfig } from "wrangler";
 import { buildDir, gateWorkerOptions, workerd } from "../../scripts/workerd.mjs";
 
 export { buildDir };
@@ -21,6 +25,35 @@ export function listen(handler) {
   return new Promise((resolve) =>
     server.listen(0, "127.0.0.1", () => resolve({ server, url: `http://127.0.0.1:${server.address().port}` })),
   );
+}
+
+/**
+ * A JWKS endpoint on 127.0.0.1 answering `body` at exactly `path` and 404 elsewhere (a remote
+ * issuer's stand-in, at its own path): `hits` counts every request, `wrong` those at another
+ * path; setting `status` makes it fail. `jwksUrl` is its URL at `path`.
+ */
+export async function jwksAt(path, body) {
+  const state = { hits: 0, wrong: 0, status: 200 };
+  const server = await listen((req, res) => {
+    state.hits++;
+    const right = new URL(req.url, "http://x").pathname === path;
+    if (!right) state.wrong++;
+    res.statusCode = right ? state.status : 404;
+    res.setHeader("content-type", "application/json");
+    res.end(right && state.status === 200 ? JSON.stringify(body) : "{}");
+  });
+  return Object.assign(state, server, { jwksUrl: `${server.url}${path}` });
+}
+
+/** A `wrangler.toml` text's raw config, as wrangler's own reader gives it. */
+export function readWranglerToml(text) {
+  const dir = mkdtempSync(join(tmpdir(), "jwtgate-wrangler-"));
+  try {
+    writeFileSync(join(dir, "wrangler.toml"), text);
+    return experimental_readRawConfig({ config: join(dir, "wrangler.toml") }).rawConfig;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export const upstream = { hits: [], server: null, url: "" };

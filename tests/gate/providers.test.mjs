@@ -5,12 +5,9 @@
 // provider's JWKS has its own state. Tokens are signed by jose.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import * as jose from "jose";
-import { experimental_readRawConfig } from "wrangler";
-import { AUD, ISS, upstream, gate, bearer, hsToken, listen, openGates, expectMisconfigured } from "./harness.mjs";
+import { AUD, ISS, upstream, gate, bearer, hsToken, jwksAt, openGates, expectMisconfigured, readWranglerToml } from "./harness.mjs";
 
 after(() => Promise.all([...openGates].map((g) => g.dispose())));
 
@@ -20,21 +17,8 @@ const apiKey = await jose.generateKeyPair("ES256", { extractable: true });
 const staffKey = await jose.generateKeyPair("RS256", { extractable: true, modulusLength: 2048 });
 const stranger = await jose.generateKeyPair("ES256", { extractable: true });
 
-/** A JWKS server answering at `path` with `keys` (status settable), counting requests. */
-async function jwksServer(path, keys) {
-  const state = { hits: 0, status: 200 };
-  const server = await listen((req, res) => {
-    state.hits++;
-    const right = new URL(req.url, "http://x").pathname === path;
-    res.statusCode = right ? state.status : 404;
-    res.setHeader("content-type", "application/json");
-    res.end(right && state.status === 200 ? JSON.stringify({ keys }) : "{}");
-  });
-  return Object.assign(state, server, { jwksUrl: `${server.url}${path}` });
-}
-
-const apiJwks = await jwksServer("/api/jwks", [{ ...(await jose.exportJWK(apiKey.publicKey)), kid: "api-1", alg: "ES256" }]);
-const staffJwks = await jwksServer("/staff/certs", [{ ...(await jose.exportJWK(staffKey.publicKey)), kid: "staff-1", alg: "RS256" }]);
+const apiJwks = await jwksAt("/api/jwks", { keys: [{ ...(await jose.exportJWK(apiKey.publicKey)), kid: "api-1", alg: "ES256" }] });
+const staffJwks = await jwksAt("/staff/certs", { keys: [{ ...(await jose.exportJWK(staffKey.publicKey)), kid: "staff-1", alg: "RS256" }] });
 after(() => {
   apiJwks.server.close();
   staffJwks.server.close();
@@ -213,14 +197,7 @@ test("the docs' several-providers wrangler.toml is a configuration the gate acce
   const at = doc.indexOf("## Several providers");
   const block = /```toml\n([\s\S]*?)```/.exec(doc.slice(at));
   assert.ok(at >= 0 && block, "docs/gate.md has the example");
-  const dir = mkdtempSync(join(tmpdir(), "jwtgate-providers-"));
-  let vars;
-  try {
-    writeFileSync(join(dir, "wrangler.toml"), `name = "x"\nmain = "build/index.js"\n${block[1]}`);
-    vars = experimental_readRawConfig({ config: join(dir, "wrangler.toml") }).rawConfig.vars;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const { vars } = readWranglerToml(`name = "x"\nmain = "build/index.js"\n${block[1]}`);
   const g = await gate({
     ...vars,
     UPSTREAM_URL: upstream.url,
