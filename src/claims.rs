@@ -20,6 +20,7 @@
 //! | `iss` | required; a string equal to one of the issuers | `issuer` |
 //! | `aud` | required; a string or array of strings naming one of the audiences | `audience` |
 //! | `requiredClaims` | each present and not `null` | `missing_claim` |
+//! | `cnf` | by [`Presentation`]: refused on a bearer token; `cnf.jkt` required with a DPoP proof | `dpop_binding` |
 //!
 //! A registered claim of the wrong JSON type (`exp` a string, `aud` an array holding a number,
 //! `sub` or `jti` not a string) is `malformed`, naming the claim. Missing `exp`, `iss` or `aud` is
@@ -54,6 +55,24 @@ pub enum Rule<'a> {
     TokenId,
     /// One of `requiredClaims`.
     Required(&'a str),
+    /// `cnf`, by how the token was presented ([`Presentation`]).
+    Confirmation,
+}
+
+/// How a token reaches the claim rules, which decides the `cnf` (confirmation, RFC 7800) rule.
+/// A sender-constrained token is worthless to a thief only if no verifier accepts it without
+/// its holder's proof, so a bearer presentation refuses `cnf` outright.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Presentation {
+    /// As a bearer token, with no proof of possession: a token with `cnf` is refused
+    /// (`dpop_binding`). What [`ClaimRules::check`] and [`Verifier::verify`](crate::Verifier::verify) apply.
+    Bearer,
+    /// With a DPoP proof (RFC 9449) that the caller checks against `cnf.jkt`
+    /// ([`crate::dpop`]): `cnf` must be `{"jkt": <SHA-256 thumbprint>}`.
+    Proven,
+    /// Being issued by a [`Signer`](crate::Signer): `cnf`, when present, must be
+    /// `{"jkt": <SHA-256 thumbprint>}`, the one confirmation method verifiers here check.
+    Issuing,
 }
 
 impl std::fmt::Display for Rule<'_> {
@@ -82,6 +101,7 @@ impl Rule<'_> {
             Rule::Subject => "sub",
             Rule::TokenId => "jti",
             Rule::Required(name) => name,
+            Rule::Confirmation => "cnf",
         }
     }
 }
@@ -244,6 +264,43 @@ fn string<'a>(claims: &'a Map<String, Value>, name: &'static str) -> Result<Opti
     }
 }
 
+/// The `cnf` rule for `presentation` (see [`Presentation`]).
+fn confirmation_rule(claims: &Map<String, Value>, presentation: Presentation) -> Result<()> {
+    let binding = |message: &'static str| Error::claim(Code::DpopBinding, "cnf", message);
+    match (presentation, present(claims, "cnf")) {
+        (Presentation::Bearer, None) | (Presentation::Issuing, None) => Ok(()),
+        (Presentation::Bearer, Some(_)) => Err(binding(
+            "a sender-constrained token (cnf) is accepted only with its holder's proof (DPoP)",
+        )),
+        (Presentation::Proven, None) => Err(binding(
+            "a DPoP proof came with a token that is not bound to a key (no cnf.jkt)",
+        )),
+        (_, Some(_)) => bound_key(claims).map(drop),
+    }
+}
+
+/// The key thumbprint a token is bound to: `cnf.jkt` (RFC 9449 §6.1), `None` without `cnf`.
+/// `dpop_binding` when `cnf` is anything but `{"jkt": <43 base64url characters>}` (a
+/// confirmation method jwtgate does not check, such as mTLS's `x5t#S256`, is refused, never
+/// ignored).
+pub fn bound_key(claims: &Map<String, Value>) -> Result<Option<&str>> {
+    let Some(cnf) = present(claims, "cnf") else {
+        return Ok(None);
+    };
+    let jkt = match cnf {
+        Value::Object(o) if o.len() == 1 => o.get("jkt").and_then(Value::as_str),
+        _ => None,
+    };
+    match jkt {
+        Some(t) if t.len() == 43 && crate::b64::decode(t.as_bytes()).is_ok() => Ok(Some(t)),
+        _ => Err(Error::claim(
+            Code::DpopBinding,
+            "cnf",
+            "cnf must be {\"jkt\": <SHA-256 JWK thumbprint>}: no other confirmation method is checked",
+        )),
+    }
+}
+
 fn missing(name: &'static str) -> Error {
     Error::claim(Code::MissingClaim, name, "required claim is missing")
 }
@@ -304,7 +361,17 @@ impl ClaimRules {
     /// Applies every claim rule at `now` (seconds since the epoch): the first failure of
     /// [`walk`](ClaimRules::walk).
     pub fn check(&self, claims: &Map<String, Value>, now: i64) -> Result<()> {
-        first_failure(|visit| self.walk(claims, now, visit))
+        self.check_as(claims, now, Presentation::Bearer)
+    }
+
+    /// [`check`](ClaimRules::check) with the `cnf` rule of `presentation`.
+    pub fn check_as(
+        &self,
+        claims: &Map<String, Value>,
+        now: i64,
+        presentation: Presentation,
+    ) -> Result<()> {
+        first_failure(|visit| self.walk_as(claims, now, presentation, visit))
     }
 
     /// Each claim rule in [`check`](ClaimRules::check)'s order, with its result at `now`, until
@@ -315,6 +382,17 @@ impl ClaimRules {
         &self,
         claims: &Map<String, Value>,
         now: i64,
+        visit: &mut Visit<'_>,
+    ) -> ControlFlow<()> {
+        self.walk_as(claims, now, Presentation::Bearer, visit)
+    }
+
+    /// [`walk`](ClaimRules::walk) with the `cnf` rule of `presentation`.
+    pub fn walk_as(
+        &self,
+        claims: &Map<String, Value>,
+        now: i64,
+        presentation: Presentation,
         visit: &mut Visit<'_>,
     ) -> ControlFlow<()> {
         match self.time_window(claims) {
@@ -338,6 +416,7 @@ impl ClaimRules {
             });
             visit(Rule::Required(name), result)?;
         }
+        visit(Rule::Confirmation, confirmation_rule(claims, presentation))?;
         ControlFlow::Continue(())
     }
 
@@ -493,7 +572,7 @@ impl ClaimRules {
         claims.insert("exp".into(), Value::from(exp));
         claims.insert("jti".into(), Value::String(jti));
         claims.insert("auth_time".into(), auth_time);
-        self.check(claims, now)
+        self.check_as(claims, now, Presentation::Issuing)
     }
 }
 

@@ -47,13 +47,22 @@ pub enum Code {
     Type,
     /// The token was revoked (used by the edge gate's revocation list).
     Revoked,
+    /// A DPoP proof (RFC 9449) is missing, malformed, or fails one of its rules (`typ`, `alg`,
+    /// its public `jwk`, the signature, `htm`, `htu`, `iat`, `ath`, `jti`).
+    DpopProof,
+    /// The token and how it was presented disagree: a sender-constrained token (`cnf`) without
+    /// its proof, a proof with a token that is not bound to a key, a proof by another key than
+    /// `cnf.jkt`, or a confirmation method jwtgate does not check.
+    DpopBinding,
+    /// A DPoP proof's `jti` was already seen within its window: a replayed proof.
+    Replayed,
     /// The policy, a key, or an argument is invalid: raised at construction, never at a pass.
     Config,
 }
 
 impl Code {
     /// Every code, in documentation order.
-    pub const ALL: [Code; 16] = [
+    pub const ALL: [Code; 19] = [
         Code::Malformed,
         Code::TooLarge,
         Code::Algorithm,
@@ -69,6 +78,9 @@ impl Code {
         Code::MissingClaim,
         Code::Type,
         Code::Revoked,
+        Code::DpopProof,
+        Code::DpopBinding,
+        Code::Replayed,
         Code::Config,
     ];
 
@@ -90,6 +102,9 @@ impl Code {
             Code::MissingClaim => "missing_claim",
             Code::Type => "type",
             Code::Revoked => "revoked",
+            Code::DpopProof => "dpop_proof",
+            Code::DpopBinding => "dpop_binding",
+            Code::Replayed => "replayed",
             Code::Config => "config",
         }
     }
@@ -197,7 +212,7 @@ mod tests {
             assert!(seen.insert(s), "duplicate code {s}");
             assert!(s.chars().all(|c| c.is_ascii_lowercase() || c == '_'));
         }
-        assert_eq!(seen.len(), 16);
+        assert_eq!(seen.len(), 19);
     }
 
     #[test]

@@ -88,7 +88,8 @@ pub fn explain(verifier: Option<&Verifier>, token: &str, now: i64) -> Explanatio
                 ControlFlow::Continue(())
             });
     }
-    let (stopped, outcome) = match verifier.prepare_staged(token, now) {
+    let (stopped, outcome) = match verifier.prepare_staged(token, now, crate::Presentation::Bearer)
+    {
         Err((stage, e)) => (Some((stage, e.clone())), Err(e)),
         Ok(prepared) => {
             let valid = prepared.check_here(verifier);

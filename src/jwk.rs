@@ -235,6 +235,31 @@ impl Key {
         }
     }
 
+    /// The public key a DPoP proof carries in its header (RFC 9449 §4.2), bound to the proof's
+    /// `alg`: refused (`dpop_proof`, member `jwk`) if it is not a JSON object, has a private
+    /// member (`d`, `p`, `q`, `dp`, `dq`, `qi`, `oth`, or an HMAC `k`), or is not a usable
+    /// public key for `alg` (wrong type or curve, an RSA modulus under 2048 bits, a `use` or
+    /// `key_ops` that excludes verifying).
+    pub(crate) fn from_proof_header(jwk: &Value, alg: Algorithm) -> Result<Key> {
+        let refused = |message: &'static str| Error::claim(Code::DpopProof, "jwk", message);
+        let Value::Object(members) = jwk else {
+            return Err(refused("the DPoP proof's jwk is not a JSON object"));
+        };
+        const PRIVATE: [&str; 8] = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
+        if PRIVATE.iter().any(|m| members.contains_key(*m)) {
+            return Err(refused(
+                "the DPoP proof's jwk carries private key material: only a public key may be sent",
+            ));
+        }
+        let allowed: AlgSet = [alg].into_iter().collect();
+        match Key::load(jwk, allowed, "jwk", Mode::Strict) {
+            Ok(Loaded::Usable(k)) if k.can_verify && !k.is_symmetric() => Ok(k),
+            _ => Err(refused(
+                "the DPoP proof's jwk is not a public key usable with its alg",
+            )),
+        }
+    }
+
     /// Reads one JWK value; `field` names it in errors (e.g. `keys.keys[2]`).
     fn load(value: &Value, allowed: AlgSet, field: &str, mode: Mode) -> Result<Loaded> {
         let Value::Object(jwk) = value else {

@@ -51,6 +51,7 @@
 pub mod alg;
 mod b64;
 pub mod claims;
+pub mod dpop;
 pub mod error;
 pub mod explain;
 mod json;
@@ -77,7 +78,7 @@ pub mod js;
 mod worker;
 
 pub use alg::{AlgSet, Algorithm};
-pub use claims::{ClaimRules, Rule, TimeWindow};
+pub use claims::{ClaimRules, Presentation, Rule, TimeWindow};
 pub use error::{Code, Error, Result};
 pub use jwk::{Inert, Key, KeyInfo, KeySet};
 pub use policy::Policy;

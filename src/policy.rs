@@ -49,7 +49,7 @@ pub const MAX_MAX_AGE_SECONDS: i64 = 315_360_000;
 
 /// Every member a policy may have (any other is a `config` error), as documented in
 /// `docs/policy.md` (`tests/docs.rs` checks the two agree).
-pub const FIELDS: [&str; 9] = [
+pub const FIELDS: [&str; 10] = [
     "issuer",
     "audience",
     "algorithms",
@@ -59,6 +59,7 @@ pub const FIELDS: [&str; 9] = [
     "requiredClaims",
     "typ",
     "maxTokenBytes",
+    "dpop",
 ];
 
 /// A complete, validated policy. Build it once (keys are parsed here) and share it.
@@ -69,6 +70,7 @@ pub struct Policy {
     pub(crate) keys: KeySet,
     pub(crate) typ: Option<String>,
     pub(crate) max_token_bytes: usize,
+    pub(crate) dpop: Option<crate::dpop::DpopRules>,
 }
 
 fn field<'a>(obj: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
@@ -220,6 +222,9 @@ impl Policy {
         };
         let max_token_bytes = integer(obj, "maxTokenBytes", (256, 1_048_576))?
             .map_or(DEFAULT_MAX_TOKEN_BYTES, |n| n as usize);
+        let dpop = field(obj, "dpop")
+            .map(|v| crate::dpop::DpopRules::from_value(v, leeway))
+            .transpose()?;
         Ok(Policy {
             rules: ClaimRules {
                 issuers,
@@ -232,7 +237,13 @@ impl Policy {
             keys,
             typ,
             max_token_bytes,
+            dpop,
         })
+    }
+
+    /// The DPoP rules (the `dpop` member), when the policy accepts DPoP-bound tokens.
+    pub fn dpop(&self) -> Option<&crate::dpop::DpopRules> {
+        self.dpop.as_ref()
     }
 
     /// The claim rules (issuers, audiences, leeway, max age, required claims).

@@ -182,7 +182,9 @@ impl Signer {
     /// `auth_time + maxAgeSeconds`; claims whose `exp` was moved out are refused (`malformed`
     /// on `exp`), never signed: re-stamp them with [`Signer::sign`].
     pub fn sign_as_is(&self, claims: &Map<String, Value>, now: i64) -> Result<String> {
-        self.policy.rules.check(claims, now)?;
+        self.policy
+            .rules
+            .check_as(claims, now, crate::Presentation::Issuing)?;
         self.policy.rules.check_issued_bounds(claims, self.ttl)?;
         self.sign_checked(claims)
     }

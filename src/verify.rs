@@ -16,6 +16,7 @@
 //! * **claims**: [`ClaimRules::check`](crate::ClaimRules::check).
 
 use crate::alg::Algorithm;
+use crate::claims::Presentation;
 use crate::error::{Code, Error, Result};
 use crate::policy::{typ_matches, Policy};
 use crate::{b64, json};
@@ -302,14 +303,55 @@ impl Verifier {
     /// `Ok` must be [`finish`](Prepared::finish)ed with the signature's validity before
     /// anything in it is used.
     pub fn prepare<'t>(&self, token: &'t str, now: i64) -> Result<Prepared<'t>> {
-        self.prepare_staged(token, now).map_err(|(_, e)| e)
+        self.prepare_as(token, now, Presentation::Bearer)
     }
 
-    /// [`prepare`](Verifier::prepare), with the [`Stage`] an error stopped at.
+    /// [`prepare`](Verifier::prepare) for a token presented as `presentation` (the claim rules'
+    /// `cnf` rule, see [`Presentation`]). With [`Presentation::Proven`] the caller must check
+    /// the DPoP proof and its binding ([`crate::dpop`]) before it uses the token.
+    pub fn prepare_as<'t>(
+        &self,
+        token: &'t str,
+        now: i64,
+        presentation: Presentation,
+    ) -> Result<Prepared<'t>> {
+        self.prepare_staged(token, now, presentation)
+            .map_err(|(_, e)| e)
+    }
+
+    /// Verifies a DPoP-bound token with its proof (RFC 9449) for `request` at `now`: the token
+    /// as [`verify`](Verifier::verify) does but under [`Presentation::Proven`] (so `cnf.jkt` is
+    /// required), then [`dpop::check_proof`](crate::dpop::check_proof) with the policy's `dpop`
+    /// rules and [`dpop::check_binding`](crate::dpop::check_binding). `config` if the policy has
+    /// no `dpop` member. Replay is the caller's to check, with the returned proof's
+    /// `replay_key` (see [`crate::dpop::ReplayWindow`]).
+    pub fn verify_dpop(
+        &self,
+        token: &str,
+        proof: &str,
+        request: &crate::dpop::ProofRequest<'_>,
+        now: i64,
+    ) -> Result<(Verified, crate::dpop::Proof)> {
+        let rules = self.policy.dpop.as_ref().ok_or_else(|| {
+            Error::config(
+                "dpop",
+                "the policy has no dpop member: it accepts no DPoP proof",
+            )
+        })?;
+        let verified = self
+            .prepare_as(token, now, Presentation::Proven)?
+            .finish_here(self)?;
+        let checked = crate::dpop::check_proof(rules, proof, request, token, now)?;
+        crate::dpop::check_binding(&verified.claims, &checked)?;
+        Ok((verified, checked))
+    }
+
+    /// [`prepare_as`](Verifier::prepare_as), with the [`Stage`] an error stopped at.
     pub(crate) fn prepare_staged<'t>(
         &self,
         token: &'t str,
         now: i64,
+        presentation: Presentation,
     ) -> std::result::Result<Prepared<'t>, (Stage, Error)> {
         let policy = &self.policy;
         let bytes = token.as_bytes();
@@ -395,18 +437,22 @@ impl Verifier {
         let signing_input = &bytes[..signing_input_len];
 
         // Claims, held back until the signature is known.
-        let outcome = policy.rules.check(&claims, now).and_then(|()| {
-            Ok(Verified {
-                header: Header {
-                    alg,
-                    kid: kid.map(str::to_owned),
-                    typ: typ.map(str::to_owned),
-                },
-                claims,
-                // Valid UTF-8: the strict JSON parser accepted it.
-                payload_json: String::from_utf8(payload_bytes).map_err(|_| malformed("payload"))?,
-            })
-        });
+        let outcome = policy
+            .rules
+            .check_as(&claims, now, presentation)
+            .and_then(|()| {
+                Ok(Verified {
+                    header: Header {
+                        alg,
+                        kid: kid.map(str::to_owned),
+                        typ: typ.map(str::to_owned),
+                    },
+                    claims,
+                    // Valid UTF-8: the strict JSON parser accepted it.
+                    payload_json: String::from_utf8(payload_bytes)
+                        .map_err(|_| malformed("payload"))?,
+                })
+            });
         Ok(Prepared {
             key_index,
             alg,
