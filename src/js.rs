@@ -54,6 +54,8 @@ export interface Policy {
   typ?: string;
   /** Longest accepted token in bytes. Default 16384, allowed 256..=1048576. */
   maxTokenBytes?: number;
+  /** Accept DPoP-bound tokens (RFC 9449) via `verifyDpop`: proof algorithms (asymmetric) and a proof's lifetime (default 60 s, 1..=600). */
+  dpop?: { algorithms: Algorithm[]; maxAgeSeconds?: number };
 }
 
 /** One stage's or claim rule's verdict in an `Explanation`. */
@@ -179,6 +181,14 @@ export interface AuthJsCookieOptions {
 export interface TimeOptions {
   /** The current time in seconds since the epoch. Default: `Date.now() / 1000`, rounded down. */
   now?: number;
+}
+
+/** The request a DPoP proof must name (`Verifier.verifyDpop`). */
+export interface DpopRequest extends TimeOptions {
+  /** The HTTP method, exactly as received (`"GET"`). */
+  method: string;
+  /** The request's absolute URL as the client addressed it (query and fragment are ignored). */
+  url: string;
 }
 
 /** Options for a `Signer`. */
@@ -415,6 +425,20 @@ pub struct JsVerifier {
     host_keys: Vec<HostKeys>,
     /// Entries for the verified-token cache kept by the package's JS entry (0: off).
     cache_size: usize,
+    /// The DPoP proofs seen in their window (`verifyDpop`), in this instance's memory.
+    replay: std::cell::RefCell<crate::dpop::ReplayWindow>,
+}
+
+/// How many DPoP proofs a `Verifier` remembers at once: past it, new proofs are refused until
+/// old ones leave their window (it fails closed).
+const REPLAY_CAPACITY: usize = 100_000;
+
+/// A required string member of the options object (`config` naming it otherwise).
+fn required_string(options: &Option<JsValue>, name: &'static str) -> Result<String, Error> {
+    option(options, name)
+        .as_string()
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| Error::config(name, "required: a non-empty string"))
 }
 
 fn option(options: &Option<JsValue>, name: &str) -> JsValue {
@@ -429,7 +453,17 @@ impl JsVerifier {
     /// The core's stages with the raw signature check offered to the host (node:crypto) first,
     /// then jwtgate's own code.
     fn verify_inner(&self, token: &str, now: i64) -> Result<Verified, Error> {
-        let prepared = self.inner.prepare(token, now)?;
+        self.verify_presented(token, now, crate::Presentation::Bearer)
+    }
+
+    /// [`verify_inner`](JsVerifier::verify_inner) for a token presented as `presentation`.
+    fn verify_presented(
+        &self,
+        token: &str,
+        now: i64,
+        presentation: crate::Presentation,
+    ) -> Result<Verified, Error> {
+        let prepared = self.inner.prepare_as(token, now, presentation)?;
         let host = self.host_keys.get(prepared.key_index()).and_then(|keys| {
             host_verify(
                 keys,
@@ -481,6 +515,7 @@ impl JsVerifier {
             inner,
             host_keys,
             cache_size,
+            replay: std::cell::RefCell::new(crate::dpop::ReplayWindow::new(REPLAY_CAPACITY)),
         })
     }
 
@@ -546,6 +581,49 @@ impl JsVerifier {
             let token = token_string(&token)?;
             let now = now_from(&options)?;
             let verified = self.verify_inner(&token, now)?;
+            JSON::parse(&verified.payload_json)
+                .map_err(|_| Error::new(Code::Malformed, "payload is not JSON"))
+        };
+        run().map_err(|e| js_error(&e))
+    }
+
+    /// Verifies a DPoP-bound token (RFC 9449) with its proof, the request's `DPoP` header, for
+    /// the request `{ method, url, now? }`, and returns the token's payload. The token as
+    /// `verify` checks it, except that it must carry `cnf.jkt` (`verify` refuses such a token);
+    /// then every proof rule (docs/policy.md#dpop-sender-constrained-tokens), the binding of the
+    /// proof's key to `cnf.jkt`, and replay: a proof is accepted once per `Verifier` instance
+    /// (`replayed` after). Instances that share tokens (several processes) do not share this
+    /// memory. `config` if the policy has no `dpop` member.
+    #[wasm_bindgen(js_name = verifyDpop, unchecked_return_type = "Claims")]
+    pub fn verify_dpop(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] token: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] proof: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "DpopRequest")] request: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let run = || -> Result<JsValue, Error> {
+            let rules = self.inner.policy().dpop().ok_or_else(|| {
+                Error::config(
+                    "dpop",
+                    "the policy has no dpop member: it accepts no DPoP proof",
+                )
+            })?;
+            let token = token_string(&token)?;
+            let proof = proof.as_string().ok_or_else(|| {
+                Error::claim(Code::DpopProof, "proof", "the DPoP proof must be a string")
+            })?;
+            let options = Some(request);
+            let method = required_string(&options, "method")?;
+            let url = required_string(&options, "url")?;
+            let now = now_from(&options)?;
+            let verified = self.verify_presented(&token, now, crate::Presentation::Proven)?;
+            let request = crate::dpop::ProofRequest {
+                method: &method,
+                url: &url,
+            };
+            let checked = crate::dpop::check_proof(rules, &proof, &request, &token, now)?;
+            crate::dpop::check_binding(&verified.claims, &checked)?;
+            self.replay.borrow_mut().record(&checked, now)?;
             JSON::parse(&verified.payload_json)
                 .map_err(|_| Error::new(Code::Malformed, "payload is not JSON"))
         };
