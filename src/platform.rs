@@ -233,8 +233,13 @@ pub(crate) mod webcrypto {
     /// the core, `js/webcrypto.js` for the rest (the core's own check where WebCrypto cannot
     /// answer), `finish` — so a claim failure is reported only once the signature verified, as
     /// `verify` orders them.
-    pub(crate) async fn verify(v: &WebVerifier, token: &str, now: i64) -> crate::Result<Verified> {
-        let prepared = v.prepare(token, now)?;
+    pub(crate) async fn verify(
+        v: &WebVerifier,
+        token: &str,
+        presentation: crate::Presentation,
+        now: i64,
+    ) -> crate::Result<Verified> {
+        let prepared = v.prepare_as(token, now, presentation)?;
         if prepared.is_symmetric() {
             return prepared.finish_here(v);
         }

@@ -6,7 +6,7 @@
 
 use crate::gate::answer::{self, Answer};
 use crate::gate::cache::token_hash;
-use crate::gate::config::{check_setting_names, JwksSettings, KV_BINDING, SETTINGS};
+use crate::gate::config::{check_setting_names, JwksSettings, DO_BINDING, KV_BINDING, SETTINGS};
 use crate::gate::request::{
     self, refetch_for, revocation_outcome, Done, ForwardPlan, Plan, Refusal, RequestView,
 };
@@ -58,6 +58,20 @@ fn env_string(env: &Env, name: &str) -> Option<String> {
     let v = js_sys::Reflect::get(env, &JsValue::from_str(name)).ok()?;
     if v.is_undefined() || v.is_null() {
         return None;
+    }
+    if name == "JWTGATE_STATE" {
+        // Only a Durable Object namespace (the gate's JwtgateState class) is the replay store.
+        let is_do = v.is_object()
+            && ["idFromName", "idFromString", "newUniqueId", "get"]
+                .iter()
+                .all(|m| {
+                    js_sys::Reflect::get(&v, &JsValue::from_str(m)).is_ok_and(|f| f.is_function())
+                });
+        return Some(if is_do {
+            DO_BINDING.to_owned()
+        } else {
+            "<not a Durable Object namespace>".to_owned()
+        });
     }
     if name == "JWTGATE_REVOKED" {
         // The config accepts only the KV marker: a var (text or an object table) or another
@@ -208,6 +222,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<web_sys::Respons
         .map(|(name, _)| headers.get(name))
         .collect::<Result<Vec<_>>>()?;
     let ray = headers.get("cf-ray")?;
+    let dpop = headers.get("dpop")?;
     let method = req.method().to_string();
     let view = RequestView {
         method: &method,
@@ -222,15 +237,14 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<web_sys::Respons
         preflight_headers: headers.has("access-control-request-method")?
             && headers.has("origin")?,
         ray: ray.as_deref(),
+        dpop: dpop.as_deref(),
     };
     let done = match request::plan(&config, &view) {
         Plan::Done(done) => done,
         Plan::Verify(pending) => {
             let outcome = match pending.session_reader(&config) {
                 Some(reader) => open_session(&config, &env, reader, &pending.token, now).await,
-                None => authorize(&config, &env, pending.provider, &pending.token, now)
-                    .await
-                    .map(Authenticated::from),
+                None => verify_token(&config, &env, &view, &pending, now).await,
             };
             request::after_verify(&config, &view, pending, outcome, now)
         }
@@ -250,14 +264,88 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<web_sys::Respons
     }
 }
 
-/// Verifies a token (size already checked by `gate::request::plan`): the current keys, the
-/// verified-token cache (a hit is re-checked against every claim rule), WebCrypto for the
-/// signature, and the revocation list.
-async fn authorize(
+/// A bearer, header or DPoP token, all the way: [`authorize`]; for a DPoP token its proof
+/// (`gate::request::check_dpop`); the revocation list; and last, once everything else passed,
+/// the proof's `jti` recorded in the shared replay store (a refused request uses up no proof).
+async fn verify_token(
     config: &GateConfig,
     env: &Env,
+    view: &RequestView<'_>,
+    pending: &request::Pending,
+    now: i64,
+) -> std::result::Result<Authenticated, Refusal> {
+    let verified = authorize(
+        config,
+        pending.provider,
+        &pending.token,
+        pending.presentation(),
+        now,
+    )
+    .await?;
+    let proof = request::check_dpop(config, view, pending, &verified.claims, now)?;
+    revocation(config, env, &verified.claims).await?;
+    if let Some(proof) = proof {
+        record_proof(env, &proof).await?;
+    }
+    Ok(verified.into())
+}
+
+/// How long the gate waits for the replay store before answering 503.
+const STATE_TIMEOUT_MS: u64 = 2000;
+
+/// Records a DPoP proof in the replay store, the Durable Object of its key's thumbprint (one
+/// object per holder key: strongly consistent, so two isolates racing with one proof cannot
+/// both win): `replayed` if it was seen within its window; 503 `replay_unavailable` if the store
+/// cannot answer (it fails closed).
+async fn record_proof(env: &Env, proof: &crate::dpop::Proof) -> std::result::Result<(), Refusal> {
+    let unavailable = || Refusal::Unavailable("replay_unavailable", 5);
+    let call = async {
+        let ns = env.durable_object("JWTGATE_STATE").ok()?;
+        let stub = ns
+            .id_from_name(&format!("dpop:{}", proof.jkt))
+            .ok()?
+            .get_stub()
+            .ok()?;
+        let body = serde_json::json!({"key": proof.replay_key, "until": proof.replay_until});
+        let mut init = worker::RequestInit::new();
+        init.with_method(worker::Method::Post)
+            .with_body(Some(JsValue::from_str(&body.to_string())));
+        let req = Request::new_with_init("https://jwtgate-state/replay", &init).ok()?;
+        stub.fetch_with_request(req)
+            .await
+            .ok()
+            .map(|r| r.status_code())
+    };
+    let timeout = Delay::from(Duration::from_millis(STATE_TIMEOUT_MS));
+    let status = match select(Box::pin(call), Box::pin(timeout)).await {
+        Either::Left((status, _)) => status,
+        Either::Right(_) => None,
+    };
+    match status {
+        Some(200) => Ok(()),
+        Some(409) => Err(Refusal::Invalid(crate::Error::claim(
+            crate::Code::Replayed,
+            "jti",
+            "this DPoP proof was already used",
+        ))),
+        _ => {
+            console_error!(
+                "{}",
+                serde_json::json!({"jwtgate": "replay_store_failed", "status": status})
+            );
+            Err(unavailable())
+        }
+    }
+}
+
+/// Verifies a token (size already checked by `gate::request::plan`) presented as
+/// `presentation`: the current keys, the verified-token cache (a hit is re-checked against
+/// every claim rule), WebCrypto for the signature.
+async fn authorize(
+    config: &GateConfig,
     p: usize,
     token: &str,
+    presentation: crate::Presentation,
     now: i64,
 ) -> std::result::Result<Verified, Refusal> {
     let (policy, _) = config
@@ -268,16 +356,16 @@ async fn authorize(
     let verifier = current_verifier(config, p, now, false).await?;
     let hash = token_hash(token);
     let rules = policy.rules();
-    let cached = with_provider(p, |ps| ps.cache.hit(&hash, rules, now)).flatten();
+    let cached = with_provider(p, |ps| ps.cache.hit(&hash, rules, presentation, now)).flatten();
     let verified = match cached {
         Some(hit) => hit.map_err(Refusal::Invalid)?,
         None => {
-            let (v, generation) = verify_fresh(config, p, verifier, token, now).await?;
+            let (v, generation) =
+                verify_fresh(config, p, verifier, token, presentation, now).await?;
             with_provider(p, |ps| ps.cache.insert(generation, hash, v.clone()));
             v
         }
     };
-    revocation(config, env, &verified.claims).await?;
     Ok(verified)
 }
 
@@ -303,12 +391,14 @@ async fn verify_fresh(
     p: usize,
     verifier: (Rc<WebVerifier>, u64),
     token: &str,
+    presentation: crate::Presentation,
     now: i64,
 ) -> std::result::Result<(Verified, u64), Refusal> {
-    match crate::platform::webcrypto::verify(&verifier.0, token, now).await {
+    use crate::platform::webcrypto::verify;
+    match verify(&verifier.0, token, presentation, now).await {
         Err(e) if refetch_for(config, p, &e) => {
             let (verifier, generation) = current_verifier(config, p, now, true).await?;
-            crate::platform::webcrypto::verify(&verifier, token, now)
+            verify(&verifier, token, presentation, now)
                 .await
                 .map(|v| (v, generation))
                 .map_err(Refusal::Invalid)
@@ -613,4 +703,84 @@ async fn forward(
     let outgoing = web_sys::Request::new_with_str_and_init(&target, &init)?;
     let response = wasm_bindgen_futures::JsFuture::from(global_fetch(&outgoing)).await?;
     Ok(response.unchecked_into())
+}
+
+/// The gate's Durable Object (binding `JWTGATE_STATE`, class `JwtgateState`): the replay store
+/// for DPoP proofs. One object per holder key (`dpop:<jkt>`); each proof's replay key is kept
+/// in the object's transactional storage until its window ends, and an alarm sweeps expired
+/// keys. A Durable Object runs one request at a time between storage calls (its input gate),
+/// so a read and the write after it cannot interleave with another request's: of two
+/// concurrent uses of one proof, exactly one is first.
+#[worker::durable_object]
+pub struct JwtgateState {
+    state: worker::State,
+}
+
+/// The longest a replay key is kept (a proof window is at most 600 s plus the leeway): an
+/// `until` further out is cut to this.
+const STATE_MAX_KEEP_SECONDS: i64 = 3600;
+
+impl worker::DurableObject for JwtgateState {
+    fn new(state: worker::State, _env: Env) -> Self {
+        JwtgateState { state }
+    }
+
+    /// `POST /replay {"key", "until"}`: 200 if the key is new (now kept until `until`), 409 if
+    /// it is kept and not yet expired; 400 for anything else.
+    async fn fetch(&self, mut req: Request) -> Result<Response> {
+        if req.method() != worker::Method::Post || req.path() != "/replay" {
+            return Response::error("not found", 404);
+        }
+        let body = req.text().await.unwrap_or_default();
+        let parsed = json::parse(body.as_bytes()).ok();
+        let key = parsed
+            .as_ref()
+            .and_then(|v| v.get("key")?.as_str().map(str::to_owned))
+            .filter(|k| !k.is_empty() && k.len() <= 128);
+        let until = parsed.as_ref().and_then(|v| v.get("until")?.as_i64());
+        let (Some(key), Some(until)) = (key, until) else {
+            return Response::error("bad request", 400);
+        };
+        let now = unix_now();
+        let storage = self.state.storage();
+        let kept: Option<i64> = storage.get(&key).await?;
+        if kept.is_some_and(|t| t > now) {
+            return Response::error("replayed", 409);
+        }
+        let until = until.min(now + STATE_MAX_KEEP_SECONDS);
+        storage.put(&key, until).await?;
+        if storage.get_alarm().await?.is_none() {
+            let wait = (until - now).max(1) as u64;
+            storage.set_alarm(Duration::from_secs(wait)).await?;
+        }
+        Response::ok("fresh")
+    }
+
+    /// Deletes the expired keys, and comes back for the next one to expire.
+    async fn alarm(&self) -> Result<Response> {
+        let now = unix_now();
+        let storage = self.state.storage();
+        let all = storage.list().await?;
+        let mut expired = Vec::new();
+        let mut next: Option<i64> = None;
+        all.for_each(&mut |value, key| {
+            let until = value.as_f64().map_or(0, |f| f as i64);
+            if until <= now {
+                if let Some(k) = key.as_string() {
+                    expired.push(k);
+                }
+            } else {
+                next = Some(next.map_or(until, |n| n.min(until)));
+            }
+        });
+        for chunk in expired.chunks(128) {
+            storage.delete_multiple(chunk.to_vec()).await?;
+        }
+        if let Some(next) = next {
+            storage
+                .set_alarm(Duration::from_secs((next - now).max(1) as u64))
+                .await?;
+        }
+        Response::ok("swept")
+    }
 }

@@ -153,7 +153,8 @@ fn every_claim_rule_runs_even_after_a_failure() {
             "max age",
             "iss",
             "sub",
-            "required sub"
+            "required sub",
+            "cnf"
         ]
     );
     // The first failure is the outcome, as verify says.

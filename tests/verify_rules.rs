@@ -775,6 +775,47 @@ fn every_error_code_is_reachable() {
             _ => Code::Config,
         },
         jwtgate::Policy::from_json("{}").unwrap_err().code(),
+        // DPoP: a bound token as a bearer token; a proof that is not a JWS; a second use.
+        v.verify(
+            &t(with(
+                good_claims(),
+                json!({"cnf": {"jkt": "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"}}),
+            )),
+            NOW,
+        )
+        .unwrap_err()
+        .code(),
+        {
+            let mut p = policy_value(&["ES256"], vec![jwk("ec", "public")]);
+            p["dpop"] = json!({"algorithms": ["ES256"]});
+            let request = jwtgate::dpop::ProofRequest {
+                method: "GET",
+                url: "https://a.example/",
+            };
+            verifier_with(p)
+                .verify_dpop(
+                    &t(with(
+                        good_claims(),
+                        json!({"cnf": {"jkt": "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"}}),
+                    )),
+                    "not-a-proof",
+                    &request,
+                    NOW,
+                )
+                .unwrap_err()
+                .code()
+        },
+        {
+            let proof = jwtgate::dpop::Proof {
+                jkt: "t".into(),
+                iat: NOW,
+                replay_key: "k".into(),
+                replay_until: NOW + 60,
+            };
+            let mut window = jwtgate::dpop::ReplayWindow::new(4);
+            window.record(&proof, NOW).unwrap();
+            window.record(&proof, NOW).unwrap_err().code()
+        },
     ];
     let mut missing: Vec<Code> = Code::ALL.to_vec();
     missing.retain(|c| !produced.contains(c));

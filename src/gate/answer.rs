@@ -37,13 +37,55 @@ fn json_answer(status: u16, headers: Vec<(String, String)>, body: serde_json::Va
 
 /// No token: 401 with a bare Bearer challenge.
 pub fn missing_token(realm: &str) -> Answer {
+    missing_token_for(realm, &[("Bearer", None)])
+}
+
+/// `scheme realm="…"` with the scheme's parameters (`algs` for DPoP), then `extra` (already
+/// formatted `, name="value"` pairs): one challenge of a `WWW-Authenticate` header.
+fn challenge(scheme: &str, algs: Option<&str>, realm: &str, extra: &str) -> String {
+    let mut c = format!("{scheme} realm={}", quoted(realm));
+    if let Some(algs) = algs {
+        c.push_str(&format!(", algs={}", quoted(algs)));
+    }
+    c.push_str(extra);
+    c
+}
+
+/// No token, on a gate that takes these schemes (`(scheme, DPoP algs)`): 401 with one challenge
+/// per scheme (RFC 9449 §7.1: `Bearer` and `DPoP` side by side).
+pub fn missing_token_for(realm: &str, schemes: &[(&str, Option<&str>)]) -> Answer {
+    let value: Vec<String> = schemes
+        .iter()
+        .map(|(s, algs)| challenge(s, *algs, realm, ""))
+        .collect();
     json_answer(
         401,
-        vec![(
-            "www-authenticate".into(),
-            format!("Bearer realm={}", quoted(realm)),
-        )],
+        vec![("www-authenticate".into(), value.join(", "))],
         serde_json::json!({"error": "missing_token"}),
+    )
+}
+
+/// A refusal under these schemes: 401 with `error` (`invalid_token`, or DPoP's
+/// `invalid_dpop_proof`) and the jwtgate code as `error_description`.
+pub fn refused_for(
+    realm: &str,
+    error: &str,
+    code: &str,
+    schemes: &[(&str, Option<&str>)],
+) -> Answer {
+    let extra = format!(
+        ", error={}, error_description={}",
+        quoted(error),
+        quoted(code)
+    );
+    let value: Vec<String> = schemes
+        .iter()
+        .map(|(s, algs)| challenge(s, *algs, realm, &extra))
+        .collect();
+    json_answer(
+        401,
+        vec![("www-authenticate".into(), value.join(", "))],
+        serde_json::json!({"error": error, "reason": code}),
     )
 }
 
@@ -64,18 +106,7 @@ pub fn login_redirect(login_url: &str, original_url: &str) -> Answer {
 
 /// An invalid token: 401 `invalid_token` with the jwtgate code as `error_description`.
 pub fn invalid_token(realm: &str, code: &str) -> Answer {
-    json_answer(
-        401,
-        vec![(
-            "www-authenticate".into(),
-            format!(
-                "Bearer realm={}, error=\"invalid_token\", error_description={}",
-                quoted(realm),
-                quoted(code)
-            ),
-        )],
-        serde_json::json!({"error": "invalid_token", "reason": code}),
-    )
+    refused_for(realm, "invalid_token", code, &[("Bearer", None)])
 }
 
 /// A valid token without the scopes the path needs: 403 `insufficient_scope`.

@@ -48,16 +48,19 @@ impl VerifiedCache {
         self.map.get(hash)
     }
 
-    /// A cached token, re-checked at `now` with every claim rule (time included): `None` if not
-    /// cached; an entry that no longer passes is removed and its error returned.
+    /// A cached token, re-checked at `now` with every claim rule (time included) for this
+    /// request's `presentation` (a token cached from a DPoP request is refused as a bearer
+    /// token): `None` if not cached; an entry that no longer passes is removed and its error
+    /// returned.
     pub fn hit(
         &mut self,
         hash: &TokenHash,
         rules: &crate::ClaimRules,
+        presentation: crate::Presentation,
         now: i64,
     ) -> Option<crate::Result<Verified>> {
         let verified = self.map.get(hash)?;
-        match rules.check(&verified.claims, now) {
+        match rules.check_as(&verified.claims, now, presentation) {
             Ok(()) => Some(Ok(verified.clone())),
             Err(e) => {
                 self.remove(hash);
@@ -109,6 +112,7 @@ mod tests {
     use super::*;
     use crate::alg::Algorithm;
     use crate::verify::Header;
+    use crate::Presentation::Bearer;
 
     fn v(n: i64) -> Verified {
         Verified {
@@ -158,17 +162,29 @@ mod tests {
         .clone();
         let mut c = VerifiedCache::new(8);
         let h = token_hash("t");
-        assert!(c.hit(&h, &rules, 0).is_none());
+        assert!(c.hit(&h, &rules, Bearer, 0).is_none());
         let mut good = v(1);
         good.claims = serde_json::json!({"iss": "i", "aud": "a", "exp": 100})
             .as_object()
             .cloned()
             .unwrap();
         c.insert(0, h, good);
-        assert!(matches!(c.hit(&h, &rules, 99), Some(Ok(_))));
-        let e = c.hit(&h, &rules, 100).unwrap().unwrap_err();
+        assert!(matches!(c.hit(&h, &rules, Bearer, 99), Some(Ok(_))));
+        let e = c.hit(&h, &rules, Bearer, 100).unwrap().unwrap_err();
         assert_eq!(e.code(), crate::Code::Expired);
         assert!(c.get(&h).is_none(), "a failing entry is dropped");
+        // A bound token cached from a DPoP request: a hit as a bearer token is refused.
+        let mut bound = v(1);
+        bound.claims = serde_json::json!({"iss": "i", "aud": "a", "exp": 100,
+            "cnf": {"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}})
+        .as_object()
+        .cloned()
+        .unwrap();
+        c.insert(0, h, bound);
+        let proven = crate::Presentation::Proven;
+        assert!(matches!(c.hit(&h, &rules, proven, 50), Some(Ok(_))));
+        let e = c.hit(&h, &rules, Bearer, 50).unwrap().unwrap_err();
+        assert_eq!(e.code(), crate::Code::DpopBinding);
     }
 
     #[test]

@@ -27,9 +27,24 @@ pub const DEFAULT_COOKIES_PLAIN_HTTP: &str = "__Secure-authjs.session-token,auth
 /// other value (a plain variable, another kind of binding) is a configuration error.
 pub const KV_BINDING: &str = "\u{0}kv-namespace";
 
+/// The value the Worker passes for `JWTGATE_STATE` when it is bound to a Durable Object
+/// namespace (the gate's own class, `JwtgateState`); any other value is a configuration error.
+pub const DO_BINDING: &str = "\u{0}durable-object-namespace";
+
+/// Whether, and how, the gate takes DPoP-bound tokens (`JWTGATE_DPOP`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DpopMode {
+    /// `Authorization: DPoP` is accepted beside `Bearer` (bound tokens need their proof; unbound
+    /// tokens may still come as bearer tokens).
+    Allowed,
+    /// Only `Authorization: DPoP`: every bearer token, token header and session cookie is
+    /// refused.
+    Required,
+}
+
 /// Every setting the gate reads: the one list (the Worker reads exactly these, once per
 /// isolate, and refuses any other `JWTGATE_*` name).
-pub const SETTINGS: [&str; 23] = [
+pub const SETTINGS: [&str; 25] = [
     "JWTGATE_POLICY",
     "JWTGATE_KEYS",
     "JWTGATE_AUTHJS_SECRET",
@@ -53,6 +68,8 @@ pub const SETTINGS: [&str; 23] = [
     "JWTGATE_REVOCATION_FAIL_OPEN",
     "JWTGATE_CACHE_SIZE",
     "JWTGATE_REVOKED",
+    "JWTGATE_DPOP",
+    "JWTGATE_STATE",
 ];
 
 /// Refuses an environment name that looks like a gate setting but is not one: any other
@@ -99,6 +116,67 @@ fn err(setting: &'static str, message: impl Into<String>) -> ConfigError {
     ConfigError {
         setting,
         message: message.into(),
+    }
+}
+
+/// `JWTGATE_DPOP` and `JWTGATE_STATE`, checked against the policies and the other credentials:
+/// DPoP needs the replay store and a policy `dpop` member; a policy `dpop` member needs
+/// `JWTGATE_DPOP`; `required` needs every provider's policy to have one and no other credential
+/// source (cookies, token headers) configured; the store bound without DPoP is refused.
+fn dpop_mode(
+    get: &impl Fn(&str) -> Option<String>,
+    policy: &Policy,
+    providers: &[Provider],
+    cookies: &[String],
+    token_headers: &[(String, usize)],
+) -> Result<Option<DpopMode>, ConfigError> {
+    let mode = match get("JWTGATE_DPOP").as_deref().map(str::trim) {
+        None => None,
+        Some("allowed") => Some(DpopMode::Allowed),
+        Some("required") => Some(DpopMode::Required),
+        Some(_) => return Err(err("JWTGATE_DPOP", "must be \"allowed\" or \"required\"")),
+    };
+    let store = match get("JWTGATE_STATE") {
+        None => false,
+        Some(v) if v == DO_BINDING => true,
+        Some(_) => {
+            return Err(err(
+                "JWTGATE_STATE",
+                "must be a Durable Object namespace binding of class JwtgateState ([[durable_objects.bindings]] in wrangler.toml), not a variable",
+            ))
+        }
+    };
+    let policies: Vec<&Policy> = std::iter::once(policy)
+        .chain(providers.iter().map(|p| &p.policy))
+        .collect();
+    let with_rules = policies.iter().filter(|p| p.dpop().is_some()).count();
+    match mode {
+        None if with_rules > 0 => Err(err(
+            "JWTGATE_DPOP",
+            "a policy has a dpop member but JWTGATE_DPOP is not set (\"allowed\" or \"required\")",
+        )),
+        None if store => Err(err(
+            "JWTGATE_STATE",
+            "is bound but JWTGATE_DPOP is not set: nothing would use it",
+        )),
+        None => Ok(None),
+        Some(_) if !store => Err(err(
+            "JWTGATE_DPOP",
+            "needs the JWTGATE_STATE Durable Object binding: the replay store every isolate shares",
+        )),
+        Some(_) if with_rules == 0 => Err(err(
+            "JWTGATE_DPOP",
+            "no policy has a dpop member ({\"algorithms\": [...]}): no proof could pass",
+        )),
+        Some(DpopMode::Required) if with_rules < policies.len() => Err(err(
+            "JWTGATE_DPOP",
+            "is required, so every provider's policy needs a dpop member",
+        )),
+        Some(DpopMode::Required) if !cookies.is_empty() || !token_headers.is_empty() => Err(err(
+            "JWTGATE_DPOP",
+            "is required, which refuses every session cookie and token header: set JWTGATE_COOKIES = \"none\" and no token header",
+        )),
+        Some(m) => Ok(Some(m)),
     }
 }
 
@@ -200,6 +278,8 @@ pub struct GateConfig {
     pub revocation_fail_open: bool,
     /// Verified-token cache size.
     pub cache_size: usize,
+    /// DPoP (`JWTGATE_DPOP`), with its replay store bound (`JWTGATE_STATE`).
+    pub dpop: Option<DpopMode>,
 }
 
 fn int(
@@ -562,6 +642,8 @@ impl GateConfig {
             ));
         }
 
+        let dpop = dpop_mode(&get, &policy, &providers, &cookies, &token_headers)?;
+
         Ok(GateConfig {
             policy,
             jwks,
@@ -582,7 +664,15 @@ impl GateConfig {
             revocation_list,
             revocation_fail_open,
             cache_size: int(&get, "JWTGATE_CACHE_SIZE", 1024, (0, 100_000))? as usize,
+            dpop,
         })
+    }
+
+    /// The DPoP rules for provider `p`'s tokens, when the gate takes DPoP and its policy has a
+    /// `dpop` member.
+    pub fn dpop_rules(&self, p: usize) -> Option<&crate::dpop::DpopRules> {
+        self.dpop?;
+        self.provider(p).and_then(|(policy, _)| policy.dpop())
     }
 
     /// Provider `i`'s policy and JWKS settings (0: the default provider).
@@ -1780,5 +1870,59 @@ mod tests {
             assert_eq!(e.setting, "JWTGATE_*");
             assert!(e.message.contains(bad), "{e}");
         }
+    }
+
+    #[test]
+    fn dpop_needs_its_store_a_policy_member_and_for_required_no_other_credential() {
+        const DPOP_POLICY: &str = r#"{"issuer":"https://iss.example","audience":"api","algorithms":["HS256"],"dpop":{"algorithms":["ES256"]}}"#;
+        let with = |extra: &[(&'static str, &'static str)]| {
+            let mut all = vec![("JWTGATE_POLICY", DPOP_POLICY)];
+            all.extend_from_slice(extra);
+            setting_of(&all)
+        };
+        let state = ("JWTGATE_STATE", DO_BINDING);
+        assert_eq!(with(&[("JWTGATE_DPOP", "allowed"), state]), "ok");
+        assert_eq!(
+            with(&[
+                ("JWTGATE_DPOP", "required"),
+                state,
+                ("JWTGATE_COOKIES", "none")
+            ]),
+            "ok"
+        );
+        for bad in [
+            vec![("JWTGATE_DPOP", "allowed")],
+            vec![("JWTGATE_DPOP", "true"), state],
+            vec![("JWTGATE_DPOP", "Allowed"), state],
+            vec![state],
+            vec![],
+            vec![("JWTGATE_DPOP", "required"), state],
+            vec![
+                ("JWTGATE_DPOP", "required"),
+                state,
+                ("JWTGATE_COOKIES", "none"),
+                ("JWTGATE_TOKEN_HEADER", "x-api-token"),
+            ],
+        ] {
+            assert_eq!(with(&bad), "JWTGATE_DPOP", "{bad:?}");
+        }
+        assert_eq!(setting_of(&[state]), "JWTGATE_STATE", "store without DPoP");
+        assert_eq!(
+            with(&[("JWTGATE_DPOP", "allowed"), ("JWTGATE_STATE", "my-ns")]),
+            "JWTGATE_STATE"
+        );
+        // No policy with dpop: nothing could pass.
+        assert_eq!(
+            setting_of(&[("JWTGATE_DPOP", "allowed"), state]),
+            "JWTGATE_DPOP"
+        );
+        // HMAC proof algorithms are the policy's error.
+        assert_eq!(
+            setting_of(&[(
+                "JWTGATE_POLICY",
+                r#"{"issuer":"https://iss.example","audience":"api","algorithms":["HS256"],"dpop":{"algorithms":["HS256"]}}"#
+            )]),
+            "JWTGATE_POLICY"
+        );
     }
 }

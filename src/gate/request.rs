@@ -11,8 +11,9 @@
 //! and the forward with identity headers.
 
 use super::answer::{self, Answer};
+use super::config::DpopMode;
 use super::same_header;
-use super::token::{extract_token, forwarded_cookies, Credential, Source};
+use super::token::{dpop_token, extract_token, forwarded_cookies, Credential, Source};
 use super::{canonical_path, has_scopes, identity_headers, is_stripped_header, rejection_log};
 use super::{Authenticated, GateConfig, Route};
 use crate::error::{Code, Error};
@@ -43,6 +44,9 @@ pub struct RequestView<'a> {
     pub preflight_headers: bool,
     /// `cf-ray`, for the logs.
     pub ray: Option<&'a str>,
+    /// `DPoP` (RFC 9449's proof header), as the runtime gives it: several `DPoP` headers come
+    /// joined by `, `, which no compact JWS contains.
+    pub dpop: Option<&'a str>,
 }
 
 /// A log line the Worker writes for a refused request (never the token).
@@ -95,9 +99,21 @@ pub struct Pending {
     source: Source,
     required: Vec<String>,
     path: String,
+    /// The DPoP proof, for a token presented as `Authorization: DPoP` (never logged).
+    proof: Option<String>,
 }
 
 impl Pending {
+    /// How the token was presented, for the claim rules' `cnf` rule: with a DPoP proof (checked
+    /// next, by [`check_dpop`]) or as a bearer credential (a bound token is then refused).
+    pub fn presentation(&self) -> crate::Presentation {
+        if self.proof.is_some() {
+            crate::Presentation::Proven
+        } else {
+            crate::Presentation::Bearer
+        }
+    }
+
     /// The Auth.js session-cookie reader for this credential, when it must be opened as
     /// Auth.js's JWE (`JWTGATE_AUTHJS_SECRET` set and the credential came from a cookie: the
     /// reader of that cookie's name); `None` when it is verified as a signed token.
@@ -116,7 +132,7 @@ impl Pending {
 fn session_reader(config: &GateConfig, source: Source) -> Option<&crate::jwe::AuthJsCookie> {
     match source {
         Source::Cookie(i) => config.authjs.get(i),
-        Source::Bearer | Source::Header(_) => None,
+        Source::Bearer | Source::Dpop | Source::Header(_) => None,
     }
 }
 
@@ -169,7 +185,7 @@ fn choose_provider(config: &GateConfig, credential: &Credential, path: &str) -> 
     let own = match credential.source {
         Source::Cookie(i) => config.cookie_providers.get(i).copied(),
         Source::Header(i) => config.token_headers.get(i).map(|(_, p)| *p),
-        Source::Bearer => None,
+        Source::Bearer | Source::Dpop => None,
     };
     let chosen = match own {
         _ if config.providers.is_empty() || is_session_cookie(config, credential.source) => 0,
@@ -239,21 +255,29 @@ pub fn plan(config: &GateConfig, req: &RequestView) -> Plan {
             ))
         }
     };
+    // `Authorization: DPoP` wins as `Bearer` does, when the gate takes DPoP.
+    let credential = match (config.dpop, dpop_token(req.authorization)) {
+        (Some(_), Some(token)) => Some(Credential {
+            token: token.to_owned(),
+            source: Source::Dpop,
+        }),
+        _ => credential,
+    };
+    let challenge = Challenge::of(config);
     let Some(credential) = credential else {
         let answer = match &config.login_url {
             Some(login) if answer::is_navigation(req.method, req.accept) => {
                 answer::login_redirect(login, req.url)
             }
-            _ => answer::missing_token(realm),
+            _ => answer::missing_token_for(realm, &challenge.schemes()),
         };
         return Plan::Done(refuse(answer, "missing_token", None, &path, req));
     };
     let invalid = |code: Code| {
-        let code = code.as_str();
         let token = Some(credential.token.as_str());
         Plan::Done(refuse(
-            answer::invalid_token(realm, code),
-            code,
+            challenge.refusal(realm, code, credential.source),
+            code.as_str(),
             token,
             &path,
             req,
@@ -267,6 +291,13 @@ pub fn plan(config: &GateConfig, req: &RequestView) -> Plan {
     let Some(provider) = choose_provider(config, &credential, &path) else {
         return invalid(Code::Issuer);
     };
+    // DPoP: the proof comes with the DPoP scheme, exactly one; `required` takes nothing else.
+    let proof = match (credential.source, req.dpop.map(str::trim)) {
+        (Source::Dpop, Some(p)) if !p.is_empty() && !p.contains(',') => Some(p.to_owned()),
+        (Source::Dpop, _) => return invalid(Code::DpopProof),
+        _ if config.dpop == Some(DpopMode::Required) => return invalid(Code::DpopBinding),
+        _ => None,
+    };
     // A gate with no JWS key (only Auth.js's cookie secret) verifies no bearer or header token.
     if provider == 0 && !matches!(credential.source, Source::Cookie(_)) && !config.verifies_jws() {
         return invalid(Code::KeyNotFound);
@@ -277,7 +308,101 @@ pub fn plan(config: &GateConfig, req: &RequestView) -> Plan {
         source: credential.source,
         required,
         path,
+        proof,
     })
+}
+
+/// The `WWW-Authenticate` challenges the gate answers with: `Bearer` unless DPoP is required,
+/// `DPoP` (with the proof algorithms) when DPoP is taken.
+struct Challenge {
+    bearer: bool,
+    dpop_algs: Option<String>,
+}
+
+impl Challenge {
+    fn of(config: &GateConfig) -> Challenge {
+        let dpop_algs = config.dpop.map(|_| {
+            let mut names: Vec<&str> = Vec::new();
+            for p in 0..=config.providers.len() {
+                for a in config.dpop_rules(p).map_or(&[][..], |r| r.algorithms()) {
+                    if !names.contains(&a.name()) {
+                        names.push(a.name());
+                    }
+                }
+            }
+            names.join(" ")
+        });
+        Challenge {
+            bearer: config.dpop != Some(DpopMode::Required),
+            dpop_algs,
+        }
+    }
+
+    /// The schemes to challenge with, each with its parameters after the realm.
+    fn schemes(&self) -> Vec<(&'static str, Option<&str>)> {
+        let mut out = Vec::new();
+        if self.bearer {
+            out.push(("Bearer", None));
+        }
+        if let Some(algs) = &self.dpop_algs {
+            out.push(("DPoP", Some(algs.as_str())));
+        }
+        out
+    }
+
+    /// The 401 for `code` on a credential from `source`: a refused proof is the DPoP scheme's
+    /// `invalid_dpop_proof`; anything else `invalid_token`, under the scheme the client used
+    /// (both schemes when it used another credential on a gate that requires DPoP).
+    fn refusal(&self, realm: &str, code: Code, source: Source) -> Answer {
+        let dpop = self.dpop_algs.as_deref();
+        match (code, dpop) {
+            (Code::DpopProof | Code::Replayed, Some(algs)) => answer::refused_for(
+                realm,
+                "invalid_dpop_proof",
+                code.as_str(),
+                &[("DPoP", Some(algs))],
+            ),
+            (_, Some(algs)) if source == Source::Dpop || !self.bearer => answer::refused_for(
+                realm,
+                "invalid_token",
+                code.as_str(),
+                &[("DPoP", Some(algs))],
+            ),
+            _ => answer::invalid_token(realm, code.as_str()),
+        }
+    }
+}
+
+/// The DPoP step, once the token verified under [`Pending::presentation`]: for a token that
+/// came with a proof, the proof's rules for this request (its provider's policy `dpop`) and
+/// its binding to the token's `cnf.jkt`; `Ok(None)` without a proof (a bound token presented
+/// otherwise was already refused by the claim rules). The proof's replay key is the caller's
+/// to record in the shared store.
+pub fn check_dpop(
+    config: &GateConfig,
+    req: &RequestView,
+    pending: &Pending,
+    claims: &serde_json::Map<String, serde_json::Value>,
+    now: i64,
+) -> Result<Option<crate::dpop::Proof>, Refusal> {
+    let Some(proof) = &pending.proof else {
+        return Ok(None);
+    };
+    let rules = config.dpop_rules(pending.provider).ok_or_else(|| {
+        Refusal::Invalid(Error::claim(
+            Code::DpopBinding,
+            "cnf",
+            "this provider's policy takes no DPoP-bound tokens (no dpop member)",
+        ))
+    })?;
+    let request = crate::dpop::ProofRequest {
+        method: req.method,
+        url: req.url,
+    };
+    let checked = crate::dpop::check_proof(rules, proof, &request, &pending.token, now)
+        .map_err(Refusal::Invalid)?;
+    crate::dpop::check_binding(claims, &checked).map_err(Refusal::Invalid)?;
+    Ok(Some(checked))
 }
 
 /// The decision once the token was verified (or refused) at `now`.
@@ -313,16 +438,13 @@ pub fn after_verify(
                 Kind::Verified(pending.source, identity),
             )
         }
-        Err(Refusal::Invalid(e)) => {
-            let code = e.code().as_str();
-            refuse(
-                answer::invalid_token(realm, code),
-                code,
-                token,
-                &pending.path,
-                req,
-            )
-        }
+        Err(Refusal::Invalid(e)) => refuse(
+            Challenge::of(config).refusal(realm, e.code(), pending.source),
+            e.code().as_str(),
+            token,
+            &pending.path,
+            req,
+        ),
         Err(Refusal::Unavailable(reason, retry)) => Done::Answer(
             answer::unavailable(reason, retry),
             Some(Rejection {
@@ -371,12 +493,20 @@ fn forward(config: &GateConfig, req: &RequestView, path: String, kind: Kind) -> 
         }
         out
     };
+    // The DPoP proof header, in every case the request spelt it: a credential like the others.
+    let dpop_names: Vec<String> = req
+        .header_names
+        .iter()
+        .filter(|n| same_header(n, "dpop"))
+        .map(|n| n.to_ascii_lowercase())
+        .collect();
     let mut drop = |name: &str| remove.push(name.to_owned());
     match kind {
         Kind::Public => {
             if !config.forward_authorization {
                 drop("authorization");
                 token_header(None).iter().for_each(|n| drop(n));
+                dpop_names.iter().for_each(|n| drop(n));
             }
         }
         Kind::Preflight => {
@@ -385,13 +515,19 @@ fn forward(config: &GateConfig, req: &RequestView, path: String, kind: Kind) -> 
             drop("cookie");
             drop("content-length");
             token_header(None).iter().for_each(|n| drop(n));
+            dpop_names.iter().for_each(|n| drop(n));
         }
         Kind::Verified(source, identity) => {
             // Never a credential the gate did not verify: Authorization only if it was the
             // bearer token checked, the token header only if it was (in its exact spelling),
             // session cookies only the one checked.
-            if source != Source::Bearer || !config.forward_authorization {
+            let from_authorization = matches!(source, Source::Bearer | Source::Dpop);
+            if !from_authorization || !config.forward_authorization {
                 drop("authorization");
+            }
+            // The proof goes on only with the token it was checked with.
+            if source != Source::Dpop || !config.forward_authorization {
+                dpop_names.iter().for_each(|n| drop(n));
             }
             let verified_header = match source {
                 Source::Header(i) if config.forward_authorization => Some(i),
@@ -400,7 +536,7 @@ fn forward(config: &GateConfig, req: &RequestView, path: String, kind: Kind) -> 
             token_header(verified_header).iter().for_each(|n| drop(n));
             let keep = match source {
                 Source::Cookie(i) => Some(i),
-                Source::Bearer | Source::Header(_) => None,
+                Source::Bearer | Source::Dpop | Source::Header(_) => None,
             };
             match req
                 .cookie
@@ -443,9 +579,11 @@ mod tests {
             pairs.push(("JWTGATE_KEYS", KEYS));
         }
         pairs.extend_from_slice(extra);
+        // The last value of a name wins: `extra` may override the defaults.
         GateConfig::from_env(|name| {
             pairs
                 .iter()
+                .rev()
                 .find(|(n, _)| *n == name)
                 .map(|(_, v)| (*v).to_owned())
         })
@@ -469,6 +607,7 @@ mod tests {
             accept: None,
             preflight_headers: false,
             ray: Some("ray-1"),
+            dpop: None,
         }
     }
 
@@ -840,5 +979,84 @@ mod tests {
         // Not on a route that does not accept Access.
         req.raw_path = "/orders";
         assert!(matches!(plan(&c, &req), Plan::Done(Done::Answer(a, _)) if a.status == 401));
+    }
+
+    #[test]
+    fn dpop_scheme_proof_and_forwarding() {
+        const DPOP_POLICY: &str = r#"{"issuer":"https://iss.example","audience":"api","algorithms":["HS256"],"dpop":{"algorithms":["ES256"]}}"#;
+        let state = ("JWTGATE_STATE", crate::gate::config::DO_BINDING);
+        let c = config(&[
+            ("JWTGATE_POLICY", DPOP_POLICY),
+            ("JWTGATE_DPOP", "allowed"),
+            state,
+        ]);
+        let hs = names(&["authorization", "DPoP"]);
+        let mut req = view("GET", "/orders", &hs);
+        req.authorization = Some("dpop tok");
+        req.dpop = Some("proof");
+        let Plan::Verify(p) = plan(&c, &req) else {
+            panic!("no verification")
+        };
+        assert_eq!((p.token.as_str(), p.source), ("tok", Source::Dpop));
+        assert_eq!(p.presentation(), crate::Presentation::Proven);
+        // Verified with its proof: Authorization and the proof go on.
+        let d = after_verify(&c, &req, p, Ok(verified(json!({"sub": "u"}))), 0);
+        let Done::Forward(f) = d else { panic!("{d:?}") };
+        assert!(!f.remove.iter().any(|r| r == "authorization" || r == "dpop"));
+        // A bearer token with a stray proof header: the proof is removed.
+        let bearer = RequestView {
+            authorization: Some("Bearer tok"),
+            ..req
+        };
+        let Plan::Verify(p) = plan(&c, &bearer) else {
+            panic!()
+        };
+        assert_eq!(p.presentation(), crate::Presentation::Bearer);
+        let d = after_verify(&c, &bearer, p, Ok(verified(json!({"sub": "u"}))), 0);
+        let Done::Forward(f) = d else { panic!("{d:?}") };
+        assert!(f.remove.iter().any(|r| r == "dpop"));
+        // No proof, or two joined by the runtime: 401 invalid_dpop_proof, nothing verified.
+        for proof in [None, Some(""), Some("a.b.c, d.e.f")] {
+            let r = RequestView { dpop: proof, ..req };
+            let Done::Answer(a, _) = done(plan(&c, &r)) else {
+                panic!()
+            };
+            assert_eq!(a.status, 401);
+            assert!(
+                a.headers[0].1.starts_with(
+                    "DPoP realm=\"app.example\", algs=\"ES256\", error=\"invalid_dpop_proof\""
+                ),
+                "{}",
+                a.headers[0].1
+            );
+        }
+        // Without JWTGATE_DPOP the scheme is no credential at all.
+        let plain = config(&[]);
+        assert!(
+            matches!(plan(&plain, &req), Plan::Done(Done::Answer(a, _)) if a.body.contains("missing_token"))
+        );
+        // Required: a bearer token is refused before any verification.
+        let required = config(&[
+            ("JWTGATE_POLICY", DPOP_POLICY),
+            ("JWTGATE_DPOP", "required"),
+            ("JWTGATE_COOKIES", "none"),
+            state,
+        ]);
+        let Done::Answer(a, _) = done(plan(&required, &bearer)) else {
+            panic!()
+        };
+        assert!(a.body.contains("dpop_binding") && a.headers[0].1.starts_with("DPoP "));
+        // A public path with forwarding off drops the proof as it drops Authorization.
+        let off = config(&[
+            ("JWTGATE_POLICY", DPOP_POLICY),
+            ("JWTGATE_DPOP", "allowed"),
+            ("JWTGATE_FORWARD_AUTHORIZATION", "false"),
+            state,
+        ]);
+        let public = view("GET", "/health", &hs);
+        let Done::Forward(f) = done(plan(&off, &public)) else {
+            panic!()
+        };
+        assert!(f.remove.iter().any(|r| r == "dpop"));
     }
 }

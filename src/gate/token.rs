@@ -21,6 +21,8 @@
 pub enum Source {
     /// `Authorization: Bearer`.
     Bearer,
+    /// `Authorization: DPoP` (with `JWTGATE_DPOP`): the token with its `DPoP` proof header.
+    Dpop,
     /// The configured token header at this index of the gate's list (`JWTGATE_TOKEN_HEADER`,
     /// then the providers' own).
     Header(usize),
@@ -86,6 +88,14 @@ pub fn extract_token(
         }
     }
     Ok(first)
+}
+
+/// The token of an `Authorization: DPoP <token>` header (RFC 9449 §7.1; the scheme matched
+/// case-insensitively, as RFC 7235 asks), `None` for another scheme or an empty token.
+pub fn dpop_token(authorization: Option<&str>) -> Option<&str> {
+    let (scheme, rest) = authorization?.trim().split_once(' ')?;
+    let token = rest.trim();
+    (scheme.eq_ignore_ascii_case("dpop") && !token.is_empty()).then_some(token)
 }
 
 /// Whether `name` can be a session cookie's name: non-empty visible ASCII, without the bytes

@@ -153,12 +153,8 @@ const FLAKY_KV_WORKER = {
   }`,
 };
 
-/**
- * The built gate in workerd with `vars` over the defaults. `kv`: a Miniflare KV namespace as
- * JWTGATE_REVOKED; `flakyKv: { failing, entries }`: the failing store above instead.
- */
-export async function gate(vars = {}, { kv = false, flakyKv = undefined, cachePersist = undefined } = {}) {
-  const logs = [];
+/** The gate's vars: the harness defaults with `vars` over them (`undefined` removes one). */
+export function gateBindings(vars = {}) {
   const bindings = {
     UPSTREAM_URL: upstream.url,
     JWTGATE_POLICY: JSON.stringify(basePolicy),
@@ -166,7 +162,27 @@ export async function gate(vars = {}, { kv = false, flakyKv = undefined, cachePe
     ...vars,
   };
   for (const [k, v] of Object.entries(bindings)) if (v === undefined) delete bindings[k];
-  const worker = { ...gateWorkerOptions(bindings), kvNamespaces: kv ? ["JWTGATE_REVOKED"] : [] };
+  return bindings;
+}
+
+/**
+ * The built gate in workerd with `vars` over the defaults. `kv`: a Miniflare KV namespace as
+ * JWTGATE_REVOKED; `flakyKv: { failing, entries }`: the failing store above instead.
+ * `durableObjects`: the gate worker's Durable Object bindings (Miniflare's form);
+ * `extraWorkers`: more workers beside it (the gate is then the worker named "gate", and
+ * `g.fetchFrom(name, path, init)` reaches another one).
+ */
+export async function gate(
+  vars = {},
+  { kv = false, flakyKv = undefined, cachePersist = undefined, durableObjects = undefined, extraWorkers = [] } = {},
+) {
+  const logs = [];
+  const bindings = gateBindings(vars);
+  const worker = {
+    ...gateWorkerOptions(bindings),
+    kvNamespaces: kv ? ["JWTGATE_REVOKED"] : [],
+    ...(durableObjects ? { durableObjects } : {}),
+  };
   const workers = flakyKv
     ? {
         workers: [
@@ -183,7 +199,9 @@ export async function gate(vars = {}, { kv = false, flakyKv = undefined, cachePe
           FLAKY_KV_WORKER,
         ],
       }
-    : worker;
+    : extraWorkers.length
+      ? { workers: [{ name: "gate", ...worker }, ...extraWorkers] }
+      : worker;
   const mf = workerd({
     ...workers,
     cachePersist,
@@ -196,6 +214,8 @@ export async function gate(vars = {}, { kv = false, flakyKv = undefined, cachePe
     mf,
     logs,
     fetch: (path, init = {}) => mf.dispatchFetch(`https://app.example${path}`, { redirect: "manual", ...init }),
+    fetchFrom: async (name, path, init = {}) =>
+      (await mf.getWorker(name)).fetch(`https://app.example${path}`, { redirect: "manual", ...init }),
     dispose: () => {
       openGates.delete(g);
       return mf.dispose();
