@@ -5,7 +5,10 @@
 //! * so does a fixed Auth.js session-cookie reader (src/jwe.rs; seeded with a real cookie);
 //! * any policy the fuzzer makes either fails with `config` or builds;
 //! * when a policy builds both a signer and a verifier, a token the signer issues verifies
-//!   (the signer never issues what its own policy refuses).
+//!   (the signer never issues what its own policy refuses);
+//! * the token as a DPoP proof (src/dpop.rs) gets a typed DPoP error, never `config`, and
+//!   never passes (the fixed request's URL and the token's `ath` cannot both be met by chance);
+//! * the token as a URI: `normalize_htu` is idempotent, and its output is plain visible ASCII.
 #![no_main]
 
 use jwtgate::{Code, Policy, Signer, SignerOptions, Verifier};
@@ -30,6 +33,15 @@ static AUTHJS: LazyLock<jwtgate::jwe::AuthJsCookie> = LazyLock::new(|| {
         .expect("fixture reader")
 });
 
+static DPOP: LazyLock<jwtgate::dpop::DpopRules> = LazyLock::new(|| {
+    let policy = Policy::from_value_keys_optional(&serde_json::json!({
+        "issuer": "https://as.example", "audience": "api", "algorithms": ["ES256"],
+        "dpop": {"algorithms": ["ES256", "EdDSA", "RS256", "PS256"]}
+    }))
+    .unwrap();
+    policy.dpop().unwrap().clone()
+});
+
 fuzz_target!(|data: &[u8]| {
     let (policy, token) = match data.iter().position(|&b| b == 0) {
         Some(i) => (&data[..i], &data[i + 1..]),
@@ -49,6 +61,19 @@ fuzz_target!(|data: &[u8]| {
         Some(FIXED.verify(&token, NOW).map(drop).map_err(|e| e.code()))
     );
     let _ = explained.to_json();
+    // The token as a DPoP proof for a fixed request and access token.
+    let request = jwtgate::dpop::ProofRequest {
+        method: "GET",
+        url: "https://api.example/orders",
+    };
+    match jwtgate::dpop::check_proof(&DPOP, &token, &request, "access.token.here", NOW) {
+        Ok(_) => panic!("a fuzzed proof passed"),
+        Err(e) => assert!(matches!(e.code(), Code::DpopProof), "{e}"),
+    }
+    if let Some(n) = jwtgate::dpop::normalize_htu(&token) {
+        assert!(n.bytes().all(|b| b.is_ascii_graphic()), "{n:?}");
+        assert_eq!(jwtgate::dpop::normalize_htu(&n).as_deref(), Some(n.as_str()));
+    }
     if let Ok(Value::Object(claims)) = serde_json::from_str::<Value>(&token) {
         let _ = FIXED.check_claims(&claims, NOW);
     }
