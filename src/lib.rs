@@ -60,6 +60,7 @@ pub mod jwe;
 pub mod jwk;
 pub mod platform;
 pub mod policy;
+pub mod refresh;
 pub mod revocation;
 pub mod sign;
 mod time;

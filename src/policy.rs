@@ -49,7 +49,7 @@ pub const MAX_MAX_AGE_SECONDS: i64 = 315_360_000;
 
 /// Every member a policy may have (any other is a `config` error), as documented in
 /// `docs/policy.md` (`tests/docs.rs` checks the two agree).
-pub const FIELDS: [&str; 10] = [
+pub const FIELDS: [&str; 11] = [
     "issuer",
     "audience",
     "algorithms",
@@ -60,6 +60,7 @@ pub const FIELDS: [&str; 10] = [
     "typ",
     "maxTokenBytes",
     "dpop",
+    "refresh",
 ];
 
 /// A complete, validated policy. Build it once (keys are parsed here) and share it.
@@ -71,6 +72,7 @@ pub struct Policy {
     pub(crate) typ: Option<String>,
     pub(crate) max_token_bytes: usize,
     pub(crate) dpop: Option<crate::dpop::DpopRules>,
+    pub(crate) refresh: Option<crate::refresh::RefreshRules>,
 }
 
 fn field<'a>(obj: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
@@ -225,6 +227,9 @@ impl Policy {
         let dpop = field(obj, "dpop")
             .map(|v| crate::dpop::DpopRules::from_value(v, leeway))
             .transpose()?;
+        let refresh = field(obj, "refresh")
+            .map(|v| crate::refresh::RefreshRules::from_value(v, &audiences, max_age))
+            .transpose()?;
         Ok(Policy {
             rules: ClaimRules {
                 issuers,
@@ -238,12 +243,19 @@ impl Policy {
             typ,
             max_token_bytes,
             dpop,
+            refresh,
         })
     }
 
     /// The DPoP rules (the `dpop` member), when the policy accepts DPoP-bound tokens.
     pub fn dpop(&self) -> Option<&crate::dpop::DpopRules> {
         self.dpop.as_ref()
+    }
+
+    /// The refresh-token rules (the `refresh` member), when sessions of this policy rotate
+    /// refresh tokens ([`crate::refresh`]).
+    pub fn refresh(&self) -> Option<&crate::refresh::RefreshRules> {
+        self.refresh.as_ref()
     }
 
     /// The claim rules (issuers, audiences, leeway, max age, required claims).
