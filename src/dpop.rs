@@ -323,10 +323,10 @@ pub fn thumbprint(jwk: &Value) -> Result<String> {
 /// (RFC 3986 §6.2.2 syntax-based and §6.2.3 scheme-based normalisation): scheme and host in
 /// lower case; the scheme's default port dropped (and an empty port); an empty path as `/`;
 /// percent-encoding in upper-case hex, with unreserved characters decoded; dot segments
-/// removed. Visible ASCII that RFC 3986 does not allow raw in a path (`"`, `<`, `>`, `\`, `^`,
+/// removed. Visible ASCII that RFC 3986 does not allow raw in a path (`"`, `<`, `>`, `^`,
 /// `` ` ``, `{`, `|`, `}`) is percent-encoded, as URL parsers send it. `None` for another
-/// scheme, userinfo, a malformed host, port or percent-encoding, or any control, space or
-/// non-ASCII byte.
+/// scheme, userinfo, a malformed host, port or percent-encoding, a raw `\` (which URL parsers
+/// read as `/`), or any control, space or non-ASCII byte.
 pub fn normalize_htu(uri: &str) -> Option<String> {
     let uri = uri.split('#').next()?;
     let uri = uri.split('?').next()?;
@@ -406,10 +406,11 @@ fn normalize_path(path: &str) -> Option<String> {
             i += 3;
             continue;
         }
-        if !b.is_ascii_graphic() {
+        // A raw `\` is refused: URL parsers read it as `/`, this would encode it.
+        if !b.is_ascii_graphic() || b == b'\\' {
             return None;
         }
-        if b"\"<>\\^`{|}".contains(&b) {
+        if b"\"<>^`{|}".contains(&b) {
             out.push_str(&format!("%{b:02X}"));
         } else {
             out.push(b as char);
@@ -440,31 +441,53 @@ fn normalize_path(path: &str) -> Option<String> {
 }
 
 /// An in-memory replay store: each [`Proof::replay_key`] until its
-/// [`replay_until`](Proof::replay_until), at most `capacity` at once. For one process (the npm
-/// `Verifier`); verifiers that share tokens need a shared store (the gate's Durable Object).
+/// [`replay_until`](Proof::replay_until), at most `capacity` at once and at most `per_key` of
+/// one holder key (so one client filling the store locks out only itself). For one process
+/// (the npm `Verifier`); verifiers that share tokens need a shared store (the gate's Durable
+/// Object).
 #[derive(Debug, Clone)]
 pub struct ReplayWindow {
-    seen: HashMap<String, i64>,
+    /// Replay key → (until, the proof key's thumbprint).
+    seen: HashMap<String, (i64, String)>,
+    /// Live entries per thumbprint.
+    per_key_count: HashMap<String, usize>,
     capacity: usize,
+    per_key: usize,
 }
 
 impl ReplayWindow {
-    /// An empty store of at most `capacity` live entries.
-    pub fn new(capacity: usize) -> Self {
+    /// An empty store of at most `capacity` live entries, `per_key` of them per holder key.
+    pub fn new(capacity: usize, per_key: usize) -> Self {
         ReplayWindow {
             seen: HashMap::new(),
+            per_key_count: HashMap::new(),
             capacity,
+            per_key,
         }
     }
 
+    fn sweep(&mut self, now: i64) {
+        let counts = &mut self.per_key_count;
+        self.seen.retain(|_, (until, jkt)| {
+            let live = *until > now;
+            if !live {
+                if let Some(n) = counts.get_mut(jkt.as_str()) {
+                    *n = n.saturating_sub(1);
+                }
+            }
+            live
+        });
+        counts.retain(|_, n| *n > 0);
+    }
+
     /// Records `proof` at `now`: `replayed` if its key is remembered. When full of entries
-    /// still in their window, `dpop_proof` (it fails closed: no entry is forgotten early,
-    /// which would let its proof be replayed).
+    /// still in their window (all of them, or its holder key's share), `dpop_proof`: it fails
+    /// closed, no entry is forgotten early (its proof could be replayed).
     pub fn record(&mut self, proof: &Proof, now: i64) -> Result<()> {
         if self
             .seen
             .get(&proof.replay_key)
-            .is_some_and(|until| *until > now)
+            .is_some_and(|(until, _)| *until > now)
         {
             return Err(Error::claim(
                 Code::Replayed,
@@ -472,17 +495,23 @@ impl ReplayWindow {
                 "this DPoP proof was already used",
             ));
         }
-        if self.seen.len() >= self.capacity {
-            self.seen.retain(|_, until| *until > now);
-            if self.seen.len() >= self.capacity {
+        let mine = |w: &Self| w.per_key_count.get(&proof.jkt).copied().unwrap_or(0);
+        if self.seen.len() >= self.capacity || mine(self) >= self.per_key {
+            self.sweep(now);
+            if self.seen.len() >= self.capacity || mine(self) >= self.per_key {
                 return Err(proof_error(
                     "jti",
                     "too many DPoP proofs within their window to remember another",
                 ));
             }
         }
-        self.seen
-            .insert(proof.replay_key.clone(), proof.replay_until);
+        let old = self.seen.insert(
+            proof.replay_key.clone(),
+            (proof.replay_until, proof.jkt.clone()),
+        );
+        if old.is_none() {
+            *self.per_key_count.entry(proof.jkt.clone()).or_insert(0) += 1;
+        }
         Ok(())
     }
 
@@ -566,6 +595,7 @@ mod tests {
             "https://h\u{e9}.example/a",
             "h.example/a",
             "https://[zz]/a",
+            "https://h.example/a\\b",
         ] {
             assert_eq!(n(bad), None, "{bad}");
         }
@@ -596,7 +626,7 @@ mod tests {
             replay_key: k.into(),
             replay_until: until,
         };
-        let mut w = ReplayWindow::new(2);
+        let mut w = ReplayWindow::new(2, 2);
         assert!(w.record(&proof("a", 100), 10).is_ok());
         assert_eq!(
             w.record(&proof("a", 100), 99).unwrap_err().code(),
@@ -617,5 +647,22 @@ mod tests {
         assert_eq!(w.len(), 2);
         // Past its window a key may be seen again (its proof's iat is out of window anyway).
         assert!(w.record(&proof("a", 200), 100).is_ok());
+        // One holder key's share: full for it, not for another key.
+        let mut w = ReplayWindow::new(10, 2);
+        let of = |jkt: &str, k: &str| Proof {
+            jkt: jkt.into(),
+            iat: 0,
+            replay_key: k.into(),
+            replay_until: 100,
+        };
+        assert!(w.record(&of("greedy", "1"), 0).is_ok());
+        assert!(w.record(&of("greedy", "2"), 0).is_ok());
+        assert_eq!(
+            w.record(&of("greedy", "3"), 0).unwrap_err().code(),
+            Code::DpopProof
+        );
+        assert!(w.record(&of("other", "o1"), 0).is_ok());
+        // Its entries expire, its share comes back.
+        assert!(w.record(&of("greedy", "3"), 100).is_ok());
     }
 }

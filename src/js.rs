@@ -429,9 +429,10 @@ pub struct JsVerifier {
     replay: std::cell::RefCell<crate::dpop::ReplayWindow>,
 }
 
-/// How many DPoP proofs a `Verifier` remembers at once: past it, new proofs are refused until
-/// old ones leave their window (it fails closed).
+/// How many DPoP proofs a `Verifier` remembers at once, and of one holder key: past it, new
+/// proofs (of that key) are refused until old ones leave their window (it fails closed).
 const REPLAY_CAPACITY: usize = 100_000;
+const REPLAY_PER_KEY: usize = 1_000;
 
 /// A required string member of the options object (`config` naming it otherwise).
 fn required_string(options: &Option<JsValue>, name: &'static str) -> Result<String, Error> {
@@ -515,7 +516,10 @@ impl JsVerifier {
             inner,
             host_keys,
             cache_size,
-            replay: std::cell::RefCell::new(crate::dpop::ReplayWindow::new(REPLAY_CAPACITY)),
+            replay: std::cell::RefCell::new(crate::dpop::ReplayWindow::new(
+                REPLAY_CAPACITY,
+                REPLAY_PER_KEY,
+            )),
         })
     }
 

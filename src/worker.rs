@@ -223,7 +223,10 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<web_sys::Respons
         .collect::<Result<Vec<_>>>()?;
     let ray = headers.get("cf-ray")?;
     let dpop = headers.get("dpop")?;
-    let method = req.method().to_string();
+    let (origin, sec_fetch_site) = (headers.get("origin")?, headers.get("sec-fetch-site")?);
+    // The method exactly as received (workers-rs's `Method` reads unknown methods as GET):
+    // the one a DPoP proof's `htm` must name, and the one forwarded.
+    let method = req.inner().method();
     let view = RequestView {
         method: &method,
         url: url.as_str(),
@@ -238,6 +241,8 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<web_sys::Respons
             && headers.has("origin")?,
         ray: ray.as_deref(),
         dpop: dpop.as_deref(),
+        origin: origin.as_deref(),
+        sec_fetch_site: sec_fetch_site.as_deref(),
     };
     let done = match request::plan(&config, &view) {
         Plan::Done(done) => done,
@@ -247,6 +252,10 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<web_sys::Respons
                 None => verify_token(&config, &env, &view, &pending, now).await,
             };
             request::after_verify(&config, &view, pending, outcome, now)
+        }
+        Plan::Refresh(token) => {
+            let outcome = rotate(&config, &env, &token, now).await;
+            request::after_refresh(&config, &view, &token, outcome)
         }
     };
     match done {
@@ -282,12 +291,138 @@ async fn verify_token(
         now,
     )
     .await?;
-    let proof = request::check_dpop(config, view, pending, &verified.claims, now)?;
+    // The proof's window is judged now, after any key fetch, not at the request's start.
+    let proof = request::check_dpop(config, view, pending, &verified.claims, unix_now())?;
     revocation(config, env, &verified.claims).await?;
+    if pending.provider == 0 {
+        family_alive(config, env, &verified.claims).await?;
+    }
     if let Some(proof) = proof {
         record_proof(env, &proof).await?;
     }
     Ok(verified.into())
+}
+
+/// With refresh rotation on, a token with a `sid` passes only while its family is not revoked
+/// (one family-store read per request: revocation by reuse takes effect at once, in every
+/// isolate). 503 `session_unavailable` when the store cannot answer.
+async fn family_alive(
+    config: &GateConfig,
+    env: &Env,
+    claims: &serde_json::Map<String, serde_json::Value>,
+) -> std::result::Result<(), Refusal> {
+    if config.refresh.is_none() {
+        return Ok(());
+    }
+    let Some(sid) = claims.get("sid").and_then(|v| v.as_str()) else {
+        return Ok(());
+    };
+    match state_call(env, &format!("family:{sid}"), "/family/status", None).await {
+        Some((200, body)) if body == "live" => Ok(()),
+        Some((200, body)) if body == "revoked" => Err(Refusal::Invalid(crate::Error::claim(
+            crate::Code::Revoked,
+            "sid",
+            "the session's refresh family was revoked",
+        ))),
+        other => {
+            console_error!(
+                "{}",
+                serde_json::json!({"jwtgate": "family_store_failed", "status": other.map(|o| o.0)})
+            );
+            Err(Refusal::Unavailable("session_unavailable", 5))
+        }
+    }
+}
+
+/// The refresh endpoint's work: verify the refresh token, apply the revocation list, let the
+/// family's Durable Object decide (one object per family: two concurrent refreshes of one token
+/// are serialised there, one rotates and the other is a reuse), and issue the next tokens.
+async fn rotate(
+    config: &GateConfig,
+    env: &Env,
+    token: &str,
+    now: i64,
+) -> std::result::Result<crate::refresh::Issued, Refusal> {
+    let endpoint = config
+        .refresh
+        .as_ref()
+        .ok_or(Refusal::Unavailable("refresh_unavailable", 60))?;
+    let refresher = &endpoint.refresher;
+    let (verified, presented) = refresher.verify(token, now).map_err(Refusal::Invalid)?;
+    revocation(config, env, &verified.claims).await?;
+    let body = serde_json::json!({"gen": presented.generation}).to_string();
+    let family = format!("family:{}", presented.sid);
+    let answer = state_call(env, &family, "/family/rotate", Some(body)).await;
+    let revoked = |message: &'static str| {
+        Refusal::Invalid(crate::Error::claim(crate::Code::Revoked, "sid", message))
+    };
+    match answer
+        .as_ref()
+        .map(|(status, body)| (*status, body.as_str()))
+    {
+        Some((200, body)) => {
+            let generation = body
+                .strip_prefix("rotated:")
+                .and_then(|g| g.parse::<u64>().ok())
+                .ok_or(Refusal::Unavailable("session_unavailable", 5))?;
+            let next = crate::refresh::Family {
+                generation,
+                revoked: false,
+            };
+            refresher
+                .issue(&verified.claims, next, now)
+                .map_err(|_| Refusal::Unavailable("refresh_unavailable", 5))
+        }
+        Some((409, "reused")) | Some((409, "inconsistent")) => {
+            // The incident: the family is revoked. Its id is logged hashed, never the token.
+            let id = crate::b64::encode(&<sha2::Sha256 as sha2::Digest>::digest(
+                presented.sid.as_bytes(),
+            ));
+            console_error!(
+                "{}",
+                serde_json::json!({"jwtgate": "refresh_reuse", "family": &id[..16], "generation": presented.generation})
+            );
+            Err(revoked(
+                "a refresh token was used twice: the session was revoked",
+            ))
+        }
+        Some((409, _)) => Err(revoked("the session's refresh family was revoked")),
+        other => {
+            console_error!(
+                "{}",
+                serde_json::json!({"jwtgate": "family_store_failed", "status": other.map(|o| o.0)})
+            );
+            Err(Refusal::Unavailable("session_unavailable", 5))
+        }
+    }
+}
+
+/// One request to the gate's Durable Object `name` (POST with `body`, else GET): its status
+/// and body text, or `None` if it could not be reached within [`STATE_TIMEOUT_MS`].
+async fn state_call(
+    env: &Env,
+    name: &str,
+    path: &str,
+    body: Option<String>,
+) -> Option<(u16, String)> {
+    let call = async {
+        let ns = env.durable_object("JWTGATE_STATE").ok()?;
+        let stub = ns.id_from_name(name).ok()?.get_stub().ok()?;
+        let mut init = worker::RequestInit::new();
+        if let Some(body) = body {
+            init.with_method(worker::Method::Post)
+                .with_body(Some(JsValue::from_str(&body)));
+        }
+        let req = Request::new_with_init(&format!("https://jwtgate-state{path}"), &init).ok()?;
+        let mut response = stub.fetch_with_request(req).await.ok()?;
+        let status = response.status_code();
+        Some((status, response.text().await.ok()?))
+    };
+    let timeout = Delay::from(Duration::from_millis(STATE_TIMEOUT_MS));
+    match select(Box::pin(call), Box::pin(timeout)).await {
+        Either::Left((answer, _)) => answer,
+        Either::Right(_) => None,
+    }
 }
 
 /// How long the gate waits for the replay store before answering 503.
@@ -298,42 +433,31 @@ const STATE_TIMEOUT_MS: u64 = 2000;
 /// both win): `replayed` if it was seen within its window; 503 `replay_unavailable` if the store
 /// cannot answer (it fails closed).
 async fn record_proof(env: &Env, proof: &crate::dpop::Proof) -> std::result::Result<(), Refusal> {
-    let unavailable = || Refusal::Unavailable("replay_unavailable", 5);
-    let call = async {
-        let ns = env.durable_object("JWTGATE_STATE").ok()?;
-        let stub = ns
-            .id_from_name(&format!("dpop:{}", proof.jkt))
-            .ok()?
-            .get_stub()
-            .ok()?;
-        let body = serde_json::json!({"key": proof.replay_key, "until": proof.replay_until});
-        let mut init = worker::RequestInit::new();
-        init.with_method(worker::Method::Post)
-            .with_body(Some(JsValue::from_str(&body.to_string())));
-        let req = Request::new_with_init("https://jwtgate-state/replay", &init).ok()?;
-        stub.fetch_with_request(req)
-            .await
-            .ok()
-            .map(|r| r.status_code())
-    };
-    let timeout = Delay::from(Duration::from_millis(STATE_TIMEOUT_MS));
-    let status = match select(Box::pin(call), Box::pin(timeout)).await {
-        Either::Left((status, _)) => status,
-        Either::Right(_) => None,
-    };
-    match status {
-        Some(200) => Ok(()),
-        Some(409) => Err(Refusal::Invalid(crate::Error::claim(
+    let body = serde_json::json!({"key": proof.replay_key, "until": proof.replay_until});
+    let answer = state_call(
+        env,
+        &format!("dpop:{}", proof.jkt),
+        "/replay",
+        Some(body.to_string()),
+    )
+    .await;
+    match answer
+        .as_ref()
+        .map(|(status, body)| (*status, body.as_str()))
+    {
+        // Only the gate's own class answers "fresh": another object answering 200 is no store.
+        Some((200, "fresh")) => Ok(()),
+        Some((409, _)) => Err(Refusal::Invalid(crate::Error::claim(
             crate::Code::Replayed,
             "jti",
             "this DPoP proof was already used",
         ))),
-        _ => {
+        other => {
             console_error!(
                 "{}",
-                serde_json::json!({"jwtgate": "replay_store_failed", "status": status})
+                serde_json::json!({"jwtgate": "replay_store_failed", "status": other.map(|o| o.0)})
             );
-            Err(unavailable())
+            Err(Refusal::Unavailable("replay_unavailable", 5))
         }
     }
 }
@@ -716,6 +840,55 @@ pub struct JwtgateState {
     state: worker::State,
 }
 
+impl JwtgateState {
+    /// The refresh family this object holds (stored as `"<generation>:<0|1>"` under `family`).
+    async fn family(&self) -> Result<Option<crate::refresh::Family>> {
+        let stored: Option<String> = self.state.storage().get("family").await?;
+        Ok(stored.and_then(|s| {
+            let (g, r) = s.split_once(':')?;
+            Some(crate::refresh::Family {
+                generation: g.parse().ok()?,
+                revoked: r == "1",
+            })
+        }))
+    }
+
+    /// `POST /family/rotate {"gen"}`: [`crate::refresh::decide`] on the stored state, the new
+    /// state written before answering: 200 `rotated:<generation>`, or 409 `reused`,
+    /// `revoked` or `inconsistent`; 400 for a malformed body.
+    async fn rotate(&self, mut req: Request) -> Result<Response> {
+        use crate::refresh::Outcome;
+        let body = req.text().await.unwrap_or_default();
+        let Some(generation) = json::parse(body.as_bytes())
+            .ok()
+            .and_then(|v| v.get("gen")?.as_u64())
+        else {
+            return Response::error("bad request", 400);
+        };
+        let outcome = crate::refresh::decide(self.family().await?, generation);
+        let (store, answer) = match outcome {
+            Outcome::Rotated(f) => (Some(f), Ok(format!("rotated:{}", f.generation))),
+            Outcome::Reused(f) => (Some(f), Err("reused")),
+            Outcome::Inconsistent(f) => (Some(f), Err("inconsistent")),
+            Outcome::Revoked => (None, Err("revoked")),
+        };
+        if let Some(f) = store {
+            let value = format!("{}:{}", f.generation, u8::from(f.revoked));
+            self.state.storage().put("family", value).await?;
+        }
+        match answer {
+            Ok(text) => Response::ok(text),
+            Err(reason) => Response::error(reason, 409),
+        }
+    }
+}
+
+/// How long past its window a replay key is kept before the sweep deletes it (clocks of the
+/// gate's isolates and the object's may differ by this much without reopening a window).
+const STATE_SWEEP_GRACE_SECONDS: i64 = 60;
+/// Keys read per page by the sweep.
+const STATE_SWEEP_PAGE: usize = 1000;
+
 /// The longest a replay key is kept (a proof window is at most 600 s plus the leeway): an
 /// `until` further out is cut to this.
 const STATE_MAX_KEEP_SECONDS: i64 = 3600;
@@ -728,8 +901,14 @@ impl worker::DurableObject for JwtgateState {
     /// `POST /replay {"key", "until"}`: 200 if the key is new (now kept until `until`), 409 if
     /// it is kept and not yet expired; 400 for anything else.
     async fn fetch(&self, mut req: Request) -> Result<Response> {
-        if req.method() != worker::Method::Post || req.path() != "/replay" {
-            return Response::error("not found", 404);
+        match (req.method(), req.path().as_str()) {
+            (worker::Method::Post, "/replay") => {}
+            (worker::Method::Post, "/family/rotate") => return self.rotate(req).await,
+            (worker::Method::Get, "/family/status") => {
+                let revoked = self.family().await?.is_some_and(|f| f.revoked);
+                return Response::ok(if revoked { "revoked" } else { "live" });
+            }
+            _ => return Response::error("not found", 404),
         }
         let body = req.text().await.unwrap_or_default();
         let parsed = json::parse(body.as_bytes()).ok();
@@ -742,44 +921,67 @@ impl worker::DurableObject for JwtgateState {
             return Response::error("bad request", 400);
         };
         let now = unix_now();
+        // By this object's clock the proof's window is over: refused, and nothing is written
+        // (a gate that judged the proof a moment earlier must not get "fresh" for it).
+        if until <= now {
+            return Response::error("replayed", 409);
+        }
         let storage = self.state.storage();
         let kept: Option<i64> = storage.get(&key).await?;
-        if kept.is_some_and(|t| t > now) {
+        if kept.is_some() {
             return Response::error("replayed", 409);
         }
         let until = until.min(now + STATE_MAX_KEEP_SECONDS);
         storage.put(&key, until).await?;
         if storage.get_alarm().await?.is_none() {
-            let wait = (until - now).max(1) as u64;
+            let wait = (until + STATE_SWEEP_GRACE_SECONDS - now).max(1) as u64;
             storage.set_alarm(Duration::from_secs(wait)).await?;
         }
         Response::ok("fresh")
     }
 
-    /// Deletes the expired keys, and comes back for the next one to expire.
+    /// Deletes the keys whose window ended a grace period ago (page by page: an object may
+    /// hold many), and comes back for the next one.
     async fn alarm(&self) -> Result<Response> {
         let now = unix_now();
         let storage = self.state.storage();
-        let all = storage.list().await?;
-        let mut expired = Vec::new();
         let mut next: Option<i64> = None;
-        all.for_each(&mut |value, key| {
-            let until = value.as_f64().map_or(0, |f| f as i64);
-            if until <= now {
-                if let Some(k) = key.as_string() {
-                    expired.push(k);
-                }
-            } else {
-                next = Some(next.map_or(until, |n| n.min(until)));
+        let mut start: Option<String> = None;
+        loop {
+            let mut options = worker::ListOptions::new().limit(STATE_SWEEP_PAGE);
+            if let Some(s) = start.as_deref() {
+                options = options.start(s);
             }
-        });
-        for chunk in expired.chunks(128) {
-            storage.delete_multiple(chunk.to_vec()).await?;
+            let page = storage.list_with_options(options).await?;
+            let mut expired = Vec::new();
+            let mut last = None;
+            let mut count = 0;
+            page.for_each(&mut |value, key| {
+                count += 1;
+                // Replay keys hold numbers; anything else (a refresh family's state) is not swept.
+                let (Some(k), Some(until)) = (key.as_string(), value.as_f64()) else {
+                    return;
+                };
+                let until = until as i64;
+                if until + STATE_SWEEP_GRACE_SECONDS <= now {
+                    expired.push(k.clone());
+                } else {
+                    next = Some(next.map_or(until, |n| n.min(until)));
+                }
+                last = Some(k);
+            });
+            for chunk in expired.chunks(128) {
+                storage.delete_multiple(chunk.to_vec()).await?;
+            }
+            match last {
+                // `start` is inclusive: go on after the last key seen.
+                Some(k) if count == STATE_SWEEP_PAGE => start = Some(format!("{k}\u{0}")),
+                _ => break,
+            }
         }
         if let Some(next) = next {
-            storage
-                .set_alarm(Duration::from_secs((next - now).max(1) as u64))
-                .await?;
+            let wait = (next + STATE_SWEEP_GRACE_SECONDS - now).max(1) as u64;
+            storage.set_alarm(Duration::from_secs(wait)).await?;
         }
         Response::ok("swept")
     }

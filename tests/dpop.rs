@@ -321,7 +321,7 @@ fn a_proof_is_good_once_within_its_window() {
     let token = token_bound_to(&jkt("ec"));
     let proof = sign_proof(proof_header("ES256", "ec"), proof_claims(&token), "ec");
     let v = dpop_verifier();
-    let mut window = ReplayWindow::new(100);
+    let mut window = ReplayWindow::new(100, 100);
     let (_, p) = v.verify_dpop(&token, &proof, &request(), NOW).unwrap();
     window.record(&p, NOW).unwrap();
     let (_, again) = v.verify_dpop(&token, &proof, &request(), NOW + 5).unwrap();

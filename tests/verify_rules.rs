@@ -812,7 +812,7 @@ fn every_error_code_is_reachable() {
                 replay_key: "k".into(),
                 replay_until: NOW + 60,
             };
-            let mut window = jwtgate::dpop::ReplayWindow::new(4);
+            let mut window = jwtgate::dpop::ReplayWindow::new(4, 4);
             window.record(&proof, NOW).unwrap();
             window.record(&proof, NOW).unwrap_err().code()
         },

@@ -162,6 +162,74 @@ pub fn preflight_refused() -> Answer {
     }
 }
 
+/// A method the path does not take: 405 with `Allow`.
+pub fn method_not_allowed(allow: &str) -> Answer {
+    json_answer(
+        405,
+        vec![("allow".into(), allow.into())],
+        serde_json::json!({"error": "method_not_allowed"}),
+    )
+}
+
+/// A request the gate will not serve (a cross-site refresh): 403 with a stable reason.
+pub fn forbidden(reason: &str) -> Answer {
+    json_answer(
+        403,
+        Vec::new(),
+        serde_json::json!({"error": "forbidden", "reason": reason}),
+    )
+}
+
+/// `Set-Cookie` attributes of the refresh cookie: host-only, every path, never sent cross-site,
+/// unreadable by scripts; `Secure` unless the site is plain HTTP.
+fn refresh_cookie_attributes(plain_http: bool) -> &'static str {
+    if plain_http {
+        "Path=/; HttpOnly; SameSite=Strict"
+    } else {
+        "Path=/; Secure; HttpOnly; SameSite=Strict"
+    }
+}
+
+/// The `Set-Cookie` value that removes the refresh cookie.
+pub fn clear_cookie(name: &str, plain_http: bool) -> String {
+    format!(
+        "{name}=; Max-Age=0; {}",
+        refresh_cookie_attributes(plain_http)
+    )
+}
+
+/// A refused refresh (OAuth 2.0's `invalid_grant`, RFC 6749 §5.2): `status` with the reason,
+/// and the refresh cookie cleared (`clear`, from [`clear_cookie`]).
+pub fn refresh_refused(status: u16, reason: &str, clear: &str) -> Answer {
+    json_answer(
+        status,
+        vec![("set-cookie".into(), clear.to_owned())],
+        serde_json::json!({"error": "invalid_grant", "reason": reason}),
+    )
+}
+
+/// A refresh that rotated: the access token in an RFC 6749 §5.1 body, the next refresh token
+/// as the refresh cookie (never in the body, so scripts never see it).
+pub fn refreshed(issued: &crate::refresh::Issued, cookie: &str, plain_http: bool) -> Answer {
+    json_answer(
+        200,
+        vec![(
+            "set-cookie".into(),
+            format!(
+                "{cookie}={}; Max-Age={}; {}",
+                issued.refresh_token,
+                issued.refresh_expires_in,
+                refresh_cookie_attributes(plain_http)
+            ),
+        )],
+        serde_json::json!({
+            "access_token": issued.access_token,
+            "token_type": "Bearer",
+            "expires_in": issued.access_expires_in,
+        }),
+    )
+}
+
 /// The gate's configuration is invalid: 500 for every request.
 pub fn misconfigured() -> Answer {
     json_answer(

@@ -44,7 +44,7 @@ pub enum DpopMode {
 
 /// Every setting the gate reads: the one list (the Worker reads exactly these, once per
 /// isolate, and refuses any other `JWTGATE_*` name).
-pub const SETTINGS: [&str; 25] = [
+pub const SETTINGS: [&str; 26] = [
     "JWTGATE_POLICY",
     "JWTGATE_KEYS",
     "JWTGATE_AUTHJS_SECRET",
@@ -70,6 +70,7 @@ pub const SETTINGS: [&str; 25] = [
     "JWTGATE_REVOKED",
     "JWTGATE_DPOP",
     "JWTGATE_STATE",
+    "JWTGATE_REFRESH_PATH",
 ];
 
 /// Refuses an environment name that looks like a gate setting but is not one: any other
@@ -129,6 +130,7 @@ fn dpop_mode(
     providers: &[Provider],
     cookies: &[String],
     token_headers: &[(String, usize)],
+    other_store_users: usize,
 ) -> Result<Option<DpopMode>, ConfigError> {
     let mode = match get("JWTGATE_DPOP").as_deref().map(str::trim) {
         None => None,
@@ -155,9 +157,9 @@ fn dpop_mode(
             "JWTGATE_DPOP",
             "a policy has a dpop member but JWTGATE_DPOP is not set (\"allowed\" or \"required\")",
         )),
-        None if store => Err(err(
+        None if store && other_store_users == 0 => Err(err(
             "JWTGATE_STATE",
-            "is bound but JWTGATE_DPOP is not set: nothing would use it",
+            "is bound but neither JWTGATE_DPOP nor JWTGATE_REFRESH_PATH is set: nothing would use it",
         )),
         None => Ok(None),
         Some(_) if !store => Err(err(
@@ -178,6 +180,68 @@ fn dpop_mode(
         )),
         Some(m) => Ok(Some(m)),
     }
+}
+
+/// `JWTGATE_REFRESH_PATH`: the refresh endpoint, for a default policy with a `refresh` member
+/// (which then requires it: without the endpoint the gate could not see a family revoked). It
+/// needs the family store (`JWTGATE_STATE`) and a signing key (`JWTGATE_KEYS`), a canonical
+/// path, and no public path over it.
+fn refresh_endpoint(
+    get: &impl Fn(&str) -> Option<String>,
+    policy: &Policy,
+    plain_http: bool,
+    public_paths: &[String],
+) -> Result<Option<RefreshEndpoint>, ConfigError> {
+    const SETTING: &str = "JWTGATE_REFRESH_PATH";
+    let path = match (get(SETTING), policy.refresh()) {
+        (None, None) => return Ok(None),
+        (None, Some(_)) => {
+            return Err(err(
+                SETTING,
+                "required with a policy refresh member: the gate rotates the refresh tokens and must see a family revoked",
+            ))
+        }
+        (Some(_), None) => {
+            return Err(err(
+                SETTING,
+                "is set but JWTGATE_POLICY has no refresh member ({\"audience\": ...})",
+            ))
+        }
+        (Some(p), Some(_)) => p.trim().to_owned(),
+    };
+    if super::canonical_path(&path).ok().as_deref() != Some(path.as_str()) || path == "/" {
+        return Err(err(
+            SETTING,
+            "must be a canonical path such as /.jwtgate/refresh",
+        ));
+    }
+    if public_paths.iter().any(|p| path.starts_with(p.as_str())) {
+        return Err(err(SETTING, "lies under a JWTGATE_PUBLIC_PATHS prefix"));
+    }
+    if get("JWTGATE_STATE").as_deref() != Some(DO_BINDING) {
+        return Err(err(
+            SETTING,
+            "needs the JWTGATE_STATE Durable Object binding: the family store",
+        ));
+    }
+    let refresher = crate::refresh::Refresher::new(policy).map_err(|e| {
+        err(
+            SETTING,
+            format!(
+                "the policy cannot issue tokens here (a private key belongs in JWTGATE_KEYS): {e}"
+            ),
+        )
+    })?;
+    Ok(Some(RefreshEndpoint {
+        path,
+        cookie: if plain_http {
+            REFRESH_COOKIE_PLAIN_HTTP
+        } else {
+            REFRESH_COOKIE
+        },
+        refresher,
+        plain_http,
+    }))
 }
 
 /// Remote JWKS settings.
@@ -280,7 +344,30 @@ pub struct GateConfig {
     pub cache_size: usize,
     /// DPoP (`JWTGATE_DPOP`), with its replay store bound (`JWTGATE_STATE`).
     pub dpop: Option<DpopMode>,
+    /// Refresh-token rotation at `JWTGATE_REFRESH_PATH` (the default provider's policy
+    /// `refresh`), with its family store bound (`JWTGATE_STATE`).
+    pub refresh: Option<RefreshEndpoint>,
 }
+
+/// The gate's refresh endpoint ([`crate::refresh`]).
+#[derive(Debug, Clone)]
+pub struct RefreshEndpoint {
+    /// Its canonical path (`JWTGATE_REFRESH_PATH`).
+    pub path: String,
+    /// The refresh cookie's name: `__Host-jwtgate-refresh` (`jwtgate-refresh` with
+    /// `JWTGATE_PLAIN_HTTP`).
+    pub cookie: &'static str,
+    /// Verifies refresh tokens and signs the next ones and the access tokens.
+    pub refresher: crate::refresh::Refresher,
+    /// Whether cookies are set without `Secure` (`JWTGATE_PLAIN_HTTP`).
+    pub plain_http: bool,
+}
+
+/// The refresh cookie's name on HTTPS: host-only, path `/`, `Secure` (the `__Host-` prefix makes
+/// browsers refuse it otherwise).
+pub const REFRESH_COOKIE: &str = "__Host-jwtgate-refresh";
+/// The refresh cookie's name with `JWTGATE_PLAIN_HTTP` (no `Secure`, so no prefix).
+pub const REFRESH_COOKIE_PLAIN_HTTP: &str = "jwtgate-refresh";
 
 fn int(
     get: &impl Fn(&str) -> Option<String>,
@@ -642,7 +729,22 @@ impl GateConfig {
             ));
         }
 
-        let dpop = dpop_mode(&get, &policy, &providers, &cookies, &token_headers)?;
+        if providers.iter().any(|p| p.policy.refresh().is_some()) {
+            return Err(err(
+                "JWTGATE_PROVIDERS",
+                "a provider's policy has a refresh member: the gate rotates refresh tokens for the default provider only",
+            ));
+        }
+        let refresh = refresh_endpoint(&get, &policy, plain_http, &public_paths)?;
+        let store_users = usize::from(refresh.is_some());
+        let dpop = dpop_mode(
+            &get,
+            &policy,
+            &providers,
+            &cookies,
+            &token_headers,
+            store_users,
+        )?;
 
         Ok(GateConfig {
             policy,
@@ -665,6 +767,7 @@ impl GateConfig {
             revocation_fail_open,
             cache_size: int(&get, "JWTGATE_CACHE_SIZE", 1024, (0, 100_000))? as usize,
             dpop,
+            refresh,
         })
     }
 

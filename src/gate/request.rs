@@ -13,7 +13,9 @@
 use super::answer::{self, Answer};
 use super::config::DpopMode;
 use super::same_header;
-use super::token::{dpop_token, extract_token, forwarded_cookies, Credential, Source};
+use super::token::{
+    dpop_token, extract_token, forwarded_cookies, single_cookie, without_cookie, Credential, Source,
+};
 use super::{canonical_path, has_scopes, identity_headers, is_stripped_header, rejection_log};
 use super::{Authenticated, GateConfig, Route};
 use crate::error::{Code, Error};
@@ -47,6 +49,10 @@ pub struct RequestView<'a> {
     /// `DPoP` (RFC 9449's proof header), as the runtime gives it: several `DPoP` headers come
     /// joined by `, `, which no compact JWS contains.
     pub dpop: Option<&'a str>,
+    /// `Origin`, for the refresh endpoint's same-origin check.
+    pub origin: Option<&'a str>,
+    /// `Sec-Fetch-Site`, likewise.
+    pub sec_fetch_site: Option<&'a str>,
 }
 
 /// A log line the Worker writes for a refused request (never the token).
@@ -87,6 +93,9 @@ pub enum Plan {
     Done(Done),
     /// Verify [`Pending::token`], then call [`after_verify`].
     Verify(Pending),
+    /// A refresh at `JWTGATE_REFRESH_PATH` with this refresh token: rotate it in the family
+    /// store, then call [`after_refresh`].
+    Refresh(String),
 }
 
 /// A request waiting for its token to be verified.
@@ -230,6 +239,9 @@ pub fn plan(config: &GateConfig, req: &RequestView) -> Plan {
             ))
         }
     };
+    if let Some(endpoint) = config.refresh.as_ref().filter(|r| r.path == path) {
+        return plan_refresh(config, endpoint, req, &path);
+    }
     let required = match config.route(req.method, &path, req.preflight_headers) {
         Route::Public => return Plan::Done(forward(config, req, path, Kind::Public)),
         Route::Preflight { forward: true } => {
@@ -310,6 +322,91 @@ pub fn plan(config: &GateConfig, req: &RequestView) -> Plan {
         path,
         proof,
     })
+}
+
+/// `scheme://authority` of an absolute URL (the request's origin).
+fn origin_of(url: &str) -> &str {
+    let Some(i) = url.find("://") else {
+        return url;
+    };
+    match url[i + 3..].find(['/', '?', '#']) {
+        Some(j) => &url[..i + 3 + j],
+        None => url,
+    }
+}
+
+/// The refresh endpoint's first decision: `POST` only (405), same-origin only (403: a
+/// cross-site page must not be able to rotate a user's family, which would turn the user's
+/// own next refresh into a reuse), the one refresh cookie (400 if several, 401 if none).
+fn plan_refresh(
+    config: &GateConfig,
+    endpoint: &super::config::RefreshEndpoint,
+    req: &RequestView,
+    path: &str,
+) -> Plan {
+    let answer = |a: Answer, reason: &str| Plan::Done(refuse(a, reason, None, path, req));
+    if req.method != "POST" {
+        return answer(answer::method_not_allowed("POST"), "method_not_allowed");
+    }
+    let cross_site = req.sec_fetch_site.is_some_and(|s| s != "same-origin")
+        || req.origin.is_some_and(|o| o != origin_of(req.url));
+    if cross_site {
+        return answer(answer::forbidden("cross_site"), "cross_site");
+    }
+    let clear = answer::clear_cookie(endpoint.cookie, endpoint.plain_http);
+    match single_cookie(req.cookie, endpoint.cookie) {
+        Err(_) => answer(
+            answer::refresh_refused(400, "ambiguous_cookies", &clear),
+            "ambiguous_cookies",
+        ),
+        Ok(None) => answer(
+            answer::refresh_refused(401, "missing_token", &clear),
+            "missing_token",
+        ),
+        Ok(Some(t)) if t.len() > config.max_token_bytes() => answer(
+            answer::refresh_refused(401, Code::TooLarge.as_str(), &clear),
+            Code::TooLarge.as_str(),
+        ),
+        Ok(Some(t)) => Plan::Refresh(t),
+    }
+}
+
+/// The refresh endpoint's answer once the family store decided: the new tokens (the access
+/// token in the body, the refresh token as the cookie), or `invalid_grant` with the cookie
+/// cleared, or 503.
+pub fn after_refresh(
+    config: &GateConfig,
+    req: &RequestView,
+    token: &str,
+    outcome: Result<crate::refresh::Issued, Refusal>,
+) -> Done {
+    let Some(endpoint) = &config.refresh else {
+        return Done::Answer(answer::misconfigured(), None);
+    };
+    let path = endpoint.path.as_str();
+    match outcome {
+        Ok(issued) => Done::Answer(
+            answer::refreshed(&issued, endpoint.cookie, endpoint.plain_http),
+            None,
+        ),
+        Err(Refusal::Invalid(e)) => {
+            let clear = answer::clear_cookie(endpoint.cookie, endpoint.plain_http);
+            refuse(
+                answer::refresh_refused(401, e.code().as_str(), &clear),
+                e.code().as_str(),
+                Some(token),
+                path,
+                req,
+            )
+        }
+        Err(Refusal::Unavailable(reason, retry)) => Done::Answer(
+            answer::unavailable(reason, retry),
+            Some(Rejection {
+                line: rejection_log(reason, Some(token), path, req.ray),
+                error: true,
+            }),
+        ),
+    }
 }
 
 /// The `WWW-Authenticate` challenges the gate answers with: `Bearer` unless DPoP is required,
@@ -500,6 +597,12 @@ fn forward(config: &GateConfig, req: &RequestView, path: String, kind: Kind) -> 
         .filter(|n| same_header(n, "dpop"))
         .map(|n| n.to_ascii_lowercase())
         .collect();
+    // The gate's own refresh cookie never goes upstream, on any path.
+    let refresh_cookie = config.refresh.as_ref().map(|r| r.cookie);
+    let strip_refresh = |c: String| match refresh_cookie {
+        Some(name) => without_cookie(&c, name),
+        None => Some(c),
+    };
     let mut drop = |name: &str| remove.push(name.to_owned());
     match kind {
         Kind::Public => {
@@ -507,6 +610,13 @@ fn forward(config: &GateConfig, req: &RequestView, path: String, kind: Kind) -> 
                 drop("authorization");
                 token_header(None).iter().for_each(|n| drop(n));
                 dpop_names.iter().for_each(|n| drop(n));
+            }
+            if let (Some(name), Some(c)) = (refresh_cookie, req.cookie) {
+                match without_cookie(c, name) {
+                    Some(rest) if rest != c => set.push(("cookie".to_owned(), rest)),
+                    Some(_) => {}
+                    None => drop("cookie"),
+                }
             }
         }
         Kind::Preflight => {
@@ -541,6 +651,7 @@ fn forward(config: &GateConfig, req: &RequestView, path: String, kind: Kind) -> 
             match req
                 .cookie
                 .and_then(|c| forwarded_cookies(c, &config.cookies, keep))
+                .and_then(strip_refresh)
             {
                 Some(c) => set.push(("cookie".to_owned(), c)),
                 None => drop("cookie"),
@@ -608,6 +719,8 @@ mod tests {
             preflight_headers: false,
             ray: Some("ray-1"),
             dpop: None,
+            origin: None,
+            sec_fetch_site: None,
         }
     }
 
@@ -629,6 +742,7 @@ mod tests {
         match p {
             Plan::Done(d) => d,
             Plan::Verify(v) => panic!("verify: {v:?}"),
+            Plan::Refresh(_) => panic!("refresh"),
         }
     }
 

@@ -173,6 +173,35 @@ fn parse_cookies(header: &str) -> Vec<(&str, &str)> {
         .collect()
 }
 
+/// The value of the one cookie named exactly `name` (quotes removed): `Ok(None)` without one,
+/// `Err(Ambiguous)` when there are several (a client, or a sibling site writing cookies, could
+/// make the gate and a browser disagree on which one is meant).
+pub fn single_cookie(cookie_header: Option<&str>, name: &str) -> Result<Option<String>, Ambiguous> {
+    let Some(header) = cookie_header else {
+        return Ok(None);
+    };
+    let cookies = parse_cookies(header);
+    let mut found = cookies.iter().filter(|(n, _)| *n == name);
+    match (found.next(), found.next()) {
+        (None, _) => Ok(None),
+        (Some((_, "")), None) => Ok(None),
+        (Some((_, v)), None) => Ok(Some((*v).to_owned())),
+        (Some(_), Some(_)) => Err(Ambiguous),
+    }
+}
+
+/// `cookie_header` without any cookie named `name` (the gate's own refresh cookie, which never
+/// goes upstream); `None` when nothing is left.
+pub fn without_cookie(cookie_header: &str, name: &str) -> Option<String> {
+    let kept: Vec<&str> = cookie_header
+        .split(';')
+        .map(str::trim)
+        .filter(|pair| !pair.is_empty())
+        .filter(|pair| pair.split_once('=').map_or(*pair, |(n, _)| n.trim()) != name)
+        .collect();
+    (!kept.is_empty()).then(|| kept.join("; "))
+}
+
 /// The `Cookie` header to forward: every cookie of a configured session name (and its chunks)
 /// is removed, except those of `keep` (the cookie the gate verified). Other cookies pass as
 /// they came. `None` when nothing is left.

@@ -173,6 +173,35 @@ test("two gate isolates share one replay store: a proof is good once across both
   await g.dispose();
 });
 
+test("the proof names the method exactly as received", async () => {
+  const g = await gate(vars(), { durableObjects: STATE });
+  const token = await boundToken();
+  for (const method of ["PURGE", "PROPFIND", "PATCH"]) {
+    const r = await g.fetch("/orders", { method, headers: dpopHeaders(token, await proof(token)) });
+    await refused(r, 401, CHALLENGE("invalid_dpop_proof", "dpop_proof"), "dpop_proof");
+  }
+  const purge = await proof(token, { claims: { htm: "PURGE" } });
+  assert.equal((await g.fetch("/orders", { method: "PURGE", headers: dpopHeaders(token, purge) })).status, 200);
+  assert.equal(upstream.hits.at(-1).method, "PURGE");
+  await g.dispose();
+});
+
+test("the store itself: a window over by its clock is refused, a key is kept once", async () => {
+  const g = await gate(vars(), { durableObjects: STATE });
+  const ns = await g.mf.getDurableObjectNamespace("JWTGATE_STATE");
+  const stub = ns.get(ns.idFromName("dpop:test"));
+  const put = (body) => stub.fetch("https://state/replay", { method: "POST", body: JSON.stringify(body) });
+  const now = Math.floor(Date.now() / 1000);
+  assert.equal((await put({ key: "k1", until: now - 1 })).status, 409, "window already over");
+  assert.equal((await put({ key: "k1", until: now + 60 })).status, 200, "nothing was written for it");
+  assert.equal((await put({ key: "k1", until: now + 60 })).status, 409);
+  for (const bad of [{}, { key: "", until: now + 60 }, { key: "x".repeat(129), until: now + 60 }, { key: "k", until: "soon" }]) {
+    assert.equal((await put(bad)).status, 400, JSON.stringify(bad));
+  }
+  assert.equal((await stub.fetch("https://state/replay")).status, 404);
+  await g.dispose();
+});
+
 test("the replay store unreachable: 503 with Retry-After, never a pass", async () => {
   const broken = {
     name: "broken-state",
@@ -196,6 +225,21 @@ test("the replay store unreachable: 503 with Retry-After, never a pass", async (
   await sleep(20);
   assert.ok(g.logs.some((l) => l.includes("replay_store_failed")), g.logs.join("\n"));
   await g.dispose();
+  // Another class bound as the store, answering 200 to everything, is no store either.
+  const yes = {
+    name: "yes-state",
+    modules: true,
+    script: `export class JwtgateState { async fetch() { return new Response("ok"); } }
+             export default { fetch() { return new Response("x"); } }`,
+  };
+  const h = await gate(vars(), {
+    durableObjects: { JWTGATE_STATE: { className: "JwtgateState", scriptName: "yes-state" } },
+    extraWorkers: [yes],
+  });
+  const again = await h.fetch("/orders", { headers: dpopHeaders(token, await proof(token)) });
+  assert.equal(again.status, 503);
+  assert.equal(upstream.hits.length, before + 1);
+  await h.dispose();
 });
 
 test("a revoked session is refused before its proof is recorded", async () => {
