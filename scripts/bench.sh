@@ -10,6 +10,8 @@
 #      (WebCrypto) inside one Worker in Miniflare (bench/workerd.mjs)
 #   6. the edge gate against a pass-through Worker: added latency at 1 and 4 connections, CPU
 #      per request, throughput at saturation (bench/gate.mjs)
+#   6b. the gate's Durable Object per request: a family read, a DPoP proof with its replay
+#      write, a refresh, each against a bearer request in the same run (bench/state.mjs)
 #   7. criterion benches of the native core (benches/verify.rs); BENCH_NATIVE=0 skips them
 #   8. the summary: every speed and size target with this run's figure, and the tables of
 #      docs/performance.md (bench/summary.mjs; WRITE_DOC=docs/performance.md writes them there)
@@ -62,6 +64,9 @@ JSON_WORKERD="$BENCH_OUT/workerd.json" node_modules/.bin/node bench/workerd.mjs
 
 printf '\n=== edge gate vs a pass-through Worker (workerd, node %s)\n' "$(node_modules/.bin/node --version)"
 JSON_GATE="$BENCH_OUT/gate.json" node_modules/.bin/node bench/gate.mjs
+
+printf '\n=== the gate'"'"'s Durable Object per request (workerd, node %s)\n' "$(node_modules/.bin/node --version)"
+JSON_STATE="$BENCH_OUT/state.json" node_modules/.bin/node bench/state.mjs
 
 if [ "${BENCH_NATIVE:-1}" = 1 ]; then
   printf '\n=== native core (criterion, %s)\n' "$(rustc --version)"

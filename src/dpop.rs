@@ -163,6 +163,74 @@ pub fn check_proof(
     access_token: &str,
     now: i64,
 ) -> Result<Proof> {
+    let prepared = prepare_proof(rules, proof, request, access_token, now)?;
+    let valid = prepared.check_here();
+    prepared.finish(valid)
+}
+
+/// A proof that passed every rule but the signature arithmetic (its form is checked), from
+/// [`prepare_proof`]: the claim rules' outcome is held back until [`finish`](PreparedProof::finish)
+/// is told whether the signature verified, so a platform's crypto (the gate's WebCrypto) can
+/// do the arithmetic, as [`crate::Prepared`] does for tokens.
+#[derive(Debug)]
+pub struct PreparedProof<'p> {
+    key: Key,
+    alg: Algorithm,
+    signing_input: &'p [u8],
+    signature: Vec<u8>,
+    outcome: Result<Proof>,
+}
+
+impl<'p> PreparedProof<'p> {
+    /// The proof's own key (from its header), bound to its `alg`.
+    pub fn key(&self) -> &Key {
+        &self.key
+    }
+
+    /// The proof's algorithm.
+    pub fn alg(&self) -> Algorithm {
+        self.alg
+    }
+
+    /// The exact bytes that were signed.
+    pub fn signing_input(&self) -> &'p [u8] {
+        self.signing_input
+    }
+
+    /// The decoded signature (its form already checked).
+    pub fn signature(&self) -> &[u8] {
+        &self.signature
+    }
+
+    /// The signature checked by jwtgate's own code.
+    pub fn check_here(&self) -> bool {
+        self.key
+            .verify_signature(self.alg, self.signing_input, &self.signature)
+            .is_ok()
+    }
+
+    /// The answer, given whether the signature verified: `dpop_proof` (`signature`) if not,
+    /// else the claim rules' outcome.
+    pub fn finish(self, signature_valid: bool) -> Result<Proof> {
+        if signature_valid {
+            self.outcome
+        } else {
+            Err(proof_error(
+                "signature",
+                "the DPoP proof's signature does not verify",
+            ))
+        }
+    }
+}
+
+/// Every stage of [`check_proof`] but the signature arithmetic (see [`PreparedProof`]).
+pub fn prepare_proof<'p>(
+    rules: &DpopRules,
+    proof: &'p str,
+    request: &ProofRequest<'_>,
+    access_token: &str,
+    now: i64,
+) -> Result<PreparedProof<'p>> {
     if proof.len() > MAX_PROOF_BYTES {
         return Err(proof_error(
             "proof",
@@ -204,11 +272,28 @@ pub fn check_proof(
         .get("jwk")
         .ok_or_else(|| proof_error("jwk", "the DPoP proof's header has no jwk"))?;
     let key = Key::from_proof_header(jwk, alg)?;
-    let signing_input = &proof.as_bytes()[..parts.signing_input_len];
-    key.verify_signature(alg, signing_input, &parts.signature)
+    key.check_binding_and_form(alg, &parts.signature)
         .map_err(|_| proof_error("signature", "the DPoP proof's signature does not verify"))?;
+    let outcome = proof_claims(rules, &parts.claims, jwk, request, access_token, now);
+    Ok(PreparedProof {
+        key,
+        alg,
+        signing_input: &proof.as_bytes()[..parts.signing_input_len],
+        signature: parts.signature,
+        outcome,
+    })
+}
 
-    let claims = &parts.claims;
+/// The claim rules of a proof (`jti`, `htm`, `htu`, `iat`, `ath`), then its thumbprint and
+/// replay key.
+fn proof_claims(
+    rules: &DpopRules,
+    claims: &Map<String, Value>,
+    jwk: &Value,
+    request: &ProofRequest<'_>,
+    access_token: &str,
+    now: i64,
+) -> Result<Proof> {
     let text = |name: &'static str| match claims.get(name) {
         Some(Value::String(s)) => Ok(s.as_str()),
         _ => Err(proof_error(name, "the DPoP proof lacks this string claim")),

@@ -228,6 +228,29 @@ pub(crate) mod webcrypto {
         found().unwrap_or((JsValue::NULL, JsValue::NULL))
     }
 
+    /// One signature checked by WebCrypto with a key used once (a DPoP proof's own key):
+    /// imported, then verified. `None` where WebCrypto cannot answer (the caller then checks
+    /// it with jwtgate's own code). Binding and form were checked by the core already.
+    pub(crate) async fn verify_once(
+        key: &crate::Key,
+        alg: crate::Algorithm,
+        signature: &[u8],
+        input: &[u8],
+    ) -> Option<bool> {
+        let params = super::js::webcrypto_pair(&PlatformAlg::of(alg)?);
+        let jwk = js_sys::JSON::parse(&serde_json::to_string(&key.public_jwk()?).ok()?).ok()?;
+        let promise = web_verify(
+            &js_sys::Map::new(),
+            "proof",
+            &jwk,
+            &params,
+            &Uint8Array::from(signature),
+            &Uint8Array::from(input),
+        )
+        .ok()?;
+        JsFuture::from(promise).await.ok()?.as_bool()
+    }
+
     /// [`Verifier::verify`](crate::Verifier::verify) with the raw RSA, ECDSA or Ed25519 check
     /// done by WebCrypto (about 10× faster than the same arithmetic in wasm): `prepare`, HMAC in
     /// the core, `js/webcrypto.js` for the rest (the core's own check where WebCrypto cannot

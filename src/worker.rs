@@ -291,8 +291,22 @@ async fn verify_token(
         now,
     )
     .await?;
-    // The proof's window is judged now, after any key fetch, not at the request's start.
-    let proof = request::check_dpop(config, view, pending, &verified.claims, unix_now())?;
+    // The proof's window is judged now, after any key fetch, not at the request's start; its
+    // signature by WebCrypto (the proof's key is new with every client: imported once here).
+    let proof = match request::prepare_dpop(config, view, pending, unix_now())? {
+        None => None,
+        Some(prepared) => {
+            let web = crate::platform::webcrypto::verify_once(
+                prepared.key(),
+                prepared.alg(),
+                prepared.signature(),
+                prepared.signing_input(),
+            )
+            .await;
+            let valid = web.unwrap_or_else(|| prepared.check_here());
+            Some(request::finish_dpop(prepared, valid, &verified.claims)?)
+        }
+    };
     revocation(config, env, &verified.claims).await?;
     if pending.provider == 0 {
         family_alive(config, env, &verified.claims).await?;

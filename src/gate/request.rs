@@ -471,17 +471,16 @@ impl Challenge {
 }
 
 /// The DPoP step, once the token verified under [`Pending::presentation`]: for a token that
-/// came with a proof, the proof's rules for this request (its provider's policy `dpop`) and
-/// its binding to the token's `cnf.jkt`; `Ok(None)` without a proof (a bound token presented
-/// otherwise was already refused by the claim rules). The proof's replay key is the caller's
-/// to record in the shared store.
-pub fn check_dpop(
+/// came with a proof, every rule of the proof for this request (its provider's policy `dpop`)
+/// but the signature arithmetic, which the caller has the platform do (WebCrypto) before
+/// [`finish_dpop`]; `Ok(None)` without a proof (a bound token presented otherwise was already
+/// refused by the claim rules).
+pub fn prepare_dpop<'p>(
     config: &GateConfig,
     req: &RequestView,
-    pending: &Pending,
-    claims: &serde_json::Map<String, serde_json::Value>,
+    pending: &'p Pending,
     now: i64,
-) -> Result<Option<crate::dpop::Proof>, Refusal> {
+) -> Result<Option<crate::dpop::PreparedProof<'p>>, Refusal> {
     let Some(proof) = &pending.proof else {
         return Ok(None);
     };
@@ -496,10 +495,38 @@ pub fn check_dpop(
         method: req.method,
         url: req.url,
     };
-    let checked = crate::dpop::check_proof(rules, proof, &request, &pending.token, now)
-        .map_err(Refusal::Invalid)?;
+    crate::dpop::prepare_proof(rules, proof, &request, &pending.token, now)
+        .map(Some)
+        .map_err(Refusal::Invalid)
+}
+
+/// The proof's answer once its signature is known, then its binding to the token's `cnf.jkt`.
+/// The proof's replay key is the caller's to record in the shared store.
+pub fn finish_dpop(
+    prepared: crate::dpop::PreparedProof<'_>,
+    signature_valid: bool,
+    claims: &serde_json::Map<String, serde_json::Value>,
+) -> Result<crate::dpop::Proof, Refusal> {
+    let checked = prepared.finish(signature_valid).map_err(Refusal::Invalid)?;
     crate::dpop::check_binding(claims, &checked).map_err(Refusal::Invalid)?;
-    Ok(Some(checked))
+    Ok(checked)
+}
+
+/// [`prepare_dpop`] and [`finish_dpop`] with jwtgate's own signature check.
+pub fn check_dpop(
+    config: &GateConfig,
+    req: &RequestView,
+    pending: &Pending,
+    claims: &serde_json::Map<String, serde_json::Value>,
+    now: i64,
+) -> Result<Option<crate::dpop::Proof>, Refusal> {
+    match prepare_dpop(config, req, pending, now)? {
+        None => Ok(None),
+        Some(prepared) => {
+            let valid = prepared.check_here();
+            finish_dpop(prepared, valid, claims).map(Some)
+        }
+    }
 }
 
 /// The decision once the token was verified (or refused) at `now`.
