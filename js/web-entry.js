@@ -8,6 +8,7 @@ extendVerifier(wasm.Verifier, wasm);
 export {
   Verifier,
   Signer,
+  Refresher,
   AuthJsCookie,
   setHostCrypto,
   hasHostCrypto,

@@ -14,7 +14,7 @@ const node = require(pkgDir);
 const web = await import(new URL("../../pkg/web/index.js", import.meta.url));
 web.initSync({ module: readFileSync(new URL("../../pkg/web/jwtgate_bg.wasm", import.meta.url)) });
 
-const PUBLIC = ["Verifier", "Signer", "AuthJsCookie", "setHostCrypto", "hasHostCrypto", "verifySignature", "revocationKeys", "checkRevocation", "signingAlgorithms", "explain"];
+const PUBLIC = ["Verifier", "Signer", "Refresher", "AuthJsCookie", "setHostCrypto", "hasHostCrypto", "verifySignature", "revocationKeys", "checkRevocation", "signingAlgorithms", "explain"];
 const INTERNAL_METHODS = ["verifyForCache", "prepareVerify", "publicJwkAt", "checkSignatureAt", "signatureError"];
 
 test("both entries export the public names and no __jwtgate_ internal", async () => {
