@@ -429,34 +429,15 @@ pub fn normalize_htu(uri: &str) -> Option<String> {
     if authority.contains('@') {
         return None;
     }
-    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-        let (inner, after) = v6.split_once(']')?;
-        if inner.is_empty()
-            || !inner
-                .bytes()
-                .all(|b| b.is_ascii_hexdigit() || b":.".contains(&b))
-        {
-            return None;
-        }
-        let port = match after {
-            "" => None,
-            p => Some(p.strip_prefix(':')?),
-        };
-        (format!("[{}]", inner.to_ascii_lowercase()), port)
-    } else {
-        let (host, port) = match authority.rsplit_once(':') {
-            Some((h, p)) => (h, Some(p)),
-            None => (authority, None),
-        };
-        let host_ok = !host.is_empty()
+    let (host, port) = crate::uri::split_authority(authority)?;
+    let host_ok = crate::uri::is_bracketed(&host)
+        || (!host.is_empty()
             && host
                 .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
-        if !host_ok {
-            return None;
-        }
-        (host.to_ascii_lowercase(), port)
-    };
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b)));
+    if !host_ok {
+        return None;
+    }
     let port = match port {
         None | Some("") => None,
         Some(p) if p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()) => {

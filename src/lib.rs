@@ -64,6 +64,7 @@ pub mod refresh;
 pub mod revocation;
 pub mod sign;
 mod time;
+mod uri;
 pub mod verify;
 
 // The edge gate's decisions (settings, routing, cookies, answers) live in plain Rust so they are

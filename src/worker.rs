@@ -338,13 +338,11 @@ async fn family_alive(
             "sid",
             "the session's refresh family was revoked",
         ))),
-        other => {
-            console_error!(
-                "{}",
-                serde_json::json!({"jwtgate": "family_store_failed", "status": other.map(|o| o.0)})
-            );
-            Err(Refusal::Unavailable("session_unavailable", 5))
-        }
+        other => Err(store_failed(
+            "family_store_failed",
+            "session_unavailable",
+            other,
+        )),
     }
 }
 
@@ -401,14 +399,22 @@ async fn rotate(
             ))
         }
         Some((409, _)) => Err(revoked("the session's refresh family was revoked")),
-        other => {
-            console_error!(
-                "{}",
-                serde_json::json!({"jwtgate": "family_store_failed", "status": other.map(|o| o.0)})
-            );
-            Err(Refusal::Unavailable("session_unavailable", 5))
-        }
+        other => Err(store_failed(
+            "family_store_failed",
+            "session_unavailable",
+            other,
+        )),
     }
+}
+
+/// The gate's Durable Object gave no usable answer (`answer`: its status and body, or none):
+/// one error line `{"jwtgate": event, "status"}` (never the body), and 503 `reason`.
+fn store_failed<T>(event: &str, reason: &'static str, answer: Option<(u16, T)>) -> Refusal {
+    console_error!(
+        "{}",
+        serde_json::json!({"jwtgate": event, "status": answer.map(|a| a.0)})
+    );
+    Refusal::Unavailable(reason, 5)
 }
 
 /// One request to the gate's Durable Object `name` (POST with `body`, else GET): its status
@@ -466,13 +472,11 @@ async fn record_proof(env: &Env, proof: &crate::dpop::Proof) -> std::result::Res
             "jti",
             "this DPoP proof was already used",
         ))),
-        other => {
-            console_error!(
-                "{}",
-                serde_json::json!({"jwtgate": "replay_store_failed", "status": other.map(|o| o.0)})
-            );
-            Err(Refusal::Unavailable("replay_unavailable", 5))
-        }
+        other => Err(store_failed(
+            "replay_store_failed",
+            "replay_unavailable",
+            other,
+        )),
     }
 }
 

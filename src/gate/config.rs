@@ -429,33 +429,14 @@ fn parse_url(v: &str) -> Option<(bool, String)> {
     if authority.contains('@') || authority.is_empty() {
         return None;
     }
-    let (host, port) = if let Some(inner) = authority.strip_prefix('[') {
-        let (h, after) = inner.split_once(']')?;
-        if h.is_empty()
-            || !h
-                .bytes()
-                .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
-        {
-            return None;
-        }
-        let port = match after {
-            "" => None,
-            _ => Some(after.strip_prefix(':')?),
-        };
-        (format!("[{}]", h.to_ascii_lowercase()), port)
-    } else {
-        let (h, p) = match authority.split_once(':') {
-            Some((h, p)) => (h, Some(p)),
-            None => (authority, None),
-        };
-        let labels_ok = h
+    let (host, port) = crate::uri::split_authority(authority)?;
+    let labels_ok = crate::uri::is_bracketed(&host)
+        || host
             .split('.')
             .all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
-        if !labels_ok {
-            return None;
-        }
-        (h.to_ascii_lowercase(), p)
-    };
+    if !labels_ok {
+        return None;
+    }
     if let Some(p) = port {
         if !p.bytes().all(|b| b.is_ascii_digit()) || p.parse::<u16>().map_or(true, |n| n == 0) {
             return None;

@@ -20,6 +20,8 @@ import {
   expectMisconfigured,
   sleep,
   readWranglerToml,
+  stateWorker,
+  stateOf,
 } from "./harness.mjs";
 import { gateWorkerOptions } from "../../scripts/workerd.mjs";
 
@@ -203,16 +205,7 @@ test("the store itself: a window over by its clock is refused, a key is kept onc
 });
 
 test("the replay store unreachable: 503 with Retry-After, never a pass", async () => {
-  const broken = {
-    name: "broken-state",
-    modules: true,
-    script: `export class JwtgateState { async fetch() { throw new Error("storage down"); } }
-             export default { fetch() { return new Response("x"); } }`,
-  };
-  const g = await gate(vars(), {
-    durableObjects: { JWTGATE_STATE: { className: "JwtgateState", scriptName: "broken-state" } },
-    extraWorkers: [broken],
-  });
+  const g = await gate(vars(), stateOf(stateWorker("broken-state", `throw new Error("storage down");`)));
   const token = await boundToken();
   const before = upstream.hits.length;
   const r = await g.fetch("/orders", { headers: dpopHeaders(token, await proof(token)) });
@@ -226,16 +219,7 @@ test("the replay store unreachable: 503 with Retry-After, never a pass", async (
   assert.ok(g.logs.some((l) => l.includes("replay_store_failed")), g.logs.join("\n"));
   await g.dispose();
   // Another class bound as the store, answering 200 to everything, is no store either.
-  const yes = {
-    name: "yes-state",
-    modules: true,
-    script: `export class JwtgateState { async fetch() { return new Response("ok"); } }
-             export default { fetch() { return new Response("x"); } }`,
-  };
-  const h = await gate(vars(), {
-    durableObjects: { JWTGATE_STATE: { className: "JwtgateState", scriptName: "yes-state" } },
-    extraWorkers: [yes],
-  });
+  const h = await gate(vars(), stateOf(stateWorker("yes-state", `return new Response("ok");`)));
   const again = await h.fetch("/orders", { headers: dpopHeaders(token, await proof(token)) });
   assert.equal(again.status, 503);
   assert.equal(upstream.hits.length, before + 1);

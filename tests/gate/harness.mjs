@@ -225,6 +225,22 @@ export async function gate(
   return g;
 }
 
+/**
+ * A worker named `name` exporting its own `JwtgateState` class whose `fetch` runs `body` (JS
+ * source): a stand-in for the gate's Durable Object, bound with `stateOf(name)`.
+ */
+export const stateWorker = (name, body) => ({
+  name,
+  modules: true,
+  script: `export class JwtgateState { async fetch() { ${body} } }
+           export default { fetch() { return new Response("x"); } }`,
+});
+/** Gate options binding JWTGATE_STATE to `worker`'s class (a `stateWorker`). */
+export const stateOf = (worker) => ({
+  durableObjects: { JWTGATE_STATE: { className: "JwtgateState", scriptName: worker.name } },
+  extraWorkers: [worker],
+});
+
 export const bearer = (t) => ({ authorization: `Bearer ${t}` });
 
 /**

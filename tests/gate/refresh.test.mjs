@@ -23,6 +23,8 @@ import {
   expectMisconfigured,
   sleep,
   readWranglerToml,
+  stateWorker,
+  stateOf,
 } from "./harness.mjs";
 import { gateWorkerOptions } from "../../scripts/workerd.mjs";
 
@@ -184,16 +186,7 @@ test("a revoked session (KV) cannot refresh", async () => {
 });
 
 test("the family store unreachable: 503 for refreshes and for access tokens with a sid", async () => {
-  const broken = {
-    name: "broken-state",
-    modules: true,
-    script: `export class JwtgateState { async fetch() { throw new Error("storage down"); } }
-             export default { fetch() { return new Response("x"); } }`,
-  };
-  const g = await gate(vars(), {
-    durableObjects: { JWTGATE_STATE: { className: "JwtgateState", scriptName: "broken-state" } },
-    extraWorkers: [broken],
-  });
+  const g = await gate(vars(), stateOf(stateWorker("broken-state", `throw new Error("storage down");`)));
   const before = upstream.hits.length;
   const r = await post(g, await firstRefresh());
   assert.equal(r.status, 503);
