@@ -519,6 +519,9 @@ pub struct ReplayWindow {
     per_key_count: HashMap<String, usize>,
     capacity: usize,
     per_key: usize,
+    /// When the last sweep ran: at most one a second, however many proofs arrive at a full
+    /// store (a sweep reads every entry).
+    swept_at: Option<i64>,
 }
 
 impl ReplayWindow {
@@ -529,10 +532,15 @@ impl ReplayWindow {
             per_key_count: HashMap::new(),
             capacity,
             per_key,
+            swept_at: None,
         }
     }
 
     fn sweep(&mut self, now: i64) {
+        if self.swept_at.is_some_and(|t| t >= now) {
+            return;
+        }
+        self.swept_at = Some(now);
         let counts = &mut self.per_key_count;
         self.seen.retain(|_, (until, jkt)| {
             let live = *until > now;

@@ -219,6 +219,12 @@ impl Policy {
         };
         let typ = match field(obj, "typ") {
             None => None,
+            Some(Value::String(s)) if typ_matches(crate::refresh::REFRESH_TYP, s) => {
+                return Err(Error::config(
+                    "typ",
+                    "jwtgate-refresh+jwt is the refresh tokens' own typ, not a policy's",
+                ))
+            }
             Some(Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),
             Some(_) => return Err(Error::config("typ", "must be a non-empty string")),
         };

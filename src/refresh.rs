@@ -202,10 +202,13 @@ pub fn decide(state: Option<Family>, presented: u64) -> Outcome {
             revoked: false,
         }),
         None => Outcome::Inconsistent(revoked(presented)),
-        Some(f) if presented == f.generation => Outcome::Rotated(Family {
-            generation: f.generation + 1,
-            revoked: false,
-        }),
+        Some(f) if presented == f.generation => match f.generation.checked_add(1) {
+            Some(generation) => Outcome::Rotated(Family {
+                generation,
+                revoked: false,
+            }),
+            None => Outcome::Inconsistent(revoked(f.generation)),
+        },
         Some(f) if presented < f.generation => Outcome::Reused(revoked(f.generation)),
         Some(f) => Outcome::Inconsistent(revoked(f.generation)),
     }
@@ -284,8 +287,17 @@ impl Refresher {
 
     /// The first refresh token of a new family, at sign-in: `claims` (the user's: `sub` and
     /// whatever the access tokens should carry) with generation 0; `sid` and `auth_time` are
-    /// stamped fresh unless given.
+    /// stamped fresh unless given. Give no `sid` (or a fresh random one): a family's `sid` is
+    /// its name, and reusing one for another sign-in would mix two families (`cnf` is refused:
+    /// refresh tokens travel as cookies, without a DPoP proof).
     pub fn start(&self, mut claims: Map<String, Value>, now: i64) -> Result<String> {
+        if claims.get("cnf").is_some_and(|c| !c.is_null()) {
+            return Err(Error::claim(
+                Code::DpopBinding,
+                "cnf",
+                "a refresh token is presented as a cookie, never with a DPoP proof: it cannot carry cnf",
+            ));
+        }
         for registered in ["iat", "gen"] {
             claims.remove(registered);
         }

@@ -420,6 +420,12 @@ impl Verifier {
                     "header typ does not match the policy",
                 )));
             }
+        } else if typ.is_some_and(|t| typ_matches(crate::refresh::REFRESH_TYP, t)) {
+            // A refresh token is only ever a refresh token, whatever the audiences say.
+            return Err(header_error(Error::new(
+                Code::Type,
+                "a refresh token (typ jwtgate-refresh+jwt) is not an access token",
+            )));
         }
 
         // Key, its binding to alg, and the signature's form; the signature itself is the

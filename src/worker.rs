@@ -328,8 +328,17 @@ async fn family_alive(
     if config.refresh.is_none() {
         return Ok(());
     }
-    let Some(sid) = claims.get("sid").and_then(|v| v.as_str()) else {
-        return Ok(());
+    let sid = match claims.get("sid") {
+        None | Some(serde_json::Value::Null) => return Ok(()),
+        Some(serde_json::Value::String(sid)) => sid,
+        // A sid the family check cannot read is refused, never skipped.
+        Some(_) => {
+            return Err(Refusal::Invalid(crate::Error::claim(
+                crate::Code::Malformed,
+                "sid",
+                "sid must be a string",
+            )))
+        }
     };
     match state_call(env, &format!("family:{sid}"), "/family/status", None).await {
         Some((200, body)) if body == "live" => Ok(()),
@@ -362,6 +371,25 @@ async fn rotate(
     let refresher = &endpoint.refresher;
     let (verified, presented) = refresher.verify(token, now).map_err(Refusal::Invalid)?;
     revocation(config, env, &verified.claims).await?;
+    // Signed before the store moves on: a failure here leaves the family where it was, so the
+    // client's retry with the same token is not taken for a reuse. A rotation always moves to
+    // the presented generation + 1 (`refresh::decide`), and the store must say exactly that.
+    let next = crate::refresh::Family {
+        generation: presented
+            .generation
+            .checked_add(1)
+            .ok_or(Refusal::Unavailable("refresh_unavailable", 60))?,
+        revoked: false,
+    };
+    let issued = refresher.issue(&verified.claims, next, now).map_err(|e| {
+        if e.code() == crate::Code::Config {
+            Refusal::Unavailable("refresh_unavailable", 5)
+        } else {
+            // The session is at its absolute end (within the leeway the refresh token still
+            // verified in): over, not unavailable.
+            Refusal::Invalid(e)
+        }
+    })?;
     let body = serde_json::json!({"gen": presented.generation}).to_string();
     let family = format!("family:{}", presented.sid);
     let answer = state_call(env, &family, "/family/rotate", Some(body)).await;
@@ -372,18 +400,10 @@ async fn rotate(
         .as_ref()
         .map(|(status, body)| (*status, body.as_str()))
     {
-        Some((200, body)) => {
-            let generation = body
-                .strip_prefix("rotated:")
-                .and_then(|g| g.parse::<u64>().ok())
-                .ok_or(Refusal::Unavailable("session_unavailable", 5))?;
-            let next = crate::refresh::Family {
-                generation,
-                revoked: false,
-            };
-            refresher
-                .issue(&verified.claims, next, now)
-                .map_err(|_| Refusal::Unavailable("refresh_unavailable", 5))
+        Some((200, body))
+            if body.strip_prefix("rotated:") == Some(next.generation.to_string().as_str()) =>
+        {
+            Ok(issued)
         }
         Some((409, "reused")) | Some((409, "inconsistent")) => {
             // The incident: the family is revoked. Its id is logged hashed, never the token.
@@ -435,8 +455,12 @@ async fn state_call(
         }
         let req = Request::new_with_init(&format!("https://jwtgate-state{path}"), &init).ok()?;
         let mut response = stub.fetch_with_request(req).await.ok()?;
+        // Only the gate's own class marks its answers: another class bound as JWTGATE_STATE
+        // is no store, whatever it says.
+        let ours = response.headers().get(STATE_MARK).ok().flatten().as_deref() == Some("1");
         let status = response.status_code();
-        Some((status, response.text().await.ok()?))
+        let text = response.text().await.ok()?;
+        ours.then_some((status, text))
     };
     let timeout = Delay::from(Duration::from_millis(STATE_TIMEOUT_MS));
     match select(Box::pin(call), Box::pin(timeout)).await {
@@ -444,6 +468,9 @@ async fn state_call(
         Either::Right(_) => None,
     }
 }
+
+/// The header every answer of the gate's Durable Object class carries.
+const STATE_MARK: &str = "x-jwtgate-state";
 
 /// How long the gate waits for the replay store before answering 503.
 const STATE_TIMEOUT_MS: u64 = 2000;
@@ -523,6 +550,7 @@ async fn open_session(
 ) -> std::result::Result<Authenticated, Refusal> {
     let opened: Authenticated = reader.open(token, now).map_err(Refusal::Invalid)?.into();
     revocation(config, env, &opened.claims).await?;
+    family_alive(config, env, &opened.claims).await?;
     Ok(opened)
 }
 
@@ -861,14 +889,24 @@ pub struct JwtgateState {
 impl JwtgateState {
     /// The refresh family this object holds (stored as `"<generation>:<0|1>"` under `family`).
     async fn family(&self) -> Result<Option<crate::refresh::Family>> {
-        let stored: Option<String> = self.state.storage().get("family").await?;
-        Ok(stored.and_then(|s| {
-            let (g, r) = s.split_once(':')?;
+        let Some(stored) = self.state.storage().get::<String>("family").await? else {
+            return Ok(None);
+        };
+        // Only this class writes it: anything unreadable is an error (the gate answers 503),
+        // never "a family not seen yet", which would let generation 0 rotate again.
+        let family = stored.split_once(':').and_then(|(g, r)| {
             Some(crate::refresh::Family {
                 generation: g.parse().ok()?,
-                revoked: r == "1",
+                revoked: match r {
+                    "0" => false,
+                    "1" => true,
+                    _ => return None,
+                },
             })
-        }))
+        });
+        family
+            .map(Some)
+            .ok_or_else(|| worker::Error::RustError("unreadable refresh family state".into()))
     }
 
     /// `POST /family/rotate {"gen"}`: [`crate::refresh::decide`] on the stored state, the new
@@ -916,9 +954,26 @@ impl worker::DurableObject for JwtgateState {
         JwtgateState { state }
     }
 
-    /// `POST /replay {"key", "until"}`: 200 if the key is new (now kept until `until`), 409 if
-    /// it is kept and not yet expired; 400 for anything else.
-    async fn fetch(&self, mut req: Request) -> Result<Response> {
+    /// Every answer, marked with [`STATE_MARK`] so the gate knows its own class.
+    async fn fetch(&self, req: Request) -> Result<Response> {
+        let response = self.handle(req).await?;
+        response.headers().set(STATE_MARK, "1")?;
+        Ok(response)
+    }
+
+    /// Deletes the keys whose window ended a grace period ago (page by page: an object may
+    /// hold many), and comes back for the next one.
+    async fn alarm(&self) -> Result<Response> {
+        self.sweep().await
+    }
+}
+
+impl JwtgateState {
+    /// The object's answer to one request. `POST /replay {"key", "until"}`: 200 `fresh` if the
+    /// key is new (then kept until `until`), 409 if it is kept or its window is over; `POST
+    /// /family/rotate` ([`JwtgateState::rotate`]); `GET /family/status`: `live` or `revoked`;
+    /// 400 for a malformed body, 404 for anything else.
+    async fn handle(&self, mut req: Request) -> Result<Response> {
         match (req.method(), req.path().as_str()) {
             (worker::Method::Post, "/replay") => {}
             (worker::Method::Post, "/family/rotate") => return self.rotate(req).await,
@@ -960,7 +1015,7 @@ impl worker::DurableObject for JwtgateState {
 
     /// Deletes the keys whose window ended a grace period ago (page by page: an object may
     /// hold many), and comes back for the next one.
-    async fn alarm(&self) -> Result<Response> {
+    async fn sweep(&self) -> Result<Response> {
         let now = unix_now();
         let storage = self.state.storage();
         let mut next: Option<i64> = None;

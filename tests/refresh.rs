@@ -73,8 +73,8 @@ fn refresh_and_access_tokens_never_pass_for_each_other() {
     let first = r
         .start(obj(json!({"sub": "user_1", "email": "u@example.com"})), NOW)
         .unwrap();
-    // The refresh token is not an access token (its audience), even presented as one.
-    assert_eq!(outcome(&access_verifier(), &first, NOW), "audience");
+    // The refresh token is not an access token (its typ, before its audience is even read).
+    assert_eq!(outcome(&access_verifier(), &first, NOW), "type");
     let header: Value = serde_json::from_slice(
         &base64::Engine::decode(
             &base64::engine::general_purpose::URL_SAFE_NO_PAD,
@@ -170,4 +170,24 @@ fn idle_and_absolute_bounds() {
     // The start keeps a given auth_time: a session begun long ago cannot be restarted.
     let late = r.start(obj(json!({"sub": "u", "auth_time": NOW - 86_400})), NOW);
     assert_eq!(late.unwrap_err().code(), Code::TooOld);
+}
+
+#[test]
+fn a_refresh_token_is_never_an_access_token_even_under_its_audience() {
+    // An access verifier that (wrongly) lists the refresh audience still refuses its typ.
+    let mut p = policy_json();
+    p["audience"] = json!([AUD, "https://pay.example.com/refresh"]);
+    p.as_object_mut().unwrap().remove("refresh");
+    let lax = Verifier::for_signer(Policy::from_value(&p).unwrap()).unwrap();
+    let first = refresher().start(obj(json!({"sub": "u"})), NOW).unwrap();
+    assert_eq!(outcome(&lax, &first, NOW), "type");
+    // No policy may claim the refresh typ for itself.
+    let mut q = policy_json();
+    q["typ"] = json!("application/JWTGATE-refresh+jwt");
+    assert_eq!(Policy::from_value(&q).unwrap_err().field(), Some("typ"));
+    // A refresh token cannot be DPoP-bound.
+    let e = refresher()
+        .start(obj(json!({"sub": "u", "cnf": {"jkt": "x"}})), NOW)
+        .unwrap_err();
+    assert_eq!(e.code(), Code::DpopBinding);
 }

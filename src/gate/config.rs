@@ -717,6 +717,19 @@ impl GateConfig {
             ));
         }
         let refresh = refresh_endpoint(&get, &policy, plain_http, &public_paths)?;
+        if let Some(r) = &refresh {
+            // A session cookie name that the refresh cookie's name starts with (or the other
+            // way round) would read the one as the other's chunk: every request ambiguous.
+            let clash = cookies
+                .iter()
+                .any(|c| r.cookie.starts_with(c.as_str()) || c.starts_with(r.cookie));
+            if clash {
+                return Err(err(
+                    "JWTGATE_COOKIES",
+                    "a session cookie name overlaps the refresh cookie's (__Host-jwtgate-refresh / jwtgate-refresh)",
+                ));
+            }
+        }
         let store_users = usize::from(refresh.is_some());
         let dpop = dpop_mode(
             &get,
@@ -726,6 +739,12 @@ impl GateConfig {
             &token_headers,
             store_users,
         )?;
+        if dpop == Some(DpopMode::Required) && refresh.is_some() {
+            return Err(err(
+                "JWTGATE_DPOP",
+                "is required, but the refresh endpoint issues bearer access tokens: every one would be refused",
+            ));
+        }
 
         Ok(GateConfig {
             policy,
@@ -2007,6 +2026,38 @@ mod tests {
                 r#"{"issuer":"https://iss.example","audience":"api","algorithms":["HS256"],"dpop":{"algorithms":["HS256"]}}"#
             )]),
             "JWTGATE_POLICY"
+        );
+    }
+
+    #[test]
+    fn refresh_settings_that_would_break_every_request_are_refused() {
+        const REFRESH_POLICY: &str = r#"{"issuer":"https://iss.example","audience":"api","algorithms":["HS256"],"maxAgeSeconds":3600,"refresh":{"audience":"r"},"dpop":{"algorithms":["ES256"]}}"#;
+        let with = |extra: &[(&'static str, &'static str)]| {
+            let mut all = vec![
+                ("JWTGATE_POLICY", REFRESH_POLICY),
+                ("JWTGATE_REFRESH_PATH", "/.jwtgate/refresh"),
+                ("JWTGATE_STATE", DO_BINDING),
+                ("JWTGATE_DPOP", "allowed"),
+            ];
+            all.extend_from_slice(extra);
+            setting_of(&all)
+        };
+        assert_eq!(with(&[]), "ok");
+        assert_eq!(
+            with(&[("JWTGATE_COOKIES", "__Host-jwtgate")]),
+            "JWTGATE_COOKIES"
+        );
+        assert_eq!(
+            with(&[("JWTGATE_COOKIES", "__Host-jwtgate-refresh.x")]),
+            "JWTGATE_COOKIES"
+        );
+        assert_eq!(
+            with(&[("JWTGATE_DPOP", "required"), ("JWTGATE_COOKIES", "none")]),
+            "JWTGATE_DPOP"
+        );
+        assert_eq!(
+            with(&[("JWTGATE_REFRESH_PATH", "/")]),
+            "JWTGATE_REFRESH_PATH"
         );
     }
 }

@@ -145,9 +145,9 @@ test("two isolates refreshing one token at once: one wins, the other is a reuse 
 test("refresh and access tokens never pass for each other; bad cookies, methods and origins", async () => {
   const g = await gate(vars(), { durableObjects: STATE });
   const refresh = await firstRefresh();
-  // A refresh token as an access token: another audience.
+  // A refresh token as an access token: its typ (and its audience).
   const asAccess = await g.fetch("/orders", { headers: bearer(refresh) });
-  assert.equal((await asAccess.json()).reason, "audience");
+  assert.equal((await asAccess.json()).reason, "type");
   // An access token as a refresh token: another typ (and audience).
   const asRefresh = await post(g, await hsToken({ sid: "s", gen: 0, auth_time: Math.floor(Date.now() / 1000) }));
   assert.equal(asRefresh.status, 401);
@@ -161,6 +161,18 @@ test("refresh and access tokens never pass for each other; bad cookies, methods 
     .setIssuer(ISS).setAudience(REFRESH_AUD).setIssuedAt().setExpirationTime("1h")
     .sign(crypto.getRandomValues(new Uint8Array(32)));
   assert.equal((await (await post(g, forged)).json()).reason, "signature");
+  // Another class bound as the store, answering what the gate's class would: no store.
+  const fake = await gate(vars(), stateOf(stateWorker("fake-state", `return new Response("rotated:1");`)));
+  assert.equal((await post(fake, await firstRefresh())).status, 503);
+  const live = await gate(vars(), stateOf(stateWorker("live-state", `return new Response("live");`)));
+  assert.equal((await live.fetch("/orders", { headers: bearer(await hsToken({ sid: "s" })) })).status, 503);
+  await fake.dispose();
+  await live.dispose();
+  // At the session's absolute end (inside the leeway the refresh token still verifies in): 401, not a rotation.
+  const old = Math.floor(Date.now() / 1000) - 86400 - 10;
+  const ended = await post(g, await firstRefresh(undefined, { auth_time: old }));
+  assert.equal(ended.status, 401);
+  assert.equal((await ended.json()).reason, "too_old");
   // A later generation than the store issued: fails closed.
   const ahead = await firstRefresh(undefined, { gen: 5 });
   assert.equal((await (await post(g, ahead)).json()).reason, "revoked");
