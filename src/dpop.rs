@@ -36,6 +36,7 @@ use crate::error::{Code, Error, Result};
 use crate::jwk::Key;
 use crate::policy::typ_matches;
 use crate::verify::split;
+use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -148,6 +149,9 @@ pub struct Proof {
     /// Until when (seconds since the epoch, exclusive) the store must remember
     /// [`replay_key`](Proof::replay_key): past it the proof's `iat` is out of its window anyway.
     pub replay_until: i64,
+    /// The proof's `nonce` claim, when it has one (RFC 9449 §8: checked by a server that
+    /// issues nonces, see [`Nonces`]).
+    pub nonce: Option<String>,
 }
 
 fn proof_error(member: &'static str, message: &'static str) -> Error {
@@ -340,6 +344,16 @@ fn proof_claims(
             "the DPoP proof is for another access token",
         ));
     }
+    let nonce = match claims.get("nonce") {
+        None => None,
+        Some(Value::String(n)) if !n.is_empty() && n.len() <= 256 => Some(n.clone()),
+        Some(_) => {
+            return Err(proof_error(
+                "nonce",
+                "the DPoP proof's nonce must be a string",
+            ))
+        }
+    };
     let jkt = thumbprint(jwk)?;
     let mut h = Sha256::new();
     h.update(jkt.as_bytes());
@@ -350,7 +364,94 @@ fn proof_claims(
         replay_until: (iat + max_age + leeway).floor() as i64 + 1,
         iat: iat.floor() as i64,
         jkt,
+        nonce,
     })
+}
+
+/// Server-issued DPoP nonces (RFC 9449 §8), stateless: a nonce names a time window of
+/// [`NONCE_WINDOW_SECONDS`] and carries an HMAC of it under the server's secret, so every
+/// isolate issues and accepts the same ones without sharing state. A nonce is accepted in its
+/// own window and the next (so one issued just before a window ends still serves), never
+/// earlier or later, and never under another secret.
+#[derive(Clone)]
+pub struct Nonces {
+    key: Hmac<Sha256>,
+}
+
+impl std::fmt::Debug for Nonces {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Nonces(..)")
+    }
+}
+
+/// How long one nonce window lasts, in seconds.
+pub const NONCE_WINDOW_SECONDS: i64 = 300;
+
+impl Nonces {
+    /// Nonces under `secret` (at least 32 bytes; `config` otherwise).
+    pub fn new(secret: &[u8]) -> Result<Nonces> {
+        if secret.len() < 32 {
+            return Err(Error::config(
+                "nonceSecret",
+                "a DPoP nonce secret needs at least 32 bytes",
+            ));
+        }
+        let key = <Hmac<Sha256> as KeyInit>::new_from_slice(secret)
+            .map_err(|_| Error::config("nonceSecret", "unusable secret"))?;
+        Ok(Nonces { key })
+    }
+
+    fn tag(&self, window: i64) -> [u8; 16] {
+        let mut mac = self.key.clone();
+        mac.update(b"jwtgate-dpop-nonce\0");
+        mac.update(&window.to_be_bytes());
+        let full = mac.finalize().into_bytes();
+        let mut tag = [0u8; 16];
+        tag.copy_from_slice(&full[..16]);
+        tag
+    }
+
+    /// The nonce to hand out at `now` (for the `DPoP-Nonce` header).
+    pub fn issue(&self, now: i64) -> String {
+        let window = now.div_euclid(NONCE_WINDOW_SECONDS);
+        let mut bytes = window.to_be_bytes().to_vec();
+        bytes.extend_from_slice(&self.tag(window));
+        crate::b64::encode(&bytes)
+    }
+
+    /// Whether `nonce` is one of ours for `now`'s window or the one before.
+    pub fn accepts(&self, nonce: &str, now: i64) -> bool {
+        let Ok(bytes) = crate::b64::decode(nonce.as_bytes()) else {
+            return false;
+        };
+        let Ok(raw) = <[u8; 24]>::try_from(bytes.as_slice()) else {
+            return false;
+        };
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&raw[..8]);
+        let window = i64::from_be_bytes(w);
+        let current = now.div_euclid(NONCE_WINDOW_SECONDS);
+        if window != current && Some(window) != current.checked_sub(1) {
+            return false;
+        }
+        let mut mac = self.key.clone();
+        mac.update(b"jwtgate-dpop-nonce\0");
+        mac.update(&window.to_be_bytes());
+        mac.verify_truncated_left(&raw[8..]).is_ok()
+    }
+
+    /// The nonce rule for a checked proof at `now`: `use_dpop_nonce` when it has none, or one
+    /// this server did not issue for now.
+    pub fn check(&self, proof: &Proof, now: i64) -> Result<()> {
+        match &proof.nonce {
+            Some(n) if self.accepts(n, now) => Ok(()),
+            _ => Err(Error::claim(
+                Code::DpopNonce,
+                "nonce",
+                "the DPoP proof needs a current nonce from this server (DPoP-Nonce)",
+            )),
+        }
+    }
 }
 
 /// The proof's key is the one the token is bound to: `cnf.jkt` equals [`Proof::jkt`], else
@@ -624,6 +725,26 @@ mod tests {
     }
 
     #[test]
+    fn nonces_are_good_in_their_window_and_the_next_only() {
+        let n = Nonces::new(&[7u8; 32]).unwrap();
+        let other = Nonces::new(&[8u8; 32]).unwrap();
+        let t = 1_800_000_000 - 1_800_000_000 % NONCE_WINDOW_SECONDS;
+        let nonce = n.issue(t + 10);
+        assert!(n.accepts(&nonce, t + 10));
+        assert!(n.accepts(&nonce, t + NONCE_WINDOW_SECONDS + 299));
+        assert!(!n.accepts(&nonce, t + 2 * NONCE_WINDOW_SECONDS));
+        assert!(!n.accepts(&nonce, t - 1), "a window not begun yet");
+        assert!(!other.accepts(&nonce, t + 10), "another secret");
+        let mut forged = crate::b64::decode(nonce.as_bytes()).unwrap();
+        forged[23] ^= 1;
+        assert!(!n.accepts(&crate::b64::encode(&forged), t + 10));
+        for junk in ["", "x", "AAAA", &"A".repeat(64)] {
+            assert!(!n.accepts(junk, t));
+        }
+        assert!(Nonces::new(&[1u8; 31]).is_err());
+    }
+
+    #[test]
     fn htu_normalisation() {
         let n = |s: &str| normalize_htu(s);
         let same = [
@@ -699,6 +820,7 @@ mod tests {
             iat: 0,
             replay_key: k.into(),
             replay_until: until,
+            nonce: None,
         };
         let mut w = ReplayWindow::new(2, 2);
         assert!(w.record(&proof("a", 100), 10).is_ok());
@@ -728,6 +850,7 @@ mod tests {
             iat: 0,
             replay_key: k.into(),
             replay_until: 100,
+            nonce: None,
         };
         assert!(w.record(&of("greedy", "1"), 0).is_ok());
         assert!(w.record(&of("greedy", "2"), 0).is_ok());

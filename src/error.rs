@@ -56,13 +56,16 @@ pub enum Code {
     DpopBinding,
     /// A DPoP proof's `jti` was already seen within its window: a replayed proof.
     Replayed,
+    /// The server asks DPoP proofs for a nonce it issued (RFC 9449 §8), and this proof has
+    /// none, or a stale or foreign one: retry with the `DPoP-Nonce` the answer carries.
+    DpopNonce,
     /// The policy, a key, or an argument is invalid: raised at construction, never at a pass.
     Config,
 }
 
 impl Code {
     /// Every code, in documentation order.
-    pub const ALL: [Code; 19] = [
+    pub const ALL: [Code; 20] = [
         Code::Malformed,
         Code::TooLarge,
         Code::Algorithm,
@@ -81,6 +84,7 @@ impl Code {
         Code::DpopProof,
         Code::DpopBinding,
         Code::Replayed,
+        Code::DpopNonce,
         Code::Config,
     ];
 
@@ -105,6 +109,7 @@ impl Code {
             Code::DpopProof => "dpop_proof",
             Code::DpopBinding => "dpop_binding",
             Code::Replayed => "replayed",
+            Code::DpopNonce => "use_dpop_nonce",
             Code::Config => "config",
         }
     }
@@ -212,7 +217,7 @@ mod tests {
             assert!(seen.insert(s), "duplicate code {s}");
             assert!(s.chars().all(|c| c.is_ascii_lowercase() || c == '_'));
         }
-        assert_eq!(seen.len(), 19);
+        assert_eq!(seen.len(), 20);
     }
 
     #[test]

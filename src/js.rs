@@ -218,7 +218,7 @@ export type Claims = Record<string, unknown>;
 export type JwtGateErrorCode =
   | "malformed" | "too_large" | "algorithm" | "header" | "key_not_found" | "signature"
   | "expired" | "not_yet_valid" | "issued_in_future" | "too_old" | "audience" | "issuer"
-  | "missing_claim" | "type" | "revoked" | "dpop_proof" | "dpop_binding" | "replayed" | "config";
+  | "missing_claim" | "type" | "revoked" | "dpop_proof" | "dpop_binding" | "replayed" | "use_dpop_nonce" | "config";
 
 /** What every jwtgate failure throws. */
 export interface JwtGateError extends Error {

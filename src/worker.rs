@@ -304,7 +304,13 @@ async fn verify_token(
             )
             .await;
             let valid = web.unwrap_or_else(|| prepared.check_here());
-            Some(request::finish_dpop(prepared, valid, &verified.claims)?)
+            Some(request::finish_dpop(
+                config,
+                prepared,
+                valid,
+                &verified.claims,
+                unix_now(),
+            )?)
         }
     };
     revocation(config, env, &verified.claims).await?;

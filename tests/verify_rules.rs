@@ -811,11 +811,27 @@ fn every_error_code_is_reachable() {
                 iat: NOW,
                 replay_key: "k".into(),
                 replay_until: NOW + 60,
+                nonce: None,
             };
             let mut window = jwtgate::dpop::ReplayWindow::new(4, 4);
             window.record(&proof, NOW).unwrap();
             window.record(&proof, NOW).unwrap_err().code()
         },
+        // A proof without a nonce at a server that issues nonces.
+        jwtgate::dpop::Nonces::new(&[1; 32])
+            .unwrap()
+            .check(
+                &jwtgate::dpop::Proof {
+                    jkt: "t".into(),
+                    iat: NOW,
+                    replay_key: "k".into(),
+                    replay_until: NOW + 60,
+                    nonce: None,
+                },
+                NOW,
+            )
+            .unwrap_err()
+            .code(),
     ];
     let mut missing: Vec<Code> = Code::ALL.to_vec();
     missing.retain(|c| !produced.contains(c));

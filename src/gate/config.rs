@@ -44,7 +44,7 @@ pub enum DpopMode {
 
 /// Every setting the gate reads: the one list (the Worker reads exactly these, once per
 /// isolate, and refuses any other `JWTGATE_*` name).
-pub const SETTINGS: [&str; 26] = [
+pub const SETTINGS: [&str; 27] = [
     "JWTGATE_POLICY",
     "JWTGATE_KEYS",
     "JWTGATE_AUTHJS_SECRET",
@@ -71,6 +71,7 @@ pub const SETTINGS: [&str; 26] = [
     "JWTGATE_DPOP",
     "JWTGATE_STATE",
     "JWTGATE_REFRESH_PATH",
+    "JWTGATE_DPOP_NONCE_SECRET",
 ];
 
 /// Refuses an environment name that looks like a gate setting but is not one: any other
@@ -347,6 +348,8 @@ pub struct GateConfig {
     /// Refresh-token rotation at `JWTGATE_REFRESH_PATH` (the default provider's policy
     /// `refresh`), with its family store bound (`JWTGATE_STATE`).
     pub refresh: Option<RefreshEndpoint>,
+    /// Server-issued DPoP nonces (`JWTGATE_DPOP_NONCE_SECRET`): every proof must carry one.
+    pub dpop_nonces: Option<crate::dpop::Nonces>,
 }
 
 /// The gate's refresh endpoint ([`crate::refresh`]).
@@ -739,6 +742,19 @@ impl GateConfig {
             &token_headers,
             store_users,
         )?;
+        let dpop_nonces = match (get("JWTGATE_DPOP_NONCE_SECRET"), dpop) {
+            (None, _) => None,
+            (Some(_), None) => {
+                return Err(err(
+                    "JWTGATE_DPOP_NONCE_SECRET",
+                    "is set but JWTGATE_DPOP is not: no proof would ever carry a nonce",
+                ))
+            }
+            (Some(secret), Some(_)) => Some(
+                crate::dpop::Nonces::new(secret.as_bytes())
+                    .map_err(|_| err("JWTGATE_DPOP_NONCE_SECRET", "needs at least 32 bytes"))?,
+            ),
+        };
         if dpop == Some(DpopMode::Required) && refresh.is_some() {
             return Err(err(
                 "JWTGATE_DPOP",
@@ -768,6 +784,7 @@ impl GateConfig {
             cache_size: int(&get, "JWTGATE_CACHE_SIZE", 1024, (0, 100_000))? as usize,
             dpop,
             refresh,
+            dpop_nonces,
         })
     }
 

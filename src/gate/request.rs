@@ -459,6 +459,12 @@ impl Challenge {
                 code.as_str(),
                 &[("DPoP", Some(algs))],
             ),
+            (Code::DpopNonce, Some(algs)) => answer::refused_for(
+                realm,
+                "use_dpop_nonce",
+                code.as_str(),
+                &[("DPoP", Some(algs))],
+            ),
             (_, Some(algs)) if source == Source::Dpop || !self.bearer => answer::refused_for(
                 realm,
                 "invalid_token",
@@ -500,15 +506,21 @@ pub fn prepare_dpop<'p>(
         .map_err(Refusal::Invalid)
 }
 
-/// The proof's answer once its signature is known, then its binding to the token's `cnf.jkt`.
-/// The proof's replay key is the caller's to record in the shared store.
+/// The proof's answer once its signature is known, then its binding to the token's `cnf.jkt`,
+/// then, with `JWTGATE_DPOP_NONCE_SECRET`, its nonce at `now`. The proof's replay key is the
+/// caller's to record in the shared store.
 pub fn finish_dpop(
+    config: &GateConfig,
     prepared: crate::dpop::PreparedProof<'_>,
     signature_valid: bool,
     claims: &serde_json::Map<String, serde_json::Value>,
+    now: i64,
 ) -> Result<crate::dpop::Proof, Refusal> {
     let checked = prepared.finish(signature_valid).map_err(Refusal::Invalid)?;
     crate::dpop::check_binding(claims, &checked).map_err(Refusal::Invalid)?;
+    if let Some(nonces) = &config.dpop_nonces {
+        nonces.check(&checked, now).map_err(Refusal::Invalid)?;
+    }
     Ok(checked)
 }
 
@@ -524,7 +536,7 @@ pub fn check_dpop(
         None => Ok(None),
         Some(prepared) => {
             let valid = prepared.check_here();
-            finish_dpop(prepared, valid, claims).map(Some)
+            finish_dpop(config, prepared, valid, claims, now).map(Some)
         }
     }
 }
@@ -562,13 +574,16 @@ pub fn after_verify(
                 Kind::Verified(pending.source, identity),
             )
         }
-        Err(Refusal::Invalid(e)) => refuse(
-            Challenge::of(config).refusal(realm, e.code(), pending.source),
-            e.code().as_str(),
-            token,
-            &pending.path,
-            req,
-        ),
+        Err(Refusal::Invalid(e)) => {
+            let mut answer = Challenge::of(config).refusal(realm, e.code(), pending.source);
+            // RFC 9449 §8: the refusal hands out the nonce to retry with.
+            if let (Code::DpopNonce, Some(nonces)) = (e.code(), &config.dpop_nonces) {
+                answer
+                    .headers
+                    .push(("dpop-nonce".to_owned(), nonces.issue(now)));
+            }
+            refuse(answer, e.code().as_str(), token, &pending.path, req)
+        }
         Err(Refusal::Unavailable(reason, retry)) => Done::Answer(
             answer::unavailable(reason, retry),
             Some(Rejection {

@@ -279,3 +279,28 @@ test("docs/gate.md's DPoP wrangler.toml is what wrangler reads and the gate acce
   assert.equal((await g.fetch("/orders", { headers: dpopHeaders(token, await proof(token)) })).status, 200);
   await g.dispose();
 });
+
+test("server nonces: a proof without the gate's nonce is refused with one to retry with", async () => {
+  const g = await gate(vars({ JWTGATE_DPOP_NONCE_SECRET: "nonce-secret-0123456789abcdefghijklmnop" }), { durableObjects: STATE });
+  const token = await boundToken();
+  const before = upstream.hits.length;
+  const first = await g.fetch("/orders", { headers: dpopHeaders(token, await proof(token)) });
+  await refused(first, 401, CHALLENGE("use_dpop_nonce", "use_dpop_nonce"), "use_dpop_nonce");
+  const nonce = first.headers.get("dpop-nonce");
+  assert.match(nonce, /^[A-Za-z0-9_-]{32}$/);
+  // A forged or foreign nonce is no better.
+  const forged = nonce.slice(0, -2) + (nonce.endsWith("AA") ? "BA" : "AA");
+  const bad = await g.fetch("/orders", { headers: dpopHeaders(token, await proof(token, { claims: { nonce: forged } })) });
+  await refused(bad, 401, null, "use_dpop_nonce");
+  assert.equal(upstream.hits.length, before);
+  // With the nonce: through.
+  const ok = await g.fetch("/orders", { headers: dpopHeaders(token, await proof(token, { claims: { nonce } })) });
+  assert.equal(ok.status, 200);
+  await g.dispose();
+  // Another gate with another secret does not take it; nonces need DPoP and 32 bytes.
+  const other = await gate(vars({ JWTGATE_DPOP_NONCE_SECRET: "another-secret-0123456789abcdefghijklmnop" }), { durableObjects: STATE });
+  await refused(await other.fetch("/orders", { headers: dpopHeaders(token, await proof(token, { claims: { nonce } })) }), 401, null, "use_dpop_nonce");
+  await other.dispose();
+  await expectMisconfigured({ JWTGATE_DPOP_NONCE_SECRET: "nonce-secret-0123456789abcdefghijklmnop" }, "JWTGATE_DPOP_NONCE_SECRET");
+  await expectMisconfigured(vars({ JWTGATE_DPOP_NONCE_SECRET: "short" }), "JWTGATE_DPOP_NONCE_SECRET", { durableObjects: STATE });
+});

@@ -9,6 +9,8 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import * as jose from "jose";
+import { authjs } from "../../pkg/authjs/node.mjs";
+import { authjsSignIn } from "./authjs-app.mjs";
 import {
   ISS,
   AUD,
@@ -244,5 +246,26 @@ test("docs/gate.md's refresh wrangler.toml is what wrangler reads and the gate r
   const { access_token } = await r.json();
   await jose.jwtVerify(access_token, issuer.publicKey, { issuer: "https://auth.example", audience: "orders-api" });
   assert.equal((await g.fetch("/orders", { headers: bearer(access_token) })).status, 200);
+  await g.dispose();
+});
+
+test("a revoked family also stops the Auth.js session cookie of that sid", async () => {
+  const SECRET = "gate-test-AUTH_SECRET-refresh-0123456789abcdefghij";
+  const adapter = authjs({ issuer: ISS, audience: AUD, secret: "adapter-stamping-secret-0123456789abcdef", env: {} });
+  const pairs = await authjsSignIn({ secret: [SECRET], name: "Ada", cookie: "__Secure-authjs.session-token", jwt: async ({ token }) => adapter.stamp(token) });
+  const g = await gate(
+    vars({ JWTGATE_AUTHJS_SECRET: JSON.stringify([SECRET]), JWTGATE_POLICY: JSON.stringify({ ...policy, maxAgeSeconds: 8 * 3600 }) }),
+    { durableObjects: STATE },
+  );
+  const session = await g.fetch("/orders", { headers: { cookie: pairs[0] } });
+  assert.equal(session.status, 200, await session.clone().text());
+  const sid = JSON.parse(Buffer.from(upstream.hits.at(-1).headers["x-jwtgate-claims"], "base64url").toString()).sid;
+  // The same session's refresh family, rotated once and then reused.
+  const first = await firstRefresh(sid);
+  assert.equal((await post(g, first)).status, 200);
+  assert.equal((await post(g, first)).status, 401);
+  const later = await g.fetch("/orders", { headers: { cookie: pairs[0] } });
+  assert.equal(later.status, 401);
+  assert.equal((await later.json()).reason, "revoked");
   await g.dispose();
 });
