@@ -344,16 +344,13 @@ fn proof_claims(
             "the DPoP proof is for another access token",
         ));
     }
-    let nonce = match claims.get("nonce") {
-        None => None,
-        Some(Value::String(n)) if !n.is_empty() && n.len() <= 256 => Some(n.clone()),
-        Some(_) => {
-            return Err(proof_error(
-                "nonce",
-                "the DPoP proof's nonce must be a string",
-            ))
-        }
-    };
+    // A nonce that is not a string of 1 to 256 bytes is no usable nonce: ignored where no
+    // nonces are issued, `use_dpop_nonce` (with one to retry with) where they are.
+    let nonce = claims
+        .get("nonce")
+        .and_then(Value::as_str)
+        .filter(|n| !n.is_empty() && n.len() <= 256)
+        .map(str::to_owned);
     let jkt = thumbprint(jwk)?;
     let mut h = Sha256::new();
     h.update(jkt.as_bytes());

@@ -292,6 +292,10 @@ test("server nonces: a proof without the gate's nonce is refused with one to ret
   const forged = nonce.slice(0, -2) + (nonce.endsWith("AA") ? "BA" : "AA");
   const bad = await g.fetch("/orders", { headers: dpopHeaders(token, await proof(token, { claims: { nonce: forged } })) });
   await refused(bad, 401, null, "use_dpop_nonce");
+  // A nonce that is not a string is no nonce: the same refusal, with one to retry with.
+  const junk = await g.fetch("/orders", { headers: dpopHeaders(token, await proof(token, { claims: { nonce: 7 } })) });
+  await refused(junk, 401, CHALLENGE("use_dpop_nonce", "use_dpop_nonce"), "use_dpop_nonce");
+  assert.ok(junk.headers.get("dpop-nonce"));
   assert.equal(upstream.hits.length, before);
   // With the nonce: through.
   const ok = await g.fetch("/orders", { headers: dpopHeaders(token, await proof(token, { claims: { nonce } })) });
