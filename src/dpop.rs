@@ -70,21 +70,12 @@ impl DpopRules {
     /// `algorithms` is required (asymmetric algorithms only); `maxAgeSeconds` defaults to
     /// [`DEFAULT_PROOF_MAX_AGE_SECONDS`] and may be 1 to [`MAX_PROOF_MAX_AGE_SECONDS`].
     pub(crate) fn from_value(value: &Value, leeway: i64) -> Result<DpopRules> {
-        let Value::Object(obj) = value else {
-            return Err(Error::config(
-                "dpop",
-                "must be an object: {\"algorithms\": [...], \"maxAgeSeconds\": n}",
-            ));
-        };
-        if let Some(unknown) = obj
-            .keys()
-            .find(|k| !["algorithms", "maxAgeSeconds"].contains(&k.as_str()))
-        {
-            return Err(Error::config(
-                format!("dpop.{unknown}"),
-                "unknown dpop field (algorithms, maxAgeSeconds)",
-            ));
-        }
+        let obj = crate::policy::member_object(
+            value,
+            "dpop",
+            &["algorithms", "maxAgeSeconds"],
+            "{\"algorithms\": [...], \"maxAgeSeconds\": n}",
+        )?;
         let names = crate::policy::algorithms(obj.get("algorithms").filter(|v| !v.is_null()))
             .map_err(|e| Error::config("dpop.algorithms", e.message().to_owned()))?;
         if names

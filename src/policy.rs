@@ -101,6 +101,27 @@ fn string_list(obj: &Map<String, Value>, name: &'static str) -> Result<Vec<Strin
     Ok(list)
 }
 
+/// A policy member that is itself an object of known members (`dpop`, `refresh`): `config`
+/// naming `field` if it is not an object (`shape` shows the expected one), or naming the
+/// first member not in `members`.
+pub(crate) fn member_object<'a>(
+    value: &'a Value,
+    field: &'static str,
+    members: &[&str],
+    shape: &str,
+) -> Result<&'a Map<String, Value>> {
+    let Value::Object(obj) = value else {
+        return Err(Error::config(field, format!("must be an object: {shape}")));
+    };
+    if let Some(unknown) = obj.keys().find(|k| !members.contains(&k.as_str())) {
+        return Err(Error::config(
+            format!("{field}.{unknown}"),
+            format!("unknown {field} field ({})", members.join(", ")),
+        ));
+    }
+    Ok(obj)
+}
+
 fn integer(obj: &Map<String, Value>, name: &'static str, range: (i64, i64)) -> Result<Option<i64>> {
     match field(obj, name) {
         None => Ok(None),

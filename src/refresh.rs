@@ -52,21 +52,12 @@ impl RefreshRules {
         audiences: &[String],
         max_age: Option<i64>,
     ) -> Result<RefreshRules> {
-        let Value::Object(obj) = value else {
-            return Err(Error::config(
-                "refresh",
-                "must be an object: {\"audience\": \"...\", \"ttlSeconds\": n, \"accessTtlSeconds\": n}",
-            ));
-        };
-        if let Some(unknown) = obj
-            .keys()
-            .find(|k| !["audience", "ttlSeconds", "accessTtlSeconds"].contains(&k.as_str()))
-        {
-            return Err(Error::config(
-                format!("refresh.{unknown}"),
-                "unknown refresh field (audience, ttlSeconds, accessTtlSeconds)",
-            ));
-        }
+        let obj = crate::policy::member_object(
+            value,
+            "refresh",
+            &["audience", "ttlSeconds", "accessTtlSeconds"],
+            "{\"audience\": \"...\", \"ttlSeconds\": n, \"accessTtlSeconds\": n}",
+        )?;
         let audience = match obj.get("audience") {
             Some(Value::String(a)) if !a.trim().is_empty() => a.clone(),
             _ => {

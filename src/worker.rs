@@ -59,35 +59,34 @@ fn env_string(env: &Env, name: &str) -> Option<String> {
     if v.is_undefined() || v.is_null() {
         return None;
     }
-    if name == "JWTGATE_STATE" {
-        // Only a Durable Object namespace (the gate's JwtgateState class) is the replay store.
-        let is_do = v.is_object()
-            && ["idFromName", "idFromString", "newUniqueId", "get"]
-                .iter()
-                .all(|m| {
-                    js_sys::Reflect::get(&v, &JsValue::from_str(m)).is_ok_and(|f| f.is_function())
-                });
-        return Some(if is_do {
-            DO_BINDING.to_owned()
-        } else {
-            "<not a Durable Object namespace>".to_owned()
-        });
-    }
-    if name == "JWTGATE_REVOKED" {
-        // The config accepts only the KV marker: a var (text or an object table) or another
-        // binding type is refused. workers-rs's `env.kv()` would accept any object (it reads
-        // its members unchecked), so the namespace's own methods are checked here.
-        let is_kv = v.is_object()
-            && ["get", "getWithMetadata", "put", "list", "delete"]
-                .iter()
-                .all(|m| {
-                    js_sys::Reflect::get(&v, &JsValue::from_str(m)).is_ok_and(|f| f.is_function())
-                });
-        return Some(if is_kv {
-            KV_BINDING.to_owned()
-        } else {
-            "<not a KV namespace>".to_owned()
-        });
+    // Bindings: the config accepts only their markers, so a var (text or an object table) or
+    // another binding type under their names is refused. workers-rs's `env.kv()` and
+    // `env.durable_object()` would accept any object (they read its members unchecked), so the
+    // binding's own methods are checked here.
+    let binding = |methods: &[&str], marker: &str, other: &str| {
+        let is_it = v.is_object()
+            && methods.iter().all(|m| {
+                js_sys::Reflect::get(&v, &JsValue::from_str(m)).is_ok_and(|f| f.is_function())
+            });
+        Some(if is_it { marker } else { other }.to_owned())
+    };
+    match name {
+        // Only a Durable Object namespace (the gate's JwtgateState class) is the gate's store.
+        "JWTGATE_STATE" => {
+            return binding(
+                &["idFromName", "idFromString", "newUniqueId", "get"],
+                DO_BINDING,
+                "<not a Durable Object namespace>",
+            )
+        }
+        "JWTGATE_REVOKED" => {
+            return binding(
+                &["get", "getWithMetadata", "put", "list", "delete"],
+                KV_BINDING,
+                "<not a KV namespace>",
+            )
+        }
+        _ => {}
     }
     if let Some(s) = v.as_string() {
         return Some(s);
@@ -274,7 +273,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<web_sys::Respons
 }
 
 /// A bearer, header or DPoP token, all the way: [`authorize`]; for a DPoP token its proof
-/// (`gate::request::check_dpop`); the revocation list; and last, once everything else passed,
+/// (`gate::request::prepare_dpop`, WebCrypto, `finish_dpop`); the revocation list; and last, once everything else passed,
 /// the proof's `jti` recorded in the shared replay store (a refused request uses up no proof).
 async fn verify_token(
     config: &GateConfig,

@@ -114,7 +114,7 @@ pub struct Pending {
 
 impl Pending {
     /// How the token was presented, for the claim rules' `cnf` rule: with a DPoP proof (checked
-    /// next, by [`check_dpop`]) or as a bearer credential (a bound token is then refused).
+    /// next, by [`prepare_dpop`] and [`finish_dpop`]) or as a bearer credential (a bound token is then refused).
     pub fn presentation(&self) -> crate::Presentation {
         if self.proof.is_some() {
             crate::Presentation::Proven
@@ -522,23 +522,6 @@ pub fn finish_dpop(
         nonces.check(&checked, now).map_err(Refusal::Invalid)?;
     }
     Ok(checked)
-}
-
-/// [`prepare_dpop`] and [`finish_dpop`] with jwtgate's own signature check.
-pub fn check_dpop(
-    config: &GateConfig,
-    req: &RequestView,
-    pending: &Pending,
-    claims: &serde_json::Map<String, serde_json::Value>,
-    now: i64,
-) -> Result<Option<crate::dpop::Proof>, Refusal> {
-    match prepare_dpop(config, req, pending, now)? {
-        None => Ok(None),
-        Some(prepared) => {
-            let valid = prepared.check_here();
-            finish_dpop(config, prepared, valid, claims, now).map(Some)
-        }
-    }
 }
 
 /// The decision once the token was verified (or refused) at `now`.
