@@ -96,7 +96,7 @@ impl HashAlg {
 
 /// The key family an algorithm needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Family {
+pub(crate) enum KeyFamily {
     Hmac(HashAlg),
     RsaPkcs1(HashAlg),
     RsaPss(HashAlg),
@@ -202,22 +202,22 @@ impl Algorithm {
         Algorithm::ALL.into_iter().find(|a| a.name() == name)
     }
 
-    pub(crate) const fn family(self) -> Family {
+    pub(crate) const fn family(self) -> KeyFamily {
         use HashAlg::*;
         match self {
-            Algorithm::HS256 => Family::Hmac(Sha256),
-            Algorithm::HS384 => Family::Hmac(Sha384),
-            Algorithm::HS512 => Family::Hmac(Sha512),
-            Algorithm::RS256 => Family::RsaPkcs1(Sha256),
-            Algorithm::RS384 => Family::RsaPkcs1(Sha384),
-            Algorithm::RS512 => Family::RsaPkcs1(Sha512),
-            Algorithm::PS256 => Family::RsaPss(Sha256),
-            Algorithm::PS384 => Family::RsaPss(Sha384),
-            Algorithm::PS512 => Family::RsaPss(Sha512),
-            Algorithm::ES256 => Family::Ecdsa(EcCurve::P256),
-            Algorithm::ES384 => Family::Ecdsa(EcCurve::P384),
-            Algorithm::ES512 => Family::Ecdsa(EcCurve::P521),
-            Algorithm::EdDSA | Algorithm::Ed25519 => Family::Ed25519,
+            Algorithm::HS256 => KeyFamily::Hmac(Sha256),
+            Algorithm::HS384 => KeyFamily::Hmac(Sha384),
+            Algorithm::HS512 => KeyFamily::Hmac(Sha512),
+            Algorithm::RS256 => KeyFamily::RsaPkcs1(Sha256),
+            Algorithm::RS384 => KeyFamily::RsaPkcs1(Sha384),
+            Algorithm::RS512 => KeyFamily::RsaPkcs1(Sha512),
+            Algorithm::PS256 => KeyFamily::RsaPss(Sha256),
+            Algorithm::PS384 => KeyFamily::RsaPss(Sha384),
+            Algorithm::PS512 => KeyFamily::RsaPss(Sha512),
+            Algorithm::ES256 => KeyFamily::Ecdsa(EcCurve::P256),
+            Algorithm::ES384 => KeyFamily::Ecdsa(EcCurve::P384),
+            Algorithm::ES512 => KeyFamily::Ecdsa(EcCurve::P521),
+            Algorithm::EdDSA | Algorithm::Ed25519 => KeyFamily::Ed25519,
         }
     }
 

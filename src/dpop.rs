@@ -31,23 +31,23 @@
 //! token: [`Proof::replay_key`] and [`Proof::replay_until`] are what a store keeps. The edge
 //! gate keeps them in a Durable Object; [`ReplayWindow`] is the in-memory store (one process).
 
-use crate::alg::{AlgSet, Algorithm};
+use crate::alg::Algorithm;
+use crate::claims::Presentation;
 use crate::error::{Code, Error, Result};
 use crate::jwk::Key;
-use crate::policy::typ_matches;
-use crate::verify::split;
+use crate::jws::{split, typ_matches};
+use crate::verify::{Verified, Verifier};
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
+pub use crate::policy::dpop::{
+    DpopRules, DEFAULT_PROOF_MAX_AGE_SECONDS, MAX_PROOF_MAX_AGE_SECONDS,
+};
+
 /// The longest proof accepted, in bytes (an RSA-4096 proof is about 1.9 KB).
 pub const MAX_PROOF_BYTES: usize = 8192;
-/// The default proof lifetime (`dpop.maxAgeSeconds`): how long after its `iat` a proof is
-/// accepted, and so how long its `jti` is remembered.
-pub const DEFAULT_PROOF_MAX_AGE_SECONDS: i64 = 60;
-/// The largest accepted `dpop.maxAgeSeconds`.
-pub const MAX_PROOF_MAX_AGE_SECONDS: i64 = 600;
 /// The longest accepted proof `jti`, in bytes.
 pub const MAX_JTI_BYTES: usize = 256;
 
@@ -55,66 +55,32 @@ pub const MAX_JTI_BYTES: usize = 256;
 /// proof must carry).
 const FORBIDDEN_PROOF_HEADER: [&str; 6] = ["crit", "b64", "zip", "jku", "x5u", "x5c"];
 
-/// A policy's DPoP rules (its `dpop` member): the proof algorithms accepted and a proof's
-/// lifetime. The clock tolerance is the policy's `leewaySeconds`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DpopRules {
-    algorithms: AlgSet,
-    names: Vec<Algorithm>,
-    max_age: i64,
-    leeway: i64,
-}
-
-impl DpopRules {
-    /// Reads a policy's `dpop` member: `{"algorithms": [...], "maxAgeSeconds": n}`.
-    /// `algorithms` is required (asymmetric algorithms only); `maxAgeSeconds` defaults to
-    /// [`DEFAULT_PROOF_MAX_AGE_SECONDS`] and may be 1 to [`MAX_PROOF_MAX_AGE_SECONDS`].
-    pub(crate) fn from_value(value: &Value, leeway: i64) -> Result<DpopRules> {
-        let obj = crate::policy::member_object(
-            value,
-            "dpop",
-            &["algorithms", "maxAgeSeconds"],
-            "{\"algorithms\": [...], \"maxAgeSeconds\": n}",
-        )?;
-        let names = crate::policy::algorithms(obj.get("algorithms").filter(|v| !v.is_null()))
-            .map_err(|e| Error::config("dpop.algorithms", e.message().to_owned()))?;
-        if names
-            .iter()
-            .any(|a| matches!(a, Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512))
-        {
-            return Err(Error::config(
-                "dpop.algorithms",
-                "a DPoP proof is signed by its holder's key pair: HMAC algorithms are refused",
-            ));
-        }
-        let max_age = match obj.get("maxAgeSeconds").filter(|v| !v.is_null()) {
-            None => DEFAULT_PROOF_MAX_AGE_SECONDS,
-            Some(v) => match v.as_i64() {
-                Some(n) if (1..=MAX_PROOF_MAX_AGE_SECONDS).contains(&n) => n,
-                _ => {
-                    return Err(Error::config(
-                        "dpop.maxAgeSeconds",
-                        format!("must be a whole number from 1 to {MAX_PROOF_MAX_AGE_SECONDS}"),
-                    ))
-                }
-            },
-        };
-        Ok(DpopRules {
-            algorithms: names.iter().copied().collect(),
-            names,
-            max_age,
-            leeway,
-        })
-    }
-
-    /// The accepted proof algorithms, in the policy's order (the `algs` of a `DPoP` challenge).
-    pub fn algorithms(&self) -> &[Algorithm] {
-        &self.names
-    }
-
-    /// A proof's lifetime after its `iat`, in seconds.
-    pub fn max_age_seconds(&self) -> i64 {
-        self.max_age
+impl Verifier {
+    /// Verifies a DPoP-bound token with its proof (RFC 9449) for `request` at `now`: the token
+    /// as [`verify`](Verifier::verify) does but under [`Presentation::Proven`] (so `cnf.jkt` is
+    /// required), then [`check_proof`] with the policy's `dpop`
+    /// rules and [`check_binding`]. `config` if the policy has
+    /// no `dpop` member. Replay is the caller's to check, with the returned proof's
+    /// `replay_key` (see [`ReplayWindow`]).
+    pub fn verify_dpop(
+        &self,
+        token: &str,
+        proof: &str,
+        request: &ProofRequest<'_>,
+        now: i64,
+    ) -> Result<(Verified, Proof)> {
+        let rules = self.policy().dpop.as_ref().ok_or_else(|| {
+            Error::config(
+                "dpop",
+                "the policy has no dpop member: it accepts no DPoP proof",
+            )
+        })?;
+        let verified = self
+            .prepare_as(token, now, Presentation::Proven)?
+            .finish_here(self)?;
+        let checked = check_proof(rules, proof, request, token, now)?;
+        check_binding(&verified.claims, &checked)?;
+        Ok((verified, checked))
     }
 }
 

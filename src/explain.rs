@@ -11,7 +11,8 @@
 use crate::b64;
 use crate::claims::Rule;
 use crate::error::{Error, Result};
-use crate::verify::{object_part, PartError, Stage, Verifier};
+use crate::jws::{object_part, PartError};
+use crate::verify::{Stage, Verifier};
 use serde_json::{json, Map, Value};
 use std::ops::ControlFlow;
 

@@ -1151,7 +1151,7 @@ pub fn check_revocation(
     #[wasm_bindgen(unchecked_param_type = "Claims")] claims: JsValue,
     #[wasm_bindgen(unchecked_param_type = "Record<string, string | null>")] answers: JsValue,
 ) -> Result<(), JsValue> {
-    use crate::revocation::{check_revocation, revocation_keys, Answer, Verdict};
+    use crate::revocation::{check_revocation, revocation_keys, Lookup, RevocationVerdict};
     let run = || -> Result<(), Error> {
         let claims = claims_object(&claims)?;
         let keys = revocation_keys(&claims)?;
@@ -1178,10 +1178,10 @@ pub fn check_revocation(
         let answers: Vec<_> = keys
             .iter()
             .zip(&values)
-            .map(|((kind, _), v)| (*kind, v.as_deref().map_or(Answer::Absent, Answer::Present)))
+            .map(|((kind, _), v)| (*kind, v.as_deref().map_or(Lookup::Absent, Lookup::Present)))
             .collect();
         match check_revocation(&claims, &answers, false) {
-            Verdict::Revoked(e) => Err(e),
+            RevocationVerdict::Revoked(e) => Err(e),
             _ => Ok(()),
         }
     };

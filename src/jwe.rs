@@ -217,7 +217,7 @@ impl AuthJsCookie {
                 return Err(Error::config(format!("secret[{i}]"), "given twice"));
             }
         }
-        if !crate::gate::token::is_cookie_name(cookie_name) {
+        if !crate::cookie::is_cookie_name(cookie_name) {
             return Err(Error::config(
                 "cookie",
                 "the cookie name must be a plain, non-empty cookie token",

@@ -11,7 +11,7 @@ use crate::alg::ecdsa::EcKey;
 use crate::alg::eddsa::Ed25519Key;
 use crate::alg::hmac::HmacKey;
 use crate::alg::rsa::{RsaKey, RsaKeyError, MIN_BITS};
-use crate::alg::{AlgSet, Algorithm, EcCurve, Family, HashAlg};
+use crate::alg::{AlgSet, Algorithm, EcCurve, HashAlg, KeyFamily};
 use crate::error::{Code, Error, Result};
 use crate::{b64, json};
 use serde_json::{Map, Value};
@@ -216,7 +216,7 @@ enum Loaded {
 /// The algorithms that are the same signature scheme as `alg`: `EdDSA` with an Ed25519 key and
 /// RFC 9864's `Ed25519` are one scheme under two names; every other algorithm is its own.
 fn same_scheme(a: Algorithm, b: Algorithm) -> bool {
-    a == b || (a.family() == Family::Ed25519 && b.family() == Family::Ed25519)
+    a == b || (a.family() == KeyFamily::Ed25519 && b.family() == KeyFamily::Ed25519)
 }
 
 impl Key {
@@ -301,7 +301,7 @@ impl Key {
         })?;
         // A family this build leaves out is inert, unless the policy pins one of its algorithms:
         // then the operator asked for something the build cannot do.
-        let disabled = |feature: &str, kty_name: &str, fam: &dyn Fn(Family) -> bool| {
+        let disabled = |feature: &str, kty_name: &str, fam: &dyn Fn(KeyFamily) -> bool| {
             if allowed.iter().any(|a| fam(a.family())) {
                 Err(Error::config(
                     format!("{field}.kty"),
@@ -325,7 +325,7 @@ impl Key {
             "RSA" => {
                 if !cfg!(feature = "rsa") {
                     return disabled("rsa", "RSA", &|f| {
-                        matches!(f, Family::RsaPkcs1(_) | Family::RsaPss(_))
+                        matches!(f, KeyFamily::RsaPkcs1(_) | KeyFamily::RsaPss(_))
                     });
                 }
                 let n = required_bytes(jwk, "n", field)?;
@@ -372,7 +372,7 @@ impl Key {
                 };
                 if !EcKey::built(curve) {
                     let what = format!("EC ({})", curve.name());
-                    return disabled(curve.feature(), &what, &|f| f == Family::Ecdsa(curve));
+                    return disabled(curve.feature(), &what, &|f| f == KeyFamily::Ecdsa(curve));
                 }
                 let x = required_bytes(jwk, "x", field)?;
                 let y = required_bytes(jwk, "y", field)?;
@@ -396,7 +396,7 @@ impl Key {
                     }
                 }
                 if !cfg!(feature = "eddsa") {
-                    return disabled("eddsa", "OKP (Ed25519)", &|f| f == Family::Ed25519);
+                    return disabled("eddsa", "OKP (Ed25519)", &|f| f == KeyFamily::Ed25519);
                 }
                 let x = required_bytes(jwk, "x", field)?;
                 let d = bytes_member(jwk, "d", field)?;
@@ -424,7 +424,7 @@ impl Key {
                     return Err(Error::config(
                         format!("{field}.alg"),
                         match material {
-                            Material::Oct(_) if matches!(alg.family(), Family::Hmac(_)) => {
+                            Material::Oct(_) if matches!(alg.family(), KeyFamily::Hmac(_)) => {
                                 "HMAC secret is shorter than its alg's hash (HS256 needs 32 bytes, HS384 48, HS512 64)"
                             }
                             _ => "the JWK's alg does not fit its key type",
@@ -442,7 +442,7 @@ impl Key {
                     let weak_hmac = matches!(material, Material::Oct(_))
                         && allowed
                             .iter()
-                            .any(|a| matches!(a.family(), Family::Hmac(_)));
+                            .any(|a| matches!(a.family(), KeyFamily::Hmac(_)));
                     if weak_hmac {
                         return Err(Error::config(
                             format!("{field}.k"),
@@ -572,11 +572,13 @@ impl Key {
     /// The signature arithmetic alone (RustCrypto), after [`Key::check_binding_and_form`].
     pub(crate) fn signature_math(&self, alg: Algorithm, signing_input: &[u8], sig: &[u8]) -> bool {
         match (&self.material, alg.family()) {
-            (Material::Oct(k), Family::Hmac(h)) => k.verify(h, signing_input, sig),
-            (Material::Rsa(k), Family::RsaPkcs1(h)) => k.verify(false, h, signing_input, sig),
-            (Material::Rsa(k), Family::RsaPss(h)) => k.verify(true, h, signing_input, sig),
-            (Material::Ec(k), Family::Ecdsa(c)) if k.curve() == c => k.verify(signing_input, sig),
-            (Material::Ed25519(k), Family::Ed25519) => k.verify(signing_input, sig),
+            (Material::Oct(k), KeyFamily::Hmac(h)) => k.verify(h, signing_input, sig),
+            (Material::Rsa(k), KeyFamily::RsaPkcs1(h)) => k.verify(false, h, signing_input, sig),
+            (Material::Rsa(k), KeyFamily::RsaPss(h)) => k.verify(true, h, signing_input, sig),
+            (Material::Ec(k), KeyFamily::Ecdsa(c)) if k.curve() == c => {
+                k.verify(signing_input, sig)
+            }
+            (Material::Ed25519(k), KeyFamily::Ed25519) => k.verify(signing_input, sig),
             _ => false,
         }
     }
@@ -622,11 +624,11 @@ impl Key {
             ));
         }
         let sig = match (&self.material, alg.family()) {
-            (Material::Oct(k), Family::Hmac(h)) => k.sign(h, signing_input),
-            (Material::Rsa(k), Family::RsaPkcs1(h)) => k.sign(false, h, signing_input),
-            (Material::Rsa(k), Family::RsaPss(h)) => k.sign(true, h, signing_input),
-            (Material::Ec(k), Family::Ecdsa(c)) if k.curve() == c => k.sign(signing_input),
-            (Material::Ed25519(k), Family::Ed25519) => k.sign(signing_input),
+            (Material::Oct(k), KeyFamily::Hmac(h)) => k.sign(h, signing_input),
+            (Material::Rsa(k), KeyFamily::RsaPkcs1(h)) => k.sign(false, h, signing_input),
+            (Material::Rsa(k), KeyFamily::RsaPss(h)) => k.sign(true, h, signing_input),
+            (Material::Ec(k), KeyFamily::Ecdsa(c)) if k.curve() == c => k.sign(signing_input),
+            (Material::Ed25519(k), KeyFamily::Ed25519) => k.sign(signing_input),
             _ => None,
         };
         sig.ok_or_else(|| Error::config("keys", "signing failed (no private key or no randomness)"))
@@ -636,10 +638,10 @@ impl Key {
 impl Material {
     fn fits(&self, alg: Algorithm) -> bool {
         match (self, alg.family()) {
-            (Material::Oct(k), Family::Hmac(h)) => k.supports(h),
-            (Material::Rsa(_), Family::RsaPkcs1(_) | Family::RsaPss(_)) => true,
-            (Material::Ec(k), Family::Ecdsa(c)) => k.curve() == c,
-            (Material::Ed25519(_), Family::Ed25519) => true,
+            (Material::Oct(k), KeyFamily::Hmac(h)) => k.supports(h),
+            (Material::Rsa(_), KeyFamily::RsaPkcs1(_) | KeyFamily::RsaPss(_)) => true,
+            (Material::Ec(k), KeyFamily::Ecdsa(c)) => k.curve() == c,
+            (Material::Ed25519(_), KeyFamily::Ed25519) => true,
             _ => false,
         }
     }
@@ -866,10 +868,10 @@ impl KeySet {
                 None => KeySet::DEFAULT_ALGORITHMS
                     .into_iter()
                     .filter(|a| match a.family() {
-                        Family::RsaPkcs1(_) | Family::RsaPss(_) => cfg!(feature = "rsa"),
-                        Family::Ecdsa(curve) => EcKey::built(curve),
-                        Family::Ed25519 => cfg!(feature = "eddsa"),
-                        Family::Hmac(_) => true,
+                        KeyFamily::RsaPkcs1(_) | KeyFamily::RsaPss(_) => cfg!(feature = "rsa"),
+                        KeyFamily::Ecdsa(curve) => EcKey::built(curve),
+                        KeyFamily::Ed25519 => cfg!(feature = "eddsa"),
+                        KeyFamily::Hmac(_) => true,
                     })
                     .collect(),
             };

@@ -51,6 +51,7 @@
 pub mod alg;
 mod b64;
 pub mod claims;
+mod cookie;
 pub mod dpop;
 pub mod error;
 pub mod explain;
@@ -58,6 +59,7 @@ mod json;
 #[cfg(feature = "jwe")]
 pub mod jwe;
 pub mod jwk;
+pub mod jws;
 pub mod platform;
 pub mod policy;
 pub mod refresh;
@@ -84,7 +86,7 @@ pub use claims::{ClaimRules, Presentation, Rule, TimeWindow};
 pub use error::{Code, Error, Result};
 pub use jwk::{Inert, Key, KeyInfo, KeySet};
 pub use policy::Policy;
-pub use revocation::{check_revocation, revocation_keys, Answer, EntryKind, Verdict};
+pub use revocation::{check_revocation, revocation_keys, EntryKind, Lookup, RevocationVerdict};
 pub use sign::{Signer, SignerOptions};
 pub use time::unix_now;
 pub use verify::{Header, Prepared, Stage, Verified, Verifier};

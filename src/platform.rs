@@ -9,7 +9,7 @@
 //! it). Adding an algorithm means its `alg/` file, its JWK mapping in `jwk.rs`, and (for a new
 //! family) one arm in [`PlatformAlg::of`].
 
-use crate::alg::{Algorithm, Family, HashAlg};
+use crate::alg::{Algorithm, HashAlg, KeyFamily};
 
 /// How `node:crypto`'s `crypto.verify` must be told about the key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,8 +62,8 @@ impl PlatformAlg {
     /// The platform names for `alg`; `None` for HMAC (never handed to a platform).
     pub const fn of(alg: Algorithm) -> Option<PlatformAlg> {
         Some(match alg.family() {
-            Family::Hmac(_) => return None,
-            Family::RsaPkcs1(h) => PlatformAlg {
+            KeyFamily::Hmac(_) => return None,
+            KeyFamily::RsaPkcs1(h) => PlatformAlg {
                 webcrypto_name: "RSASSA-PKCS1-v1_5",
                 webcrypto_hash: Some(webcrypto_hash(h)),
                 named_curve: None,
@@ -71,7 +71,7 @@ impl PlatformAlg {
                 node_digest: Some(node_digest(h)),
                 node_key: NodeKeyForm::Plain,
             },
-            Family::RsaPss(h) => PlatformAlg {
+            KeyFamily::RsaPss(h) => PlatformAlg {
                 webcrypto_name: "RSA-PSS",
                 webcrypto_hash: Some(webcrypto_hash(h)),
                 named_curve: None,
@@ -81,7 +81,7 @@ impl PlatformAlg {
                     salt_length: h.output_len() as u32,
                 },
             },
-            Family::Ecdsa(curve) => PlatformAlg {
+            KeyFamily::Ecdsa(curve) => PlatformAlg {
                 webcrypto_name: "ECDSA",
                 webcrypto_hash: Some(webcrypto_hash(curve.hash())),
                 named_curve: Some(curve.name()),
@@ -89,7 +89,7 @@ impl PlatformAlg {
                 node_digest: Some(node_digest(curve.hash())),
                 node_key: NodeKeyForm::P1363,
             },
-            Family::Ed25519 => PlatformAlg {
+            KeyFamily::Ed25519 => PlatformAlg {
                 webcrypto_name: "Ed25519",
                 webcrypto_hash: None,
                 named_curve: None,

@@ -36,7 +36,16 @@ use crate::claims::ClaimRules;
 use crate::error::{Error, Result};
 use crate::json;
 use crate::jwk::KeySet;
-use serde_json::{Map, Value};
+use serde_json::Value;
+
+pub(crate) mod dpop;
+mod members;
+pub(crate) mod refresh;
+
+use crate::jws::{typ_matches, REFRESH_TYP};
+use dpop::DpopRules;
+use members::{algorithms, field, integer, string_list};
+use refresh::RefreshRules;
 
 /// Default clock tolerance in seconds.
 pub const DEFAULT_LEEWAY_SECONDS: i64 = 30;
@@ -71,104 +80,8 @@ pub struct Policy {
     pub(crate) keys: KeySet,
     pub(crate) typ: Option<String>,
     pub(crate) max_token_bytes: usize,
-    pub(crate) dpop: Option<crate::dpop::DpopRules>,
-    pub(crate) refresh: Option<crate::refresh::RefreshRules>,
-}
-
-fn field<'a>(obj: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
-    obj.get(name).filter(|v| !v.is_null())
-}
-
-fn string_list(obj: &Map<String, Value>, name: &'static str) -> Result<Vec<String>> {
-    let bad = || {
-        Error::config(
-            name,
-            "required: a non-empty string or a non-empty array of non-empty strings",
-        )
-    };
-    let list = match field(obj, name) {
-        Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Array(items)) if !items.is_empty() => items
-            .iter()
-            .map(|v| v.as_str().map(str::to_owned))
-            .collect::<Option<Vec<_>>>()
-            .ok_or_else(bad)?,
-        _ => return Err(bad()),
-    };
-    if list.iter().any(|s| s.trim().is_empty()) {
-        return Err(bad());
-    }
-    Ok(list)
-}
-
-/// A policy member that is itself an object of known members (`dpop`, `refresh`): `config`
-/// naming `field` if it is not an object (`shape` shows the expected one), or naming the
-/// first member not in `members`.
-pub(crate) fn member_object<'a>(
-    value: &'a Value,
-    field: &'static str,
-    members: &[&str],
-    shape: &str,
-) -> Result<&'a Map<String, Value>> {
-    let Value::Object(obj) = value else {
-        return Err(Error::config(field, format!("must be an object: {shape}")));
-    };
-    if let Some(unknown) = obj.keys().find(|k| !members.contains(&k.as_str())) {
-        return Err(Error::config(
-            format!("{field}.{unknown}"),
-            format!("unknown {field} field ({})", members.join(", ")),
-        ));
-    }
-    Ok(obj)
-}
-
-fn integer(obj: &Map<String, Value>, name: &'static str, range: (i64, i64)) -> Result<Option<i64>> {
-    match field(obj, name) {
-        None => Ok(None),
-        Some(v) => match v.as_i64() {
-            Some(n) if n >= range.0 && n <= range.1 => Ok(Some(n)),
-            _ => Err(Error::config(
-                name,
-                format!("must be a whole number from {} to {}", range.0, range.1),
-            )),
-        },
-    }
-}
-
-/// Parses the `algorithms` allowlist: exact names, `none` refused in every spelling.
-pub(crate) fn algorithms(value: Option<&Value>) -> Result<Vec<Algorithm>> {
-    let list = match value {
-        Some(Value::Array(items)) if !items.is_empty() => items,
-        _ => {
-            return Err(Error::config(
-                "algorithms",
-                "required: a non-empty array of algorithm names",
-            ))
-        }
-    };
-    let mut out = Vec::with_capacity(list.len());
-    for (i, v) in list.iter().enumerate() {
-        let name = v.as_str().unwrap_or_default();
-        if name.eq_ignore_ascii_case("none") {
-            return Err(Error::config(
-                format!("algorithms[{i}]"),
-                "\"none\" is never an allowed algorithm",
-            ));
-        }
-        let alg = Algorithm::from_name(name).ok_or_else(|| {
-            Error::config(
-                format!("algorithms[{i}]"),
-                format!(
-                    "unknown algorithm (supported: {})",
-                    Algorithm::ALL.map(Algorithm::name).join(" ")
-                ),
-            )
-        })?;
-        if !out.contains(&alg) {
-            out.push(alg);
-        }
-    }
-    Ok(out)
+    pub(crate) dpop: Option<DpopRules>,
+    pub(crate) refresh: Option<RefreshRules>,
 }
 
 impl Policy {
@@ -240,7 +153,7 @@ impl Policy {
         };
         let typ = match field(obj, "typ") {
             None => None,
-            Some(Value::String(s)) if typ_matches(crate::refresh::REFRESH_TYP, s) => {
+            Some(Value::String(s)) if typ_matches(REFRESH_TYP, s) => {
                 return Err(Error::config(
                     "typ",
                     "jwtgate-refresh+jwt is the refresh tokens' own typ, not a policy's",
@@ -252,10 +165,10 @@ impl Policy {
         let max_token_bytes = integer(obj, "maxTokenBytes", (256, 1_048_576))?
             .map_or(DEFAULT_MAX_TOKEN_BYTES, |n| n as usize);
         let dpop = field(obj, "dpop")
-            .map(|v| crate::dpop::DpopRules::from_value(v, leeway))
+            .map(|v| DpopRules::from_value(v, leeway))
             .transpose()?;
         let refresh = field(obj, "refresh")
-            .map(|v| crate::refresh::RefreshRules::from_value(v, &audiences, max_age))
+            .map(|v| RefreshRules::from_value(v, &audiences, max_age))
             .transpose()?;
         Ok(Policy {
             rules: ClaimRules {
@@ -275,13 +188,13 @@ impl Policy {
     }
 
     /// The DPoP rules (the `dpop` member), when the policy accepts DPoP-bound tokens.
-    pub fn dpop(&self) -> Option<&crate::dpop::DpopRules> {
+    pub fn dpop(&self) -> Option<&DpopRules> {
         self.dpop.as_ref()
     }
 
     /// The refresh-token rules (the `refresh` member), when sessions of this policy rotate
     /// refresh tokens ([`crate::refresh`]).
-    pub fn refresh(&self) -> Option<&crate::refresh::RefreshRules> {
+    pub fn refresh(&self) -> Option<&RefreshRules> {
         self.refresh.as_ref()
     }
 
@@ -309,18 +222,6 @@ impl Policy {
     pub fn max_token_bytes(&self) -> usize {
         self.max_token_bytes
     }
-}
-
-/// Normalises a media type for `typ` comparison (RFC 7515 §4.1.9): ASCII case-insensitive,
-/// with an optional `application/` prefix.
-pub(crate) fn typ_matches(expected: &str, actual: &str) -> bool {
-    fn norm(s: &str) -> &str {
-        match s.get(..12) {
-            Some(p) if p.eq_ignore_ascii_case("application/") => &s[12..],
-            _ => s,
-        }
-    }
-    norm(expected).eq_ignore_ascii_case(norm(actual))
 }
 
 #[cfg(test)]

@@ -28,95 +28,10 @@ use crate::verify::{Verified, Verifier};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
-/// The header `typ` of refresh tokens.
-pub const REFRESH_TYP: &str = "jwtgate-refresh+jwt";
-/// The default refresh-token (idle) lifetime: 14 days.
-pub const DEFAULT_REFRESH_TTL_SECONDS: i64 = 14 * 24 * 3600;
-/// The default lifetime of the access tokens a refresh issues: 15 minutes.
-pub const DEFAULT_ACCESS_TTL_SECONDS: i64 = 900;
-
-/// A policy's `refresh` member.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RefreshRules {
-    audience: String,
-    ttl: i64,
-    access_ttl: i64,
-}
-
-impl RefreshRules {
-    /// Reads `{"audience": "...", "ttlSeconds"?: n, "accessTtlSeconds"?: n}`; `audiences` are
-    /// the policy's access audiences (the refresh audience must be none of them) and `max_age`
-    /// its `maxAgeSeconds` (required: a refreshable session needs an absolute end).
-    pub(crate) fn from_value(
-        value: &Value,
-        audiences: &[String],
-        max_age: Option<i64>,
-    ) -> Result<RefreshRules> {
-        let obj = crate::policy::member_object(
-            value,
-            "refresh",
-            &["audience", "ttlSeconds", "accessTtlSeconds"],
-            "{\"audience\": \"...\", \"ttlSeconds\": n, \"accessTtlSeconds\": n}",
-        )?;
-        let audience = match obj.get("audience") {
-            Some(Value::String(a)) if !a.trim().is_empty() => a.clone(),
-            _ => {
-                return Err(Error::config(
-                    "refresh.audience",
-                    "required: the refresh tokens' own audience (a non-empty string)",
-                ))
-            }
-        };
-        if audiences.contains(&audience) {
-            return Err(Error::config(
-                "refresh.audience",
-                "must differ from every access audience: an access verifier would accept refresh tokens",
-            ));
-        }
-        if max_age.is_none() {
-            return Err(Error::config(
-                "maxAgeSeconds",
-                "required with refresh: rotation would otherwise extend a session for ever",
-            ));
-        }
-        let seconds = |name: &'static str, default: i64| -> Result<i64> {
-            match obj.get(name).filter(|v| !v.is_null()) {
-                None => Ok(default),
-                Some(v) => match v.as_i64() {
-                    Some(n) if (60..=31_536_000).contains(&n) => Ok(n),
-                    _ => Err(Error::config(
-                        if name == "ttlSeconds" {
-                            "refresh.ttlSeconds"
-                        } else {
-                            "refresh.accessTtlSeconds"
-                        },
-                        "must be a whole number from 60 to 31536000",
-                    )),
-                },
-            }
-        };
-        Ok(RefreshRules {
-            audience,
-            ttl: seconds("ttlSeconds", DEFAULT_REFRESH_TTL_SECONDS)?,
-            access_ttl: seconds("accessTtlSeconds", DEFAULT_ACCESS_TTL_SECONDS)?,
-        })
-    }
-
-    /// The refresh tokens' audience.
-    pub fn audience(&self) -> &str {
-        &self.audience
-    }
-
-    /// A refresh token's (idle) lifetime in seconds.
-    pub fn ttl_seconds(&self) -> i64 {
-        self.ttl
-    }
-
-    /// The lifetime of the access tokens a refresh issues, in seconds.
-    pub fn access_ttl_seconds(&self) -> i64 {
-        self.access_ttl
-    }
-}
+pub use crate::jws::REFRESH_TYP;
+pub use crate::policy::refresh::{
+    RefreshRules, DEFAULT_ACCESS_TTL_SECONDS, DEFAULT_REFRESH_TTL_SECONDS,
+};
 
 /// The policy refresh tokens are signed and verified under: `policy` with the refresh
 /// audience, the header `typ` [`REFRESH_TYP`], and `sid`, `gen` and `auth_time` required.
@@ -134,7 +49,7 @@ pub fn refresh_policy(policy: &Policy) -> Result<Policy> {
     }
     Ok(Policy {
         rules: ClaimRules {
-            audiences: vec![rules.audience.clone()],
+            audiences: vec![rules.audience().to_owned()],
             required,
             ..policy.rules.clone()
         },
@@ -270,9 +185,9 @@ impl Refresher {
         let refresh = refresh_policy(policy)?;
         let options = |ttl| SignerOptions { ttl_seconds: ttl };
         Ok(Refresher {
-            refresh_signer: Signer::new(refresh.clone(), options(rules.ttl))?,
+            refresh_signer: Signer::new(refresh.clone(), options(rules.ttl_seconds()))?,
             verifier: Verifier::for_signer(refresh)?,
-            access_signer: Signer::new(policy.clone(), options(rules.access_ttl))?,
+            access_signer: Signer::new(policy.clone(), options(rules.access_ttl_seconds()))?,
         })
     }
 
@@ -312,7 +227,7 @@ impl Refresher {
         let refresh_token = self.refresh_signer.sign(refresh, now)?;
         let access_token = self.access_signer.sign(carried(claims), now)?;
         let expires_in = |token: &str| -> i64 {
-            let exp = crate::verify::split(token)
+            let exp = crate::jws::split(token)
                 .ok()
                 .and_then(|d| d.claims.get("exp").and_then(Value::as_i64));
             exp.map_or(0, |e| (e - now).max(0))

@@ -18,7 +18,7 @@
 //! Fail closed: a `sub:` value that is not a number denies every session of the subject; a token
 //! whose `jti`, `sid` or `sub` is too long to be a list key ([`MAX_KEY_BYTES`], KV's limit) is
 //! refused as `revoked` (it could never be listed, so it could never be revoked); a lookup that
-//! failed makes the answer [`Verdict::Unavailable`] unless the caller opted into failing open,
+//! failed makes the answer [`RevocationVerdict::Unavailable`] unless the caller opted into failing open,
 //! and then only that one entry is skipped: the others still apply.
 //!
 //! [`Signer`]: crate::Signer
@@ -56,7 +56,7 @@ impl EntryKind {
 
 /// What a store answered for one key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Answer<'a> {
+pub enum Lookup<'a> {
     /// No entry.
     Absent,
     /// An entry, with its value.
@@ -67,7 +67,7 @@ pub enum Answer<'a> {
 
 /// The outcome of a revocation check.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Verdict {
+pub enum RevocationVerdict {
     /// Not revoked.
     Pass,
     /// Revoked: an error with code `revoked`, naming the claim of the entry that denied it.
@@ -121,22 +121,22 @@ fn session_start(claims: &Map<String, Value>) -> Option<f64> {
 /// `jti:` or `sid:` present: revoked. `sub:` present: its value is a NumericDate cut-off, and the
 /// session is revoked if it started before it (or if the value is not a number, or the token
 /// has neither `auth_time` nor `iat`). Revoked wins over unavailable. With `fail_open`, an
-/// [`Answer::Unavailable`] entry is skipped (the others still apply); without, it makes the
-/// verdict [`Verdict::Unavailable`].
+/// [`Lookup::Unavailable`] entry is skipped (the others still apply); without, it makes the
+/// verdict [`RevocationVerdict::Unavailable`].
 pub fn check_revocation(
     claims: &Map<String, Value>,
-    answers: &[(EntryKind, Answer<'_>)],
+    answers: &[(EntryKind, Lookup<'_>)],
     fail_open: bool,
-) -> Verdict {
+) -> RevocationVerdict {
     let mut unavailable = false;
     for (kind, answer) in answers {
         let value = match answer {
-            Answer::Absent => continue,
-            Answer::Unavailable => {
+            Lookup::Absent => continue,
+            Lookup::Unavailable => {
                 unavailable |= !fail_open;
                 continue;
             }
-            Answer::Present(v) => v,
+            Lookup::Present(v) => v,
         };
         let message = match kind {
             EntryKind::Token => "token has been revoked",
@@ -149,12 +149,12 @@ pub fn check_revocation(
                 }
             }
         };
-        return Verdict::Revoked(Error::claim(Code::Revoked, kind.claim(), message));
+        return RevocationVerdict::Revoked(Error::claim(Code::Revoked, kind.claim(), message));
     }
     if unavailable {
-        Verdict::Unavailable
+        RevocationVerdict::Unavailable
     } else {
-        Verdict::Pass
+        RevocationVerdict::Pass
     }
 }
 
@@ -167,9 +167,9 @@ mod tests {
         v.as_object().cloned().unwrap_or_default()
     }
 
-    fn revoked_by(v: &Verdict) -> Option<&str> {
+    fn revoked_by(v: &RevocationVerdict) -> Option<&str> {
         match v {
-            Verdict::Revoked(e) if e.code() == Code::Revoked => e.claim_name(),
+            RevocationVerdict::Revoked(e) if e.code() == Code::Revoked => e.claim_name(),
             _ => None,
         }
     }
@@ -198,8 +198,8 @@ mod tests {
 
     #[test]
     fn sessions_are_cut_off_at_their_start_not_their_reissue() {
-        use Answer::*;
         use EntryKind::*;
+        use Lookup::*;
         // Signed in at 100, re-issued at 500; the subject was cut off at 300.
         let reissued = obj(json!({"sub": "u", "auth_time": 100, "iat": 500}));
         let v = check_revocation(&reissued, &[(Subject, Present("300"))], false);
@@ -208,7 +208,7 @@ mod tests {
         let fresh = obj(json!({"sub": "u", "auth_time": 300, "iat": 900}));
         assert_eq!(
             check_revocation(&fresh, &[(Subject, Present(" 300 "))], false),
-            Verdict::Pass
+            RevocationVerdict::Pass
         );
         // Without auth_time, iat is the start; with neither, or an unreadable cut-off: denied.
         let iat_only = obj(json!({"sub": "u", "iat": 299}));
@@ -245,16 +245,22 @@ mod tests {
 
     #[test]
     fn failing_open_skips_only_the_failed_lookup() {
-        use Answer::*;
         use EntryKind::*;
+        use Lookup::*;
         let c = obj(json!({"sub": "u", "auth_time": 100}));
         let answers = [(Token, Unavailable), (Subject, Present("300"))];
         // The sub cut-off still applies with fail-open, and wins over unavailable without it.
         assert!(revoked_by(&check_revocation(&c, &answers, true)).is_some());
         assert!(revoked_by(&check_revocation(&c, &answers, false)).is_some());
         let answers = [(Token, Unavailable), (Subject, Absent)];
-        assert_eq!(check_revocation(&c, &answers, false), Verdict::Unavailable);
-        assert_eq!(check_revocation(&c, &answers, true), Verdict::Pass);
-        assert_eq!(check_revocation(&c, &[], false), Verdict::Pass);
+        assert_eq!(
+            check_revocation(&c, &answers, false),
+            RevocationVerdict::Unavailable
+        );
+        assert_eq!(
+            check_revocation(&c, &answers, true),
+            RevocationVerdict::Pass
+        );
+        assert_eq!(check_revocation(&c, &[], false), RevocationVerdict::Pass);
     }
 }

@@ -18,8 +18,8 @@
 use crate::alg::Algorithm;
 use crate::claims::Presentation;
 use crate::error::{Code, Error, Result};
-use crate::policy::{typ_matches, Policy};
-use crate::{b64, json};
+use crate::jws::{split, typ_matches, Decoded, REFRESH_TYP};
+use crate::policy::Policy;
 use serde_json::{Map, Value};
 
 /// Header members that are refused outright: extensions jwtgate does not implement (`crit`,
@@ -69,66 +69,6 @@ impl Stage {
             Stage::Claims => "claims",
         }
     }
-}
-
-/// A compact JWS's parts, decoded and parsed strictly: nothing in them is verified.
-pub(crate) struct Decoded {
-    pub(crate) header: Map<String, Value>,
-    pub(crate) claims: Map<String, Value>,
-    pub(crate) signature: Vec<u8>,
-    pub(crate) payload_bytes: Vec<u8>,
-    /// The length of `BASE64URL(header) "." BASE64URL(payload)`.
-    pub(crate) signing_input_len: usize,
-}
-
-/// Why a JWS segment is not a JSON object part.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum PartError {
-    /// Not strict base64url.
-    Base64,
-    /// Not a strict JSON object (invalid UTF-8, a duplicate member, trailing data, not an object).
-    Json,
-}
-
-/// A header or payload segment: strict base64url, then a strict JSON object; with its bytes.
-pub(crate) fn object_part(
-    segment: &[u8],
-) -> std::result::Result<(Map<String, Value>, Vec<u8>), PartError> {
-    let bytes = b64::decode(segment).map_err(|_| PartError::Base64)?;
-    let object = json::parse_object(&bytes).map_err(|_| PartError::Json)?;
-    Ok((object, bytes))
-}
-
-/// Splits and decodes a compact JWS (the structure stage): exactly three segments, each strict
-/// base64url, header and payload strict JSON objects; `malformed` naming the first part that
-/// is not.
-pub(crate) fn split(token: &str) -> Result<Decoded> {
-    let mut parts = token.as_bytes().splitn(4, |&b| b == b'.');
-    let (Some(h64), Some(p64), Some(s64), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(malformed("a compact JWS has exactly three segments"));
-    };
-    let (header, _) = object_part(h64).map_err(|e| {
-        malformed(match e {
-            PartError::Base64 => "header is not base64url",
-            PartError::Json => "header is not a strict JSON object",
-        })
-    })?;
-    let (claims, payload_bytes) = object_part(p64).map_err(|e| {
-        malformed(match e {
-            PartError::Base64 => "payload is not base64url",
-            PartError::Json => "payload is not a strict JSON object",
-        })
-    })?;
-    let signature = b64::decode(s64).map_err(|_| malformed("signature is not base64url"))?;
-    Ok(Decoded {
-        header,
-        claims,
-        signature,
-        payload_bytes,
-        signing_input_len: h64.len() + 1 + p64.len(),
-    })
 }
 
 /// The protected header of a verified token.
@@ -319,33 +259,6 @@ impl Verifier {
             .map_err(|(_, e)| e)
     }
 
-    /// Verifies a DPoP-bound token with its proof (RFC 9449) for `request` at `now`: the token
-    /// as [`verify`](Verifier::verify) does but under [`Presentation::Proven`] (so `cnf.jkt` is
-    /// required), then [`dpop::check_proof`](crate::dpop::check_proof) with the policy's `dpop`
-    /// rules and [`dpop::check_binding`](crate::dpop::check_binding). `config` if the policy has
-    /// no `dpop` member. Replay is the caller's to check, with the returned proof's
-    /// `replay_key` (see [`crate::dpop::ReplayWindow`]).
-    pub fn verify_dpop(
-        &self,
-        token: &str,
-        proof: &str,
-        request: &crate::dpop::ProofRequest<'_>,
-        now: i64,
-    ) -> Result<(Verified, crate::dpop::Proof)> {
-        let rules = self.policy.dpop.as_ref().ok_or_else(|| {
-            Error::config(
-                "dpop",
-                "the policy has no dpop member: it accepts no DPoP proof",
-            )
-        })?;
-        let verified = self
-            .prepare_as(token, now, Presentation::Proven)?
-            .finish_here(self)?;
-        let checked = crate::dpop::check_proof(rules, proof, request, token, now)?;
-        crate::dpop::check_binding(&verified.claims, &checked)?;
-        Ok((verified, checked))
-    }
-
     /// [`prepare_as`](Verifier::prepare_as), with the [`Stage`] an error stopped at.
     pub(crate) fn prepare_staged<'t>(
         &self,
@@ -420,7 +333,7 @@ impl Verifier {
                     "header typ does not match the policy",
                 )));
             }
-        } else if typ.is_some_and(|t| typ_matches(crate::refresh::REFRESH_TYP, t)) {
+        } else if typ.is_some_and(|t| typ_matches(REFRESH_TYP, t)) {
             // A refresh token is only ever a refresh token, whatever the audiences say.
             return Err(header_error(Error::new(
                 Code::Type,
@@ -474,32 +387,4 @@ impl Verifier {
     pub fn check_claims(&self, claims: &Map<String, Value>, now: i64) -> Result<()> {
         self.policy.rules.check(claims, now)
     }
-}
-
-/// The payload's `iss`, exactly, of a token that passes the structure stage, **without verifying
-/// anything**: for the gate to choose which provider's keys may try it, never for a decision
-/// about the token itself (that provider's verifier checks `iss` again).
-pub fn peek_issuer(token: &str) -> Option<String> {
-    split(token)
-        .ok()?
-        .claims
-        .get("iss")?
-        .as_str()
-        .map(str::to_owned)
-}
-
-/// The `kid` (header) and `iss` (payload) of a token **without verifying anything**, each cut
-/// to 128 characters: for rejection logs only, never for a decision. `None` where a part does
-/// not decode.
-pub fn peek_unverified(token: &str) -> (Option<String>, Option<String>) {
-    fn member(segment: Option<&str>, name: &str) -> Option<String> {
-        let bytes = b64::decode(segment?.as_bytes()).ok()?;
-        let obj = json::parse_object(&bytes).ok()?;
-        let s = obj.get(name)?.as_str()?;
-        Some(s.chars().take(128).collect())
-    }
-    let mut parts = token.split('.');
-    let header = parts.next();
-    let payload = parts.next();
-    (member(header, "kid"), member(payload, "iss"))
 }

@@ -814,14 +814,14 @@ async fn revocation(
         async move { kv.get(key).text().await.ok() }
     });
     let values: Vec<Option<Option<String>>> = futures_util::future::join_all(lookups).await;
-    let answers: Vec<(EntryKind, revocation::Answer<'_>)> = keys
+    let answers: Vec<(EntryKind, revocation::Lookup<'_>)> = keys
         .iter()
         .zip(&values)
         .map(|((kind, _), value)| {
             let answer = match value {
-                None => revocation::Answer::Unavailable,
-                Some(None) => revocation::Answer::Absent,
-                Some(Some(v)) => revocation::Answer::Present(v),
+                None => revocation::Lookup::Unavailable,
+                Some(None) => revocation::Lookup::Absent,
+                Some(Some(v)) => revocation::Lookup::Present(v),
             };
             (*kind, answer)
         })

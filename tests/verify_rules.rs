@@ -612,7 +612,7 @@ fn typ_rules() {
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn revocation_answers() {
-    use jwtgate::{revocation_keys, Answer, EntryKind, Verdict};
+    use jwtgate::{revocation_keys, EntryKind, Lookup, RevocationVerdict};
     let claims = obj(with(
         good_claims(),
         json!({"sid": "session-1", "jti": "t-1"}),
@@ -625,43 +625,46 @@ fn revocation_answers() {
     );
     assert_eq!(keys[1].1, "sid:session-1");
     let answer = |kind, a| check_revocation(&claims, &[(kind, a)], false);
-    let revoked = |v: Verdict| match v {
-        Verdict::Revoked(e) => (e.code(), e.claim_name().map(str::to_owned)),
+    let revoked = |v: RevocationVerdict| match v {
+        RevocationVerdict::Revoked(e) => (e.code(), e.claim_name().map(str::to_owned)),
         other => panic!("{other:?}"),
     };
-    assert_eq!(answer(EntryKind::Token, Answer::Absent), Verdict::Pass);
     assert_eq!(
-        revoked(answer(EntryKind::Token, Answer::Present("1"))),
+        answer(EntryKind::Token, Lookup::Absent),
+        RevocationVerdict::Pass
+    );
+    assert_eq!(
+        revoked(answer(EntryKind::Token, Lookup::Present("1"))),
         (Code::Revoked, Some("jti".into()))
     );
     assert_eq!(
-        revoked(answer(EntryKind::Session, Answer::Present("1"))),
+        revoked(answer(EntryKind::Session, Lookup::Present("1"))),
         (Code::Revoked, Some("sid".into()))
     );
     // Subject cut off after the session started: refused; at its start: fine.
     let after = (NOW + 1).to_string();
     assert_eq!(
-        revoked(answer(EntryKind::Subject, Answer::Present(&after))).0,
+        revoked(answer(EntryKind::Subject, Lookup::Present(&after))).0,
         Code::Revoked
     );
     let at = NOW.to_string();
     assert_eq!(
-        answer(EntryKind::Subject, Answer::Present(&at)),
-        Verdict::Pass
+        answer(EntryKind::Subject, Lookup::Present(&at)),
+        RevocationVerdict::Pass
     );
     // No iat and no auth_time: fail closed.
     let no_iat = obj(with(good_claims(), json!({"iat": null})));
     assert!(matches!(
         check_revocation(
             &no_iat,
-            &[(EntryKind::Subject, Answer::Present("0"))],
+            &[(EntryKind::Subject, Lookup::Present("0"))],
             false
         ),
-        Verdict::Revoked(_)
+        RevocationVerdict::Revoked(_)
     ));
     assert_eq!(
-        answer(EntryKind::Token, Answer::Unavailable),
-        Verdict::Unavailable
+        answer(EntryKind::Token, Lookup::Unavailable),
+        RevocationVerdict::Unavailable
     );
 }
 
@@ -768,10 +771,10 @@ fn every_error_code_is_reachable() {
         },
         match check_revocation(
             &obj(good_claims()),
-            &[(jwtgate::EntryKind::Token, jwtgate::Answer::Present(""))],
+            &[(jwtgate::EntryKind::Token, jwtgate::Lookup::Present(""))],
             false,
         ) {
-            jwtgate::Verdict::Revoked(e) => e.code(),
+            jwtgate::RevocationVerdict::Revoked(e) => e.code(),
             _ => Code::Config,
         },
         jwtgate::Policy::from_json("{}").unwrap_err().code(),

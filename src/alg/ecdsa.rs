@@ -23,15 +23,15 @@ macro_rules! curve_key {
 
             /// A public key, with its private half when the JWK carried `d`.
             #[derive(Clone)]
-            pub(crate) struct Key {
+            pub(crate) struct CurveKey {
                 public: VerifyingKey,
                 /// The public point, uncompressed SEC1 (`04 || x || y`), for the public JWK.
                 sec1: Box<[u8]>,
                 private: Option<SigningKey>,
             }
 
-            impl Key {
-                pub(crate) fn new(x: &[u8], y: &[u8], d: Option<&[u8]>) -> Option<Key> {
+            impl CurveKey {
+                pub(crate) fn new(x: &[u8], y: &[u8], d: Option<&[u8]>) -> Option<CurveKey> {
                     if x.len() != LEN || y.len() != LEN {
                         return None;
                     }
@@ -51,7 +51,7 @@ macro_rules! curve_key {
                         }
                         Some(_) => return None,
                     };
-                    Some(Key {
+                    Some(CurveKey {
                         public,
                         sec1: sec1.into_boxed_slice(),
                         private,
@@ -62,8 +62,8 @@ macro_rules! curve_key {
                     (&self.sec1[1..1 + LEN], &self.sec1[1 + LEN..])
                 }
 
-                pub(crate) fn into_public_half(self) -> Key {
-                    Key {
+                pub(crate) fn into_public_half(self) -> CurveKey {
+                    CurveKey {
                         private: None,
                         ..self
                     }
@@ -97,11 +97,11 @@ curve_key!("ecdsa-p521", p521_key, p521, 66);
 #[derive(Clone)]
 pub(crate) enum EcKey {
     #[cfg(feature = "ecdsa")]
-    P256(p256_key::Key),
+    P256(p256_key::CurveKey),
     #[cfg(feature = "ecdsa-p384")]
-    P384(p384_key::Key),
+    P384(p384_key::CurveKey),
     #[cfg(feature = "ecdsa-p521")]
-    P521(p521_key::Key),
+    P521(p521_key::CurveKey),
 }
 
 /// `$body` with `$k` bound to the variant's key, for each curve in the build.
@@ -136,11 +136,11 @@ impl EcKey {
     pub(crate) fn new(curve: EcCurve, x: &[u8], y: &[u8], d: Option<&[u8]>) -> Option<Self> {
         match curve {
             #[cfg(feature = "ecdsa")]
-            EcCurve::P256 => p256_key::Key::new(x, y, d).map(EcKey::P256),
+            EcCurve::P256 => p256_key::CurveKey::new(x, y, d).map(EcKey::P256),
             #[cfg(feature = "ecdsa-p384")]
-            EcCurve::P384 => p384_key::Key::new(x, y, d).map(EcKey::P384),
+            EcCurve::P384 => p384_key::CurveKey::new(x, y, d).map(EcKey::P384),
             #[cfg(feature = "ecdsa-p521")]
-            EcCurve::P521 => p521_key::Key::new(x, y, d).map(EcKey::P521),
+            EcCurve::P521 => p521_key::CurveKey::new(x, y, d).map(EcKey::P521),
             #[allow(unreachable_patterns)]
             _ => None,
         }

@@ -546,7 +546,7 @@ impl GateConfig {
             .map(|c| c.trim().to_owned())
             .filter(|c| !c.is_empty())
             .collect();
-        if cookies.iter().any(|c| !super::token::is_cookie_name(c)) {
+        if cookies.iter().any(|c| !crate::cookie::is_cookie_name(c)) {
             return Err(err("JWTGATE_COOKIES", "cookie names must be plain tokens"));
         }
         // A cookie without the `__Secure-`/`__Host-` prefix can be planted over plain HTTP (or by
@@ -957,7 +957,7 @@ const PROVIDER_MEMBERS: [&str; 5] = ["name", "policy", "jwksUrl", "tokenHeader",
 /// Whether `name` may be a session cookie's: a plain cookie name with the `__Secure-` or
 /// `__Host-` prefix (any plain name with `JWTGATE_PLAIN_HTTP`).
 fn session_cookie_name(name: &str, plain_http: bool) -> bool {
-    super::token::is_cookie_name(name)
+    crate::cookie::is_cookie_name(name)
         && (plain_http || name.starts_with("__Secure-") || name.starts_with("__Host-"))
 }
 

@@ -183,7 +183,7 @@ pub fn has_scopes(verified: &Authenticated, required: &[String]) -> bool {
 /// read without verification, cut to 128 characters, and labelled as such.
 pub fn rejection_log(reason: &str, token: Option<&str>, path: &str, ray: Option<&str>) -> String {
     let (kid, iss) = token
-        .map(crate::verify::peek_unverified)
+        .map(crate::jws::peek_unverified)
         .unwrap_or((None, None));
     let path: String = path.chars().take(256).collect();
     serde_json::json!({

@@ -19,7 +19,7 @@ use super::token::{
 use super::{canonical_path, has_scopes, identity_headers, is_stripped_header, rejection_log};
 use super::{Authenticated, GateConfig, Route};
 use crate::error::{Code, Error};
-use crate::revocation::Verdict;
+use crate::revocation::RevocationVerdict;
 
 /// What the gate needs to know about a request, read by the Worker (no I/O here).
 #[derive(Debug, Clone, Copy)]
@@ -156,11 +156,11 @@ pub enum Refusal {
 
 /// The revocation list's verdict as verification's outcome (503 when a lookup failed and the
 /// gate does not fail open).
-pub fn revocation_outcome(verdict: Verdict) -> Result<(), Refusal> {
+pub fn revocation_outcome(verdict: RevocationVerdict) -> Result<(), Refusal> {
     match verdict {
-        Verdict::Pass => Ok(()),
-        Verdict::Revoked(e) => Err(Refusal::Invalid(e)),
-        Verdict::Unavailable => Err(Refusal::Unavailable("revocation_unavailable", 5)),
+        RevocationVerdict::Pass => Ok(()),
+        RevocationVerdict::Revoked(e) => Err(Refusal::Invalid(e)),
+        RevocationVerdict::Unavailable => Err(Refusal::Unavailable("revocation_unavailable", 5)),
     }
 }
 
@@ -200,7 +200,7 @@ fn choose_provider(config: &GateConfig, credential: &Credential, path: &str) -> 
         _ if config.providers.is_empty() || is_session_cookie(config, credential.source) => 0,
         // A provider's own header or cookie: that provider's, whatever the token says.
         Some(p) if p != 0 => p,
-        _ => config.provider_for_issuer(&crate::verify::peek_issuer(&credential.token)?)?,
+        _ => config.provider_for_issuer(&crate::jws::peek_issuer(&credential.token)?)?,
     };
     config
         .accepted_providers(path)
@@ -985,14 +985,14 @@ mod tests {
 
     #[test]
     fn revocation_and_refetch_decisions() {
-        assert_eq!(revocation_outcome(Verdict::Pass), Ok(()));
+        assert_eq!(revocation_outcome(RevocationVerdict::Pass), Ok(()));
         assert!(matches!(
-            revocation_outcome(Verdict::Unavailable),
+            revocation_outcome(RevocationVerdict::Unavailable),
             Err(Refusal::Unavailable("revocation_unavailable", 5))
         ));
         let revoked = Error::claim(Code::Revoked, "sid", "revoked");
         assert!(matches!(
-            revocation_outcome(Verdict::Revoked(revoked)),
+            revocation_outcome(RevocationVerdict::Revoked(revoked)),
             Err(Refusal::Invalid(e)) if e.code() == Code::Revoked
         ));
         let unknown = Error::new(Code::KeyNotFound, "no key");

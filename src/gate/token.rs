@@ -98,16 +98,6 @@ pub fn dpop_token(authorization: Option<&str>) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("dpop") && !token.is_empty()).then_some(token)
 }
 
-/// Whether `name` can be a session cookie's name: non-empty visible ASCII, without the bytes
-/// that end or quote a cookie pair (`=`, `;`, `,`, `"`, `\`). The one check for the gate's
-/// cookie list and the Auth.js key salt.
-pub fn is_cookie_name(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_graphic() && !b"=;,\"\\".contains(&b))
-}
-
 /// The value of one configured session cookie, joined from its chunks.
 fn session_cookie(cookies: &[(&str, &str)], name: &str) -> Result<Option<String>, Ambiguous> {
     let pieces: Vec<(&str, &str)> = cookies
