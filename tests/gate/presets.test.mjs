@@ -1,7 +1,7 @@
-// The README's presets, run as written: each `### Preset:` section's wrangler.toml is read with
-// wrangler's own config reader and its [vars] given to the built gate in workerd. Only what a
-// test machine must change is changed: UPSTREAM_URL points at the local upstream, and the JWKS
-// URL's origin at a local server that answers at the preset's own path only (the remote
+// The presets of docs/presets.md, run as written: each `### Preset:` section's wrangler.toml is
+// read with wrangler's own config reader and its [vars] given to the built gate in workerd. Only
+// what a test machine must change is changed: UPSTREAM_URL points at the local upstream, and the
+// JWKS URL's origin at a local server that answers at the preset's own path only (the remote
 // endpoint's stand-in). Tokens are made the way each stack makes them: the real @auth/core
 // handler, and jose with Better Auth's and Cloudflare Access's shapes (header, claims, JWKS
 // document). Each preset's attacks are tried over HTTP beside its happy path.
@@ -15,12 +15,12 @@ import { upstream, gate, jwksAt, openGates, nowS, readWranglerToml } from "./har
 
 after(() => Promise.all([...openGates].map((g) => g.dispose())));
 
-/** The `[vars]` of the README's `### Preset: <title>` wrangler.toml, as wrangler reads them. */
+/** The `[vars]` of docs/presets.md's `### Preset: <title>` wrangler.toml, as wrangler reads it. */
 function presetVars(title) {
-  const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
-  const at = readme.indexOf(`### Preset: ${title}`);
-  assert.ok(at >= 0, `README has no preset ${title}`);
-  const block = /```toml\n([\s\S]*?)```/.exec(readme.slice(at));
+  const presets = readFileSync(new URL("../../docs/presets.md", import.meta.url), "utf8");
+  const at = presets.indexOf(`### Preset: ${title}`);
+  assert.ok(at >= 0, `docs/presets.md has no preset ${title}`);
+  const block = /```toml\n([\s\S]*?)```/.exec(presets.slice(at));
   assert.ok(block, `preset ${title} has no toml block`);
   const rawConfig = readWranglerToml(block[1]);
   assert.equal(rawConfig.main, "build/index.js", "a whole wrangler.toml for this repository's gate");
@@ -166,7 +166,7 @@ for (const alg of ["EdDSA", "ES512"]) {
     const vars = presetVars("Better Auth");
     const base = vars.JWTGATE_POLICY.issuer;
     assert.equal(vars.JWTGATE_POLICY.audience, base);
-    // The README says: put keyPairConfig.alg in `algorithms`. That is the only edit here.
+    // docs/presets.md says: put keyPairConfig.alg in `algorithms`. That is the only edit here.
     const policy = { ...vars.JWTGATE_POLICY, algorithms: [alg] };
     const key = await jose.generateKeyPair(alg, { extractable: true });
     const other = await jose.generateKeyPair(alg === "EdDSA" ? "ES512" : "EdDSA", { extractable: true });
