@@ -10,7 +10,9 @@
 #   - cargo-fuzz 0.13.2 (the fuzz target runs with RUSTC_BOOTSTRAP=1 on the stable toolchain)
 #   - Debian's chromium + chromium-driver (headless wasm-bindgen tests)
 #   - npm ci (jose for interop tests, binaryen for wasm-opt, esbuild for worker-build, wrangler +
-#     miniflare for the gate, node@22 for wrangler/miniflare, autocannon for the gate load check)
+#     miniflare for the gate, node@22 for wrangler/miniflare, autocannon for the gate load check),
+#     then a check that the install scripts package.json's allowScripts approves (node@22,
+#     esbuild, workerd) did their work
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -69,10 +71,40 @@ if [ "${JWTGATE_SKIP_BROWSER:-0}" != 1 ]; then
   fi
 fi
 
-if [ -f node_modules/.package-lock.json ] && cmp -s <(node -e 'const l=require("./package-lock.json");delete l.name;delete l.version;console.log(JSON.stringify(l.packages?Object.keys(l.packages).filter(Boolean).sort():[]))') \
-     <(node -e 'const l=require("./node_modules/.package-lock.json");console.log(JSON.stringify(Object.keys(l.packages).filter(Boolean).sort()))'); then
+# Up to date when npm's record of what it installed (node_modules/.package-lock.json) holds
+# every package of the lockfile at its version, optional ones (other platforms' binaries) aside,
+# and nothing else.
+if [ -f node_modules/.package-lock.json ] && node -e '
+  const lock = require("./package-lock.json").packages, have = require("./node_modules/.package-lock.json").packages;
+  const missing = Object.entries(lock).filter(([k, v]) => k && !v.optional && have[k]?.version !== v.version);
+  const extra = Object.entries(have).filter(([k, v]) => lock[k]?.version !== v.version);
+  process.exit(missing.length + extra.length ? 1 : 0);'; then
   say "node_modules: up to date"
 else
   npm ci --no-audit --no-fund
 fi
+
+# The dependencies whose install scripts the project needs are approved in package.json's
+# `allowScripts` (npm 12 skips any other, silently). Whatever npm did, check what those scripts
+# produce, so a skipped one stops here with its name instead of breaking a later step.
+script_check() { # package expected-output-prefix command...
+  local pkg=$1 want=$2 out
+  shift 2
+  out=$("$@" 2>/dev/null | head -n 1) || true
+  case "$out" in
+    "$want"*) say "$pkg: install script ran ($out)" ;;
+    *)
+      echo "[setup] $pkg: its install script did not run or failed ('$*' gave '${out:-nothing}')." >&2
+      echo "[setup] It must be listed in package.json's allowScripts; then run: rm -rf node_modules && npm ci" >&2
+      exit 1
+      ;;
+  esac
+}
+script_check "node@22 (preinstall)" v22. node_modules/.bin/node --version
+script_check "esbuild (postinstall)" "$(node -p 'require("./node_modules/esbuild/package.json").version')" \
+  node_modules/.bin/esbuild --version
+script_check "wrangler's esbuild (postinstall)" \
+  "$(node -p 'require("./node_modules/wrangler/node_modules/esbuild/package.json").version')" \
+  node_modules/wrangler/node_modules/esbuild/bin/esbuild --version
+script_check "workerd (postinstall)" "workerd " node_modules/.bin/workerd --version
 say "done"
