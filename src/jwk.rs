@@ -167,6 +167,28 @@ pub struct KeyInfo {
     pub inert: Option<Inert>,
 }
 
+/// The algorithms a JWK is for, read from its members alone (nothing is decoded or checked): its
+/// `alg` if that names an algorithm jwtgate knows, else every algorithm of its key type (and
+/// curve), in [`Algorithm::ALL`] order; none for a type or curve jwtgate does not verify with.
+/// For operators' messages (which algorithms a set could be pinned to), never for a decision.
+pub fn jwk_algorithms(jwk: &Value) -> Vec<Algorithm> {
+    let member = |name: &str| jwk.get(name).and_then(Value::as_str);
+    if let Some(own) = member("alg").and_then(Algorithm::from_name) {
+        return vec![own];
+    }
+    let (kty, crv) = (member("kty"), member("crv"));
+    Algorithm::ALL
+        .into_iter()
+        .filter(|a| match (a.family(), kty) {
+            (KeyFamily::Hmac(_), Some("oct")) => true,
+            (KeyFamily::RsaPkcs1(_) | KeyFamily::RsaPss(_), Some("RSA")) => true,
+            (KeyFamily::Ecdsa(c), Some("EC")) => crv == Some(c.name()),
+            (KeyFamily::Ed25519, Some("OKP")) => crv == Some("Ed25519"),
+            _ => false,
+        })
+        .collect()
+}
+
 impl KeyInfo {
     /// The entry as a JSON object: `field`, `kid`, `kty`, then `alg`, `verify`, `sign` for a
     /// usable key or `inert` (the code) and `reason` for an inert one.

@@ -787,7 +787,10 @@ fn parse_jwks(policy: &crate::Policy, text: &str) -> std::result::Result<KeySet,
     // Once per (re)load: what was made of each key, without key material.
     console_log!("{}", keys_loaded_log("jwks", set.report()));
     if set.verifying_count() == 0 {
-        return Err("JWKS holds no usable key".to_owned());
+        return Err(crate::gate::jwks::no_usable_key_message(
+            policy.algorithms(),
+            &value,
+        ));
     }
     Ok(set)
 }

@@ -8,7 +8,9 @@
 //!   closed (503) until a fetch succeeds.
 
 use super::config::JwksSettings;
-use crate::jwk::KeySet;
+use crate::alg::Algorithm;
+use crate::jwk::{jwk_algorithms, KeySet};
+use serde_json::Value;
 
 /// What to do before verifying a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,6 +90,49 @@ impl JwksState {
     }
 }
 
+/// The message for a fetched set with no key the provider can use: which algorithms are pinned
+/// and which each key of the set is for (its `kid` and its `alg`, or its type's algorithms), so
+/// an operator sees at once that the issuer signs with another algorithm (a Better Auth app
+/// whose `keyPairConfig.alg` changed keeps its old key, for one). Key ids are cut to 64
+/// characters and at most 16 keys are listed; no key material is read.
+pub fn no_usable_key_message(pinned: &[Algorithm], jwks: &Value) -> String {
+    let names = |algs: &[Algorithm]| -> String {
+        if algs.is_empty() {
+            "none jwtgate verifies with".to_owned()
+        } else {
+            algs.iter().map(|a| a.name()).collect::<Vec<_>>().join(" ")
+        }
+    };
+    let keys = jwks.get("keys").and_then(Value::as_array);
+    let listed: Vec<String> = keys
+        .into_iter()
+        .flatten()
+        .take(16)
+        .map(|jwk| {
+            let kid = match jwk.get("kid").and_then(Value::as_str) {
+                Some(k) => format!("kid {:?}", k.chars().take(64).collect::<String>()),
+                None => "no kid".to_owned(),
+            };
+            format!("{kid}: {}", names(&jwk_algorithms(jwk)))
+        })
+        .collect();
+    let more = keys.map_or(0, |k| k.len().saturating_sub(16));
+    format!(
+        "JWKS holds no usable key: pinned {}; its keys are for {}{}",
+        names(pinned),
+        if listed.is_empty() {
+            "nothing (no keys)".to_owned()
+        } else {
+            listed.join("; ")
+        },
+        if more > 0 {
+            format!(" (and {more} more)")
+        } else {
+            String::new()
+        },
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,5 +174,32 @@ mod tests {
         // Unknown kid: one refetch per cooldown.
         assert!(!st.may_refetch_for_unknown_kid(680, &s));
         assert!(st.may_refetch_for_unknown_kid(690, &s));
+    }
+
+    #[test]
+    fn no_usable_key_names_the_pinned_algorithms_and_each_keys() {
+        let jwks = serde_json::json!({"keys": [
+            {"kty": "OKP", "crv": "Ed25519", "kid": "c0Hq1mJ7bI3o", "x": "AAAA"},
+            {"kty": "EC", "crv": "P-521", "alg": "ES512", "x": "AAAA", "y": "AAAA"},
+            {"kty": "EC", "crv": "secp256k1", "kid": "k", "x": "AAAA", "y": "AAAA"},
+            {"kty": "RSA", "kid": "r", "n": "AAAA", "e": "AQAB"}
+        ]});
+        let m = no_usable_key_message(&[Algorithm::ES256], &jwks);
+        assert_eq!(
+            m,
+            "JWKS holds no usable key: pinned ES256; its keys are for kid \"c0Hq1mJ7bI3o\": EdDSA Ed25519; \
+             no kid: ES512; kid \"k\": none jwtgate verifies with; \
+             kid \"r\": RS256 RS384 RS512 PS256 PS384 PS512"
+        );
+        // Never key material: the members other than kid, kty, crv and alg are not read.
+        assert!(!m.contains("AAAA") && !m.contains("AQAB"));
+        let many = serde_json::json!({"keys": (0..20).map(|i| serde_json::json!({"kty": "oct", "kid": i.to_string()})).collect::<Vec<_>>()});
+        assert!(no_usable_key_message(&[], &many).ends_with("HS256 HS384 HS512 (and 4 more)"));
+        let long = serde_json::json!({"keys": [{"kty": "oct", "kid": "x".repeat(500)}]});
+        assert!(no_usable_key_message(&[Algorithm::HS256], &long).len() < 200);
+        assert!(
+            no_usable_key_message(&[Algorithm::HS256], &serde_json::json!({}))
+                .ends_with("nothing (no keys)")
+        );
     }
 }

@@ -205,6 +205,75 @@ for (const alg of ["EdDSA", "ES512"]) {
   });
 }
 
+test("preset Better Auth: tokens shaped as the plugin makes them, a baseURL with a path, sign-out, a re-pinned algorithm", async () => {
+  const vars = presetVars("Better Auth");
+  const origin = vars.JWTGATE_POLICY.issuer;
+  // The docs' table: issuer = audience = the origin of baseURL; the JWKS under the whole baseURL.
+  assert.equal(origin, new URL(origin).origin, "the preset's issuer is an origin: no path, no slash");
+  const baseURL = `${origin}/auth/`;
+  const key = await jose.generateKeyPair("EdDSA", { extractable: true });
+  const pub = { ...(await jose.exportJWK(key.publicKey)), kid: "c0Hq1mJ7bI3o", alg: "EdDSA" };
+  const jwks = await jwksAt("/auth/api/auth/jwks", { keys: [pub] });
+  const jwksUrl = `${jwks.url}${new URL(baseURL).pathname}api/auth/jwks`;
+  const g = await gate({ ...onThisMachine(vars, null), JWTGATE_JWKS_URL: jwksUrl }, { kv: true });
+  const literal = await gate({
+    ...onThisMachine(vars, null),
+    JWTGATE_JWKS_URL: jwksUrl,
+    JWTGATE_POLICY: { ...vars.JWTGATE_POLICY, issuer: baseURL, audience: baseURL },
+  });
+  try {
+    // Better Auth sets iss and aud to new URL(baseURL).origin, whatever baseURL's path.
+    const token = await betterAuthToken(new URL(baseURL).origin, "EdDSA", key, pub.kid);
+    assert.deepEqual(jose.decodeProtectedHeader(token), { alg: "EdDSA", kid: pub.kid }, "no typ");
+    const claims = jose.decodeJwt(token);
+    for (const absent of ["jti", "sid", "nbf", "auth_time"]) assert.equal(claims[absent], undefined, absent);
+    assert.equal(claims.iss, origin);
+
+    const ok = await get(g, { authorization: `Bearer ${token}` });
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    assert.equal(ok.hit.headers["x-jwtgate-sub"], "usr_8QmN2");
+    assert.ok(jwks.hits >= 1 && jwks.wrong === 0, "the JWKS was fetched under baseURL's path");
+    // baseURL copied literally (with its path and slash) into issuer and audience: nothing passes.
+    const wrong = await get(literal, { authorization: `Bearer ${token}` });
+    assert.equal(wrong.reached, 0);
+    assert.equal(wrong.status, 401);
+    assert.equal(wrong.body.reason, "issuer");
+
+    // Sign-out does not end a token (no jti, no sid): a sub: entry refuses that user's tokens
+    // issued before it, and only those.
+    await (await g.mf.getKVNamespace("JWTGATE_REVOKED")).put("sub:usr_8QmN2", String(nowS() + 1));
+    const out = await get(g, { authorization: `Bearer ${token}` });
+    assert.equal(out.reached, 0);
+    assert.equal(out.body.reason, "revoked");
+  } finally {
+    await g.dispose();
+    await literal.dispose();
+    jwks.server.close();
+  }
+
+  // keyPairConfig.alg changed to ES256 on an existing database: the JWKS still holds only the
+  // Ed25519 key. A gate pinned to ES256 answers 503, and its log names both sides.
+  const only = await jwksAt("/api/auth/jwks", { keys: [pub] });
+  const repinned = await gate({
+    ...onThisMachine(vars, only, "/api/auth/jwks"),
+    JWTGATE_POLICY: { ...vars.JWTGATE_POLICY, algorithms: ["ES256"] },
+  });
+  try {
+    const es = await jose.generateKeyPair("ES256");
+    const r = await get(repinned, { authorization: `Bearer ${await betterAuthToken(origin, "ES256", es, "new")}` });
+    assert.equal(r.reached, 0);
+    assert.equal(r.status, 503);
+    assert.equal(r.body.reason, "jwks_unavailable");
+    const line = repinned.logs.find((l) => l.includes('"jwtgate":"jwks_fetch_failed"'));
+    assert.ok(line, repinned.logs.join("\n"));
+    assert.match(line, /pinned ES256; its keys are for kid \\"c0Hq1mJ7bI3o\\": EdDSA/);
+    assert.ok(!line.includes(pub.x), "no key material in the log");
+  } finally {
+    await repinned.dispose();
+    only.server.close();
+  }
+});
+
 // ----------------------------------------------------------------------------------- Auth.js
 test("preset Auth.js: the real @auth/core session cookie passes; the app's sign-in stays public", async () => {
   const vars = presetVars("Auth.js");
