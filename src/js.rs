@@ -738,9 +738,10 @@ impl JsAuthJsCookie {
     }
 
     /// Opens a session cookie's value (chunks joined, as Auth.js joins them) and returns its
-    /// claims, after every claim rule. Throws a `JwtGateError` otherwise (`signature` for a
-    /// cookie altered or made under another secret or cookie name, `key_not_found` for a
-    /// secret not listed, `missing_claim` when the app did not stamp `iss`/`aud`, ...).
+    /// claims, after every claim rule. Throws a `JwtGateError` otherwise (`key_not_found` for a
+    /// cookie made under a secret this reader does not list or under another cookie name: its
+    /// `kid` names no key here; `signature` for one altered after it was made; `missing_claim`
+    /// when the app did not stamp `iss`/`aud` (or `auth_time`, under `maxAgeSeconds`), ...).
     #[wasm_bindgen(unchecked_return_type = "Claims")]
     pub fn open(
         &self,

@@ -181,8 +181,9 @@ fn with_provider<T>(p: usize, f: impl FnOnce(&mut ProviderState) -> T) -> Option
 
 fn respond(a: Answer) -> Result<Response> {
     let headers = Headers::new();
+    // Appended, not set: an answer may carry several `Set-Cookie` headers.
     for (k, v) in &a.headers {
-        headers.set(k, v)?;
+        headers.append(k, v)?;
     }
     if !a.body.is_empty() {
         headers.set("content-type", "application/json")?;
@@ -268,7 +269,12 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<web_sys::Respons
             }
             respond(answer).map(Into::into)
         }
-        Done::Forward(plan) => forward(&req, &config, plan).await,
+        Done::Forward(plan) => {
+            if let Some(line) = &plan.log {
+                console_log!("{line}");
+            }
+            forward(&req, &config, plan).await
+        }
     }
 }
 

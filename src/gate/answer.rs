@@ -104,6 +104,30 @@ pub fn login_redirect(login_url: &str, original_url: &str) -> Answer {
     }
 }
 
+/// A browser navigation whose session has ended (`expired`, `too_old`, `revoked`) or is broken
+/// (a cookie that does not verify, chunks that do not join): the login redirect, with each of
+/// `cookies` cleared (`Max-Age=0`, `Path=/`, `Secure` unless `plain_http` allows a plain name),
+/// so the browser does not bring the dead session back, as Auth.js's middleware and
+/// oauth2-proxy do.
+pub fn session_ended(
+    login_url: &str,
+    original_url: &str,
+    cookies: &[String],
+    plain_http: bool,
+) -> Answer {
+    let mut answer = login_redirect(login_url, original_url);
+    for name in cookies {
+        let lower = name.to_ascii_lowercase();
+        let secure = !plain_http || lower.starts_with("__secure-") || lower.starts_with("__host-");
+        let secure = if secure { "; Secure" } else { "" };
+        answer.headers.push((
+            "set-cookie".into(),
+            format!("{name}=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax{secure}"),
+        ));
+    }
+    answer
+}
+
 /// An invalid token: 401 `invalid_token` with the jwtgate code as `error_description`.
 pub fn invalid_token(realm: &str, code: &str) -> Answer {
     refused_for(realm, "invalid_token", code, &[("Bearer", None)])

@@ -20,6 +20,10 @@ use std::fmt;
 
 /// Default cookie name: Auth.js v5's session cookie on HTTPS.
 pub const DEFAULT_COOKIES: &str = "__Secure-authjs.session-token";
+/// The default `JWTGATE_IDENTITY_HEADER_MAX_BYTES`: nginx's default header-line buffer is 8 KB
+/// and Node's whole request head 16 KB, so one identity header stays well under both.
+pub const DEFAULT_IDENTITY_HEADER_MAX_BYTES: usize = 4096;
+
 /// Default cookie names with `JWTGATE_PLAIN_HTTP` (Auth.js on plain HTTP drops the prefix).
 pub const DEFAULT_COOKIES_PLAIN_HTTP: &str = "__Secure-authjs.session-token,authjs.session-token";
 
@@ -44,7 +48,7 @@ pub enum DpopMode {
 
 /// Every setting the gate reads: the one list (the Worker reads exactly these, once per
 /// isolate, and refuses any other `JWTGATE_*` name).
-pub const SETTINGS: [&str; 27] = [
+pub const SETTINGS: [&str; 28] = [
     "JWTGATE_POLICY",
     "JWTGATE_KEYS",
     "JWTGATE_AUTHJS_SECRET",
@@ -61,6 +65,7 @@ pub const SETTINGS: [&str; 27] = [
     "JWTGATE_LOGIN_URL",
     "JWTGATE_FORWARD_AUTHORIZATION",
     "JWTGATE_CLAIM_HEADERS",
+    "JWTGATE_IDENTITY_HEADER_MAX_BYTES",
     "JWTGATE_JWKS_CACHE_SECONDS",
     "JWTGATE_JWKS_STALE_SECONDS",
     "JWTGATE_JWKS_COOLDOWN_SECONDS",
@@ -337,6 +342,13 @@ pub struct GateConfig {
     pub forward_authorization: bool,
     /// Claim → header map.
     pub claim_headers: Vec<(Vec<String>, String)>,
+    /// The longest value of `x-jwtgate-claims` and of each claim header
+    /// (`JWTGATE_IDENTITY_HEADER_MAX_BYTES`, default 4096): a longer one is left out, with a
+    /// log line, rather than making the request too large for the upstream. `0` never sends
+    /// `x-jwtgate-claims` (claim headers are then capped at the default).
+    pub identity_header_max: usize,
+    /// Whether cookies the gate clears are set without `Secure` (`JWTGATE_PLAIN_HTTP`).
+    pub plain_http: bool,
     /// Whether a revocation list (`JWTGATE_REVOKED`, a KV namespace) is bound.
     pub revocation_list: bool,
     /// Whether a failed revocation-list lookup is skipped (the others still apply).
@@ -779,6 +791,13 @@ impl GateConfig {
             authjs,
             forward_authorization: boolean(&get, "JWTGATE_FORWARD_AUTHORIZATION", true)?,
             claim_headers,
+            identity_header_max: int(
+                &get,
+                "JWTGATE_IDENTITY_HEADER_MAX_BYTES",
+                DEFAULT_IDENTITY_HEADER_MAX_BYTES as i64,
+                (0, 65_536),
+            )? as usize,
+            plain_http,
             revocation_list,
             revocation_fail_open,
             cache_size: int(&get, "JWTGATE_CACHE_SIZE", 1024, (0, 100_000))? as usize,
@@ -786,6 +805,15 @@ impl GateConfig {
             refresh,
             dpop_nonces,
         })
+    }
+
+    /// The longest identity header value sent: `JWTGATE_IDENTITY_HEADER_MAX_BYTES`, or its
+    /// default where it is `0` (which only turns `x-jwtgate-claims` off).
+    pub fn identity_header_cap(&self) -> usize {
+        match self.identity_header_max {
+            0 => DEFAULT_IDENTITY_HEADER_MAX_BYTES,
+            n => n,
+        }
     }
 
     /// The DPoP rules for provider `p`'s tokens, when the gate takes DPoP and its policy has a

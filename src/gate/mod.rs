@@ -107,34 +107,57 @@ pub fn same_header(name: &str, expected: &str) -> bool {
             .all(|(a, e)| a.to_ascii_lowercase() == e || (a == b'_' && e == b'-'))
 }
 
-/// The identity headers for a verified request: `x-jwtgate-sub` (a non-empty string `sub`), `x-jwtgate-claims` (base64url
-/// of the payload exactly as signed, or as encrypted), `x-jwtgate-expires-in` (whole seconds to `exp`, never
-/// negative), and the configured claim path → header map (strings as they are, other JSON values
-/// as JSON text; absent claims, or a path through a non-object, add no header).
-pub fn identity_headers(
-    config: &GateConfig,
-    verified: &Authenticated,
-    now: i64,
-) -> Vec<(String, String)> {
+/// The identity headers for a verified request, and the ones left out for their size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    /// The headers to set.
+    pub headers: Vec<(String, String)>,
+    /// Headers left out because their value was longer than
+    /// `JWTGATE_IDENTITY_HEADER_MAX_BYTES`: (name, value length). Logged, never their values.
+    pub omitted: Vec<(String, usize)>,
+}
+
+/// The identity headers for a verified request: `x-jwtgate-sub` (a non-empty string `sub`),
+/// `x-jwtgate-claims` (base64url of the payload exactly as signed, or as encrypted),
+/// `x-jwtgate-expires-in` (whole seconds to `exp`, never negative), and the configured claim
+/// path → header map (strings as they are, other JSON values as JSON text; absent claims, or a
+/// path through a non-object, add no header). `x-jwtgate-claims` and the claim headers are
+/// bounded by `JWTGATE_IDENTITY_HEADER_MAX_BYTES` (a longer one is left out and listed in
+/// [`Identity::omitted`]; `0` never sends `x-jwtgate-claims`): a large Auth.js session must not
+/// make the request head too large for the upstream (Node answers 431 past 16 KB, nginx past an
+/// 8 KB line).
+pub fn identity_headers(config: &GateConfig, verified: &Authenticated, now: i64) -> Identity {
     let claims = &verified.claims;
-    let mut out = Vec::with_capacity(3 + config.claim_headers.len());
+    let mut out = Identity {
+        headers: Vec::with_capacity(3 + config.claim_headers.len()),
+        omitted: Vec::new(),
+    };
     // An empty `sub` (Cloudflare Access service tokens) names no subject: no header.
     if let Some(sub) = claims
         .get("sub")
         .and_then(Value::as_str)
         .filter(|s| !s.is_empty())
     {
-        out.push(("x-jwtgate-sub".to_owned(), header_safe(sub)));
+        out.headers
+            .push(("x-jwtgate-sub".to_owned(), header_safe(sub)));
     }
-    out.push((
-        "x-jwtgate-claims".to_owned(),
-        crate::b64::encode(verified.payload_json.as_bytes()),
-    ));
+    let max = config.identity_header_cap();
+    let mut bounded = |name: &str, value: String, max: usize| {
+        if value.len() > max {
+            out.omitted.push((name.to_owned(), value.len()));
+        } else {
+            out.headers.push((name.to_owned(), value));
+        }
+    };
+    if config.identity_header_max > 0 {
+        let encoded = crate::b64::encode(verified.payload_json.as_bytes());
+        bounded("x-jwtgate-claims", encoded, max);
+    }
     let expires_in = claims
         .get("exp")
         .and_then(Value::as_f64)
         .map_or(0, |exp| ((exp - now as f64).floor().max(0.0)) as i64);
-    out.push(("x-jwtgate-expires-in".to_owned(), expires_in.to_string()));
+    bounded("x-jwtgate-expires-in", expires_in.to_string(), usize::MAX);
     for (path, header) in &config.claim_headers {
         let found = path.split_first().and_then(|(first, rest)| {
             rest.iter()
@@ -145,9 +168,31 @@ pub fn identity_headers(
             Some(Value::String(s)) => header_safe(s),
             Some(other) => header_safe(&other.to_string()),
         };
-        out.push((header.clone(), value));
+        bounded(header, value, max);
     }
     out
+}
+
+/// The log line for identity headers left out for their size (names and lengths, never values).
+pub fn omitted_log(
+    omitted: &[(String, usize)],
+    max: usize,
+    path: &str,
+    ray: Option<&str>,
+) -> String {
+    let headers: Vec<Value> = omitted
+        .iter()
+        .map(|(name, bytes)| serde_json::json!({"header": name, "bytes": bytes}))
+        .collect();
+    let path: String = path.chars().take(256).collect();
+    serde_json::json!({
+        "jwtgate": "identity_header_omitted",
+        "headers": headers,
+        "max": max,
+        "path": path,
+        "ray": ray,
+    })
+    .to_string()
 }
 
 /// Header values must be visible ASCII: anything else is percent-encoded, so a claim can never

@@ -14,9 +14,11 @@ use super::answer::{self, Answer};
 use super::config::DpopMode;
 use super::same_header;
 use super::token::{
-    dpop_token, extract_token, forwarded_cookies, single_cookie, without_cookie, Credential, Source,
+    dpop_token, extract_token, forwarded_cookies, session_cookies_to_clear, single_cookie,
+    without_cookie, Credential, Source,
 };
 use super::{canonical_path, has_scopes, identity_headers, is_stripped_header, rejection_log};
+use super::{omitted_log, Identity};
 use super::{Authenticated, GateConfig, Route};
 use crate::error::{Code, Error};
 use crate::revocation::RevocationVerdict;
@@ -75,6 +77,8 @@ pub struct ForwardPlan {
     pub set: Vec<(String, String)>,
     /// Whether the body goes on (not for a preflight).
     pub with_body: bool,
+    /// A line for the Worker to log (identity headers left out for their size), never a token.
+    pub log: Option<String>,
 }
 
 /// A final decision.
@@ -224,6 +228,18 @@ fn refuse(
     )
 }
 
+/// The answer for a browser navigation whose session cookie ended or is broken, on a gate with
+/// a login page: the login redirect with the session cookies cleared ([`answer::session_ended`]).
+/// `None` for anything else: API requests, and credentials that are not cookies, keep their
+/// RFC 6750 answer.
+fn session_ended(config: &GateConfig, req: &RequestView) -> Option<Answer> {
+    let login = config.login_url.as_deref()?;
+    answer::is_navigation(req.method, req.accept).then(|| {
+        let cookies = session_cookies_to_clear(req.cookie, &config.cookies);
+        answer::session_ended(login, req.url, &cookies, config.plain_http)
+    })
+}
+
 /// The request's first decision.
 pub fn plan(config: &GateConfig, req: &RequestView) -> Plan {
     let realm = req.host;
@@ -258,13 +274,9 @@ pub fn plan(config: &GateConfig, req: &RequestView) -> Plan {
     let credential = match extract_token(req.authorization, headers, req.cookie, &config.cookies) {
         Ok(c) => c,
         Err(_) => {
-            return Plan::Done(refuse(
-                answer::invalid_request(realm, "ambiguous_cookies"),
-                "ambiguous_cookies",
-                None,
-                &path,
-                req,
-            ))
+            let answer = session_ended(config, req)
+                .unwrap_or_else(|| answer::invalid_request(realm, "ambiguous_cookies"));
+            return Plan::Done(refuse(answer, "ambiguous_cookies", None, &path, req));
         }
     };
     // `Authorization: DPoP` wins as `Bearer` does, when the gate takes DPoP.
@@ -287,8 +299,12 @@ pub fn plan(config: &GateConfig, req: &RequestView) -> Plan {
     };
     let invalid = |code: Code| {
         let token = Some(credential.token.as_str());
+        let answer = match credential.source {
+            Source::Cookie(_) => session_ended(config, req),
+            _ => None,
+        };
         Plan::Done(refuse(
-            challenge.refusal(realm, code, credential.source),
+            answer.unwrap_or_else(|| challenge.refusal(realm, code, credential.source)),
             code.as_str(),
             token,
             &path,
@@ -548,7 +564,9 @@ pub fn after_verify(
             let mut identity = identity_headers(config, &verified, now);
             if !config.providers.is_empty() {
                 let name = config.provider_name(pending.provider).to_owned();
-                identity.push(("x-jwtgate-provider".to_owned(), name));
+                identity
+                    .headers
+                    .push(("x-jwtgate-provider".to_owned(), name));
             }
             forward(
                 config,
@@ -556,6 +574,18 @@ pub fn after_verify(
                 pending.path,
                 Kind::Verified(pending.source, identity),
             )
+        }
+        Err(Refusal::Invalid(e)) if matches!(pending.source, Source::Cookie(_)) => {
+            match session_ended(config, req) {
+                Some(answer) => refuse(answer, e.code().as_str(), token, &pending.path, req),
+                None => refuse(
+                    Challenge::of(config).refusal(realm, e.code(), pending.source),
+                    e.code().as_str(),
+                    token,
+                    &pending.path,
+                    req,
+                ),
+            }
         }
         Err(Refusal::Invalid(e)) => {
             let mut answer = Challenge::of(config).refusal(realm, e.code(), pending.source);
@@ -585,7 +615,7 @@ enum Kind {
     Preflight,
     /// Verified with the credential at `Source`: only that one goes on, with these identity
     /// headers.
-    Verified(Source, Vec<(String, String)>),
+    Verified(Source, Identity),
 }
 
 /// The header edits for a forward: client-sent gate and path-override headers removed on every
@@ -599,6 +629,7 @@ fn forward(config: &GateConfig, req: &RequestView, path: String, kind: Kind) -> 
         .collect();
     let mut set = Vec::new();
     let mut with_body = true;
+    let mut log = None;
     // The token headers as the request spelt them, each spelling an upstream may read one
     // under (`_` for `-`): the gate read the exact name, a CGI-style app could read another.
     // `keep`: the one whose exact spelling stays (the verified credential).
@@ -634,8 +665,10 @@ fn forward(config: &GateConfig, req: &RequestView, path: String, kind: Kind) -> 
             if !config.forward_authorization {
                 drop("authorization");
                 token_header(None).iter().for_each(|n| drop(n));
-                dpop_names.iter().for_each(|n| drop(n));
             }
+            // A proof is good for one request and only the gate keeps its replay state: an
+            // unverified one never goes on, not even where the app judges credentials itself.
+            dpop_names.iter().for_each(|n| drop(n));
             if let (Some(name), Some(c)) = (refresh_cookie, req.cookie) {
                 match without_cookie(c, name) {
                     Some(rest) if rest != c => set.push(("cookie".to_owned(), rest)),
@@ -681,7 +714,11 @@ fn forward(config: &GateConfig, req: &RequestView, path: String, kind: Kind) -> 
                 Some(c) => set.push(("cookie".to_owned(), c)),
                 None => drop("cookie"),
             }
-            set.extend(identity);
+            set.extend(identity.headers);
+            if !identity.omitted.is_empty() {
+                let max = config.identity_header_cap();
+                log = Some(omitted_log(&identity.omitted, max, &path, req.ray));
+            }
         }
     }
     Done::Forward(ForwardPlan {
@@ -689,6 +726,7 @@ fn forward(config: &GateConfig, req: &RequestView, path: String, kind: Kind) -> 
         remove,
         set,
         with_body,
+        log,
     })
 }
 
@@ -1197,5 +1235,183 @@ mod tests {
             panic!()
         };
         assert!(f.remove.iter().any(|r| r == "dpop"));
+        // With forwarding on (the default) too: an unverified proof, still fresh, never goes
+        // on, while Authorization does (the app judges it on a public path).
+        for gate in [&c, &plain] {
+            let Done::Forward(f) = done(plan(gate, &public)) else {
+                panic!()
+            };
+            assert!(f.remove.iter().any(|r| r == "dpop"), "{:?}", f.remove);
+            assert!(!f.remove.iter().any(|r| r == "authorization"));
+        }
+    }
+
+    #[test]
+    fn an_ended_or_broken_session_sends_a_navigation_to_the_login_page_with_its_cookies_cleared() {
+        let c = config(&[]);
+        let hs = names(&["cookie", "accept"]);
+        let cookie = "theme=dark; __Secure-authjs.session-token=tok";
+        let mut nav = view("GET", "/orders", &hs);
+        nav.cookie = Some(cookie);
+        nav.accept = Some("text/html,application/xhtml+xml");
+        let api = RequestView {
+            accept: Some("application/json"),
+            ..nav
+        };
+        let pending = |r: &RequestView| match plan(&c, r) {
+            Plan::Verify(p) => p,
+            other => panic!("{other:?}"),
+        };
+        for code in [Code::Expired, Code::TooOld, Code::Revoked, Code::Signature] {
+            let refused = Err(Refusal::Invalid(Error::new(code, "x")));
+            let Done::Answer(a, Some(r)) = after_verify(&c, &nav, pending(&nav), refused, 0) else {
+                panic!()
+            };
+            assert_eq!(a.status, 302, "{code:?}");
+            assert_eq!(
+                a.headers[0],
+                (
+                    "location".to_owned(),
+                    "/login?callbackUrl=https%3A%2F%2Fapp.example%2Fx".to_owned()
+                )
+            );
+            assert_eq!(
+                a.headers[1],
+                (
+                    "set-cookie".to_owned(),
+                    "__Secure-authjs.session-token=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax; Secure"
+                        .to_owned()
+                )
+            );
+            assert!(r.line.contains(code.as_str()), "the log keeps the reason");
+            // An API request keeps its RFC 6750 answer.
+            let refused = Err(Refusal::Invalid(Error::new(code, "x")));
+            let Done::Answer(a, _) = after_verify(&c, &api, pending(&api), refused, 0) else {
+                panic!()
+            };
+            assert_eq!(a.status, 401);
+            assert!(!a.headers.iter().any(|(n, _)| n == "set-cookie"));
+        }
+        // A bearer token in a navigation is no browser session: 401 as before.
+        let bearer = RequestView {
+            authorization: Some("Bearer tok"),
+            ..nav
+        };
+        let refused = Err(Refusal::Invalid(Error::new(Code::Expired, "x")));
+        let Done::Answer(a, _) = after_verify(&c, &bearer, pending(&bearer), refused, 0) else {
+            panic!()
+        };
+        assert_eq!(a.status, 401);
+        // Broken chunks: every piece the browser sent is cleared.
+        let broken = RequestView {
+            cookie: Some("__Secure-authjs.session-token.0=a; __Secure-authjs.session-token.2=c"),
+            ..nav
+        };
+        let Done::Answer(a, _) = done(plan(&c, &broken)) else {
+            panic!()
+        };
+        assert_eq!(a.status, 302);
+        let cleared: Vec<&str> = a
+            .headers
+            .iter()
+            .filter(|(n, _)| n == "set-cookie")
+            .map(|(_, v)| v.split('=').next().unwrap())
+            .collect();
+        assert_eq!(
+            cleared,
+            [
+                "__Secure-authjs.session-token.0",
+                "__Secure-authjs.session-token.2"
+            ]
+        );
+        let Done::Answer(a, _) = done(plan(
+            &c,
+            &RequestView {
+                accept: None,
+                ..broken
+            },
+        )) else {
+            panic!()
+        };
+        assert_eq!(a.status, 400);
+        // Without a login page, a navigation gets the 401 too.
+        let no_login = config(&[("JWTGATE_LOGIN_URL", "")]);
+        let refused = Err(Refusal::Invalid(Error::new(Code::Expired, "x")));
+        let p = match plan(&no_login, &nav) {
+            Plan::Verify(p) => p,
+            other => panic!("{other:?}"),
+        };
+        let Done::Answer(a, _) = after_verify(&no_login, &nav, p, refused, 0) else {
+            panic!()
+        };
+        assert_eq!(a.status, 401);
+    }
+
+    #[test]
+    fn identity_headers_are_bounded() {
+        let hs = names(&["authorization"]);
+        let mut req = view("GET", "/orders", &hs);
+        req.authorization = Some("Bearer tok");
+        let big = "x".repeat(5000);
+        let claims = json!({"sub": "u", "exp": 100, "email": "a@example.com", "bio": big});
+        let forward = |c: &GateConfig| {
+            let Plan::Verify(p) = plan(c, &req) else {
+                panic!()
+            };
+            match after_verify(c, &req, p, Ok(verified(claims.clone())), 0) {
+                Done::Forward(f) => f,
+                other => panic!("{other:?}"),
+            }
+        };
+        let has = |f: &ForwardPlan, h: &str| f.set.iter().any(|(n, _)| n == h);
+        let headers = r#"{"email": "x-jwtgate-email", "bio": "x-jwtgate-bio"}"#;
+        // Default (4096): the claims header and the bio header are left out, with one log line
+        // that names them and their sizes, never their values.
+        let c = config(&[("JWTGATE_CLAIM_HEADERS", headers)]);
+        let f = forward(&c);
+        assert!(has(&f, "x-jwtgate-sub") && has(&f, "x-jwtgate-email"));
+        assert!(!has(&f, "x-jwtgate-claims") && !has(&f, "x-jwtgate-bio"));
+        let line = f.log.expect("a log line");
+        assert!(line.contains("identity_header_omitted") && line.contains("x-jwtgate-claims"));
+        assert!(
+            line.contains(r#"{"bytes":5000,"header":"x-jwtgate-bio"}"#),
+            "{line}"
+        );
+        assert!(!line.contains("xxxx"), "no value in the log");
+        // Raised: everything goes on, no log.
+        let c = config(&[
+            ("JWTGATE_CLAIM_HEADERS", headers),
+            ("JWTGATE_IDENTITY_HEADER_MAX_BYTES", "16384"),
+        ]);
+        let f = forward(&c);
+        assert!(has(&f, "x-jwtgate-claims") && has(&f, "x-jwtgate-bio") && f.log.is_none());
+        // 0: never x-jwtgate-claims, the claim headers at the default cap.
+        let c = config(&[
+            ("JWTGATE_CLAIM_HEADERS", r#"{"email": "x-jwtgate-email"}"#),
+            ("JWTGATE_IDENTITY_HEADER_MAX_BYTES", "0"),
+        ]);
+        let f = forward(&c);
+        assert!(!has(&f, "x-jwtgate-claims") && has(&f, "x-jwtgate-email") && f.log.is_none());
+        // A setting out of range, or not a number, is a configuration error.
+        for bad in ["-1", "65537", "4k"] {
+            let pairs = [
+                ("JWTGATE_POLICY", POLICY),
+                ("UPSTREAM_URL", "https://app.example"),
+                ("JWTGATE_KEYS", KEYS),
+                ("JWTGATE_IDENTITY_HEADER_MAX_BYTES", bad),
+            ];
+            let e = GateConfig::from_env(|n| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == n)
+                    .map(|(_, v)| (*v).to_owned())
+            })
+            .err()
+            .unwrap_or_else(|| panic!("{bad:?} accepted"));
+            assert!(
+                e.to_string().contains("JWTGATE_IDENTITY_HEADER_MAX_BYTES"),
+                "{e}"
+            );
+        }
     }
 }

@@ -125,26 +125,69 @@ fn session_cookie(cookies: &[(&str, &str)], name: &str) -> Result<Option<String>
     Ok(Some(joined))
 }
 
-/// Refuses a `Cookie` header where a configured session-cookie name appears anywhere but at the
-/// start of a `;`-separated pair's name: inside a value (`a=1 __Secure-authjs.session-token=x`,
-/// or after a `,`), or after other bytes in a name. Parsers that also split on spaces or commas
+/// A cookie name as some upstream may match it: ASCII lower case, without a leading `__Secure-`
+/// or `__Host-` in any case. Auth.js on plain HTTP reads the unprefixed name, ASP.NET's cookie
+/// collection ignores case, and other frameworks strip the prefixes: every one of those
+/// spellings must be treated as the cookie itself.
+fn cookie_base(name: &str) -> String {
+    let lower = name.trim().to_ascii_lowercase();
+    for prefix in ["__secure-", "__host-"] {
+        if let Some(rest) = lower.strip_prefix(prefix) {
+            return rest.to_owned();
+        }
+    }
+    lower
+}
+
+/// Whether the cookie `name` is a spelling of the configured `configured` or of one of its
+/// pieces: the same [`cookie_base`], or one with more after it (`.0`, `.1`, a stray suffix).
+fn spelling_of(name: &str, configured: &str) -> bool {
+    cookie_base(name).starts_with(&cookie_base(configured))
+}
+
+/// Refuses a `Cookie` header where a configured session-cookie name, in any spelling
+/// ([`cookie_base`]), appears anywhere but at the start of a `;`-separated pair's name: inside a
+/// value (`a=1 __Secure-authjs.session-token=x`, or after a `,`, which is how a runtime joins two
+/// `Cookie` fields), or after other bytes in a name. Parsers that also split on spaces or commas
 /// (Python's `SimpleCookie`, legacy Tomcat) would find a session cookie there that the gate
 /// neither read nor stripped.
 fn hidden_session_cookie(header: &str, cookie_names: &[String]) -> Result<(), Ambiguous> {
-    let names = || cookie_names.iter().map(String::as_str);
+    let bases: Vec<String> = cookie_names.iter().map(|c| cookie_base(c)).collect();
     for pair in header.split(';') {
         let (name, value) = match pair.split_once('=') {
-            Some((n, v)) => (n.trim(), Some(v)),
+            Some((n, v)) => (n.trim(), Some(v.to_ascii_lowercase())),
             None => (pair.trim(), None),
         };
-        let in_value = value.is_some_and(|v| names().any(|c| v.contains(c)));
-        let in_name = names().any(|c| name.contains(c)) && !names().any(|c| name.starts_with(c));
-        let bare = value.is_none() && names().any(|c| name.contains(c));
+        let lower = name.to_ascii_lowercase();
+        let mentions = |text: &str| bases.iter().any(|b| text.contains(b.as_str()));
+        let in_value = value.as_deref().is_some_and(mentions);
+        let in_name = mentions(&lower) && !cookie_names.iter().any(|c| spelling_of(name, c));
+        let bare = value.is_none() && mentions(&lower);
         if in_value || in_name || bare {
             return Err(Ambiguous);
         }
     }
     Ok(())
+}
+
+/// The session cookies to clear when a browser's session has ended or is broken: the name of
+/// every cookie of the request that is a spelling of a configured session cookie (chunks
+/// included, each once, as the browser sent it), else the configured names themselves.
+pub fn session_cookies_to_clear(
+    cookie_header: Option<&str>,
+    cookie_names: &[String],
+) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for (name, _) in cookie_header.map(parse_cookies).unwrap_or_default() {
+        let ours = cookie_names.iter().any(|c| spelling_of(name, c));
+        if ours && crate::cookie::is_cookie_name(name) && !out.iter().any(|n| n == name) {
+            out.push(name.to_owned());
+        }
+    }
+    if out.is_empty() {
+        out = cookie_names.to_vec();
+    }
+    out
 }
 
 /// `name=value` pairs of a `Cookie` header, in order, quotes removed.
@@ -180,21 +223,26 @@ pub fn single_cookie(cookie_header: Option<&str>, name: &str) -> Result<Option<S
     }
 }
 
-/// `cookie_header` without any cookie named `name` (the gate's own refresh cookie, which never
-/// goes upstream); `None` when nothing is left.
+/// `cookie_header` without the gate's own refresh cookie `name`, which never goes upstream: every
+/// `;`-separated pair that mentions it in any spelling ([`cookie_base`]: any case, with or
+/// without `__Host-`/`__Secure-`, chunks and suffixes) is dropped, in its name or in its value
+/// (`a=1, __Host-jwtgate-refresh=…`, two `Cookie` fields joined by a runtime). `None` when
+/// nothing is left.
 pub fn without_cookie(cookie_header: &str, name: &str) -> Option<String> {
+    let base = cookie_base(name);
     let kept: Vec<&str> = cookie_header
         .split(';')
         .map(str::trim)
         .filter(|pair| !pair.is_empty())
-        .filter(|pair| pair.split_once('=').map_or(*pair, |(n, _)| n.trim()) != name)
+        .filter(|pair| !pair.to_ascii_lowercase().contains(base.as_str()))
         .collect();
     (!kept.is_empty()).then(|| kept.join("; "))
 }
 
-/// The `Cookie` header to forward: every cookie of a configured session name (and its chunks)
-/// is removed, except those of `keep` (the cookie the gate verified). Other cookies pass as
-/// they came. `None` when nothing is left.
+/// The `Cookie` header to forward: every cookie that is a spelling of a configured session name
+/// ([`cookie_base`]: any case, with or without `__Secure-`/`__Host-`, chunks included) is
+/// removed, except the exact cookie `keep` (the one the gate verified) and its exact chunks.
+/// Other cookies pass as they came. `None` when nothing is left.
 pub fn forwarded_cookies(
     cookie_header: &str,
     cookie_names: &[String],
@@ -206,10 +254,7 @@ pub fn forwarded_cookies(
         .filter(|pair| !pair.is_empty())
         .filter(|pair| {
             let name = pair.split_once('=').map_or(*pair, |(n, _)| n.trim());
-            match cookie_names
-                .iter()
-                .position(|c| name.starts_with(c.as_str()))
-            {
+            match cookie_names.iter().position(|c| spelling_of(name, c)) {
                 None => true,
                 Some(_) => keep.is_some_and(|k| {
                     // Kept only if it belongs to the verified cookie and to no other configured
@@ -396,5 +441,77 @@ mod tests {
             forwarded_cookies("a=1; a.b=2; c=3", &n2, Some(0)).as_deref(),
             Some("a=1; c=3")
         );
+    }
+
+    #[test]
+    fn every_spelling_of_a_session_cookie_but_the_verified_one_is_stripped() {
+        // Only the prefixed name configured (the default): an Auth.js app on plain HTTP reads the
+        // unprefixed one, ASP.NET reads any case, others strip the prefix.
+        let n = vec!["__Secure-authjs.session-token".to_owned()];
+        for other in [
+            "authjs.session-token=B",
+            "AUTHJS.SESSION-TOKEN=B",
+            "__secure-authjs.session-token=B",
+            "__Host-authjs.session-token=B",
+            "__HOST-Authjs.Session-Token.0=B",
+            "authjs.session-token.1=B",
+        ] {
+            let h = format!("theme=dark; {other}; sid=1");
+            // Authenticated by a bearer token: none of them goes on.
+            assert_eq!(
+                forwarded_cookies(&h, &n, None).as_deref(),
+                Some("theme=dark; sid=1"),
+                "{other}"
+            );
+            // Authenticated by the exact cookie: it goes on, the other spelling does not.
+            let h = format!("__Secure-authjs.session-token=A; {other}");
+            assert_eq!(
+                forwarded_cookies(&h, &n, Some(0)).as_deref(),
+                Some("__Secure-authjs.session-token=A"),
+                "{other}"
+            );
+        }
+        // Hidden after a `,` (two Cookie fields joined) in another case: refused, not read.
+        for h in [
+            "a=1, AUTHJS.session-token=victim",
+            "a=1,__host-authjs.session-token=victim",
+            "a=\"x Authjs.Session-Token=victim\"",
+        ] {
+            assert_eq!(
+                extract_token(Some("Bearer mine"), &[], Some(h), &n),
+                Err(Ambiguous),
+                "{h}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_refresh_cookie_never_survives_in_any_spelling() {
+        for name in ["__Host-jwtgate-refresh", "jwtgate-refresh"] {
+            for h in [
+                "a=1; __Host-jwtgate-refresh=R; b=2",
+                "a=1; __host-jwtgate-refresh=R; b=2",
+                "a=1; __HOST-JWTGATE-REFRESH=R; b=2",
+                "a=1; jwtgate-refresh=R; b=2",
+                "a=1; __Secure-jwtgate-refresh=R; b=2",
+                "a=1; __Host-jwtgate-refresh.0=R; b=2",
+            ] {
+                assert_eq!(
+                    without_cookie(h, name).as_deref(),
+                    Some("a=1; b=2"),
+                    "{name}: {h}"
+                );
+            }
+            // Joined fields: the pair that hides it goes, with what it hid behind.
+            assert_eq!(
+                without_cookie("a=1, __Host-jwtgate-refresh=R; b=2", name).as_deref(),
+                Some("b=2")
+            );
+            assert_eq!(without_cookie("__Host-jwtgate-refresh=R", name), None);
+            assert_eq!(
+                without_cookie("theme=dark; x=1", name).as_deref(),
+                Some("theme=dark; x=1")
+            );
+        }
     }
 }
