@@ -735,9 +735,13 @@ impl GateConfig {
         if let Some(r) = &refresh {
             // A session cookie name that the refresh cookie's name starts with (or the other
             // way round) would read the one as the other's chunk: every request ambiguous.
-            let clash = cookies
-                .iter()
-                .any(|c| r.cookie.starts_with(c.as_str()) || c.starts_with(r.cookie));
+            let clash = cookies.iter().any(|c| {
+                let (c, r) = (
+                    super::token::cookie_base(c),
+                    super::token::cookie_base(r.cookie),
+                );
+                r.starts_with(c.as_str()) || c.starts_with(r.as_str())
+            });
             if clash {
                 return Err(err(
                     "JWTGATE_COOKIES",

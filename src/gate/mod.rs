@@ -121,16 +121,27 @@ pub struct Identity {
 /// `x-jwtgate-claims` (base64url of the payload exactly as signed, or as encrypted),
 /// `x-jwtgate-expires-in` (whole seconds to `exp`, never negative), and the configured claim
 /// path → header map (strings as they are, other JSON values as JSON text; absent claims, or a
-/// path through a non-object, add no header). `x-jwtgate-claims` and the claim headers are
-/// bounded by `JWTGATE_IDENTITY_HEADER_MAX_BYTES` (a longer one is left out and listed in
-/// [`Identity::omitted`]; `0` never sends `x-jwtgate-claims`): a large Auth.js session must not
-/// make the request head too large for the upstream (Node answers 431 past 16 KB, nginx past an
-/// 8 KB line).
+/// path through a non-object, add no header). `x-jwtgate-sub`, `x-jwtgate-claims` and the claim
+/// headers are bounded by `JWTGATE_IDENTITY_HEADER_MAX_BYTES` each and by twice that together,
+/// in that order (one that does not fit is left out and listed in [`Identity::omitted`]; `0`
+/// never sends `x-jwtgate-claims`): a large Auth.js session must not make the request head too
+/// large for the upstream (Node answers 431 past 16 KB, nginx past an 8 KB line).
 pub fn identity_headers(config: &GateConfig, verified: &Authenticated, now: i64) -> Identity {
     let claims = &verified.claims;
     let mut out = Identity {
         headers: Vec::with_capacity(3 + config.claim_headers.len()),
         omitted: Vec::new(),
+    };
+    let max = config.identity_header_cap();
+    // Each header at most `max`, and all of them together at most twice that.
+    let mut budget = 2 * max;
+    let mut bounded = |name: &str, value: String, max: usize| {
+        if value.len() > max.min(budget) {
+            out.omitted.push((name.to_owned(), value.len()));
+        } else {
+            budget -= value.len();
+            out.headers.push((name.to_owned(), value));
+        }
     };
     // An empty `sub` (Cloudflare Access service tokens) names no subject: no header.
     if let Some(sub) = claims
@@ -138,26 +149,12 @@ pub fn identity_headers(config: &GateConfig, verified: &Authenticated, now: i64)
         .and_then(Value::as_str)
         .filter(|s| !s.is_empty())
     {
-        out.headers
-            .push(("x-jwtgate-sub".to_owned(), header_safe(sub)));
+        bounded("x-jwtgate-sub", header_safe(sub), max);
     }
-    let max = config.identity_header_cap();
-    let mut bounded = |name: &str, value: String, max: usize| {
-        if value.len() > max {
-            out.omitted.push((name.to_owned(), value.len()));
-        } else {
-            out.headers.push((name.to_owned(), value));
-        }
-    };
     if config.identity_header_max > 0 {
         let encoded = crate::b64::encode(verified.payload_json.as_bytes());
         bounded("x-jwtgate-claims", encoded, max);
     }
-    let expires_in = claims
-        .get("exp")
-        .and_then(Value::as_f64)
-        .map_or(0, |exp| ((exp - now as f64).floor().max(0.0)) as i64);
-    bounded("x-jwtgate-expires-in", expires_in.to_string(), usize::MAX);
     for (path, header) in &config.claim_headers {
         let found = path.split_first().and_then(|(first, rest)| {
             rest.iter()
@@ -170,6 +167,12 @@ pub fn identity_headers(config: &GateConfig, verified: &Authenticated, now: i64)
         };
         bounded(header, value, max);
     }
+    let expires_in = claims
+        .get("exp")
+        .and_then(Value::as_f64)
+        .map_or(0, |exp| ((exp - now as f64).floor().max(0.0)) as i64);
+    out.headers
+        .push(("x-jwtgate-expires-in".to_owned(), expires_in.to_string()));
     out
 }
 

@@ -228,13 +228,28 @@ fn refuse(
     )
 }
 
+/// Whether a refusal of a session cookie means the session itself is over or unreadable, so the
+/// browser should sign in again and drop it: ended (`expired`, `too_old`, `revoked`) or broken
+/// (`signature`, `malformed`). Not a cookie refused for where it was sent (`issuer`: a route of
+/// another provider), for a key the gate has not fetched yet (`key_not_found` during a
+/// rotation) or for the app's configuration (`missing_claim`): clearing a valid session on a
+/// cross-site link would log users out.
+fn session_is_dead(code: Code) -> bool {
+    matches!(
+        code,
+        Code::Expired | Code::TooOld | Code::Revoked | Code::Signature | Code::Malformed
+    )
+}
+
 /// The answer for a browser navigation whose session cookie ended or is broken, on a gate with
 /// a login page: the login redirect with the session cookies cleared ([`answer::session_ended`]).
-/// `None` for anything else: API requests, and credentials that are not cookies, keep their
-/// RFC 6750 answer.
-fn session_ended(config: &GateConfig, req: &RequestView) -> Option<Answer> {
+/// `None` for anything else: API requests, credentials that are not cookies, and a request for
+/// the login page itself (no redirect loop when it is not public) keep their RFC 6750 answer.
+fn session_ended(config: &GateConfig, req: &RequestView, path: &str) -> Option<Answer> {
     let login = config.login_url.as_deref()?;
-    answer::is_navigation(req.method, req.accept).then(|| {
+    let login_path = login.split(['?', '#']).next().unwrap_or(login);
+    let navigation = answer::is_navigation(req.method, req.accept) && path != login_path;
+    navigation.then(|| {
         let cookies = session_cookies_to_clear(req.cookie, &config.cookies);
         answer::session_ended(login, req.url, &cookies, config.plain_http)
     })
@@ -274,7 +289,7 @@ pub fn plan(config: &GateConfig, req: &RequestView) -> Plan {
     let credential = match extract_token(req.authorization, headers, req.cookie, &config.cookies) {
         Ok(c) => c,
         Err(_) => {
-            let answer = session_ended(config, req)
+            let answer = session_ended(config, req, &path)
                 .unwrap_or_else(|| answer::invalid_request(realm, "ambiguous_cookies"));
             return Plan::Done(refuse(answer, "ambiguous_cookies", None, &path, req));
         }
@@ -300,7 +315,7 @@ pub fn plan(config: &GateConfig, req: &RequestView) -> Plan {
     let invalid = |code: Code| {
         let token = Some(credential.token.as_str());
         let answer = match credential.source {
-            Source::Cookie(_) => session_ended(config, req),
+            Source::Cookie(_) if session_is_dead(code) => session_ended(config, req, &path),
             _ => None,
         };
         Plan::Done(refuse(
@@ -575,8 +590,10 @@ pub fn after_verify(
                 Kind::Verified(pending.source, identity),
             )
         }
-        Err(Refusal::Invalid(e)) if matches!(pending.source, Source::Cookie(_)) => {
-            match session_ended(config, req) {
+        Err(Refusal::Invalid(e))
+            if matches!(pending.source, Source::Cookie(_)) && session_is_dead(e.code()) =>
+        {
+            match session_ended(config, req, &pending.path) {
                 Some(answer) => refuse(answer, e.code().as_str(), token, &pending.path, req),
                 None => refuse(
                     Challenge::of(config).refusal(realm, e.code(), pending.source),
@@ -1292,6 +1309,25 @@ mod tests {
             assert_eq!(a.status, 401);
             assert!(!a.headers.iter().any(|(n, _)| n == "set-cookie"));
         }
+        // Refusals that say nothing about the session being over keep the 401 and its cookie:
+        // a cross-site link to another provider's route must not log the user out.
+        for code in [Code::Issuer, Code::KeyNotFound, Code::MissingClaim] {
+            let refused = Err(Refusal::Invalid(Error::new(code, "x")));
+            let Done::Answer(a, _) = after_verify(&c, &nav, pending(&nav), refused, 0) else {
+                panic!()
+            };
+            assert_eq!(a.status, 401, "{code:?}");
+        }
+        // The login page itself, protected by mistake: no redirect to itself.
+        let at_login = RequestView {
+            raw_path: "/login",
+            ..nav
+        };
+        let refused = Err(Refusal::Invalid(Error::new(Code::Expired, "x")));
+        let Done::Answer(a, _) = after_verify(&c, &at_login, pending(&at_login), refused, 0) else {
+            panic!()
+        };
+        assert_eq!(a.status, 401);
         // A bearer token in a navigation is no browser session: 401 as before.
         let bearer = RequestView {
             authorization: Some("Bearer tok"),
@@ -1385,6 +1421,27 @@ mod tests {
         ]);
         let f = forward(&c);
         assert!(has(&f, "x-jwtgate-claims") && has(&f, "x-jwtgate-bio") && f.log.is_none());
+        // Each fits, all together do not: the later ones are left out (twice the cap in all).
+        let three = json!({"sub": "u", "exp": 100, "a": "a".repeat(3000), "b": "b".repeat(3000), "c": "c".repeat(3000)});
+        let c = config(&[
+            (
+                "JWTGATE_CLAIM_HEADERS",
+                r#"{"a": "x-jwtgate-a", "b": "x-jwtgate-b", "c": "x-jwtgate-c"}"#,
+            ),
+            ("JWTGATE_IDENTITY_HEADER_MAX_BYTES", "0"),
+        ]);
+        let Plan::Verify(p) = plan(&c, &req) else {
+            panic!()
+        };
+        let Done::Forward(f) = after_verify(&c, &req, p, Ok(verified(three)), 0) else {
+            panic!()
+        };
+        assert!(has(&f, "x-jwtgate-sub") && has(&f, "x-jwtgate-a") && has(&f, "x-jwtgate-b"));
+        assert!(!has(&f, "x-jwtgate-c") && !has(&f, "x-jwtgate-claims"));
+        assert!(f
+            .log
+            .unwrap()
+            .contains(r#"{"bytes":3000,"header":"x-jwtgate-c"}"#));
         // 0: never x-jwtgate-claims, the claim headers at the default cap.
         let c = config(&[
             ("JWTGATE_CLAIM_HEADERS", r#"{"email": "x-jwtgate-email"}"#),

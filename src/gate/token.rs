@@ -125,18 +125,36 @@ fn session_cookie(cookies: &[(&str, &str)], name: &str) -> Result<Option<String>
     Ok(Some(joined))
 }
 
-/// A cookie name as some upstream may match it: ASCII lower case, without a leading `__Secure-`
-/// or `__Host-` in any case. Auth.js on plain HTTP reads the unprefixed name, ASP.NET's cookie
-/// collection ignores case, and other frameworks strip the prefixes: every one of those
-/// spellings must be treated as the cookie itself.
-fn cookie_base(name: &str) -> String {
-    let lower = name.trim().to_ascii_lowercase();
+/// A cookie name (or any cookie text) as some upstream may match it: ASCII lower case, `.`, ` `
+/// and `[` read as `_`, without a leading `__Secure-` or `__Host-` in any case. Auth.js on plain
+/// HTTP reads the unprefixed name, ASP.NET's cookie collection ignores case, PHP turns `.`, ` `
+/// and `[` in names into `_`, other frameworks strip the prefixes: every one of those spellings
+/// must be treated as the cookie itself. (Names a framework would decode further, with `%` or
+/// bytes outside visible ASCII, are refused outright: see [`extract_token`].)
+pub fn cookie_base(name: &str) -> String {
+    let folded: String = name
+        .trim()
+        .chars()
+        .map(|c| match c.to_ascii_lowercase() {
+            '.' | ' ' | '[' => '_',
+            c => c,
+        })
+        .collect();
     for prefix in ["__secure-", "__host-"] {
-        if let Some(rest) = lower.strip_prefix(prefix) {
+        if let Some(rest) = folded.strip_prefix(prefix) {
             return rest.to_owned();
         }
     }
-    lower
+    folded
+}
+
+/// Whether a cookie name is one some framework would decode or fold into another name before
+/// matching it: a `%` (PHP, old Rack and ASP.NET Core URL-decode names), a byte outside visible
+/// ASCII (Unicode case folding: the Kelvin sign is `k` to Java's `equalsIgnoreCase`, Go's
+/// `EqualFold` and Python's `casefold`), or a control byte. RFC 6265 names have none of these.
+fn foldable_name(name: &str) -> bool {
+    name.bytes()
+        .any(|b| b == b'%' || !(0x20..0x7f).contains(&b))
 }
 
 /// Whether the cookie `name` is a spelling of the configured `configured` or of one of its
@@ -150,29 +168,39 @@ fn spelling_of(name: &str, configured: &str) -> bool {
 /// value (`a=1 __Secure-authjs.session-token=x`, or after a `,`, which is how a runtime joins two
 /// `Cookie` fields), or after other bytes in a name. Parsers that also split on spaces or commas
 /// (Python's `SimpleCookie`, legacy Tomcat) would find a session cookie there that the gate
-/// neither read nor stripped.
+/// neither read nor stripped. Also refuses, when session cookies are configured, any name a
+/// framework would decode or fold into another ([`foldable_name`]: `authjs%2Esession-token` is
+/// PHP's `authjs_session-token`): the gate could not tell which cookie the app would see.
 fn hidden_session_cookie(header: &str, cookie_names: &[String]) -> Result<(), Ambiguous> {
+    if cookie_names.is_empty() {
+        return Ok(());
+    }
     let bases: Vec<String> = cookie_names.iter().map(|c| cookie_base(c)).collect();
     for pair in header.split(';') {
         let (name, value) = match pair.split_once('=') {
-            Some((n, v)) => (n.trim(), Some(v.to_ascii_lowercase())),
+            Some((n, v)) => (n.trim(), Some(cookie_base(v))),
             None => (pair.trim(), None),
         };
-        let lower = name.to_ascii_lowercase();
+        let folded = cookie_base(name);
         let mentions = |text: &str| bases.iter().any(|b| text.contains(b.as_str()));
         let in_value = value.as_deref().is_some_and(mentions);
-        let in_name = mentions(&lower) && !cookie_names.iter().any(|c| spelling_of(name, c));
-        let bare = value.is_none() && mentions(&lower);
-        if in_value || in_name || bare {
+        let in_name = mentions(&folded) && !cookie_names.iter().any(|c| spelling_of(name, c));
+        let bare = value.is_none() && mentions(&folded);
+        if in_value || in_name || bare || foldable_name(name) {
             return Err(Ambiguous);
         }
     }
     Ok(())
 }
 
+/// At most this many cookies are cleared in one answer (Auth.js splits a session into chunks of
+/// about 4 KB, so a real session has a handful).
+pub const MAX_CLEARED_COOKIES: usize = 24;
+
 /// The session cookies to clear when a browser's session has ended or is broken: the name of
 /// every cookie of the request that is a spelling of a configured session cookie (chunks
-/// included, each once, as the browser sent it), else the configured names themselves.
+/// included, each once, as the browser sent it; at most [`MAX_CLEARED_COOKIES`]), else the
+/// configured names themselves.
 pub fn session_cookies_to_clear(
     cookie_header: Option<&str>,
     cookie_names: &[String],
@@ -182,6 +210,9 @@ pub fn session_cookies_to_clear(
         let ours = cookie_names.iter().any(|c| spelling_of(name, c));
         if ours && crate::cookie::is_cookie_name(name) && !out.iter().any(|n| n == name) {
             out.push(name.to_owned());
+        }
+        if out.len() == MAX_CLEARED_COOKIES {
+            break;
         }
     }
     if out.is_empty() {
@@ -226,15 +257,18 @@ pub fn single_cookie(cookie_header: Option<&str>, name: &str) -> Result<Option<S
 /// `cookie_header` without the gate's own refresh cookie `name`, which never goes upstream: every
 /// `;`-separated pair that mentions it in any spelling ([`cookie_base`]: any case, with or
 /// without `__Host-`/`__Secure-`, chunks and suffixes) is dropped, in its name or in its value
-/// (`a=1, __Host-jwtgate-refresh=…`, two `Cookie` fields joined by a runtime). `None` when
-/// nothing is left.
+/// (`a=1, __Host-jwtgate-refresh=…`, two `Cookie` fields joined by a runtime), and so is every
+/// pair whose name has a `%` or a byte outside visible ASCII. `None` when nothing is left.
 pub fn without_cookie(cookie_header: &str, name: &str) -> Option<String> {
     let base = cookie_base(name);
     let kept: Vec<&str> = cookie_header
         .split(';')
         .map(str::trim)
         .filter(|pair| !pair.is_empty())
-        .filter(|pair| !pair.to_ascii_lowercase().contains(base.as_str()))
+        .filter(|pair| !cookie_base(pair).contains(base.as_str()))
+        // A name some framework decodes or folds (it could become the refresh cookie's):
+        // dropped as well.
+        .filter(|pair| !foldable_name(pair.split_once('=').map_or(*pair, |(n, _)| n)))
         .collect();
     (!kept.is_empty()).then(|| kept.join("; "))
 }
@@ -471,6 +505,36 @@ mod tests {
                 "{other}"
             );
         }
+        // PHP's spelling (`.` read as `_`): stripped like the others.
+        for other in [
+            "__Secure-authjs_session-token=B",
+            "authjs_session-token=B",
+            "authjs session-token=B",
+        ] {
+            let h = format!("__Secure-authjs.session-token=A; {other}");
+            assert_eq!(
+                forwarded_cookies(&h, &n, Some(0)).as_deref(),
+                Some("__Secure-authjs.session-token=A"),
+                "{other}"
+            );
+        }
+        // Names a framework would decode or fold into the session cookie's: refused outright.
+        for h in [
+            "authjs%2Esession-token=B",
+            "__Secure-authjs%2esession-token=B",
+            "authjs.session-to\u{212A}en=B",
+            "authjs.se\u{17F}sion-token=B",
+            "authjs.sess\u{131}on-token=B",
+            "x\u{7f}=1",
+        ] {
+            assert_eq!(
+                extract_token(Some("Bearer mine"), &[], Some(h), &n),
+                Err(Ambiguous),
+                "{h}"
+            );
+        }
+        // Without configured session cookies nothing is read, so nothing is refused.
+        assert!(extract_token(None, &[], Some("a%2Eb=1"), &[]).is_ok());
         // Hidden after a `,` (two Cookie fields joined) in another case: refused, not read.
         for h in [
             "a=1, AUTHJS.session-token=victim",
@@ -502,6 +566,16 @@ mod tests {
                     "{name}: {h}"
                 );
             }
+            // Decoded or folded by some framework into the refresh cookie's name: dropped.
+            assert_eq!(
+                without_cookie("a=1; jwtgate%2Drefresh=R; b=2", name).as_deref(),
+                Some("a=1; b=2")
+            );
+            // A value with escapes is no name: kept.
+            assert_eq!(
+                without_cookie("cb=http%3A%2F%2Fa; b=2", name).as_deref(),
+                Some("cb=http%3A%2F%2Fa; b=2")
+            );
             // Joined fields: the pair that hides it goes, with what it hid behind.
             assert_eq!(
                 without_cookie("a=1, __Host-jwtgate-refresh=R; b=2", name).as_deref(),

@@ -43,6 +43,18 @@ test("a session cookie in another spelling never rides along with the verified c
   });
   assert.equal(status, 200);
   assert.equal(hit.headers.cookie, `${SESSION}=${mine}`);
+  // PHP reads `.` in a name as `_` (and keeps the first of two): stripped like the others.
+  const php = await send(g, "/orders", { cookie: `__Secure-authjs_session-token=${victim}; ${SESSION}=${mine}` });
+  assert.equal(php.status, 200);
+  assert.equal(php.hit.headers.cookie, `${SESSION}=${mine}`);
+  // Names a framework decodes (PHP, old Rack: %2E is `.`): refused, never forwarded. (Names
+  // folded by Unicode case rules, like the Kelvin sign for `k`, are refused the same way; fetch
+  // cannot send them, so gate::token's native tests carry those.)
+  for (const name of ["authjs%2Esession-token", "__Secure-authjs%2esession-token", "a\u00e9"]) {
+    const r = await send(g, "/orders", { ...bearer(mine), cookie: `${name}=${victim}` });
+    assert.equal(r.status, 400, name);
+    assert.equal(r.reached, 0, name);
+  }
   // Hidden after a comma (two Cookie fields joined), in another case: refused, never forwarded.
   const joined = await send(g, "/orders", { ...bearer(mine), cookie: `a=1, AUTHJS.session-token=${victim}` });
   assert.equal(joined.status, 400);
