@@ -7,6 +7,8 @@
 #   pkg/node/index.cjs  the Node entry: the CommonJS build with node:crypto as host crypto and
 #                       the Verifier extensions (js/extend.js: token cache, verifyAsync)
 #   pkg/web/index.js    the ES module entry: the web build with the same extensions
+#   pkg/web/edge.js     the same, initialised on import from a `?module` wasm import (the
+#                       `edge-light` condition: Next.js's edge runtime, Vercel Edge Functions)
 #   pkg/host/  host crypto adapters (node:crypto; also for workerd with nodejs_compat)
 #   pkg/bin/   the CLI, `jwtgate explain` (js/cli.cjs over the Node entry)
 #   pkg/package.json  conditional exports choosing between the two
@@ -46,6 +48,21 @@ rm -f pkg/node/package.json
 cp js/extend.js js/webcrypto.js pkg/web/
 esbuild js/extend.js --bundle --format=cjs --platform=neutral --log-level=warning --outfile=pkg/node/extend.cjs
 cp js/web-entry.js pkg/web/index.js
+cp js/edge-entry.js pkg/web/edge.js
+# wasm-bindgen's initSync tests `module instanceof WebAssembly.Module`, which is false for a
+# Module made in another realm (Next.js's edge sandbox compiles `?module` imports outside the
+# sandbox), and then calls `new WebAssembly.Module(module)` on it: "Argument 0 must be a buffer
+# source". Recognise a Module of any realm by its brand instead.
+node -e '
+  const fs = require("node:fs");
+  const file = "pkg/web/jwtgate.js";
+  const old = "if (!(module instanceof WebAssembly.Module)) {";
+  const src = fs.readFileSync(file, "utf8");
+  if (src.split(old).length !== 2) throw new Error(`${file}: initSync check not found once: update this patch`);
+  fs.writeFileSync(file, src.replace(old,
+    "if (!(module instanceof WebAssembly.Module) && Object.prototype.toString.call(module) !== \"[object WebAssembly.Module]\") {"));
+'
+
 # wasm-pack marks the web build side-effect free except ./snippets/*: bundlers (esbuild, wrangler,
 # webpack) would then resolve `Verifier` straight to jwtgate.js and drop the entry's
 # extendVerifier call. The entry and the extensions do have side effects.
@@ -53,7 +70,7 @@ node -e '
   const fs = require("node:fs");
   const file = "pkg/web/package.json";
   const pkg = JSON.parse(fs.readFileSync(file, "utf8"));
-  pkg.sideEffects = ["./index.js", "./extend.js", "./snippets/*"];
+  pkg.sideEffects = ["./index.js", "./edge.js", "./extend.js", "./snippets/*"];
   fs.writeFileSync(file, JSON.stringify(pkg, null, 2) + "\n");
 '
 mkdir -p pkg/host
@@ -66,7 +83,7 @@ chmod +x pkg/bin/jwtgate.cjs
 
 # The Auth.js adapter (plain JS over the two builds): pkg/authjs/.
 mkdir -p pkg/authjs
-cp js/authjs/core.mjs js/authjs/node.mjs js/authjs/web.mjs js/authjs/index.d.ts pkg/authjs/
+cp js/authjs/core.mjs js/authjs/node.mjs js/authjs/web.mjs js/authjs/edge.mjs js/authjs/index.d.ts pkg/authjs/
 
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 cat > pkg/package.json <<JSON
@@ -82,7 +99,7 @@ cat > pkg/package.json <<JSON
   "exports": {
     ".": {
       "workerd": { "types": "./web/jwtgate.d.ts", "default": "./web/index.js" },
-      "edge-light": { "types": "./web/jwtgate.d.ts", "default": "./web/index.js" },
+      "edge-light": { "types": "./web/jwtgate.d.ts", "default": "./web/edge.js" },
       "browser": { "types": "./web/jwtgate.d.ts", "default": "./web/index.js" },
       "node": { "types": "./node/jwtgate.d.ts", "default": "./node/index.cjs" },
       "default": { "types": "./web/jwtgate.d.ts", "default": "./web/index.js" }
@@ -90,10 +107,11 @@ cat > pkg/package.json <<JSON
     "./node": { "types": "./node/jwtgate.d.ts", "default": "./node/index.cjs" },
     "./host/node-crypto": { "types": "./host/node-crypto.d.cts", "default": "./host/node-crypto.cjs" },
     "./web": { "types": "./web/jwtgate.d.ts", "default": "./web/index.js" },
+    "./edge": { "types": "./web/jwtgate.d.ts", "default": "./web/edge.js" },
     "./authjs": {
       "types": "./authjs/index.d.ts",
       "workerd": "./authjs/web.mjs",
-      "edge-light": "./authjs/web.mjs",
+      "edge-light": "./authjs/edge.mjs",
       "browser": "./authjs/web.mjs",
       "node": "./authjs/node.mjs",
       "default": "./authjs/web.mjs"

@@ -5,7 +5,8 @@
 #      builds without some algorithm features (HS-only, ES256-only)
 #   3. wasm-bindgen-test in Node and in headless Chromium (JS API + every rule test, as wasm)
 #   4. the npm package: build pkg/, then node --test (jose interop, CJS + ESM builds)
-#   5. the Next.js example (examples/nextjs): next build, next start, a real sign-in over HTTP
+#   5. the Next.js example (examples/nextjs): next build (Turbopack, then webpack), next start, a
+#      real sign-in over HTTP, and the web entry on the edge runtime
 #   6. the edge gate: build the Worker, HTTP-level tests in Miniflare (workerd), and
 #      `wrangler deploy --dry-run` to prove the bundle builds
 #   7. cargo fuzz on (policy, token) for FUZZ_SECONDS (default 60) seconds
@@ -87,6 +88,17 @@ rm -rf examples/nextjs/node_modules/jwtgate # a copy of pkg/: take the one just 
     AUTH_SESSION_SECRET=example-session-secret-for-tests-only-32b &&
   node_modules/.bin/next build >"$log/next-build.txt" 2>&1) || { cat "$log/next-build.txt"; exit 1; }
 run_logged "$log/next.txt" '^# (tests|pass|fail|skipped)|^not ok' \
+  bash -c 'cd examples/nextjs && node --test smoke.test.mjs'
+# The same app built by webpack (`next build --webpack`): the edge routes load the wasm through
+# the other bundler's `?module` handling.
+(cd examples/nextjs &&
+  export NEXT_TELEMETRY_DISABLED=1 AUTH_URL=http://127.0.0.1:3000 \
+    AUTH_SECRET=example-authjs-secret-for-tests-only \
+    AUTH_SESSION_SECRET=example-session-secret-for-tests-only-32b &&
+  node_modules/.bin/next build --webpack >"$log/next-build-webpack.txt" 2>&1) ||
+  { cat "$log/next-build-webpack.txt"; exit 1; }
+echo "[next build --webpack]"
+run_logged "$log/next-webpack.txt" '^# (tests|pass|fail|skipped)|^not ok' \
   bash -c 'cd examples/nextjs && node --test smoke.test.mjs'
 
 step "edge gate: build, HTTP tests in Miniflare, wrangler dry-run"

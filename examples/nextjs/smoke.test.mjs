@@ -110,3 +110,39 @@ test("a tampered session cookie is refused", async () => {
   const api = await (await fetch(base + "/api/auth/session", { headers: { cookie: `authjs.session-token=${forged}` } })).json();
   assert.equal(api?.user, undefined);
 });
+
+// The web entry on Next.js's edge runtime (`export const runtime = "edge"`): the `edge-light`
+// export condition loads the wasm from a `?module` import, with no init() call in the route.
+test("edge runtime: the web entry verifies and refuses", async () => {
+  const { SignJWT } = await import("jose");
+  const key = Buffer.from("ZWRnZS1leGFtcGxlLXNlY3JldC1mb3ItdGVzdHMtb25seS0zMmI", "base64url");
+  const token = await new SignJWT({ sub: "edge-user" })
+    .setProtectedHeader({ alg: "HS256", kid: "edge-1" })
+    .setIssuer("https://example.test")
+    .setAudience("edge-api")
+    .setIssuedAt()
+    .setExpirationTime("5m")
+    .sign(key);
+  const ok = await fetch(`${base}/api/edge?token=${token}`);
+  assert.equal(ok.status, 200);
+  assert.deepEqual(await ok.json(), { ok: true, sub: "edge-user" });
+  const forged = await fetch(`${base}/api/edge?token=${token.slice(0, -1)}${token.endsWith("A") ? "B" : "A"}`);
+  assert.equal(forged.status, 401);
+  assert.equal((await forged.json()).code, "signature");
+  const otherAudience = await new SignJWT({ sub: "edge-user" })
+    .setProtectedHeader({ alg: "HS256", kid: "edge-1" })
+    .setIssuer("https://example.test")
+    .setAudience("another-api")
+    .setIssuedAt()
+    .setExpirationTime("5m")
+    .sign(key);
+  const refused = await fetch(`${base}/api/edge?token=${otherAudience}`);
+  assert.equal(refused.status, 401);
+  assert.equal((await refused.json()).code, "audience");
+});
+
+test("edge runtime: the Auth.js adapter signs, reads back and refuses a tampered session", async () => {
+  const r = await fetch(`${base}/api/edge-session?sub=ana`);
+  assert.equal(r.status, 200);
+  assert.deepEqual(await r.json(), { sub: "ana", iss: "https://example.test", tampered: null });
+});

@@ -1,7 +1,8 @@
 // jwtgate/authjs for web and edge runtimes (Next.js middleware, workerd, browsers): the ES module
 // build, initialised on first use. Pass `wasm` (bytes, a WebAssembly.Module, or a URL) to
 // `authjs({ ..., wasm })` where the default fetch of jwtgate_bg.wasm next to the module is not
-// available; a Next.js edge bundle can `import wasm from "jwtgate/web/jwtgate_bg.wasm?module"`.
+// available. On Next.js's edge runtime the `edge-light` condition picks ./edge.mjs instead, which
+// loads the wasm on import: no `wasm` option there.
 // Until the wasm is ready, `authjs()` checks only what it reads itself (issuer, audience, keys
 // present); the core checks the rest of the policy on first use (`encode` and `decode` then
 // throw its `config` error); once the wasm is ready, `authjs()` checks it all at once.
