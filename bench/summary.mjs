@@ -52,7 +52,9 @@ row(
   (r) => r >= 1.2,
 );
 const kb = (b) => `${(b / 1000).toFixed(0)} KB`;
-row("npm wasm, every algorithm, gzip -9", [sizes?.["pkg/node/jwtgate_bg.wasm"]?.gzip], kb, "≤ 100 KB", (b) => b <= 100e3);
+// The Node build has every algorithm with node:crypto doing the RSA/EC/Ed25519 arithmetic
+// (cargo feature host-keys); the web build carries that arithmetic itself (RustCrypto).
+row("npm wasm, every algorithm, gzip -9 (Node build / web build)", ["pkg/node", "pkg/web"].map((d) => sizes?.[`${d}/jwtgate_bg.wasm`]?.gzip), kb, "≤ 100 KB", (b) => b <= 100e3);
 row("npm wasm, HS only, gzip -9", [sizes?.["target/pkg-hs-only/jwtgate_bg.wasm"]?.gzip], kb, "≤ 40 KB", (b) => b <= 40e3);
 const ms = (t) => `${t.toFixed(1)} ms`;
 row(
@@ -153,7 +155,8 @@ if (sizes || startup) {
   if (sizes) {
     const z = (f) => (sizes[f] ? `${(sizes[f].raw / 1000).toFixed(0)} KB raw / ${(sizes[f].gzip / 1000).toFixed(0)} KB gzip` : "—");
     out.push(
-      `Sizes (\`wasm-opt -Oz\`, gzip -9): npm package, every algorithm ${z("pkg/node/jwtgate_bg.wasm")}; HS-only ` +
+      `Sizes (\`wasm-opt -Oz\`, gzip -9): npm package, every algorithm: Node build (node:crypto's arithmetic) ` +
+        `${z("pkg/node/jwtgate_bg.wasm")}, web build (its own) ${z("pkg/web/jwtgate_bg.wasm")}; HS-only ` +
         `${z("target/pkg-hs-only/jwtgate_bg.wasm")}; the gate Worker ${z("build/index_bg.wasm")}.`,
     );
   }

@@ -6,8 +6,9 @@
 //
 //   cold: a different token on every call (jwtgate's cache sees a pool twice its capacity, so every
 //         call misses and also pays for the insertion; fast-jwt runs without its cache).
-//   "cold, pure Rust": the same with `nativeCrypto: false`, i.e. what browsers and edge runtimes
-//         get (HS256 is always checked in Rust, so it has no such row).
+//   "cold, pure Rust": the web build (pkg/web, which carries jwtgate's own RSA, ECDSA and Ed25519
+//         code) with `nativeCrypto: false`, i.e. what browsers and edge runtimes get (HS256 is
+//         always checked in Rust, so it has no such row; the Node build has no such code at all).
 //   "verifyAsync (32 in flight)": jwtgate's async entry with 32 calls outstanding, against jose
 //         with 32 in flight (which uses libuv's thread pool, i.e. the second core).
 //   warm: the same 16 tokens again and again (the normal case at a gate): jwtgate and fast-jwt
@@ -18,7 +19,7 @@
 // ALGS (comma-separated, default HS256,RS256,ES256,EdDSA), JSON=path to also write the results.
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { createSecretKey } from "node:crypto";
 import * as jose from "jose";
 import { AUD, ISS, keys, median, tokens } from "./common.mjs";
@@ -27,6 +28,8 @@ import { createVerifier } from "fast-jwt";
 const require = createRequire(import.meta.url);
 const pkgDir = fileURLToPath(new URL("../pkg/", import.meta.url));
 const jwtgate = require(pkgDir);
+const web = await import(new URL("../pkg/web/index.js", import.meta.url));
+web.initSync({ module: readFileSync(new URL("../pkg/web/jwtgate_bg.wasm", import.meta.url)) });
 
 const ROUNDS = Number(process.env.ROUNDS ?? 7);
 const SLICE_MS = Number(process.env.SLICE_MS ?? 300);
@@ -66,7 +69,7 @@ async function benchAlg(alg) {
   const gateCold = new jwtgate.Verifier(policy, { cacheSize: CACHE });
   const gateWarm = new jwtgate.Verifier(policy, { cacheSize: CACHE });
   // What browsers and edge runtimes get: jwtgate's own Rust signature code (no node:crypto).
-  const gatePure = new jwtgate.Verifier(policy, { cacheSize: CACHE, nativeCrypto: false });
+  const gatePure = new web.Verifier(policy, { cacheSize: CACHE, nativeCrypto: false });
   const fastOpts = { key: k.pem, algorithms: [alg], allowedIss: ISS, allowedAud: AUD };
   const fastCold = createVerifier({ ...fastOpts, cache: false });
   const fastWarm = createVerifier({ ...fastOpts, cache: CACHE });

@@ -24,19 +24,24 @@ command -v wasm-opt >/dev/null || { echo "wasm-opt missing: run npm ci (binaryen
 command -v esbuild >/dev/null || { echo "esbuild missing: run npm ci" >&2; exit 1; }
 
 rm -rf pkg
-build() { # target out-dir
-  wasm-pack --quiet build --release --mode no-install --no-opt --target "$1" --out-dir "$2" \
-    --out-name jwtgate -- --features js
+build() { # target out-dir cargo-features...
+  local target=$1 out=$2
+  shift 2
+  wasm-pack --quiet build --release --mode no-install --no-opt --target "$target" --out-dir "$out" \
+    --out-name jwtgate -- "$@"
   # wasm-pack writes a catch-all .gitignore that would also hide the files from `npm pack`.
-  rm -f "$2/.gitignore" "$2/README.md"
+  rm -f "$out/.gitignore" "$out/README.md"
   # The Rust toolchain's default wasm32 features, named explicitly for wasm-opt.
   wasm-opt -Oz --strip-debug --strip-producers \
     --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
     --enable-mutable-globals --enable-multivalue --enable-reference-types \
-    "$2/jwtgate_bg.wasm" -o "$2/jwtgate_bg.wasm"
+    "$out/jwtgate_bg.wasm" -o "$out/jwtgate_bg.wasm"
 }
-build nodejs pkg/node
-build web pkg/web
+# The Node build has no RSA, ECDSA or Ed25519 arithmetic (cargo feature `host-keys`): node:crypto,
+# registered by its entry, does it. The web build carries jwtgate's own (RustCrypto), for the
+# runtimes without node:crypto and for keys WebCrypto cannot import.
+build nodejs pkg/node --no-default-features --features host-keys,jwe
+build web pkg/web --features js
 
 # The Node entry registers node:crypto as host crypto (RSA/ECDSA/Ed25519 signature checks);
 # pkg/node/package.json (wasm-pack's) would point `main` past it.

@@ -39,6 +39,8 @@ cargo clippy --all-targets --features js -- -D warnings
 cargo clippy --target wasm32-unknown-unknown --all-targets --features js -- -D warnings
 cargo clippy --target wasm32-unknown-unknown --features worker -- -D warnings
 cargo clippy --target wasm32-unknown-unknown --no-default-features --features js -- -D warnings
+# The npm package's Node build (node:crypto does the RSA/EC/Ed25519 arithmetic).
+cargo clippy --target wasm32-unknown-unknown --no-default-features --features host-keys,jwe -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --features js --quiet
 
 step "native tests"

@@ -7,19 +7,72 @@
 
 // Each asymmetric family is a cargo feature (all on by default; ECDSA one per curve). Without
 // one, its key type is uninhabited (`*_off.rs`; for ECDSA the curve's variant is left out) and
-// JWKs of that kty or curve are refused as configuration errors.
+// JWKs of that kty or curve are refused as configuration errors. With `host-keys` instead (the
+// npm package's Node build) every family is in, with no arithmetic in jwtgate: the key types of
+// `alg/host.rs` hand checks, verification and signing to the registered host crypto.
+#[cfg(all(
+    feature = "host-keys",
+    any(
+        feature = "rsa",
+        feature = "ecdsa",
+        feature = "ecdsa-p384",
+        feature = "ecdsa-p521",
+        feature = "eddsa"
+    )
+))]
+compile_error!(
+    "`host-keys` replaces the rsa, ecdsa* and eddsa features: build it with --no-default-features"
+);
+
+#[cfg(not(feature = "host-keys"))]
 pub(crate) mod ecdsa;
+pub(crate) mod ed25519_form;
 #[cfg(feature = "eddsa")]
 pub(crate) mod eddsa;
-#[cfg(not(feature = "eddsa"))]
+#[cfg(not(any(feature = "eddsa", feature = "host-keys")))]
 #[path = "alg/eddsa_off.rs"]
 pub(crate) mod eddsa;
 pub(crate) mod hmac;
+#[cfg(feature = "host-keys")]
+pub(crate) mod host;
 #[cfg(feature = "rsa")]
 pub(crate) mod rsa;
-#[cfg(not(feature = "rsa"))]
+#[cfg(not(any(feature = "rsa", feature = "host-keys")))]
 #[path = "alg/rsa_off.rs"]
 pub(crate) mod rsa;
+
+#[cfg(feature = "host-keys")]
+pub(crate) mod ecdsa {
+    pub(crate) use super::host::EcKey;
+}
+#[cfg(feature = "host-keys")]
+pub(crate) mod eddsa {
+    pub(crate) use super::host::Ed25519Key;
+}
+#[cfg(feature = "host-keys")]
+pub(crate) mod rsa {
+    pub(crate) use super::host::RsaKey;
+    pub(crate) use super::{RsaKeyError, MIN_BITS};
+}
+
+/// Whether keys of `family` can be used: its cargo feature is in this build, or (`host-keys`)
+/// host crypto able to check, verify and sign is registered now.
+pub(crate) fn built(family: KeyFamily) -> bool {
+    #[cfg(feature = "host-keys")]
+    if !matches!(family, KeyFamily::Hmac(_)) {
+        return crate::js::host_ops::available();
+    }
+    match family {
+        KeyFamily::Hmac(_) => true,
+        KeyFamily::RsaPkcs1(_) | KeyFamily::RsaPss(_) => cfg!(feature = "rsa"),
+        KeyFamily::Ecdsa(curve) => match curve {
+            EcCurve::P256 => cfg!(feature = "ecdsa"),
+            EcCurve::P384 => cfg!(feature = "ecdsa-p384"),
+            EcCurve::P521 => cfg!(feature = "ecdsa-p521"),
+        },
+        KeyFamily::Ed25519 => cfg!(feature = "eddsa"),
+    }
+}
 
 /// The smallest RSA modulus accepted, in bits.
 pub(crate) const MIN_BITS: usize = 2048;
@@ -33,10 +86,25 @@ pub(crate) enum RsaKeyError {
     /// Anything else: bad exponent, inconsistent private parts, oversized modulus (or, without
     /// the `rsa` feature, any RSA key).
     Invalid,
+    /// A private key without all of `p`, `q`, `dp`, `dq` and `qi` (`host-keys` only: the host,
+    /// node:crypto, takes no other form).
+    #[cfg_attr(not(feature = "host-keys"), allow(dead_code))]
+    IncompleteCrt,
 }
 
-/// The private members of an RSA JWK: `d`, and `p`, `q` when present.
-pub(crate) type RsaPrivateParts<'a> = (&'a [u8], Option<(&'a [u8], &'a [u8])>);
+/// The private members of an RSA JWK (read only where some RSA is built: `rsa` or `host-keys`).
+#[derive(Clone, Copy)]
+#[cfg_attr(not(any(feature = "rsa", feature = "host-keys")), allow(dead_code))]
+pub(crate) struct RsaPrivateParts<'a> {
+    /// `d`.
+    pub(crate) d: &'a [u8],
+    /// `p` and `q`, when present.
+    pub(crate) primes: Option<(&'a [u8], &'a [u8])>,
+    /// `dp`, `dq` and `qi`, when all three are present. jwtgate's own RSA recomputes them (they
+    /// are not trusted); a host (node:crypto) needs them.
+    #[cfg_attr(not(feature = "host-keys"), allow(dead_code))]
+    pub(crate) crt: Option<[&'a [u8]; 3]>,
+}
 
 use std::fmt;
 

@@ -101,6 +101,7 @@ export interface VerifierOptions {
    * Check RSA, ECDSA and Ed25519 signatures with the host crypto registered by
    * `setHostCrypto` (the Node entry registers `node:crypto`), when there is one. Default true.
    * Parsing, key selection, algorithm binding and claim rules stay in jwtgate either way.
+   * The Node build has no signature arithmetic of its own: there `false` is a `config` error.
    */
   nativeCrypto?: boolean;
 }
@@ -128,10 +129,25 @@ export interface HostAlgorithm {
   webCrypto: { importParams: object; verifyParams: object };
 }
 
-/** Native signature checks supplied by the host (see `jwtgate/host/node-crypto`). */
+/**
+ * Native signature checks supplied by the host (see `jwtgate/host/node-crypto`).
+ *
+ * The package's Node build (`jwtgate` under Node, `jwtgate/node`) has no RSA, ECDSA or Ed25519
+ * arithmetic of its own: there a host is required for those keys (the Node entry registers
+ * node:crypto), and it must also have `checkKey` and `sign`. Any answer but the expected type,
+ * or a throw, refuses the key, the signature or the signing: never a pass.
+ */
 export interface HostCrypto {
   /** A handle for a public JWK used with `alg`, or `undefined` to leave that key to jwtgate. */
   importKey(jwk: Jwk, alg: string, params: HostAlgorithm): HostKey | undefined | null;
+  /**
+   * Node build: whether a JWK (RSA, EC or OKP; public, or with its private members) is a valid
+   * key: the public key imports (an EC point on its curve, an Ed25519 `x` that is a point), and
+   * a private half belongs to it. `true` accepts it; anything else refuses it.
+   */
+  checkKey?(jwk: Jwk): boolean;
+  /** Node build: the raw signature over `data` with a private JWK (`params` as for `importKey`). */
+  sign?(jwk: Jwk, alg: string, params: HostAlgorithm, data: Uint8Array): Uint8Array;
 }
 
 /** Added to `Verifier` by the package entries (`jwtgate`, `jwtgate/web`). */
@@ -249,6 +265,18 @@ extern "C" {
         alg: &str,
         params: &JsValue,
     ) -> Result<JsValue, JsValue>;
+    #[cfg(feature = "host-keys")]
+    #[wasm_bindgen(method, catch, js_name = checkKey)]
+    fn check_key(this: &HostCrypto, jwk: &JsValue) -> Result<JsValue, JsValue>;
+    #[cfg(feature = "host-keys")]
+    #[wasm_bindgen(method, catch, js_name = sign)]
+    fn sign(
+        this: &HostCrypto,
+        jwk: &JsValue,
+        alg: &str,
+        params: &JsValue,
+        data: &[u8],
+    ) -> Result<JsValue, JsValue>;
 }
 
 thread_local! {
@@ -273,6 +301,76 @@ pub fn set_host_crypto(
 #[wasm_bindgen(js_name = hasHostCrypto)]
 pub fn has_host_crypto() -> bool {
     HOST.with(|h| h.borrow().is_some())
+}
+
+/// The key operations of the `host-keys` build (`crate::alg::host`): every RSA, ECDSA and
+/// Ed25519 check, verification and signature goes through the registered host. The host is
+/// cloned out of its cell before any call into JavaScript.
+#[cfg(feature = "host-keys")]
+pub(crate) mod host_ops {
+    use super::{host_params, to_js, HostCrypto, HostKey, HOST};
+    use crate::Algorithm;
+    use serde_json::{Map, Value};
+    use wasm_bindgen::{JsCast, JsValue};
+
+    fn host() -> Option<HostCrypto> {
+        HOST.with(|h| {
+            h.borrow()
+                .as_ref()
+                .map(|h| AsRef::<JsValue>::as_ref(h).clone().unchecked_into())
+        })
+    }
+
+    fn has_method(host: &HostCrypto, name: &str) -> bool {
+        js_sys::Reflect::get(host, &JsValue::from_str(name)).is_ok_and(|f| f.is_function())
+    }
+
+    /// Whether a host with `importKey`, `checkKey` and `sign` is registered.
+    pub(crate) fn available() -> bool {
+        host().is_some_and(|h| {
+            ["importKey", "checkKey", "sign"]
+                .iter()
+                .all(|m| has_method(&h, m))
+        })
+    }
+
+    /// The host's `checkKey(jwk)`: only exactly `true` accepts.
+    pub(crate) fn check_key(jwk: &Map<String, Value>) -> bool {
+        let (Some(host), Ok(jwk)) = (host(), to_js(jwk)) else {
+            return false;
+        };
+        host.check_key(&jwk).ok().and_then(|v| v.as_bool()) == Some(true)
+    }
+
+    /// One raw check with a handle imported for it (the `Verifier`s keep their handles; this is
+    /// for the other paths). Only exactly `true` is valid.
+    pub(crate) fn verify_once(
+        jwk: &Map<String, Value>,
+        alg: Algorithm,
+        input: &[u8],
+        sig: &[u8],
+    ) -> bool {
+        let check = || -> Option<bool> {
+            let (host, jwk, params) = (host()?, to_js(jwk).ok()?, host_params(alg)?);
+            let handle = host.import_key(&jwk, alg.name(), &params).ok()?;
+            if !handle.is_object() {
+                return None;
+            }
+            handle
+                .unchecked_into::<HostKey>()
+                .verify(input, sig)
+                .ok()?
+                .as_bool()
+        };
+        check() == Some(true)
+    }
+
+    /// The host's raw signature with a private JWK, if it gives a `Uint8Array`.
+    pub(crate) fn sign(jwk: &Map<String, Value>, alg: Algorithm, input: &[u8]) -> Option<Vec<u8>> {
+        let (host, jwk, params) = (host()?, to_js(jwk).ok()?, host_params(alg)?);
+        let out = host.sign(&jwk, alg.name(), &params, input).ok()?;
+        Some(out.dyn_into::<js_sys::Uint8Array>().ok()?.to_vec())
+    }
 }
 
 /// Host handles for one key: one per algorithm the key is bound to (empty: jwtgate checks it).
@@ -345,6 +443,15 @@ pub fn webcrypto_params(alg: &str) -> JsValue {
 fn host_verify(keys: &HostKeys, alg: Algorithm, input: &[u8], sig: &[u8]) -> Option<bool> {
     let (_, handle) = keys.iter().find(|(a, _)| *a == alg)?;
     handle.verify(input, sig).ok()?.as_bool()
+}
+
+/// `config` for asking the host-only build (the Node build) to check a signature itself.
+fn host_only(field: &'static str) -> Error {
+    Error::config(
+        field,
+        "this build (jwtgate's Node build) has no RSA, ECDSA or Ed25519 code of its own: \
+         those signatures are checked by host crypto (node:crypto)",
+    )
 }
 
 fn js_error(e: &Error) -> JsValue {
@@ -513,7 +620,10 @@ impl JsVerifier {
                 .as_bool()
                 .ok_or_else(|| Error::config("nativeCrypto", "must be true or false"))?,
         };
-        let host_keys = inner
+        if cfg!(feature = "host-keys") && !native {
+            return Err(host_only("nativeCrypto"));
+        }
+        let host_keys: Vec<HostKeys> = inner
             .policy()
             .keys
             .keys()
@@ -526,6 +636,24 @@ impl JsVerifier {
                 }
             })
             .collect();
+        // Host-only build: each key the host checked must also import for each of its algorithms
+        // (a host that accepts a key and then will not verify with it is broken).
+        #[cfg(feature = "host-keys")]
+        for (i, (key, handles)) in inner
+            .policy()
+            .keys
+            .keys()
+            .iter()
+            .zip(&host_keys)
+            .enumerate()
+        {
+            if key.public_jwk().is_some() && handles.len() != key.algorithms().iter().count() {
+                return Err(Error::config(
+                    format!("keys.keys[{i}]"),
+                    "host crypto checked this key but would not import it",
+                ));
+            }
+        }
         Ok(JsVerifier {
             inner,
             host_keys,
@@ -1206,6 +1334,9 @@ pub fn verify_signature(
             .ok_or_else(|| Error::config("alg", "not a supported algorithm"))?;
         let text = json_text(&jwk, || Error::config("jwk", "must be a JSON object"))?;
         let key = Key::from_jwk_json(&text, &[alg])?;
+        if cfg!(feature = "host-keys") && !native {
+            return Err(host_only("native"));
+        }
         let host = if native {
             import_host_keys(&key)
         } else {

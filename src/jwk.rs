@@ -11,6 +11,7 @@ use crate::alg::ecdsa::EcKey;
 use crate::alg::eddsa::Ed25519Key;
 use crate::alg::hmac::HmacKey;
 use crate::alg::rsa::{RsaKey, RsaKeyError, MIN_BITS};
+use crate::alg::RsaPrivateParts;
 use crate::alg::{AlgSet, Algorithm, EcCurve, HashAlg, KeyFamily};
 use crate::error::{Code, Error, Result};
 use crate::{b64, json};
@@ -136,6 +137,9 @@ impl Inert {
             Inert::AlgorithmNotAllowed => "its alg is not one of the policy's algorithms",
             Inert::KeyTypeNotAllowed => "none of the policy's algorithms fits its key type",
             Inert::UnsupportedKeyType => "jwtgate does not verify with this key type or curve",
+            Inert::FeatureDisabled if cfg!(feature = "host-keys") => {
+                "its key type needs host crypto, and none is registered"
+            }
             Inert::FeatureDisabled => "its key type's cargo feature is not in this build",
             Inert::NotForSignatures => "use or key_ops exclude signatures",
             Inert::AmbiguousAlgorithm => {
@@ -325,9 +329,17 @@ impl Key {
         // then the operator asked for something the build cannot do.
         let disabled = |feature: &str, kty_name: &str, fam: &dyn Fn(KeyFamily) -> bool| {
             if allowed.iter().any(|a| fam(a.family())) {
+                let need = if cfg!(feature = "host-keys") {
+                    let _ = feature;
+                    "host crypto with importKey, checkKey and sign (this build has no arithmetic \
+                     of its own; jwtgate's Node entry registers node:crypto)"
+                        .to_owned()
+                } else {
+                    format!("jwtgate's `{feature}` cargo feature (not in this build)")
+                };
                 Err(Error::config(
                     format!("{field}.kty"),
-                    format!("{kty_name} keys need jwtgate's `{feature}` cargo feature (not in this build)"),
+                    format!("{kty_name} keys need {need}"),
                 ))
             } else {
                 Ok(Loaded::Inert(Inert::FeatureDisabled))
@@ -345,7 +357,7 @@ impl Key {
                 Material::Oct(HmacKey::new(&k))
             }
             "RSA" => {
-                if !cfg!(feature = "rsa") {
+                if !crate::alg::built(KeyFamily::RsaPkcs1(HashAlg::Sha256)) {
                     return disabled("rsa", "RSA", &|f| {
                         matches!(f, KeyFamily::RsaPkcs1(_) | KeyFamily::RsaPss(_))
                     });
@@ -365,7 +377,18 @@ impl Key {
                         ))
                     }
                 };
-                let private = d.as_deref().map(|d| (d, primes));
+                let crt = [
+                    bytes_member(jwk, "dp", field)?,
+                    bytes_member(jwk, "dq", field)?,
+                    bytes_member(jwk, "qi", field)?,
+                ];
+                let crt = match &crt {
+                    [Some(dp), Some(dq), Some(qi)] => {
+                        Some([dp.as_slice(), dq.as_slice(), qi.as_slice()])
+                    }
+                    _ => None,
+                };
+                let private = d.as_deref().map(|d| RsaPrivateParts { d, primes, crt });
                 match RsaKey::new(&n, &e, private) {
                     Ok(k) => Material::Rsa(k),
                     Err(RsaKeyError::TooSmall) => {
@@ -376,6 +399,12 @@ impl Key {
                     }
                     Err(RsaKeyError::Invalid) => {
                         return Err(Error::config(field.to_owned(), "invalid RSA key"))
+                    }
+                    Err(RsaKeyError::IncompleteCrt) => {
+                        return Err(Error::config(
+                            field.to_owned(),
+                            "an RSA private key needs p, q, dp, dq and qi in this build (node:crypto takes no other form)",
+                        ))
                     }
                 }
             }
@@ -392,7 +421,7 @@ impl Key {
                         ))
                     }
                 };
-                if !EcKey::built(curve) {
+                if !crate::alg::built(KeyFamily::Ecdsa(curve)) {
                     let what = format!("EC ({})", curve.name());
                     return disabled(curve.feature(), &what, &|f| f == KeyFamily::Ecdsa(curve));
                 }
@@ -417,7 +446,7 @@ impl Key {
                         ))
                     }
                 }
-                if !cfg!(feature = "eddsa") {
+                if !crate::alg::built(KeyFamily::Ed25519) {
                     return disabled("eddsa", "OKP (Ed25519)", &|f| f == KeyFamily::Ed25519);
                 }
                 let x = required_bytes(jwk, "x", field)?;
@@ -889,12 +918,7 @@ impl KeySet {
                 Some(alg) => [alg].into_iter().collect(),
                 None => KeySet::DEFAULT_ALGORITHMS
                     .into_iter()
-                    .filter(|a| match a.family() {
-                        KeyFamily::RsaPkcs1(_) | KeyFamily::RsaPss(_) => cfg!(feature = "rsa"),
-                        KeyFamily::Ecdsa(curve) => EcKey::built(curve),
-                        KeyFamily::Ed25519 => cfg!(feature = "eddsa"),
-                        KeyFamily::Hmac(_) => true,
-                    })
+                    .filter(|a| crate::alg::built(a.family()))
                     .collect(),
             };
             let field = format!("keys.keys[{i}]");

@@ -113,7 +113,8 @@ export function createAuthjs(load, loaded = () => undefined) {
       const now = clock();
       const claims = { ...token };
       if (typeof claims.iat === "number" && typeof claims.jti === "string" && now - claims.iat < updateAge) {
-        // Young enough: the same claims, the same bytes (deterministic algorithms).
+        // Young enough: the same header and claims, byte for byte (the same token, where the
+        // signature is deterministic: HMAC, RS*, EdDSA; ECDSA and PSS draw a fresh nonce).
         try {
           return signer.signAsIs(claims, { now });
         } catch {

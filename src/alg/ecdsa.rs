@@ -121,15 +121,6 @@ macro_rules! each_curve {
 // With no curve in the build the enum is uninhabited and every body below is unreachable.
 #[allow(unreachable_code, unused_variables)]
 impl EcKey {
-    /// Whether `curve` is in this build.
-    pub(crate) const fn built(curve: EcCurve) -> bool {
-        match curve {
-            EcCurve::P256 => cfg!(feature = "ecdsa"),
-            EcCurve::P384 => cfg!(feature = "ecdsa-p384"),
-            EcCurve::P521 => cfg!(feature = "ecdsa-p521"),
-        }
-    }
-
     /// From the JWK `x`, `y` and optional `d` (each the curve's coordinate length). `None` if
     /// the curve is not in the build, the point is not on the curve, a length is wrong, or `d`
     /// does not belong to the point.

@@ -59,9 +59,9 @@ impl RsaKey {
             RsaPublicKey::new(n_uint.clone(), e_uint.clone()).map_err(|_| RsaKeyError::Invalid)?;
         let private = match private {
             None => None,
-            Some((d, primes)) => {
-                let d = uint(d, n_bits)?;
-                let primes = match primes {
+            Some(parts) => {
+                let d = uint(parts.d, n_bits)?;
+                let primes = match parts.primes {
                     Some((p, q)) => vec![uint(p, n_bits)?, uint(q, n_bits)?],
                     None => Vec::new(),
                 };

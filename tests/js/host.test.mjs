@@ -1,15 +1,21 @@
-// Host crypto and the verified-token cache of the npm package (Node entry).
+// Host crypto and the verified-token cache of the npm package.
 //
-// Parity: every Wycheproof vector for ES256 (P1363), Ed25519 and RS256 is checked through
-// node:crypto (`native: true`) and through jwtgate's own Rust code (`native: false`); the two must
-// give the same answer, and that answer must match the vector's verdict. A counting wrapper around
-// the host proves the native path really ran.
+// The Node build (`pkg/node`, cargo feature `host-keys`) has no RSA, ECDSA or Ed25519 arithmetic:
+// node:crypto, through `jwtgate/host/node-crypto`, checks, verifies and signs. The web build
+// (`pkg/web`) carries jwtgate's own (RustCrypto) and may also be given a host.
+//
+// Parity: every Wycheproof vector for ES256/384/512 (P1363), Ed25519 and RS256 gets the same
+// answer from the Node build (node:crypto), the web build with node:crypto as its host and the
+// web build's own Rust code (`native: false`), and that answer matches the vector's verdict. A
+// counting wrapper around the host proves the host really ran. The Node build fails closed
+// where the web build falls back to its own code: a host that throws or answers oddly refuses.
 //
 // Cache: hits re-apply time rules at the caller's `now`, failures are never cached, a cache entry
 // never outlives a policy check, and options are validated like the policy.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import * as crypto from "node:crypto";
 import * as jose from "jose";
@@ -18,13 +24,15 @@ import { b64, ecdsaP1363, hex, load, p256Jwk } from "./vectors.mjs";
 const require = createRequire(import.meta.url);
 const pkgDir = fileURLToPath(new URL("../../pkg/", import.meta.url));
 const jwtgate = require(pkgDir);
-const { nodeCryptoHost } = require(pkgDir + "host/node-crypto.cjs");
+const { nodeCryptoHost, ed25519Point } = require(pkgDir + "host/node-crypto.cjs");
 const { Verifier, Signer, verifySignature, setHostCrypto, hasHostCrypto } = jwtgate;
+const web = await import(new URL("../../pkg/web/index.js", import.meta.url));
+web.initSync({ module: readFileSync(new URL("../../pkg/web/jwtgate_bg.wasm", import.meta.url)) });
 
-/** Wraps node:crypto host support and counts native signature checks. */
+/** Wraps node:crypto host support and counts what reached it. */
 function countingHost() {
   const inner = nodeCryptoHost(crypto);
-  const counts = { imports: 0, verifies: 0 };
+  const counts = { imports: 0, verifies: 0, checks: 0, signs: 0 };
   return {
     counts,
     importKey(jwk, alg, params) {
@@ -38,21 +46,37 @@ function countingHost() {
         },
       };
     },
+    checkKey(jwk) {
+      counts.checks++;
+      return inner.checkKey(jwk);
+    },
+    sign(jwk, alg, params, data) {
+      counts.signs++;
+      return inner.sign(jwk, alg, params, data);
+    },
   };
 }
 
-function check(jwk, alg, msg, sig, native) {
+function check(lib, jwk, alg, msg, sig, native) {
   try {
-    return verifySignature(jwk, alg, msg, sig, native);
+    return lib.verifySignature(jwk, alg, msg, sig, native);
   } catch (e) {
     assert.equal(e.code, "config", "only an unusable key may throw");
     return "key refused";
   }
 }
 
+/** The host each build has between tests: node:crypto for the Node build, none for the web build. */
+function restoreHosts() {
+  setHostCrypto(nodeCryptoHost(crypto));
+  web.setHostCrypto(null);
+}
+
 function parity(file, alg, keyFor, expectTotal) {
   const host = countingHost();
+  const webHost = countingHost();
   setHostCrypto(host);
+  web.setHostCrypto(webHost);
   try {
     const tally = { valid: 0, invalid: 0, acceptable: 0, refused: 0 };
     for (const group of load(file).testGroups) {
@@ -60,33 +84,37 @@ function parity(file, alg, keyFor, expectTotal) {
       for (const t of group.tests) {
         const msg = hex(t.msg);
         const sig = hex(t.sig);
-        const native = jwk ? check(jwk, alg, msg, sig, true) : "key refused";
-        const own = jwk ? check(jwk, alg, msg, sig, false) : "key refused";
-        assert.equal(native, own, `${file} tcId ${t.tcId}: node:crypto and Rust disagree`);
-        if (native === "key refused") tally.refused++;
+        const node = jwk ? check(jwtgate, jwk, alg, msg, sig, true) : "key refused";
+        const webHosted = jwk ? check(web, jwk, alg, msg, sig, true) : "key refused";
+        const own = jwk ? check(web, jwk, alg, msg, sig, false) : "key refused";
+        assert.equal(node, own, `${file} tcId ${t.tcId}: the Node build and jwtgate's Rust disagree`);
+        assert.equal(webHosted, own, `${file} tcId ${t.tcId}: node:crypto in the web build and Rust disagree`);
+        if (node === "key refused") tally.refused++;
         if (t.result === "valid") {
-          assert.equal(native, true, `${file} tcId ${t.tcId}: valid signature refused`);
+          assert.equal(node, true, `${file} tcId ${t.tcId}: valid signature refused`);
           tally.valid++;
         } else if (t.result === "invalid") {
-          assert.notEqual(native, true, `${file} tcId ${t.tcId}: invalid signature accepted`);
+          assert.notEqual(node, true, `${file} tcId ${t.tcId}: invalid signature accepted`);
           tally.invalid++;
         } else tally.acceptable++;
       }
     }
     assert.equal(tally.valid + tally.invalid + tally.acceptable, expectTotal);
-    // Every valid signature, at least, went through node:crypto.
+    // Every valid signature, at least, went through node:crypto, in both builds.
     assert.ok(host.counts.verifies >= tally.valid, JSON.stringify({ ...host.counts, ...tally }));
+    assert.ok(webHost.counts.verifies >= tally.valid, JSON.stringify({ ...webHost.counts, ...tally }));
     return { ...tally, ...host.counts };
   } finally {
-    setHostCrypto(nodeCryptoHost(crypto));
+    restoreHosts();
   }
 }
 
-test("the Node entry registers node:crypto", () => {
+test("the Node entry registers node:crypto; the web build has no host until given one", () => {
   assert.equal(hasHostCrypto(), true);
+  assert.equal(web.hasHostCrypto(), false);
 });
 
-test("Wycheproof ES256 (P1363): node:crypto and Rust give the same, right answers", () => {
+test("Wycheproof ES256 (P1363): the Node build, node:crypto in the web build and Rust agree, rightly", () => {
   const t = parity(
     "wycheproof/ecdsa_secp256r1_sha256_p1363_test.json",
     "ES256",
@@ -94,44 +122,50 @@ test("Wycheproof ES256 (P1363): node:crypto and Rust give the same, right answer
     262,
   );
   assert.ok(t.valid > 100 && t.invalid > 50, JSON.stringify(t));
+  assert.ok(t.checks > 0, "the Node build checked the keys through the host");
 });
 
 for (const [file, alg, keyFor, total] of ecdsaP1363) {
-  test(`Wycheproof ${alg} (P1363): node:crypto and Rust give the same, right answers`, () => {
+  test(`Wycheproof ${alg} (P1363): the Node build, node:crypto in the web build and Rust agree, rightly`, () => {
     const t = parity(file, alg, keyFor, total);
     assert.ok(t.valid > 100 && t.invalid > 50, JSON.stringify(t));
   });
 }
 
-test("Wycheproof ECDSA DER signatures are not JWS signatures on either path", () => {
+test("Wycheproof ECDSA DER signatures are not JWS signatures in either build", () => {
   const data = load("wycheproof/ecdsa_secp256r1_sha256_test.json");
+  web.setHostCrypto(nodeCryptoHost(crypto));
   let checked = 0;
-  for (const group of data.testGroups) {
-    const jwk = p256Jwk(group);
-    if (!jwk) continue;
-    for (const t of group.tests.slice(0, 40)) {
-      for (const native of [true, false]) {
-        const r = check(jwk, "ES256", hex(t.msg), hex(t.sig), native);
-        if (r === "key refused") continue;
-        assert.equal(r, false, `tcId ${t.tcId} native=${native}`);
-        checked++;
+  try {
+    for (const group of data.testGroups) {
+      const jwk = p256Jwk(group);
+      if (!jwk) continue;
+      for (const t of group.tests.slice(0, 40)) {
+        for (const [lib, native] of [[jwtgate, true], [web, true], [web, false]]) {
+          const r = check(lib, jwk, "ES256", hex(t.msg), hex(t.sig), native);
+          if (r === "key refused") continue;
+          assert.equal(r, false, `tcId ${t.tcId} native=${native}`);
+          checked++;
+        }
       }
     }
+  } finally {
+    restoreHosts();
   }
-  assert.ok(checked > 200, String(checked));
+  assert.ok(checked > 300, String(checked));
 });
 
-test("Wycheproof Ed25519: node:crypto and Rust give the same, right answers", () => {
+test("Wycheproof Ed25519: the Node build, node:crypto in the web build and Rust agree, rightly", () => {
   const t = parity("wycheproof/ed25519_test.json", "EdDSA", (g) => g.publicKeyJwk, 151);
   assert.equal(t.refused, 0);
 });
 
-test("Wycheproof RS256 (PKCS#1 v1.5, 2048): node:crypto and Rust give the same, right answers", () => {
+test("Wycheproof RS256 (PKCS#1 v1.5, 2048): the Node build, node:crypto in the web build and Rust agree, rightly", () => {
   const t = parity("wycheproof/rsa_signature_2048_sha256_test.json", "RS256", (g) => g.keyJwk, 259);
   assert.equal(t.refused, 0);
 });
 
-test("PS256/384/512 and RS384/512 from node:crypto verify on both paths; flipped bits on neither", () => {
+test("PS256/384/512 and RS384/512 from node:crypto verify in both builds; flipped bits in neither", () => {
   const { publicKey, privateKey } = crypto.generateKeyPairSync("rsa", { modulusLength: 2048 });
   const jwk = publicKey.export({ format: "jwk" });
   const msg = Buffer.from("eyJhbGciOiJQUzI1NiJ9.eyJzdWIiOiJ4In0");
@@ -148,51 +182,16 @@ test("PS256/384/512 and RS384/512 from node:crypto verify on both paths; flipped
     const sig = crypto.sign(hash, msg, opts);
     const bad = Buffer.from(sig);
     bad[17] ^= 1;
-    for (const native of [true, false]) {
-      assert.equal(verifySignature(jwk, alg, msg, sig, native), true, `${alg} native=${native}`);
-      assert.equal(verifySignature(jwk, alg, msg, bad, native), false, `${alg} native=${native}`);
+    for (const [lib, native] of [[jwtgate, true], [web, false]]) {
+      assert.equal(lib.verifySignature(jwk, alg, msg, sig, native), true, `${alg} native=${native}`);
+      assert.equal(lib.verifySignature(jwk, alg, msg, bad, native), false, `${alg} native=${native}`);
     }
   }
 });
 
-test("a host that throws or returns nothing leaves the check to jwtgate", async () => {
+/** An ES256 policy, a good token for it and one signed by another key. */
+async function es256Setup() {
   const { publicKey, privateKey } = await jose.generateKeyPair("ES256", { extractable: true });
-  const policy = {
-    issuer: "https://issuer.example",
-    audience: "api",
-    algorithms: ["ES256"],
-    keys: { keys: [{ ...(await jose.exportJWK(publicKey)), kid: "k" }] },
-  };
-  const token = await new jose.SignJWT({ sub: "u" })
-    .setProtectedHeader({ alg: "ES256", kid: "k" })
-    .setIssuer(policy.issuer)
-    .setAudience("api")
-    .setExpirationTime("5m")
-    .sign(privateKey);
-  try {
-    setHostCrypto({ importKey: () => ({ verify: () => { throw new Error("no"); } }) });
-    const v = new Verifier(policy, { cacheSize: 0 });
-    assert.equal(v.nativeCrypto, true);
-    assert.equal(v.verify(token).sub, "u");
-    setHostCrypto({ importKey: () => undefined });
-    assert.equal(new Verifier(policy).nativeCrypto, false);
-    assert.equal(new Verifier(policy).verify(token).sub, "u");
-    setHostCrypto(null);
-    assert.equal(hasHostCrypto(), false);
-    assert.equal(new Verifier(policy).nativeCrypto, false);
-    // A host that lies "true" for a forged signature never gets asked: form checks come first...
-    setHostCrypto({ importKey: () => ({ verify: () => true }) });
-    const [h, p] = token.split(".");
-    assert.throws(() => new Verifier(policy).verify(`${h}.${p}.${b64(Buffer.alloc(63))}`), { code: "signature" });
-  } finally {
-    setHostCrypto(nodeCryptoHost(crypto));
-  }
-  assert.equal(new Verifier(policy).nativeCrypto, true);
-  assert.equal(new Verifier(policy, { nativeCrypto: false }).nativeCrypto, false);
-});
-
-test("only a boolean from the host counts: 1, \"1\", {} or a Promise for a bad signature leave the check to jwtgate", async () => {
-  const { publicKey } = await jose.generateKeyPair("ES256", { extractable: true });
   const other = await jose.generateKeyPair("ES256", { extractable: true });
   const policy = {
     issuer: "https://issuer.example",
@@ -200,25 +199,94 @@ test("only a boolean from the host counts: 1, \"1\", {} or a Promise for a bad s
     algorithms: ["ES256"],
     keys: { keys: [{ ...(await jose.exportJWK(publicKey)), kid: "k" }] },
   };
-  // Well-formed, signed by another key: only a real signature check can refuse it.
-  const forged = await new jose.SignJWT({ sub: "mallory" })
-    .setProtectedHeader({ alg: "ES256", kid: "k" })
-    .setIssuer(policy.issuer)
-    .setAudience("api")
-    .setExpirationTime("5m")
-    .sign(other.privateKey);
+  const sign = (key) =>
+    new jose.SignJWT({ sub: "u" }).setProtectedHeader({ alg: "ES256", kid: "k" }).setIssuer(policy.issuer)
+      .setAudience("api").setExpirationTime("5m").sign(key);
+  return { policy, good: await sign(privateKey), forged: await sign(other.privateKey) };
+}
+
+test("web build: a host that throws or returns nothing leaves the check to jwtgate's own code", async () => {
+  const { policy, good: token } = await es256Setup();
   try {
-    for (const answer of [1, "1", "true", {}, [], Promise.resolve(false)]) {
-      setHostCrypto({ importKey: () => ({ verify: () => answer }) });
-      const v = new Verifier(policy, { cacheSize: 0 });
-      assert.equal(v.nativeCrypto, true);
-      assert.throws(() => v.verify(forged), { code: "signature" }, JSON.stringify(answer));
+    web.setHostCrypto({ importKey: () => ({ verify: () => { throw new Error("no"); } }) });
+    const v = new web.Verifier(policy, { cacheSize: 0 });
+    assert.equal(v.nativeCrypto, true);
+    assert.equal(v.verify(token).sub, "u");
+    web.setHostCrypto({ importKey: () => undefined });
+    assert.equal(new web.Verifier(policy).nativeCrypto, false);
+    assert.equal(new web.Verifier(policy).verify(token).sub, "u");
+    web.setHostCrypto(null);
+    assert.equal(web.hasHostCrypto(), false);
+    assert.equal(new web.Verifier(policy).nativeCrypto, false);
+    // A host that lies "true" for a forged signature never gets asked: form checks come first...
+    web.setHostCrypto({ importKey: () => ({ verify: () => true }) });
+    const [h, p] = token.split(".");
+    assert.throws(() => new web.Verifier(policy).verify(`${h}.${p}.${b64(Buffer.alloc(63))}`), { code: "signature" });
+    assert.equal(new web.Verifier(policy, { nativeCrypto: false }).nativeCrypto, false);
+  } finally {
+    restoreHosts();
+  }
+});
+
+test("Node build: a host that throws, lacks checkKey or sign, or is removed, fails closed", async () => {
+  const { policy, good } = await es256Setup();
+  const inner = nodeCryptoHost(crypto);
+  try {
+    // A handle that throws: even a good token is refused.
+    setHostCrypto({ ...inner, importKey: () => ({ verify: () => { throw new Error("no"); } }) });
+    const v = new Verifier(policy, { cacheSize: 0 });
+    assert.equal(v.nativeCrypto, true);
+    assert.throws(() => v.verify(good), { code: "signature" });
+    // A host that checks the key and then will not import it is broken: a config error.
+    setHostCrypto({ ...inner, importKey: () => undefined });
+    assert.throws(() => new Verifier(policy), { code: "config", field: "keys.keys[0]" });
+    // A host without checkKey or sign, or none at all: no EC keys in this build.
+    for (const host of [{ importKey: inner.importKey }, { importKey: inner.importKey, checkKey: inner.checkKey }, null]) {
+      setHostCrypto(host);
+      assert.throws(() => new Verifier(policy), { code: "config", field: "keys.keys[0].kty" });
+    }
+    assert.equal(hasHostCrypto(), false);
+    // A host whose checkKey answers anything but true refuses the key.
+    for (const answer of [1, "true", {}, undefined, Promise.resolve(true)]) {
+      setHostCrypto({ ...inner, checkKey: () => answer });
+      assert.throws(() => new Verifier(policy), { code: "config" }, String(answer));
+    }
+    // A lying host is still not asked about a signature of the wrong form.
+    setHostCrypto({ ...inner, importKey: () => ({ verify: () => true }) });
+    const [h, p] = good.split(".");
+    assert.throws(() => new Verifier(policy).verify(`${h}.${p}.${b64(Buffer.alloc(63))}`), { code: "signature" });
+  } finally {
+    restoreHosts();
+  }
+  assert.equal(new Verifier(policy).verify(good).sub, "u");
+  // Its own code is not there to fall back on: asking for it is a config error.
+  assert.throws(() => new Verifier(policy, { nativeCrypto: false }), { code: "config", field: "nativeCrypto" });
+  const jwk = policy.keys.keys[0];
+  assert.throws(() => verifySignature(jwk, "ES256", Buffer.from("x"), Buffer.alloc(64), false), { code: "config", field: "native" });
+});
+
+test("only a boolean from the host counts: 1, \"1\", {} or a Promise never pass a bad signature", async () => {
+  const { policy, good, forged } = await es256Setup();
+  const inner = nodeCryptoHost(crypto);
+  try {
+    for (const answer of [1, "1", "true", {}, [], Promise.resolve(true)]) {
+      const host = { ...inner, importKey: () => ({ verify: () => answer }) };
+      setHostCrypto(host);
+      web.setHostCrypto(host);
+      for (const lib of [jwtgate, web]) {
+        const v = new lib.Verifier(policy, { cacheSize: 0 });
+        assert.equal(v.nativeCrypto, true);
+        assert.throws(() => v.verify(forged), { code: "signature" }, JSON.stringify(answer));
+      }
+      // The web build checks the good one itself; the Node build refuses it (nothing to fall back on).
+      assert.equal(new web.Verifier(policy).verify(good).sub, "u");
+      assert.throws(() => new Verifier(policy).verify(good), { code: "signature" });
     }
     // `false` is the host's own refusal.
-    setHostCrypto({ importKey: () => ({ verify: () => false }) });
+    setHostCrypto({ ...inner, importKey: () => ({ verify: () => false }) });
     assert.throws(() => new Verifier(policy).verify(forged), { code: "signature" });
   } finally {
-    setHostCrypto(nodeCryptoHost(crypto));
+    restoreHosts();
   }
 });
 
@@ -244,6 +312,7 @@ test("verifyAsync under Node: node:crypto's callback form (thread pool), same an
     const inner = nodeCryptoHost(crypto);
     try {
       setHostCrypto({
+        ...inner,
         importKey(jwk, a, params) {
           const key = inner.importKey(jwk, a, params);
           return key && { verify: () => assert.fail("verifyAsync took the sync path"), verifyAsync: (d, s) => (calls++, key.verifyAsync(d, s)) };
@@ -258,42 +327,146 @@ test("verifyAsync under Node: node:crypto's callback form (thread pool), same an
       await assert.rejects(v.verifyAsync(await sign(privateKey, past)), { code: "expired" }, alg);
       assert.equal(calls, 4, alg);
     } finally {
-      setHostCrypto(nodeCryptoHost(crypto));
+      restoreHosts();
     }
   }
 });
 
-test("verifyAsync: a host's async answer other than exactly true or false, or a rejection, is left to jwtgate", async () => {
-  const { publicKey, privateKey } = await jose.generateKeyPair("ES256", { extractable: true });
-  const other = await jose.generateKeyPair("ES256", { extractable: true });
-  const policy = {
-    issuer: "https://issuer.example",
-    audience: "api",
-    algorithms: ["ES256"],
-    keys: { keys: [{ ...(await jose.exportJWK(publicKey)), kid: "k" }] },
-  };
-  const sign = (key) =>
-    new jose.SignJWT({ sub: "u" }).setProtectedHeader({ alg: "ES256", kid: "k" }).setIssuer(policy.issuer)
-      .setAudience("api").setExpirationTime("5m").sign(key);
-  const good = await sign(privateKey);
-  const forged = await sign(other.privateKey);
+test("verifyAsync: a host's async answer other than exactly true or false, or a rejection, never passes", async () => {
+  const { policy, good, forged } = await es256Setup();
+  const inner = nodeCryptoHost(crypto);
   try {
     for (const make of [() => Promise.resolve(1), () => Promise.resolve("true"), () => Promise.reject(new Error("no")), () => {
       throw new Error("sync throw");
     }, () => 1]) {
-      setHostCrypto({ importKey: () => ({ verify: () => "x", verifyAsync: make }) });
+      // Its sync `verify` answers oddly too: the web build's own code decides, the Node build refuses.
+      const host = { ...inner, importKey: () => ({ verify: () => "x", verifyAsync: make }) };
+      setHostCrypto(host);
+      web.setHostCrypto(host);
       const v = new Verifier(policy, { cacheSize: 0 });
       assert.equal(v.nativeCrypto, true);
       await assert.rejects(v.verifyAsync(forged), { code: "signature" });
-      assert.equal((await v.verifyAsync(good)).sub, "u");
+      await assert.rejects(v.verifyAsync(good), { code: "signature" });
+      const w = new web.Verifier(policy, { cacheSize: 0 });
+      await assert.rejects(w.verifyAsync(forged), { code: "signature" });
+      assert.equal((await w.verifyAsync(good)).sub, "u");
     }
     // A host without verifyAsync: its sync verify answers.
     let sync = 0;
-    setHostCrypto({ importKey: () => ({ verify: () => (sync++, false) }) });
+    setHostCrypto({ ...inner, importKey: () => ({ verify: () => (sync++, false) }) });
     await assert.rejects(new Verifier(policy, { cacheSize: 0 }).verifyAsync(good), { code: "signature" });
     assert.equal(sync, 1);
   } finally {
-    setHostCrypto(nodeCryptoHost(crypto));
+    restoreHosts();
+  }
+});
+
+/** A fresh key pair of `alg` as JWKs (node:crypto's export). */
+function keyPair(alg) {
+  const spec = {
+    ES256: ["ec", { namedCurve: "P-256" }],
+    ES384: ["ec", { namedCurve: "P-384" }],
+    ES512: ["ec", { namedCurve: "P-521" }],
+    EdDSA: ["ed25519", {}],
+    RS256: ["rsa", { modulusLength: 2048 }],
+    PS256: ["rsa", { modulusLength: 2048 }],
+  }[alg];
+  const { publicKey, privateKey } = crypto.generateKeyPairSync(...spec);
+  return { pub: publicKey.export({ format: "jwk" }), priv: privateKey.export({ format: "jwk" }) };
+}
+
+const signerPolicy = (alg, jwk) => ({
+  issuer: "https://issuer.example",
+  audience: "api",
+  algorithms: [alg],
+  keys: { keys: [{ ...jwk, kid: "k" }] },
+});
+
+/** Whether each build takes a policy with this key: true, or the error code and field. */
+function loads(lib, alg, jwk) {
+  try {
+    new lib.Verifier(signerPolicy(alg, jwk));
+    return true;
+  } catch (e) {
+    return `${e.code} ${e.field}`;
+  }
+}
+
+test("Node build: EC points off their curve and private halves of another key are refused, as in the web build", () => {
+  for (const alg of ["ES256", "ES384", "ES512"]) {
+    const { pub, priv } = keyPair(alg);
+    const y = Buffer.from(pub.y, "base64url");
+    y[y.length - 1] ^= 1;
+    const offCurve = { ...pub, y: b64(y) };
+    const stranger = { ...priv, d: keyPair(alg).priv.d };
+    for (const bad of [offCurve, stranger]) {
+      assert.equal(loads(jwtgate, alg, bad), "config keys.keys[0]", alg);
+      assert.equal(loads(web, alg, bad), "config keys.keys[0]", alg);
+    }
+    assert.equal(loads(jwtgate, alg, priv), true, alg);
+  }
+});
+
+test("Node build: an Ed25519 x that is no point, a small-order x or another key's d is refused, as in the web build", () => {
+  const { pub, priv } = keyPair("EdDSA");
+  const stranger = { ...priv, d: keyPair("EdDSA").priv.d };
+  const identity = Buffer.alloc(32);
+  identity[0] = 1; // y = 1: the neutral element, of order 1
+  for (const bad of [stranger, { ...pub, x: b64(identity) }]) {
+    assert.equal(loads(jwtgate, "EdDSA", bad), "config keys.keys[0]");
+    assert.equal(loads(web, "EdDSA", bad), "config keys.keys[0]");
+  }
+  // Random x: the Node build (node:crypto plus the adapter's point check) and ed25519-dalek agree.
+  let points = 0;
+  for (let i = 0; i < 200; i++) {
+    const x = b64(crypto.randomBytes(32));
+    const node = loads(jwtgate, "EdDSA", { ...pub, x });
+    assert.equal(node, loads(web, "EdDSA", { ...pub, x }), x);
+    assert.equal(node === true, ed25519Point(Buffer.from(x, "base64url")), x);
+    if (node === true) points++;
+  }
+  assert.ok(points > 60 && points < 140, String(points));
+});
+
+test("Node build: an RSA private key without its CRT members is a config error naming them", () => {
+  const { priv } = keyPair("RS256");
+  const { dp, dq, qi, ...noCrt } = priv;
+  assert.ok(dp && dq && qi);
+  assert.throws(() => new Signer(signerPolicy("RS256", noCrt)), (e) => e.code === "config" && /dp|CRT/.test(e.message));
+  assert.equal(loads(jwtgate, "RS256", priv), true);
+});
+
+test("Node build: Signer signs RS256, PS256, ES256/384/512 and EdDSA through node:crypto, and jose verifies", async () => {
+  for (const alg of ["RS256", "PS256", "ES256", "ES384", "ES512", "EdDSA"]) {
+    const { pub, priv } = keyPair(alg);
+    const host = countingHost();
+    setHostCrypto(host);
+    let token;
+    try {
+      token = new Signer(signerPolicy(alg, priv), { ttlSeconds: 60 }).sign({ sub: "s" });
+    } finally {
+      restoreHosts();
+    }
+    assert.equal(host.counts.signs, 1, alg);
+    const { payload, protectedHeader } = await jose.jwtVerify(token, await jose.importJWK(pub, alg), {
+      issuer: "https://issuer.example",
+      audience: "api",
+      algorithms: [alg],
+    });
+    assert.equal(payload.sub, "s", alg);
+    assert.equal(protectedHeader.alg, alg);
+    assert.equal(new Verifier(signerPolicy(alg, pub)).verify(token).sub, "s", alg);
+  }
+  // A host whose sign answers anything but bytes of the right length: no token.
+  const { priv } = keyPair("ES256");
+  const inner = nodeCryptoHost(crypto);
+  try {
+    for (const out of [undefined, "sig", new Uint8Array(63), () => { throw new Error("no"); }]) {
+      setHostCrypto({ ...inner, sign: typeof out === "function" ? out : () => out });
+      assert.throws(() => new Signer(signerPolicy("ES256", priv)).sign({ sub: "s" }), (e) => typeof e.code === "string");
+    }
+  } finally {
+    restoreHosts();
   }
 });
 
@@ -352,6 +525,7 @@ test("verifier options are validated: a bad cacheSize or nativeCrypto is a confi
     assert.throws(() => new Verifier(policy, { cacheSize }), { code: "config", field: "cacheSize" }, String(cacheSize));
   }
   assert.throws(() => new Verifier(policy, { nativeCrypto: "yes" }), { code: "config", field: "nativeCrypto" });
+  assert.throws(() => new web.Verifier(policy, { nativeCrypto: "yes" }), { code: "config", field: "nativeCrypto" });
   const off = new Verifier(policy, { cacheSize: 0 });
   const token = new Signer(policy).sign({ sub: "u" });
   assert.equal(off.verify(token).sub, "u");
