@@ -60,7 +60,7 @@ pub(crate) mod rsa {
 pub(crate) fn built(family: KeyFamily) -> bool {
     #[cfg(feature = "host-keys")]
     if !matches!(family, KeyFamily::Hmac(_)) {
-        return crate::js::host_ops::available();
+        return host::available();
     }
     match family {
         KeyFamily::Hmac(_) => true,

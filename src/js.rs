@@ -295,6 +295,14 @@ pub fn set_host_crypto(
 ) {
     let host = (!host.is_undefined() && !host.is_null()).then(|| host.unchecked_into());
     HOST.with(|h| *h.borrow_mut() = host);
+    // The key types of the `host-keys` build call the host through these (crate::alg::host).
+    #[cfg(feature = "host-keys")]
+    crate::alg::host::install(crate::alg::host::HostOps {
+        available: host_ops::available,
+        check_key: host_ops::check_key,
+        verify_once: host_ops::verify_once,
+        sign: host_ops::sign,
+    });
 }
 
 /// Whether host crypto is registered (e.g. `node:crypto` under the Node entry).
@@ -303,9 +311,9 @@ pub fn has_host_crypto() -> bool {
     HOST.with(|h| h.borrow().is_some())
 }
 
-/// The key operations of the `host-keys` build (`crate::alg::host`): every RSA, ECDSA and
-/// Ed25519 check, verification and signature goes through the registered host. The host is
-/// cloned out of its cell before any call into JavaScript.
+/// The key operations of the `host-keys` build, installed into `crate::alg::host` by
+/// `setHostCrypto`: every RSA, ECDSA and Ed25519 check, verification and signature goes through
+/// the registered host. The host is cloned out of its cell before any call into JavaScript.
 #[cfg(feature = "host-keys")]
 pub(crate) mod host_ops {
     use super::{host_params, to_js, HostCrypto, HostKey, HOST};

@@ -15,8 +15,61 @@
 
 use super::{ed25519_form, Algorithm, EcCurve, HashAlg, RsaKeyError, RsaPrivateParts, MIN_BITS};
 use crate::b64;
-use crate::js::host_ops;
 use serde_json::{Map, Value};
+use std::sync::OnceLock;
+
+/// A public or private JWK, as the host takes it.
+type Jwk = Map<String, Value>;
+
+/// The host's key operations, as the npm surface provides them (`crate::js`, which installs
+/// them when it registers a host): this module stays below the JavaScript layer it is called
+/// from. Before they are installed there is no host: every RSA, EC and OKP key is refused.
+#[derive(Clone, Copy)]
+pub(crate) struct HostOps {
+    /// Whether a host able to check, verify and sign is registered now.
+    pub(crate) available: fn() -> bool,
+    /// The host's `checkKey(jwk)`: only exactly `true` accepts.
+    pub(crate) check_key: fn(&Jwk) -> bool,
+    /// One raw check with a handle imported for it: only exactly `true` is valid.
+    pub(crate) verify_once: fn(&Jwk, Algorithm, &[u8], &[u8]) -> bool,
+    /// The host's raw signature with a private JWK.
+    pub(crate) sign: fn(&Jwk, Algorithm, &[u8]) -> Option<Vec<u8>>,
+}
+
+static OPS: OnceLock<HostOps> = OnceLock::new();
+
+/// Installs the host's key operations (once; later calls change nothing).
+pub(crate) fn install(ops: HostOps) {
+    let _ = OPS.set(ops);
+}
+
+/// Whether host crypto able to check, verify and sign is registered now.
+pub(crate) fn available() -> bool {
+    OPS.get().is_some_and(|o| (o.available)())
+}
+
+/// The installed operations, each failing closed when none are installed.
+mod host_ops {
+    use super::{Algorithm, Map, Value, OPS};
+
+    pub(super) fn check_key(jwk: &Map<String, Value>) -> bool {
+        OPS.get().is_some_and(|o| (o.check_key)(jwk))
+    }
+
+    pub(super) fn verify_once(
+        jwk: &Map<String, Value>,
+        alg: Algorithm,
+        input: &[u8],
+        sig: &[u8],
+    ) -> bool {
+        OPS.get()
+            .is_some_and(|o| (o.verify_once)(jwk, alg, input, sig))
+    }
+
+    pub(super) fn sign(jwk: &Map<String, Value>, alg: Algorithm, input: &[u8]) -> Option<Vec<u8>> {
+        OPS.get().and_then(|o| (o.sign)(jwk, alg, input))
+    }
+}
 
 /// The largest RSA modulus accepted, in bits (jwtgate's own RSA, the `rsa` crate, refuses
 /// larger ones too).
