@@ -10,6 +10,7 @@ use crate::gate::config::{check_setting_names, JwksSettings, DO_BINDING, KV_BIND
 use crate::gate::request::{
     self, refetch_for, revocation_outcome, Done, ForwardPlan, Plan, Refusal, RequestView,
 };
+use crate::gate::state::{self, path, StateAnswer, MARK};
 use crate::gate::{
     keys_loaded_log, Authenticated, ConfigError, GateConfig, JwksAction, JwksState, VerifiedCache,
 };
@@ -351,17 +352,23 @@ async fn family_alive(
             )))
         }
     };
-    match state_call(env, &format!("family:{sid}"), "/family/status", None).await {
-        Some((200, body)) if body == "live" => Ok(()),
-        Some((200, body)) if body == "revoked" => Err(Refusal::Invalid(crate::Error::claim(
-            crate::Code::Revoked,
-            "sid",
-            "the session's refresh family was revoked",
-        ))),
-        other => Err(store_failed(
+    let answer = state_call(env, &format!("family:{sid}"), path::FAMILY_STATUS, None).await;
+    match answer
+        .as_ref()
+        .and_then(|(s, b)| StateAnswer::decode(*s, b))
+    {
+        Some(StateAnswer::Live) => Ok(()),
+        Some(StateAnswer::Revoked { to_rotation: false }) => {
+            Err(Refusal::Invalid(crate::Error::claim(
+                crate::Code::Revoked,
+                "sid",
+                "the session's refresh family was revoked",
+            )))
+        }
+        _ => Err(store_failed(
             "family_store_failed",
             "session_unavailable",
-            other,
+            answer,
         )),
     }
 }
@@ -403,20 +410,16 @@ async fn rotate(
     })?;
     let body = serde_json::json!({"gen": presented.generation}).to_string();
     let family = format!("family:{}", presented.sid);
-    let answer = state_call(env, &family, "/family/rotate", Some(body)).await;
+    let answer = state_call(env, &family, path::ROTATE, Some(body)).await;
     let revoked = |message: &'static str| {
         Refusal::Invalid(crate::Error::claim(crate::Code::Revoked, "sid", message))
     };
     match answer
         .as_ref()
-        .map(|(status, body)| (*status, body.as_str()))
+        .and_then(|(s, b)| StateAnswer::decode(*s, b))
     {
-        Some((200, body))
-            if body.strip_prefix("rotated:") == Some(next.generation.to_string().as_str()) =>
-        {
-            Ok(issued)
-        }
-        Some((409, "reused")) | Some((409, "inconsistent")) => {
+        Some(StateAnswer::Rotated(g)) if g == next.generation => Ok(issued),
+        Some(StateAnswer::Reused | StateAnswer::Inconsistent) => {
             // The incident: the family is revoked. Its id is logged hashed, never the token.
             let id = crate::b64::encode(&<sha2::Sha256 as sha2::Digest>::digest(
                 presented.sid.as_bytes(),
@@ -429,11 +432,13 @@ async fn rotate(
                 "a refresh token was used twice: the session was revoked",
             ))
         }
-        Some((409, _)) => Err(revoked("the session's refresh family was revoked")),
-        other => Err(store_failed(
+        Some(StateAnswer::Revoked { to_rotation: true }) => {
+            Err(revoked("the session's refresh family was revoked"))
+        }
+        _ => Err(store_failed(
             "family_store_failed",
             "session_unavailable",
-            other,
+            answer,
         )),
     }
 }
@@ -468,7 +473,7 @@ async fn state_call(
         let mut response = stub.fetch_with_request(req).await.ok()?;
         // Only the gate's own class marks its answers: another class bound as JWTGATE_STATE
         // is no store, whatever it says.
-        let ours = response.headers().get(STATE_MARK).ok().flatten().as_deref() == Some("1");
+        let ours = response.headers().get(MARK).ok().flatten().as_deref() == Some("1");
         let status = response.status_code();
         let text = response.text().await.ok()?;
         ours.then_some((status, text))
@@ -480,8 +485,11 @@ async fn state_call(
     }
 }
 
-/// The header every answer of the gate's Durable Object class carries.
-const STATE_MARK: &str = "x-jwtgate-state";
+/// One answer of the gate's Durable Object, as [`StateAnswer::encode`] writes it.
+fn state_answer(answer: StateAnswer) -> Result<Response> {
+    let (status, body) = answer.encode();
+    Ok(Response::ok(body)?.with_status(status))
+}
 
 /// How long the gate waits for the replay store before answering 503.
 const STATE_TIMEOUT_MS: u64 = 2000;
@@ -495,25 +503,25 @@ async fn record_proof(env: &Env, proof: &crate::dpop::Proof) -> std::result::Res
     let answer = state_call(
         env,
         &format!("dpop:{}", proof.jkt),
-        "/replay",
+        path::REPLAY,
         Some(body.to_string()),
     )
     .await;
     match answer
         .as_ref()
-        .map(|(status, body)| (*status, body.as_str()))
+        .and_then(|(s, b)| StateAnswer::decode(*s, b))
     {
         // Only the gate's own class answers "fresh": another object answering 200 is no store.
-        Some((200, "fresh")) => Ok(()),
-        Some((409, _)) => Err(Refusal::Invalid(crate::Error::claim(
+        Some(StateAnswer::Fresh) => Ok(()),
+        Some(StateAnswer::Replayed) => Err(Refusal::Invalid(crate::Error::claim(
             crate::Code::Replayed,
             "jti",
             "this DPoP proof was already used",
         ))),
-        other => Err(store_failed(
+        _ => Err(store_failed(
             "replay_store_failed",
             "replay_unavailable",
-            other,
+            answer,
         )),
     }
 }
@@ -908,17 +916,7 @@ impl JwtgateState {
         };
         // Only this class writes it: anything unreadable is an error (the gate answers 503),
         // never "a family not seen yet", which would let generation 0 rotate again.
-        let family = stored.split_once(':').and_then(|(g, r)| {
-            Some(crate::refresh::Family {
-                generation: g.parse().ok()?,
-                revoked: match r {
-                    "0" => false,
-                    "1" => true,
-                    _ => return None,
-                },
-            })
-        });
-        family
+        state::decode_family(&stored)
             .map(Some)
             .ok_or_else(|| worker::Error::RustError("unreadable refresh family state".into()))
     }
@@ -933,23 +931,14 @@ impl JwtgateState {
             .ok()
             .and_then(|v| v.get("gen")?.as_u64())
         else {
-            return Response::error("bad request", 400);
+            return state_answer(StateAnswer::BadRequest);
         };
         let outcome = crate::refresh::decide(self.family().await?, generation);
-        let (store, answer) = match outcome {
-            Outcome::Rotated(f) => (Some(f), Ok(format!("rotated:{}", f.generation))),
-            Outcome::Reused(f) => (Some(f), Err("reused")),
-            Outcome::Inconsistent(f) => (Some(f), Err("inconsistent")),
-            Outcome::Revoked => (None, Err("revoked")),
-        };
-        if let Some(f) = store {
-            let value = format!("{}:{}", f.generation, u8::from(f.revoked));
-            self.state.storage().put("family", value).await?;
+        if let Outcome::Rotated(f) | Outcome::Reused(f) | Outcome::Inconsistent(f) = outcome {
+            let record = state::encode_family(&f);
+            self.state.storage().put("family", record).await?;
         }
-        match answer {
-            Ok(text) => Response::ok(text),
-            Err(reason) => Response::error(reason, 409),
-        }
+        state_answer(StateAnswer::of_rotation(&outcome))
     }
 }
 
@@ -971,7 +960,7 @@ impl worker::DurableObject for JwtgateState {
     /// Every answer, marked with [`STATE_MARK`] so the gate knows its own class.
     async fn fetch(&self, req: Request) -> Result<Response> {
         let response = self.handle(req).await?;
-        response.headers().set(STATE_MARK, "1")?;
+        response.headers().set(MARK, "1")?;
         Ok(response)
     }
 
@@ -989,13 +978,17 @@ impl JwtgateState {
     /// 400 for a malformed body, 404 for anything else.
     async fn handle(&self, mut req: Request) -> Result<Response> {
         match (req.method(), req.path().as_str()) {
-            (worker::Method::Post, "/replay") => {}
-            (worker::Method::Post, "/family/rotate") => return self.rotate(req).await,
-            (worker::Method::Get, "/family/status") => {
+            (worker::Method::Post, path::REPLAY) => {}
+            (worker::Method::Post, path::ROTATE) => return self.rotate(req).await,
+            (worker::Method::Get, path::FAMILY_STATUS) => {
                 let revoked = self.family().await?.is_some_and(|f| f.revoked);
-                return Response::ok(if revoked { "revoked" } else { "live" });
+                return state_answer(if revoked {
+                    StateAnswer::Revoked { to_rotation: false }
+                } else {
+                    StateAnswer::Live
+                });
             }
-            _ => return Response::error("not found", 404),
+            _ => return state_answer(StateAnswer::NotFound),
         }
         let body = req.text().await.unwrap_or_default();
         let parsed = json::parse(body.as_bytes()).ok();
@@ -1005,18 +998,18 @@ impl JwtgateState {
             .filter(|k| !k.is_empty() && k.len() <= 128);
         let until = parsed.as_ref().and_then(|v| v.get("until")?.as_i64());
         let (Some(key), Some(until)) = (key, until) else {
-            return Response::error("bad request", 400);
+            return state_answer(StateAnswer::BadRequest);
         };
         let now = unix_now();
         // By this object's clock the proof's window is over: refused, and nothing is written
         // (a gate that judged the proof a moment earlier must not get "fresh" for it).
         if until <= now {
-            return Response::error("replayed", 409);
+            return state_answer(StateAnswer::Replayed);
         }
         let storage = self.state.storage();
         let kept: Option<i64> = storage.get(&key).await?;
         if kept.is_some() {
-            return Response::error("replayed", 409);
+            return state_answer(StateAnswer::Replayed);
         }
         let until = until.min(now + STATE_MAX_KEEP_SECONDS);
         storage.put(&key, until).await?;
@@ -1024,7 +1017,7 @@ impl JwtgateState {
             let wait = (until + STATE_SWEEP_GRACE_SECONDS - now).max(1) as u64;
             storage.set_alarm(Duration::from_secs(wait)).await?;
         }
-        Response::ok("fresh")
+        state_answer(StateAnswer::Fresh)
     }
 
     /// Deletes the keys whose window ended a grace period ago (page by page: an object may

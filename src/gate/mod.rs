@@ -12,6 +12,7 @@ pub mod config;
 pub mod jwks;
 pub mod path;
 pub mod request;
+pub mod state;
 pub mod token;
 
 pub use answer::Answer;

@@ -1,0 +1,219 @@
+//! The protocol between the gate and its Durable Object (`JwtgateState`, binding
+//! `JWTGATE_STATE`): every answer the object gives and the refresh-family record it stores,
+//! encoded and decoded here only, so the two sides cannot drift apart. The Worker sends the
+//! requests and carries out the decisions; this module says what each answer means.
+//!
+//! Only the object's own class marks its answers ([`MARK`]); an answer that is not one of
+//! [`StateAnswer`]'s is no answer (the gate answers 503), never a pass.
+
+use crate::refresh::{Family, Outcome};
+
+/// The header every answer of the gate's Durable Object class carries (value `1`).
+pub const MARK: &str = "x-jwtgate-state";
+
+/// Where the gate sends each kind of request in its Durable Object.
+pub mod path {
+    /// `POST {"key", "until"}`: record a DPoP proof's replay key.
+    pub const REPLAY: &str = "/replay";
+    /// `POST {"gen"}`: rotate the refresh family from the presented generation.
+    pub const ROTATE: &str = "/family/rotate";
+    /// `GET`: whether the refresh family is revoked.
+    pub const FAMILY_STATUS: &str = "/family/status";
+}
+
+/// Every answer of the gate's Durable Object, with its status and body on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StateAnswer {
+    /// 200 `fresh`: the proof's replay key was new and is now kept.
+    Fresh,
+    /// 409 `replayed`: the key is kept already, or its window is over by the object's clock.
+    Replayed,
+    /// 200 `live`: the family is not revoked (or not seen yet).
+    Live,
+    /// 200 `rotated:<generation>`: the family moved to this generation.
+    Rotated(u64),
+    /// 409 `reused`: an older generation was presented; the family is now revoked.
+    Reused,
+    /// 409 `inconsistent`: a generation the store never issued; the family is now revoked.
+    Inconsistent,
+    /// 200 `revoked` to a status read, 409 `revoked` to a rotation: the family is revoked.
+    Revoked {
+        /// Whether it answers a rotation (409) rather than a status read (200).
+        to_rotation: bool,
+    },
+    /// 400 `bad request`: a body the object could not read.
+    BadRequest,
+    /// 404 `not found`: no such request.
+    NotFound,
+}
+
+impl StateAnswer {
+    /// The answer a rotation gets for `decide`'s outcome.
+    pub fn of_rotation(outcome: &Outcome) -> StateAnswer {
+        match outcome {
+            Outcome::Rotated(f) => StateAnswer::Rotated(f.generation),
+            Outcome::Reused(_) => StateAnswer::Reused,
+            Outcome::Inconsistent(_) => StateAnswer::Inconsistent,
+            Outcome::Revoked => StateAnswer::Revoked { to_rotation: true },
+        }
+    }
+
+    /// Its status and body.
+    pub fn encode(self) -> (u16, String) {
+        let (status, body) = match self {
+            StateAnswer::Fresh => (200, "fresh"),
+            StateAnswer::Replayed => (409, "replayed"),
+            StateAnswer::Live => (200, "live"),
+            StateAnswer::Rotated(g) => return (200, format!("rotated:{g}")),
+            StateAnswer::Reused => (409, "reused"),
+            StateAnswer::Inconsistent => (409, "inconsistent"),
+            StateAnswer::Revoked { to_rotation } => {
+                (if to_rotation { 409 } else { 200 }, "revoked")
+            }
+            StateAnswer::BadRequest => (400, "bad request"),
+            StateAnswer::NotFound => (404, "not found"),
+        };
+        (status, body.to_owned())
+    }
+
+    /// The answer with this status and body, exactly as [`StateAnswer::encode`] writes it;
+    /// `None` for anything else.
+    pub fn decode(status: u16, body: &str) -> Option<StateAnswer> {
+        let answer = match (status, body) {
+            (200, "fresh") => StateAnswer::Fresh,
+            (409, "replayed") => StateAnswer::Replayed,
+            (200, "live") => StateAnswer::Live,
+            (409, "reused") => StateAnswer::Reused,
+            (409, "inconsistent") => StateAnswer::Inconsistent,
+            (200, "revoked") => StateAnswer::Revoked { to_rotation: false },
+            (409, "revoked") => StateAnswer::Revoked { to_rotation: true },
+            (400, "bad request") => StateAnswer::BadRequest,
+            (404, "not found") => StateAnswer::NotFound,
+            (200, rest) => {
+                let digits = rest.strip_prefix("rotated:")?;
+                // Digits only, as `format!` writes them: no sign, no spaces.
+                if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                    return None;
+                }
+                StateAnswer::Rotated(digits.parse().ok()?)
+            }
+            _ => return None,
+        };
+        Some(answer)
+    }
+}
+
+/// The stored refresh-family record: `"<generation>:<0|1>"`.
+pub fn encode_family(family: &Family) -> String {
+    format!("{}:{}", family.generation, u8::from(family.revoked))
+}
+
+/// The family of a stored record, `None` for anything [`encode_family`] does not write (only the
+/// object writes it: an unreadable record is an error, never "a family not seen yet", which
+/// would let generation 0 rotate again).
+pub fn decode_family(stored: &str) -> Option<Family> {
+    let (generation, revoked) = stored.split_once(':')?;
+    if generation.is_empty() || !generation.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(Family {
+        generation: generation.parse().ok()?,
+        revoked: match revoked {
+            "0" => false,
+            "1" => true,
+            _ => return None,
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_answer_reads_back_as_itself_and_nothing_else_reads() {
+        let all = [
+            StateAnswer::Fresh,
+            StateAnswer::Replayed,
+            StateAnswer::Live,
+            StateAnswer::Rotated(0),
+            StateAnswer::Rotated(u64::MAX),
+            StateAnswer::Reused,
+            StateAnswer::Inconsistent,
+            StateAnswer::Revoked { to_rotation: false },
+            StateAnswer::Revoked { to_rotation: true },
+            StateAnswer::BadRequest,
+            StateAnswer::NotFound,
+        ];
+        for a in all {
+            let (status, body) = a.encode();
+            assert_eq!(
+                StateAnswer::decode(status, &body),
+                Some(a),
+                "{status} {body}"
+            );
+        }
+        for (status, body) in [
+            (200, "replayed"),
+            (409, "fresh"),
+            (201, "fresh"),
+            (200, "Fresh"),
+            (200, "fresh "),
+            (200, ""),
+            (200, "rotated:"),
+            (200, "rotated:+1"),
+            (200, "rotated: 1"),
+            (200, "rotated:1x"),
+            (200, "rotated:18446744073709551616"),
+            (409, "rotated:1"),
+            (500, "revoked"),
+        ] {
+            assert_eq!(StateAnswer::decode(status, body), None, "{status} {body:?}");
+        }
+    }
+
+    #[test]
+    fn a_rotation_answers_decides_outcome() {
+        let f = |generation, revoked| Family {
+            generation,
+            revoked,
+        };
+        assert_eq!(
+            StateAnswer::of_rotation(&Outcome::Rotated(f(3, false))),
+            StateAnswer::Rotated(3)
+        );
+        assert_eq!(
+            StateAnswer::of_rotation(&Outcome::Reused(f(3, true))),
+            StateAnswer::Reused
+        );
+        assert_eq!(
+            StateAnswer::of_rotation(&Outcome::Inconsistent(f(3, true))),
+            StateAnswer::Inconsistent
+        );
+        assert_eq!(
+            StateAnswer::of_rotation(&Outcome::Revoked),
+            StateAnswer::Revoked { to_rotation: true }
+        );
+    }
+
+    #[test]
+    fn the_family_record_round_trips_and_garbage_is_no_family() {
+        for family in [
+            Family {
+                generation: 0,
+                revoked: false,
+            },
+            Family {
+                generation: u64::MAX,
+                revoked: true,
+            },
+        ] {
+            assert_eq!(decode_family(&encode_family(&family)), Some(family));
+        }
+        for stored in [
+            "", "1", "1:", ":0", "1:2", "-1:0", "+1:0", "1:0:0", "x:1", " 1:0",
+        ] {
+            assert_eq!(decode_family(stored), None, "{stored:?}");
+        }
+    }
+}
