@@ -9,6 +9,7 @@ use crate::gate::cache::token_hash;
 use crate::gate::config::{check_setting_names, JwksSettings, DO_BINDING, KV_BINDING, SETTINGS};
 use crate::gate::request::{
     self, refetch_for, revocation_outcome, Done, ForwardPlan, Plan, Refusal, RequestView,
+    Unavailable,
 };
 use crate::gate::state::{self, path, StateAnswer, MARK};
 use crate::gate::{
@@ -367,7 +368,7 @@ async fn family_alive(
         }
         _ => Err(store_failed(
             "family_store_failed",
-            "session_unavailable",
+            Unavailable::Session,
             answer,
         )),
     }
@@ -385,7 +386,7 @@ async fn rotate(
     let endpoint = config
         .refresh
         .as_ref()
-        .ok_or(Refusal::Unavailable("refresh_unavailable", 60))?;
+        .ok_or(Refusal::Unavailable(Unavailable::Refresh, 60))?;
     let refresher = &endpoint.refresher;
     let (verified, presented) = refresher.verify(token, now).map_err(Refusal::Invalid)?;
     revocation(config, env, &verified.claims).await?;
@@ -396,12 +397,12 @@ async fn rotate(
         generation: presented
             .generation
             .checked_add(1)
-            .ok_or(Refusal::Unavailable("refresh_unavailable", 60))?,
+            .ok_or(Refusal::Unavailable(Unavailable::Refresh, 60))?,
         revoked: false,
     };
     let issued = refresher.issue(&verified.claims, next, now).map_err(|e| {
         if e.code() == crate::Code::Config {
-            Refusal::Unavailable("refresh_unavailable", 5)
+            Refusal::Unavailable(Unavailable::Refresh, 5)
         } else {
             // The session is at its absolute end (within the leeway the refresh token still
             // verified in): over, not unavailable.
@@ -437,7 +438,7 @@ async fn rotate(
         }
         _ => Err(store_failed(
             "family_store_failed",
-            "session_unavailable",
+            Unavailable::Session,
             answer,
         )),
     }
@@ -445,7 +446,7 @@ async fn rotate(
 
 /// The gate's Durable Object gave no usable answer (`answer`: its status and body, or none):
 /// one error line `{"jwtgate": event, "status"}` (never the body), and 503 `reason`.
-fn store_failed<T>(event: &str, reason: &'static str, answer: Option<(u16, T)>) -> Refusal {
+fn store_failed<T>(event: &str, reason: Unavailable, answer: Option<(u16, T)>) -> Refusal {
     console_error!(
         "{}",
         serde_json::json!({"jwtgate": event, "status": answer.map(|a| a.0)})
@@ -520,7 +521,7 @@ async fn record_proof(env: &Env, proof: &crate::dpop::Proof) -> std::result::Res
         ))),
         _ => Err(store_failed(
             "replay_store_failed",
-            "replay_unavailable",
+            Unavailable::Replay,
             answer,
         )),
     }
@@ -538,7 +539,7 @@ async fn authorize(
 ) -> std::result::Result<Verified, Refusal> {
     let (policy, _) = config
         .provider(p)
-        .ok_or(Refusal::Unavailable("no_keys", 60))?;
+        .ok_or(Refusal::Unavailable(Unavailable::NoKeys, 60))?;
     // Keys first: a cache hit is only as good as the key set that verified it, so past the
     // JWKS stale bound even cached tokens fail closed (and a new set empties the cache).
     let verifier = current_verifier(config, p, now, false).await?;
@@ -608,7 +609,7 @@ async fn current_verifier(
             ps.verifier.clone().map(|v| (v, ps.jwks.generation()))
         })
         .flatten()
-        .ok_or(Refusal::Unavailable("no_keys", 60));
+        .ok_or(Refusal::Unavailable(Unavailable::NoKeys, 60));
     };
     let fetch_now = with_provider(p, |ps| {
         if unknown_kid {
@@ -630,7 +631,7 @@ async fn current_verifier(
     })
     .flatten()
     .ok_or(Refusal::Unavailable(
-        "jwks_unavailable",
+        Unavailable::Jwks,
         settings.cooldown_seconds,
     ))
 }
@@ -824,7 +825,7 @@ async fn revocation(
     // Checked when the settings were read: the binding is a KV namespace.
     let kv = env
         .kv("JWTGATE_REVOKED")
-        .map_err(|_| Refusal::Unavailable("revocation_unavailable", 5))?;
+        .map_err(|_| Refusal::Unavailable(Unavailable::Revocation, 5))?;
     let keys = revocation_keys(claims).map_err(Refusal::Invalid)?;
     let lookups = keys.iter().map(|(_, key)| {
         let kv = &kv;

@@ -103,3 +103,25 @@ fn the_typescript_algorithm_union_names_every_algorithm() {
         "the TypeScript Algorithm union and Algorithm::ALL differ"
     );
 }
+
+#[test]
+fn every_unavailable_reason_is_in_the_answers_table() {
+    // The 503 row of docs/gate.md's answers table lists every reason the gate can give.
+    let gate = doc("gate.md");
+    let row = gate
+        .lines()
+        .find(|l| l.contains("temporarily_unavailable"))
+        .expect("docs/gate.md has the 503 row");
+    let listed: BTreeSet<String> = row
+        .split('"')
+        .filter(|s| {
+            (s.ends_with("_unavailable") || *s == "no_keys") && *s != "temporarily_unavailable"
+        })
+        .map(str::to_owned)
+        .collect();
+    let known = set(jwtgate::gate::request::Unavailable::ALL.map(|u| u.as_str()));
+    assert_eq!(
+        listed, known,
+        "docs/gate.md 503 row vs gate::request::Unavailable"
+    );
+}

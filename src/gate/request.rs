@@ -155,7 +155,48 @@ pub enum Refusal {
     /// The token is invalid (401 with the code).
     Invalid(Error),
     /// The gate cannot judge now (503 with this reason and `Retry-After` seconds).
-    Unavailable(&'static str, i64),
+    Unavailable(Unavailable, i64),
+}
+
+/// Why the gate cannot judge a request now (a 503's `reason`, documented in `docs/gate.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unavailable {
+    /// No usable remote key set (never fetched, or past its stale bound).
+    Jwks,
+    /// The revocation list (KV) did not answer.
+    Revocation,
+    /// The DPoP replay store (the gate's Durable Object) did not answer.
+    Replay,
+    /// The refresh-family store (the gate's Durable Object) did not answer.
+    Session,
+    /// The refresh endpoint could not sign (no signing key, or a generation at its limit).
+    Refresh,
+    /// The provider has no key set at all.
+    NoKeys,
+}
+
+impl Unavailable {
+    /// Every reason.
+    pub const ALL: [Unavailable; 6] = [
+        Unavailable::Jwks,
+        Unavailable::Revocation,
+        Unavailable::Replay,
+        Unavailable::Session,
+        Unavailable::Refresh,
+        Unavailable::NoKeys,
+    ];
+
+    /// The stable string the 503 body and the log line carry.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Unavailable::Jwks => "jwks_unavailable",
+            Unavailable::Revocation => "revocation_unavailable",
+            Unavailable::Replay => "replay_unavailable",
+            Unavailable::Session => "session_unavailable",
+            Unavailable::Refresh => "refresh_unavailable",
+            Unavailable::NoKeys => "no_keys",
+        }
+    }
 }
 
 /// The revocation list's verdict as verification's outcome (503 when a lookup failed and the
@@ -164,7 +205,7 @@ pub fn revocation_outcome(verdict: RevocationVerdict) -> Result<(), Refusal> {
     match verdict {
         RevocationVerdict::Pass => Ok(()),
         RevocationVerdict::Revoked(e) => Err(Refusal::Invalid(e)),
-        RevocationVerdict::Unavailable => Err(Refusal::Unavailable("revocation_unavailable", 5)),
+        RevocationVerdict::Unavailable => Err(Refusal::Unavailable(Unavailable::Revocation, 5)),
     }
 }
 
@@ -431,9 +472,9 @@ pub fn after_refresh(
             )
         }
         Err(Refusal::Unavailable(reason, retry)) => Done::Answer(
-            answer::unavailable(reason, retry),
+            answer::unavailable(reason.as_str(), retry),
             Some(Rejection {
-                line: rejection_log(reason, Some(token), path, req.ray),
+                line: rejection_log(reason.as_str(), Some(token), path, req.ray),
                 error: true,
             }),
         ),
@@ -615,9 +656,9 @@ pub fn after_verify(
             refuse(answer, e.code().as_str(), token, &pending.path, req)
         }
         Err(Refusal::Unavailable(reason, retry)) => Done::Answer(
-            answer::unavailable(reason, retry),
+            answer::unavailable(reason.as_str(), retry),
             Some(Rejection {
-                line: rejection_log(reason, token, &pending.path, req.ray),
+                line: rejection_log(reason.as_str(), token, &pending.path, req.ray),
                 error: true,
             }),
         ),
@@ -1026,7 +1067,7 @@ mod tests {
             &c,
             &req,
             pending(),
-            Err(Refusal::Unavailable("jwks_unavailable", 30)),
+            Err(Refusal::Unavailable(Unavailable::Jwks, 30)),
             0,
         ) else {
             panic!()
@@ -1043,7 +1084,7 @@ mod tests {
         assert_eq!(revocation_outcome(RevocationVerdict::Pass), Ok(()));
         assert!(matches!(
             revocation_outcome(RevocationVerdict::Unavailable),
-            Err(Refusal::Unavailable("revocation_unavailable", 5))
+            Err(Refusal::Unavailable(Unavailable::Revocation, 5))
         ));
         let revoked = Error::claim(Code::Revoked, "sid", "revoked");
         assert!(matches!(
