@@ -11,7 +11,7 @@ use crate::gate::request::{
     self, refetch_for, revocation_outcome, Done, ForwardPlan, Plan, Refusal, RequestView,
     Unavailable,
 };
-use crate::gate::state::{self, path, StateAnswer, MARK};
+use crate::gate::state::{self, path, Judged, StateAnswer, MARK};
 use crate::gate::{
     keys_loaded_log, Authenticated, ConfigError, GateConfig, JwksAction, JwksState, VerifiedCache,
 };
@@ -354,19 +354,10 @@ async fn family_alive(
         }
     };
     let answer = state_call(env, &format!("family:{sid}"), path::FAMILY_STATUS, None).await;
-    match answer
-        .as_ref()
-        .and_then(|(s, b)| StateAnswer::decode(*s, b))
-    {
-        Some(StateAnswer::Live) => Ok(()),
-        Some(StateAnswer::Revoked { to_rotation: false }) => {
-            Err(Refusal::Invalid(crate::Error::claim(
-                crate::Code::Revoked,
-                "sid",
-                "the session's refresh family was revoked",
-            )))
-        }
-        _ => Err(store_failed(
+    match state::judge_family_status(decoded(&answer)) {
+        Judged::Pass => Ok(()),
+        Judged::Refused(e) => Err(Refusal::Invalid(e)),
+        Judged::Reused | Judged::StoreFailed => Err(store_failed(
             "family_store_failed",
             Unavailable::Session,
             answer,
@@ -412,15 +403,10 @@ async fn rotate(
     let body = serde_json::json!({"gen": presented.generation}).to_string();
     let family = format!("family:{}", presented.sid);
     let answer = state_call(env, &family, path::ROTATE, Some(body)).await;
-    let revoked = |message: &'static str| {
-        Refusal::Invalid(crate::Error::claim(crate::Code::Revoked, "sid", message))
-    };
-    match answer
-        .as_ref()
-        .and_then(|(s, b)| StateAnswer::decode(*s, b))
-    {
-        Some(StateAnswer::Rotated(g)) if g == next.generation => Ok(issued),
-        Some(StateAnswer::Reused | StateAnswer::Inconsistent) => {
+    match state::judge_rotation(decoded(&answer), next.generation) {
+        Judged::Pass => Ok(issued),
+        Judged::Refused(e) => Err(Refusal::Invalid(e)),
+        Judged::Reused => {
             // The incident: the family is revoked. Its id is logged hashed, never the token.
             let id = crate::b64::encode(&<sha2::Sha256 as sha2::Digest>::digest(
                 presented.sid.as_bytes(),
@@ -429,14 +415,13 @@ async fn rotate(
                 "{}",
                 serde_json::json!({"jwtgate": "refresh_reuse", "family": &id[..16], "generation": presented.generation})
             );
-            Err(revoked(
+            Err(Refusal::Invalid(crate::Error::claim(
+                crate::Code::Revoked,
+                "sid",
                 "a refresh token was used twice: the session was revoked",
-            ))
+            )))
         }
-        Some(StateAnswer::Revoked { to_rotation: true }) => {
-            Err(revoked("the session's refresh family was revoked"))
-        }
-        _ => Err(store_failed(
+        Judged::StoreFailed => Err(store_failed(
             "family_store_failed",
             Unavailable::Session,
             answer,
@@ -486,6 +471,13 @@ async fn state_call(
     }
 }
 
+/// The protocol answer in what [`state_call`] got, if it is one.
+fn decoded(answer: &Option<(u16, String)>) -> Option<StateAnswer> {
+    answer
+        .as_ref()
+        .and_then(|(status, body)| StateAnswer::decode(*status, body))
+}
+
 /// One answer of the gate's Durable Object, as [`StateAnswer::encode`] writes it.
 fn state_answer(answer: StateAnswer) -> Result<Response> {
     let (status, body) = answer.encode();
@@ -508,18 +500,10 @@ async fn record_proof(env: &Env, proof: &crate::dpop::Proof) -> std::result::Res
         Some(body.to_string()),
     )
     .await;
-    match answer
-        .as_ref()
-        .and_then(|(s, b)| StateAnswer::decode(*s, b))
-    {
-        // Only the gate's own class answers "fresh": another object answering 200 is no store.
-        Some(StateAnswer::Fresh) => Ok(()),
-        Some(StateAnswer::Replayed) => Err(Refusal::Invalid(crate::Error::claim(
-            crate::Code::Replayed,
-            "jti",
-            "this DPoP proof was already used",
-        ))),
-        _ => Err(store_failed(
+    match state::judge_replay(decoded(&answer)) {
+        Judged::Pass => Ok(()),
+        Judged::Refused(e) => Err(Refusal::Invalid(e)),
+        Judged::Reused | Judged::StoreFailed => Err(store_failed(
             "replay_store_failed",
             Unavailable::Replay,
             answer,

@@ -6,6 +6,7 @@
 //! Only the object's own class marks its answers ([`MARK`]); an answer that is not one of
 //! [`StateAnswer`]'s is no answer (the gate answers 503), never a pass.
 
+use crate::error::{Code, Error};
 use crate::refresh::{Family, Outcome};
 
 /// The header every answer of the gate's Durable Object class carries (value `1`).
@@ -100,6 +101,62 @@ impl StateAnswer {
             _ => return None,
         };
         Some(answer)
+    }
+}
+
+/// What the gate makes of one answer (`None`: unreachable, silent, not the gate's own class, or
+/// outside the protocol). The Worker only carries it out: `StoreFailed` is its 503 with one log
+/// line, `Reused` also logs the incident.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Judged {
+    /// Go on.
+    Pass,
+    /// Refuse with this error (401).
+    Refused(Error),
+    /// A refresh token was presented twice: the family is now revoked (401 `revoked`, and the
+    /// incident is logged).
+    Reused,
+    /// The store gave no usable answer (503).
+    StoreFailed,
+}
+
+fn revoked_family() -> Error {
+    Error::claim(
+        Code::Revoked,
+        "sid",
+        "the session's refresh family was revoked",
+    )
+}
+
+/// A family-status read: `live` passes, `revoked` refuses, anything else is no answer.
+pub fn judge_family_status(answer: Option<StateAnswer>) -> Judged {
+    match answer {
+        Some(StateAnswer::Live) => Judged::Pass,
+        Some(StateAnswer::Revoked { to_rotation: false }) => Judged::Refused(revoked_family()),
+        _ => Judged::StoreFailed,
+    }
+}
+
+/// A rotation expected to move the family to `next`: exactly `rotated:<next>` passes.
+pub fn judge_rotation(answer: Option<StateAnswer>, next: u64) -> Judged {
+    match answer {
+        Some(StateAnswer::Rotated(g)) if g == next => Judged::Pass,
+        Some(StateAnswer::Reused | StateAnswer::Inconsistent) => Judged::Reused,
+        Some(StateAnswer::Revoked { to_rotation: true }) => Judged::Refused(revoked_family()),
+        _ => Judged::StoreFailed,
+    }
+}
+
+/// A DPoP proof's replay record: `fresh` passes, `replayed` refuses, anything else is no answer.
+pub fn judge_replay(answer: Option<StateAnswer>) -> Judged {
+    match answer {
+        Some(StateAnswer::Fresh) => Judged::Pass,
+        Some(StateAnswer::Replayed) => Judged::Refused(Error::claim(
+            Code::Replayed,
+            "jti",
+            "this DPoP proof was already used",
+        )),
+        _ => Judged::StoreFailed,
     }
 }
 
@@ -214,6 +271,56 @@ mod tests {
             "", "1", "1:", ":0", "1:2", "-1:0", "+1:0", "1:0:0", "x:1", " 1:0",
         ] {
             assert_eq!(decode_family(stored), None, "{stored:?}");
+        }
+    }
+
+    #[test]
+    fn each_request_passes_only_on_its_own_answer() {
+        let every = [
+            None,
+            Some(StateAnswer::Fresh),
+            Some(StateAnswer::Replayed),
+            Some(StateAnswer::Live),
+            Some(StateAnswer::Rotated(4)),
+            Some(StateAnswer::Rotated(5)),
+            Some(StateAnswer::Reused),
+            Some(StateAnswer::Inconsistent),
+            Some(StateAnswer::Revoked { to_rotation: false }),
+            Some(StateAnswer::Revoked { to_rotation: true }),
+            Some(StateAnswer::BadRequest),
+            Some(StateAnswer::NotFound),
+        ];
+        let code = |j: Judged| match j {
+            Judged::Refused(e) => Some(e.code()),
+            _ => None,
+        };
+        for a in every {
+            let status = judge_family_status(a);
+            match a {
+                Some(StateAnswer::Live) => assert_eq!(status, Judged::Pass),
+                Some(StateAnswer::Revoked { to_rotation: false }) => {
+                    assert_eq!(code(status), Some(Code::Revoked))
+                }
+                _ => assert_eq!(status, Judged::StoreFailed, "{a:?}"),
+            }
+            let rotation = judge_rotation(a, 5);
+            match a {
+                Some(StateAnswer::Rotated(5)) => assert_eq!(rotation, Judged::Pass),
+                Some(StateAnswer::Reused | StateAnswer::Inconsistent) => {
+                    assert_eq!(rotation, Judged::Reused)
+                }
+                Some(StateAnswer::Revoked { to_rotation: true }) => {
+                    assert_eq!(code(rotation), Some(Code::Revoked))
+                }
+                // Another generation than the one signed for is no rotation.
+                _ => assert_eq!(rotation, Judged::StoreFailed, "{a:?}"),
+            }
+            let replay = judge_replay(a);
+            match a {
+                Some(StateAnswer::Fresh) => assert_eq!(replay, Judged::Pass),
+                Some(StateAnswer::Replayed) => assert_eq!(code(replay), Some(Code::Replayed)),
+                _ => assert_eq!(replay, Judged::StoreFailed, "{a:?}"),
+            }
         }
     }
 }
