@@ -40,7 +40,7 @@ build() { # target out-dir cargo-features...
 # The Node build has no RSA, ECDSA or Ed25519 arithmetic (cargo feature `host-keys`): node:crypto,
 # registered by its entry, does it. The web build carries jwtgate's own (RustCrypto), for the
 # runtimes without node:crypto and for keys WebCrypto cannot import.
-build nodejs pkg/node --no-default-features --features host-keys,jwe
+build nodejs pkg/node --no-default-features --features js,host-keys,jwe
 build web pkg/web --features js
 
 # The Node entry registers node:crypto as host crypto (RSA/ECDSA/Ed25519 signature checks);
@@ -78,8 +78,10 @@ node -e '
   pkg.sideEffects = ["./index.js", "./edge.js", "./extend.js", "./snippets/*"];
   fs.writeFileSync(file, JSON.stringify(pkg, null, 2) + "\n");
 '
+# The node:crypto adapter (an ES module the edge gate binds too), as CommonJS for the package.
 mkdir -p pkg/host
-cp js/host/node-crypto.cjs js/host/node-crypto.d.cts pkg/host/
+esbuild js/host/node-crypto.js --format=cjs --platform=neutral --log-level=warning --outfile=pkg/host/node-crypto.cjs
+cp js/host/node-crypto.d.cts pkg/host/
 
 # The CLI (`npx jwtgate explain < token`): pkg/bin/, over the Node entry.
 mkdir -p pkg/bin

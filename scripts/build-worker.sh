@@ -11,7 +11,9 @@ export ESBUILD_BIN="$PWD/node_modules/.bin/esbuild"
 export WASM_OPT_BIN="$PWD/node_modules/.bin/wasm-opt"
 command -v worker-build >/dev/null || { echo "worker-build missing: run scripts/setup.sh" >&2; exit 1; }
 
-worker-build --release --features worker >/dev/null
+# No RSA, ECDSA or Ed25519 arithmetic of its own (`host-keys`): WebCrypto checks signatures and
+# workerd's node:crypto (`nodejs_compat`, registered by src/worker.rs) checks keys and signs.
+worker-build --release --no-default-features --features worker,host-keys >/dev/null
 # worker-build honours the crate's wasm-pack metadata (wasm-opt off): optimise here.
 wasm-opt -Oz --strip-debug --strip-producers \
   --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \

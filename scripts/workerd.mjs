@@ -10,12 +10,23 @@ const root = new URL("../", import.meta.url);
 /** The gate's build output directory. */
 export const buildDir = fileURLToPath(new URL("build/", root));
 
+const toml = readFileSync(new URL("wrangler.toml", root), "utf8");
+
 /** `compatibility_date` from wrangler.toml: every Miniflare here runs what `wrangler deploy` would. */
 export const compatibilityDate = (() => {
-  const toml = readFileSync(new URL("wrangler.toml", root), "utf8");
   const date = /^compatibility_date\s*=\s*"(\d{4}-\d{2}-\d{2})"/m.exec(toml)?.[1];
   if (!date) throw new Error("wrangler.toml has no compatibility_date");
   return date;
+})();
+
+/**
+ * `compatibility_flags` from wrangler.toml (the gate's: `nodejs_compat`, for workerd's
+ * node:crypto, its host crypto).
+ */
+export const gateCompatibilityFlags = (() => {
+  const list = /^compatibility_flags\s*=\s*\[([^\]]*)\]/m.exec(toml)?.[1];
+  if (list === undefined) throw new Error("wrangler.toml has no compatibility_flags");
+  return [...list.matchAll(/"([^"]+)"/g)].map((m) => m[1]);
 })();
 
 /** A Miniflare with the project's compatibility date and no `cf` fetch; `options` as Miniflare's. */
@@ -31,6 +42,9 @@ export function gateWorkerOptions(bindings) {
       { type: "CompiledWasm", path: buildDir + "index_bg.wasm" },
     ],
     modulesRoot: buildDir,
+    // Per worker as well: in Miniflare's `workers: [...]` form each worker takes its own.
+    compatibilityDate,
+    compatibilityFlags: gateCompatibilityFlags,
     bindings,
   };
 }

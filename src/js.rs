@@ -6,10 +6,10 @@
 //! `name = "JwtGateError"`, a stable `code`, and `claim` / `field` where one applies.
 
 use crate::error::{Code, Error};
+use crate::host_crypto::{host_verify, import_host_keys, public_jwk_js, to_js, HostKeys};
 use crate::{unix_now, Algorithm, Key, Policy, Signer, SignerOptions, Verified, Verifier};
 use js_sys::{Reflect, JSON};
 use serde_json::{Map, Value};
-use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -247,42 +247,6 @@ export interface JwtGateError extends Error {
 }
 "#;
 
-#[wasm_bindgen]
-extern "C" {
-    /// A host key handle (`HostKey` in TypeScript).
-    #[wasm_bindgen(typescript_type = "HostKey")]
-    pub type HostKey;
-    #[wasm_bindgen(method, catch)]
-    fn verify(this: &HostKey, data: &[u8], signature: &[u8]) -> Result<JsValue, JsValue>;
-
-    /// Native signature checks supplied by the host (`HostCrypto` in TypeScript).
-    #[wasm_bindgen(typescript_type = "HostCrypto")]
-    pub type HostCrypto;
-    #[wasm_bindgen(method, catch, js_name = importKey)]
-    fn import_key(
-        this: &HostCrypto,
-        jwk: &JsValue,
-        alg: &str,
-        params: &JsValue,
-    ) -> Result<JsValue, JsValue>;
-    #[cfg(feature = "host-keys")]
-    #[wasm_bindgen(method, catch, js_name = checkKey)]
-    fn check_key(this: &HostCrypto, jwk: &JsValue) -> Result<JsValue, JsValue>;
-    #[cfg(feature = "host-keys")]
-    #[wasm_bindgen(method, catch, js_name = sign)]
-    fn sign(
-        this: &HostCrypto,
-        jwk: &JsValue,
-        alg: &str,
-        params: &JsValue,
-        data: &[u8],
-    ) -> Result<JsValue, JsValue>;
-}
-
-thread_local! {
-    static HOST: RefCell<Option<HostCrypto>> = const { RefCell::new(None) };
-}
-
 /// Registers native signature checks used by `Verifier`s built from now on (`null` removes
 /// them). The Node entry of the package registers `node:crypto` itself.
 ///
@@ -293,146 +257,13 @@ thread_local! {
 pub fn set_host_crypto(
     #[wasm_bindgen(unchecked_param_type = "HostCrypto | null | undefined")] host: JsValue,
 ) {
-    let host = (!host.is_undefined() && !host.is_null()).then(|| host.unchecked_into());
-    HOST.with(|h| *h.borrow_mut() = host);
-    // The key types of the `host-keys` build call the host through these (crate::alg::host).
-    #[cfg(feature = "host-keys")]
-    crate::alg::host::install(crate::alg::host::HostOps {
-        available: host_ops::available,
-        check_key: host_ops::check_key,
-        verify_once: host_ops::verify_once,
-        sign: host_ops::sign,
-    });
+    crate::host_crypto::register(host);
 }
 
 /// Whether host crypto is registered (e.g. `node:crypto` under the Node entry).
 #[wasm_bindgen(js_name = hasHostCrypto)]
 pub fn has_host_crypto() -> bool {
-    HOST.with(|h| h.borrow().is_some())
-}
-
-/// The key operations of the `host-keys` build, installed into `crate::alg::host` by
-/// `setHostCrypto`: every RSA, ECDSA and Ed25519 check, verification and signature goes through
-/// the registered host. The host is cloned out of its cell before any call into JavaScript.
-#[cfg(feature = "host-keys")]
-pub(crate) mod host_ops {
-    use super::{host_params, to_js, HostCrypto, HostKey, HOST};
-    use crate::Algorithm;
-    use serde_json::{Map, Value};
-    use wasm_bindgen::{JsCast, JsValue};
-
-    fn host() -> Option<HostCrypto> {
-        HOST.with(|h| {
-            h.borrow()
-                .as_ref()
-                .map(|h| AsRef::<JsValue>::as_ref(h).clone().unchecked_into())
-        })
-    }
-
-    fn has_method(host: &HostCrypto, name: &str) -> bool {
-        js_sys::Reflect::get(host, &JsValue::from_str(name)).is_ok_and(|f| f.is_function())
-    }
-
-    /// Whether a host with `importKey`, `checkKey` and `sign` is registered.
-    pub(crate) fn available() -> bool {
-        host().is_some_and(|h| {
-            ["importKey", "checkKey", "sign"]
-                .iter()
-                .all(|m| has_method(&h, m))
-        })
-    }
-
-    /// The host's `checkKey(jwk)`: only exactly `true` accepts.
-    pub(crate) fn check_key(jwk: &Map<String, Value>) -> bool {
-        let (Some(host), Ok(jwk)) = (host(), to_js(jwk)) else {
-            return false;
-        };
-        host.check_key(&jwk).ok().and_then(|v| v.as_bool()) == Some(true)
-    }
-
-    /// One raw check with a handle imported for it (the `Verifier`s keep their handles; this is
-    /// for the other paths). Only exactly `true` is valid.
-    pub(crate) fn verify_once(
-        jwk: &Map<String, Value>,
-        alg: Algorithm,
-        input: &[u8],
-        sig: &[u8],
-    ) -> bool {
-        let check = || -> Option<bool> {
-            let (host, jwk, params) = (host()?, to_js(jwk).ok()?, host_params(alg)?);
-            let handle = host.import_key(&jwk, alg.name(), &params).ok()?;
-            if !handle.is_object() {
-                return None;
-            }
-            handle
-                .unchecked_into::<HostKey>()
-                .verify(input, sig)
-                .ok()?
-                .as_bool()
-        };
-        check() == Some(true)
-    }
-
-    /// The host's raw signature with a private JWK, if it gives a `Uint8Array`.
-    pub(crate) fn sign(jwk: &Map<String, Value>, alg: Algorithm, input: &[u8]) -> Option<Vec<u8>> {
-        let (host, jwk, params) = (host()?, to_js(jwk).ok()?, host_params(alg)?);
-        let out = host.sign(&jwk, alg.name(), &params, input).ok()?;
-        Some(out.dyn_into::<js_sys::Uint8Array>().ok()?.to_vec())
-    }
-}
-
-/// Host handles for one key: one per algorithm the key is bound to (empty: jwtgate checks it).
-type HostKeys = Vec<(Algorithm, HostKey)>;
-
-/// A key's public JWK as a JS object (`None` for an HMAC secret).
-fn public_jwk_js(key: &Key) -> Option<JsValue> {
-    key.public_jwk().and_then(|jwk| to_js(&jwk).ok())
-}
-
-/// The token argument of a `verify*` call.
-fn token_string(token: &JsValue) -> Result<String, Error> {
-    token
-        .as_string()
-        .ok_or_else(|| Error::new(Code::Malformed, "the token must be a string"))
-}
-
-fn import_host_keys(key: &Key) -> HostKeys {
-    let Some(jwk) = public_jwk_js(key) else {
-        return Vec::new();
-    };
-    HOST.with(|h| {
-        let host = h.borrow();
-        let Some(host) = host.as_ref() else {
-            return Vec::new();
-        };
-        key.algorithms()
-            .iter()
-            .filter_map(|alg| {
-                let params = host_params(alg)?;
-                match host.import_key(&jwk, alg.name(), &params) {
-                    Ok(v) if v.is_object() => Some((alg, v.unchecked_into())),
-                    _ => None,
-                }
-            })
-            .collect()
-    })
-}
-
-/// `HostAlgorithm` for `alg` (crate::platform's table): `{ node: { digest, padding,
-/// saltLength }, webCrypto: { importParams, verifyParams } }`; `None` for HMAC.
-fn host_params(alg: Algorithm) -> Option<JsValue> {
-    let p = crate::platform::PlatformAlg::of(alg)?;
-    let (import, verify) = crate::platform::js::webcrypto(&p);
-    Some(
-        object(&[
-            ("node", crate::platform::js::node(&p)),
-            (
-                "webCrypto",
-                object(&[("importParams", import), ("verifyParams", verify)]).into(),
-            ),
-        ])
-        .into(),
-    )
+    crate::host_crypto::registered()
 }
 
 /// For `verifyAsync` (see `js/extend.js`): WebCrypto's `[importParams, verifyParams]` for `alg`
@@ -445,12 +276,11 @@ pub fn webcrypto_params(alg: &str) -> JsValue {
     }
 }
 
-/// The raw check through a host handle: `None` (jwtgate decides) when there is none, it threw,
-/// or it answered anything but the booleans `true` or `false` (`1`, `"1"`, a promise: a host
-/// that answers that way is broken, and its answer never counts as valid).
-fn host_verify(keys: &HostKeys, alg: Algorithm, input: &[u8], sig: &[u8]) -> Option<bool> {
-    let (_, handle) = keys.iter().find(|(a, _)| *a == alg)?;
-    handle.verify(input, sig).ok()?.as_bool()
+/// The token argument of a `verify*` call.
+fn token_string(token: &JsValue) -> Result<String, Error> {
+    token
+        .as_string()
+        .ok_or_else(|| Error::new(Code::Malformed, "the token must be a string"))
 }
 
 /// `config` for asking the host-only build (the Node build) to check a signature itself.
@@ -514,12 +344,6 @@ fn now_from(options: &Option<JsValue>) -> Result<i64, Error> {
             "now must be a finite number of seconds",
         )),
     }
-}
-
-fn to_js(map: &Map<String, Value>) -> Result<JsValue, Error> {
-    let text = serde_json::to_string(map)
-        .map_err(|_| Error::new(Code::Malformed, "claims could not be encoded"))?;
-    JSON::parse(&text).map_err(|_| Error::new(Code::Malformed, "claims could not be encoded"))
 }
 
 /// A key report as a JS array of plain objects.

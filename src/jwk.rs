@@ -332,7 +332,8 @@ impl Key {
                 let need = if cfg!(feature = "host-keys") {
                     let _ = feature;
                     "host crypto with importKey, checkKey and sign (this build has no arithmetic \
-                     of its own; jwtgate's Node entry registers node:crypto)"
+                     of its own; jwtgate's Node entry registers node:crypto, and the edge gate \
+                     workerd's node:crypto, under the `nodejs_compat` compatibility flag)"
                         .to_owned()
                 } else {
                     format!("jwtgate's `{feature}` cargo feature (not in this build)")

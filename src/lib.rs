@@ -78,6 +78,9 @@ pub mod gate;
 #[cfg(feature = "js")]
 pub mod js;
 
+#[cfg(any(feature = "js", feature = "host-keys"))]
+mod host_crypto;
+
 #[cfg(all(feature = "worker", target_arch = "wasm32"))]
 mod worker;
 

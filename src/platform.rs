@@ -102,13 +102,15 @@ impl PlatformAlg {
 }
 
 /// The table as JS objects, for the wasm32 surfaces (npm package and Worker).
-#[cfg(any(feature = "js", feature = "worker"))]
+#[cfg(any(feature = "js", feature = "worker", feature = "host-keys"))]
+#[cfg_attr(not(any(feature = "js", feature = "worker")), allow(dead_code))]
 pub(crate) mod js {
     use super::{NodeKeyForm, PlatformAlg};
     use js_sys::{Object, Reflect};
     use wasm_bindgen::JsValue;
 
-    fn object(members: &[(&str, JsValue)]) -> JsValue {
+    /// A plain JS object with these members.
+    pub(crate) fn object(members: &[(&str, JsValue)]) -> JsValue {
         let o = Object::new();
         for (name, value) in members {
             let _ = Reflect::set(&o, &JsValue::from_str(name), value);
@@ -142,9 +144,9 @@ pub(crate) mod js {
         js_sys::Array::of2(&import, &verify).into()
     }
 
-    /// `{ digest, padding, saltLength }` for a `node:crypto` host (the npm surface only) (see `js/host/node-crypto.cjs`):
+    /// `{ digest, padding, saltLength }` for a `node:crypto` host (see `js/host/node-crypto.js`):
     /// `padding` is `"plain"` (the key as it is), `"pss"` or `"p1363"`.
-    #[cfg_attr(not(feature = "js"), allow(dead_code))]
+    #[cfg_attr(not(any(feature = "js", feature = "host-keys")), allow(dead_code))]
     pub(crate) fn node(p: &PlatformAlg) -> JsValue {
         let (padding, salt) = match p.node_key {
             NodeKeyForm::Plain => ("plain", JsValue::UNDEFINED),

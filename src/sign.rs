@@ -89,6 +89,23 @@ impl Signer {
                 ));
             }
         }
+        // Built with `host-keys`, the host makes the signature: one made now must verify, or the
+        // host cannot sign with this algorithm (workerd's node:crypto has no RSA-PSS) and the
+        // signer is refused rather than issue tokens no verifier accepts.
+        #[cfg(feature = "host-keys")]
+        if !key.is_symmetric() {
+            let probe = b"jwtgate signer check";
+            let made = key.sign(alg, probe).ok();
+            if !made.is_some_and(|sig| key.signature_math(alg, probe, &sig)) {
+                return Err(Error::config(
+                    "keys",
+                    format!(
+                        "host crypto could not make a valid {alg} signature with the signing key \
+                         (workerd's node:crypto has no RSA-PSS: sign with RS*, ES* or EdDSA there)"
+                    ),
+                ));
+            }
+        }
         let mut header = Map::new();
         header.insert("alg".into(), Value::from(alg.name()));
         header.insert(

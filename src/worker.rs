@@ -55,6 +55,25 @@ thread_local! {
     static ISOLATE: RefCell<Option<Isolate>> = const { RefCell::new(None) };
 }
 
+#[cfg(feature = "host-keys")]
+#[worker::wasm_bindgen::prelude::wasm_bindgen(module = "/js/host/node-crypto.js")]
+extern "C" {
+    /// workerd's `node:crypto` as host crypto (`undefined` without the `nodejs_compat` flag).
+    #[wasm_bindgen(js_name = builtinNodeCryptoHost)]
+    fn builtin_node_crypto_host() -> JsValue;
+}
+
+/// Registers workerd's `node:crypto` as the host crypto, once per isolate: this build has no
+/// RSA, ECDSA or Ed25519 arithmetic of its own (`host-keys`). Without `nodejs_compat` there is
+/// none, and keys of those types are configuration errors that say so. (Built without
+/// `host-keys`, the wasm carries RustCrypto's arithmetic and needs no host.)
+#[cfg(feature = "host-keys")]
+fn register_host_crypto() {
+    if !crate::host_crypto::registered() {
+        crate::host_crypto::register(builtin_node_crypto_host());
+    }
+}
+
 /// A var or secret as text; object vars (TOML tables in `wrangler.toml`) as JSON text.
 fn env_string(env: &Env, name: &str) -> Option<String> {
     let v = js_sys::Reflect::get(env, &JsValue::from_str(name)).ok()?;
@@ -120,6 +139,8 @@ fn config(env: &Env) -> std::result::Result<Rc<GateConfig>, ConfigError> {
             }
         }
         let values = fingerprint.clone();
+        #[cfg(feature = "host-keys")]
+        register_host_crypto();
         // Every name in the environment: a misspelt JWTGATE_* setting is an error, not a default.
         let names: Vec<String> = js_sys::Object::keys(env.unchecked_ref::<js_sys::Object>())
             .iter()

@@ -6,3 +6,8 @@ export declare function nodeCryptoHost(crypto: typeof import("node:crypto")): Ho
  * ed25519-dalek decodes them (node:crypto imports any 32 bytes; `checkKey` refuses the others).
  */
 export declare function ed25519Point(bytes: Uint8Array): boolean;
+/**
+ * workerd's `node:crypto` (`process.getBuiltinModule`, under `nodejs_compat`) as host crypto, or
+ * `undefined` where there is none: what the edge gate registers.
+ */
+export declare function builtinNodeCryptoHost(): HostCrypto | undefined;

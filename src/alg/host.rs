@@ -39,6 +39,7 @@ pub(crate) struct HostOps {
 static OPS: OnceLock<HostOps> = OnceLock::new();
 
 /// Installs the host's key operations (once; later calls change nothing).
+#[cfg_attr(not(any(feature = "js", feature = "worker")), allow(dead_code))]
 pub(crate) fn install(ops: HostOps) {
     let _ = OPS.set(ops);
 }

@@ -170,16 +170,25 @@ export function gateBindings(vars = {}) {
  * JWTGATE_REVOKED; `flakyKv: { failing, entries }`: the failing store above instead.
  * `durableObjects`: the gate worker's Durable Object bindings (Miniflare's form);
  * `extraWorkers`: more workers beside it (the gate is then the worker named "gate", and
- * `g.fetchFrom(name, path, init)` reaches another one).
+ * `g.fetchFrom(name, path, init)` reaches another one). `compatibilityFlags`: instead of
+ * wrangler.toml's.
  */
 export async function gate(
   vars = {},
-  { kv = false, flakyKv = undefined, cachePersist = undefined, durableObjects = undefined, extraWorkers = [] } = {},
+  {
+    kv = false,
+    flakyKv = undefined,
+    cachePersist = undefined,
+    durableObjects = undefined,
+    extraWorkers = [],
+    compatibilityFlags = undefined,
+  } = {},
 ) {
   const logs = [];
   const bindings = gateBindings(vars);
   const worker = {
     ...gateWorkerOptions(bindings),
+    ...(compatibilityFlags ? { compatibilityFlags } : {}),
     kvNamespaces: kv ? ["JWTGATE_REVOKED"] : [],
     ...(durableObjects ? { durableObjects } : {}),
   };

@@ -436,6 +436,34 @@ test("Node build: an RSA private key without its CRT members is a config error n
   assert.equal(loads(jwtgate, "RS256", priv), true);
 });
 
+test("a node:crypto that ignores RSA-PSS padding (workerd's) is found out: no PS* signer, no PS* key handle", async () => {
+  // workerd's node:crypto signs and verifies PKCS#1 v1.5 whatever `padding` says: a PS* token it
+  // signed would carry a PKCS#1 signature. Simulated here by dropping `padding` and `saltLength`.
+  const strip = (key) => {
+    if (!key || typeof key !== "object" || !("padding" in key)) return key;
+    const { padding, saltLength, ...rest } = key;
+    return rest;
+  };
+  const lax = { ...crypto, sign: (d, data, key) => crypto.sign(d, data, strip(key)), verify: (d, data, key, sig) => crypto.verify(d, data, strip(key), sig) };
+  const host = nodeCryptoHost(lax);
+  const pss = keyPair("PS256");
+  assert.equal(host.importKey(pss.pub, "PS256", { node: { digest: "sha256", padding: "pss", saltLength: 32 } }), undefined);
+  assert.throws(() => host.sign(pss.priv, "PS256", { node: { digest: "sha256", padding: "pss", saltLength: 32 } }, new Uint8Array(1)));
+  setHostCrypto(host);
+  try {
+    assert.throws(() => new Signer(signerPolicy("PS256", pss.priv)), (e) => e.code === "config" && /RSA-PSS/.test(e.message));
+    assert.throws(() => new Verifier(signerPolicy("PS256", pss.pub)), (e) => e.code === "config");
+    // PKCS#1 v1.5 is unaffected.
+    const rs = keyPair("RS256");
+    const token = new Signer(signerPolicy("RS256", rs.priv)).sign({ sub: "s" });
+    await jose.jwtVerify(token, await jose.importJWK(rs.pub, "RS256"), { algorithms: ["RS256"] });
+  } finally {
+    restoreHosts();
+  }
+  // The real node:crypto applies PSS.
+  assert.equal(typeof nodeCryptoHost(crypto).importKey(pss.pub, "PS256", { node: { digest: "sha256", padding: "pss", saltLength: 32 } }), "object");
+});
+
 test("Node build: Signer signs RS256, PS256, ES256/384/512 and EdDSA through node:crypto, and jose verifies", async () => {
   for (const alg of ["RS256", "PS256", "ES256", "ES384", "ES512", "EdDSA"]) {
     const { pub, priv } = keyPair(alg);
@@ -443,11 +471,15 @@ test("Node build: Signer signs RS256, PS256, ES256/384/512 and EdDSA through nod
     setHostCrypto(host);
     let token;
     try {
-      token = new Signer(signerPolicy(alg, priv), { ttlSeconds: 60 }).sign({ sub: "s" });
+      const signer = new Signer(signerPolicy(alg, priv), { ttlSeconds: 60 });
+      // One signature at construction: the host must make one that verifies (a host that
+      // cannot, such as workerd's node:crypto for PS*, is refused there).
+      assert.equal(host.counts.signs, 1, alg);
+      token = signer.sign({ sub: "s" });
     } finally {
       restoreHosts();
     }
-    assert.equal(host.counts.signs, 1, alg);
+    assert.equal(host.counts.signs, 2, alg);
     const { payload, protectedHeader } = await jose.jwtVerify(token, await jose.importJWK(pub, alg), {
       issuer: "https://issuer.example",
       audience: "api",
@@ -457,7 +489,7 @@ test("Node build: Signer signs RS256, PS256, ES256/384/512 and EdDSA through nod
     assert.equal(protectedHeader.alg, alg);
     assert.equal(new Verifier(signerPolicy(alg, pub)).verify(token).sub, "s", alg);
   }
-  // A host whose sign answers anything but bytes of the right length: no token.
+  // A host whose sign answers anything but bytes of the right length: no signer, no token.
   const { priv } = keyPair("ES256");
   const inner = nodeCryptoHost(crypto);
   try {
