@@ -37,10 +37,10 @@ build() { # target out-dir cargo-features...
     --enable-mutable-globals --enable-multivalue --enable-reference-types \
     "$out/jwtgate_bg.wasm" -o "$out/jwtgate_bg.wasm"
 }
-# The Node build has no RSA, ECDSA or Ed25519 arithmetic (cargo feature `host-keys`): node:crypto,
-# registered by its entry, does it. The web build carries jwtgate's own (RustCrypto), for the
+# The Node build has no RSA, ECDSA, Ed25519 or AES code (cargo features `host-keys` and
+# `jwe-reader` without `jwe`): node:crypto, registered by its entry, does that arithmetic. The web build carries jwtgate's own (RustCrypto), for the
 # runtimes without node:crypto and for keys WebCrypto cannot import.
-build nodejs pkg/node --no-default-features --features js,host-keys,jwe
+build nodejs pkg/node --no-default-features --features js,host-keys,jwe-reader
 build web pkg/web --features js
 
 # The Node entry registers node:crypto as host crypto (RSA/ECDSA/Ed25519 signature checks);

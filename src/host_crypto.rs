@@ -49,6 +49,17 @@ extern "C" {
         params: &JsValue,
         data: &[u8],
     ) -> Result<JsValue, JsValue>;
+    #[cfg(feature = "host-keys")]
+    #[wasm_bindgen(method, catch, js_name = decrypt)]
+    fn decrypt(
+        this: &HostCrypto,
+        cipher: &str,
+        key: &[u8],
+        iv: &[u8],
+        data: &[u8],
+        aad: &[u8],
+        tag: &[u8],
+    ) -> Result<JsValue, JsValue>;
 }
 
 thread_local! {
@@ -68,6 +79,8 @@ pub(crate) fn register(host: JsValue) {
         check_key: host_ops::check_key,
         verify_once: host_ops::verify_once,
         sign: host_ops::sign,
+        can_decrypt: host_ops::can_decrypt,
+        decrypt: host_ops::decrypt,
     });
 }
 
@@ -144,6 +157,26 @@ mod host_ops {
                 .as_bool()
         };
         check() == Some(true)
+    }
+
+    /// Whether the registered host has `decrypt`.
+    pub(super) fn can_decrypt() -> bool {
+        host().is_some_and(|h| has_method(&h, "decrypt"))
+    }
+
+    /// The host's `decrypt(cipher, key, iv, data, aad, tag)`, if it gives a `Uint8Array`.
+    pub(super) fn decrypt(
+        cipher: crate::alg::host::Cipher,
+        key: &[u8],
+        iv: &[u8],
+        aad: &[u8],
+        data: &[u8],
+        tag: &[u8],
+    ) -> Option<Vec<u8>> {
+        let out = host()?
+            .decrypt(cipher.name(), key, iv, data, aad, tag)
+            .ok()?;
+        Some(out.dyn_into::<js_sys::Uint8Array>().ok()?.to_vec())
     }
 
     /// The host's raw signature with a private JWK, if it gives a `Uint8Array`.

@@ -148,6 +148,20 @@ export interface HostCrypto {
   checkKey?(jwk: Jwk): boolean;
   /** Node build: the raw signature over `data` with a private JWK (`params` as for `importKey`). */
   sign?(jwk: Jwk, alg: string, params: HostAlgorithm, data: Uint8Array): Uint8Array;
+  /**
+   * Node build: AES-256 decryption for Auth.js cookies (`AuthJsCookie`), `"aes-256-cbc"` (the
+   * host removes the PKCS#7 padding; jwtgate has checked the HMAC tag) or `"aes-256-gcm"` (with
+   * `aad` and the 16-byte `tag`): the plaintext. A throw, or anything but a `Uint8Array` of the
+   * right length, refuses the cookie.
+   */
+  decrypt?(
+    cipher: "aes-256-cbc" | "aes-256-gcm",
+    key: Uint8Array,
+    iv: Uint8Array,
+    data: Uint8Array,
+    aad: Uint8Array,
+    tag: Uint8Array,
+  ): Uint8Array;
 }
 
 /** Added to `Verifier` by the package entries (`jwtgate`, `jwtgate/web`). */
@@ -644,20 +658,20 @@ impl JsVerifier {
 }
 
 /// The default Auth.js session cookie on HTTPS (the key salt when none is given).
-#[cfg(feature = "jwe")]
+#[cfg(feature = "jwe-reader")]
 const DEFAULT_AUTHJS_COOKIE: &str = "__Secure-authjs.session-token";
 
 /// Reads Auth.js's own session cookies (the JWE `@auth/core` writes) outside Auth.js, e.g. in
 /// another backend of the same site, under a jwtgate policy: decryption exactly as Auth.js
 /// writes it (any other shape refused), then every claim rule. The policy's `keys` are not
 /// needed (the key is derived from the secret); its `algorithms` are still required.
-#[cfg(feature = "jwe")]
+#[cfg(feature = "jwe-reader")]
 #[wasm_bindgen(js_name = AuthJsCookie)]
 pub struct JsAuthJsCookie {
     inner: crate::jwe::AuthJsCookie,
 }
 
-#[cfg(feature = "jwe")]
+#[cfg(feature = "jwe-reader")]
 #[wasm_bindgen(js_class = AuthJsCookie)]
 impl JsAuthJsCookie {
     /// Builds a reader. Throws a `JwtGateError` with `code: "config"` and `field` when the

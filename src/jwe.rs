@@ -32,8 +32,6 @@ use crate::claims::ClaimRules;
 use crate::error::{Code, Error, Result};
 use crate::policy::Policy;
 use crate::{b64, json};
-use aes::cipher::{block_padding::Pkcs7, BlockModeDecrypt, KeyIvInit};
-use aes_gcm::aead::{AeadInOut, KeyInit};
 use hmac::{Hmac, Mac};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256, Sha512};
@@ -189,16 +187,98 @@ fn bad_tag() -> Error {
     )
 }
 
+/// AES-256 decryption, the one step of opening a cookie that may be the host's: RustCrypto's
+/// with the `jwe` feature, the registered host crypto's (`decrypt`, node:crypto) in a
+/// `host-keys` build without it. Every other step (the header, the HMAC-SHA-512 tag of
+/// A256CBC-HS512, the plaintext's length, the claims) is jwtgate's either way.
+#[cfg(feature = "jwe")]
+mod aes256 {
+    use aes::cipher::{block_padding::Pkcs7, BlockModeDecrypt, KeyIvInit};
+    use aes_gcm::aead::{AeadInOut, KeyInit};
+
+    /// Whether decryption is available (always, here).
+    pub(super) fn available() -> bool {
+        true
+    }
+
+    /// AES-256-CBC with PKCS#7 padding, in place: the plaintext's length, or `None`.
+    pub(super) fn cbc(key: &[u8], iv: &[u8], data: &mut [u8]) -> Option<usize> {
+        let plain = cbc::Decryptor::<aes::Aes256>::new_from_slices(key, iv)
+            .ok()?
+            .decrypt_padded::<Pkcs7>(data)
+            .ok()?;
+        Some(plain.len())
+    }
+
+    /// AES-256-GCM with `aad` and the detached `tag`, in place: `None` where the tag is wrong.
+    pub(super) fn gcm(
+        key: &[u8],
+        iv: &[u8],
+        aad: &[u8],
+        data: &mut [u8],
+        tag: &[u8],
+    ) -> Option<()> {
+        let cipher = aes_gcm::Aes256Gcm::new_from_slice(key).ok()?;
+        let nonce = aes_gcm::Nonce::try_from(iv).ok()?;
+        let tag = aes_gcm::Tag::try_from(tag).ok()?;
+        cipher
+            .decrypt_inout_detached(&nonce, aad, data.into(), &tag)
+            .ok()
+    }
+}
+
+#[cfg(not(feature = "jwe"))]
+mod aes256 {
+    use crate::alg::host::{self, Cipher};
+
+    /// Whether host crypto with `decrypt` is registered.
+    pub(super) fn available() -> bool {
+        host::can_decrypt()
+    }
+
+    /// The host's AES-256-CBC (PKCS#7 removed by it): its plaintext must be 1 to 16 bytes
+    /// shorter than the ciphertext, as padding makes it, or the answer is refused.
+    pub(super) fn cbc(key: &[u8], iv: &[u8], data: &mut [u8]) -> Option<usize> {
+        let plain = host::decrypt(Cipher::Aes256Cbc, key, iv, &[], data, &[])?;
+        let len = plain.len();
+        (len < data.len() && len + 16 >= data.len()).then(|| {
+            data[..len].copy_from_slice(&plain);
+            len
+        })
+    }
+
+    /// The host's AES-256-GCM: its plaintext must be exactly as long as the ciphertext.
+    pub(super) fn gcm(
+        key: &[u8],
+        iv: &[u8],
+        aad: &[u8],
+        data: &mut [u8],
+        tag: &[u8],
+    ) -> Option<()> {
+        let plain = host::decrypt(Cipher::Aes256Gcm, key, iv, aad, data, tag)?;
+        (plain.len() == data.len()).then(|| data.copy_from_slice(&plain))
+    }
+}
+
 impl AuthJsCookie {
     /// A reader for the cookie `cookie_name` of an app whose `AUTH_SECRET`s are `secrets`, under
     /// `policy`'s claim rules and `maxTokenBytes`. `config` errors: no secret, more than
     /// [`MAX_SECRETS`], a secret shorter than [`MIN_SECRET_BYTES`], two equal secrets, or a cookie
-    /// name that is empty or not a plain cookie token.
+    /// name that is empty or not a plain cookie token; in a build whose AES is the host's
+    /// (`host-keys` without `jwe`), no host crypto with `decrypt` registered.
     pub fn new<S: AsRef<[u8]>>(
         secrets: &[S],
         cookie_name: &str,
         policy: &Policy,
     ) -> Result<AuthJsCookie> {
+        if !aes256::available() {
+            return Err(Error::config(
+                "secret",
+                "this build's AES-256 is host crypto's, and none with decrypt is registered \
+                 (jwtgate's Node entry registers node:crypto, and the edge gate workerd's \
+                 node:crypto, under the `nodejs_compat` compatibility flag)",
+            ));
+        }
         if secrets.is_empty() || secrets.len() > MAX_SECRETS {
             return Err(Error::config(
                 "secret",
@@ -341,19 +421,10 @@ impl AuthJsCookie {
                 mac.update(&data);
                 mac.update(&((aad.len() as u64) * 8).to_be_bytes());
                 mac.verify_truncated_left(&tag).map_err(|_| bad_tag())?;
-                cbc::Decryptor::<aes::Aes256>::new_from_slices(enc_key, &iv)
-                    .map_err(|_| bad_tag())?
-                    .decrypt_padded::<Pkcs7>(&mut data)
-                    .map_err(|_| bad_tag())?
-                    .len()
+                aes256::cbc(enc_key, &iv, &mut data).ok_or_else(bad_tag)?
             }
             Encryption::A256Gcm => {
-                let cipher = aes_gcm::Aes256Gcm::new_from_slice(&key.gcm).map_err(|_| bad_tag())?;
-                let nonce = aes_gcm::Nonce::try_from(iv.as_slice()).map_err(|_| bad_tag())?;
-                let tag = aes_gcm::Tag::try_from(tag.as_slice()).map_err(|_| bad_tag())?;
-                cipher
-                    .decrypt_inout_detached(&nonce, aad, data.as_mut_slice().into(), &tag)
-                    .map_err(|_| bad_tag())?;
+                aes256::gcm(&key.gcm, &iv, aad, &mut data, &tag).ok_or_else(bad_tag)?;
                 data.len()
             }
         };

@@ -56,8 +56,13 @@ pub mod dpop;
 pub mod error;
 pub mod explain;
 mod json;
-#[cfg(feature = "jwe")]
+#[cfg(feature = "jwe-reader")]
 pub mod jwe;
+#[cfg(all(
+    feature = "jwe-reader",
+    not(any(feature = "jwe", feature = "host-keys"))
+))]
+compile_error!("`jwe-reader` needs an AES-256: `jwe` (RustCrypto) or `host-keys` (the host's)");
 pub mod jwk;
 pub mod jws;
 pub mod platform;

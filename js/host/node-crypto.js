@@ -55,7 +55,7 @@ export function builtinNodeCryptoHost() {
 
 /** @param {typeof import("node:crypto")} crypto */
 export function nodeCryptoHost(crypto) {
-  const { createPublicKey, createPrivateKey, createECDH, verify, sign, constants } = crypto;
+  const { createPublicKey, createPrivateKey, createECDH, createDecipheriv, verify, sign, constants } = crypto;
   const ecdhCurves = { "P-256": "prime256v1", "P-384": "secp384r1", "P-521": "secp521r1" };
   // The options each form adds to the key (none: the key is passed as it is).
   const forms = {
@@ -183,6 +183,22 @@ export function nodeCryptoHost(crypto) {
       } catch {
         return false;
       }
+    },
+    // AES-256 for Auth.js cookies (jwtgate checks A256CBC-HS512's HMAC tag itself, before this):
+    // the plaintext, or a throw (wrong GCM tag, bad padding). Only these two ciphers.
+    decrypt(cipher, key, iv, data, aad, tag) {
+      if (cipher !== "aes-256-cbc" && cipher !== "aes-256-gcm") throw new Error("unsupported cipher");
+      const decipher = createDecipheriv(cipher, key, iv);
+      if (cipher === "aes-256-gcm") {
+        decipher.setAAD(aad);
+        decipher.setAuthTag(tag);
+      }
+      const head = decipher.update(data);
+      const tail = decipher.final();
+      const out = new Uint8Array(head.length + tail.length);
+      out.set(head);
+      out.set(tail, head.length);
+      return out;
     },
     sign(jwk, alg, params, data) {
       const p = params && params.node;

@@ -34,6 +34,56 @@ pub(crate) struct HostOps {
     pub(crate) verify_once: fn(&Jwk, Algorithm, &[u8], &[u8]) -> bool,
     /// The host's raw signature with a private JWK.
     pub(crate) sign: fn(&Jwk, Algorithm, &[u8]) -> Option<Vec<u8>>,
+    /// Whether the host has `decrypt` (AES-256 for Auth.js cookies).
+    pub(crate) can_decrypt: fn() -> bool,
+    /// The host's AES-256 decryption.
+    pub(crate) decrypt: Decrypt,
+}
+
+/// `(cipher, key, iv, aad, ciphertext, tag)` → the plaintext, or `None`.
+pub(crate) type Decrypt = fn(Cipher, &[u8], &[u8], &[u8], &[u8], &[u8]) -> Option<Vec<u8>>;
+
+/// The AES-256 modes a host decrypts with (Auth.js's JWE: `A256CBC-HS512`, whose HMAC tag
+/// jwtgate checks itself, and `A256GCM`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(any(feature = "jwe", not(feature = "jwe-reader")), allow(dead_code))]
+pub(crate) enum Cipher {
+    /// AES-256-CBC; the host removes the PKCS#7 padding.
+    Aes256Cbc,
+    /// AES-256-GCM with additional data and a 16-byte tag.
+    Aes256Gcm,
+}
+
+impl Cipher {
+    /// node:crypto's name for it.
+    #[cfg_attr(not(any(feature = "js", feature = "worker")), allow(dead_code))]
+    pub(crate) const fn name(self) -> &'static str {
+        match self {
+            Cipher::Aes256Cbc => "aes-256-cbc",
+            Cipher::Aes256Gcm => "aes-256-gcm",
+        }
+    }
+}
+
+/// Whether host crypto with `decrypt` is registered now.
+#[cfg_attr(any(feature = "jwe", not(feature = "jwe-reader")), allow(dead_code))]
+pub(crate) fn can_decrypt() -> bool {
+    OPS.get().is_some_and(|o| (o.can_decrypt)())
+}
+
+/// The host's AES-256 decryption of `data`, or `None` (no host, a throw, a wrong tag or
+/// padding, an answer that is not bytes).
+#[cfg_attr(any(feature = "jwe", not(feature = "jwe-reader")), allow(dead_code))]
+pub(crate) fn decrypt(
+    cipher: Cipher,
+    key: &[u8],
+    iv: &[u8],
+    aad: &[u8],
+    data: &[u8],
+    tag: &[u8],
+) -> Option<Vec<u8>> {
+    OPS.get()
+        .and_then(|o| (o.decrypt)(cipher, key, iv, aad, data, tag))
 }
 
 static OPS: OnceLock<HostOps> = OnceLock::new();

@@ -336,7 +336,7 @@ pub struct GateConfig {
     /// Auth.js session-cookie readers, one per entry of `cookies` (same order), when
     /// `JWTGATE_AUTHJS_SECRET` is set: cookie credentials are then Auth.js's JWE, opened with
     /// the reader of the cookie's name (the key's salt); bearer tokens stay JWS. Empty otherwise.
-    #[cfg(feature = "jwe")]
+    #[cfg(feature = "jwe-reader")]
     pub authjs: Vec<crate::jwe::AuthJsCookie>,
     /// Whether `Authorization` is forwarded upstream.
     pub forward_authorization: bool,
@@ -576,7 +576,7 @@ impl GateConfig {
                 "is set but JWTGATE_COOKIES names no cookie to open",
             ));
         }
-        #[cfg(feature = "jwe")]
+        #[cfg(feature = "jwe-reader")]
         let authjs = match &authjs_secrets {
             None => Vec::new(),
             Some(secrets) => cookies
@@ -585,7 +585,7 @@ impl GateConfig {
                 .collect::<crate::Result<Vec<_>>>()
                 .map_err(|e| err("JWTGATE_AUTHJS_SECRET", e.to_string()))?,
         };
-        #[cfg(not(feature = "jwe"))]
+        #[cfg(not(feature = "jwe-reader"))]
         if authjs_secrets.is_some() {
             return Err(err(
                 "JWTGATE_AUTHJS_SECRET",
@@ -791,7 +791,7 @@ impl GateConfig {
             preflight_paths,
             scopes,
             login_url,
-            #[cfg(feature = "jwe")]
+            #[cfg(feature = "jwe-reader")]
             authjs,
             forward_authorization: boolean(&get, "JWTGATE_FORWARD_AUTHORIZATION", true)?,
             claim_headers,
@@ -1626,7 +1626,7 @@ mod tests {
                 "{bad:?}"
             );
         }
-        #[cfg(feature = "jwe")]
+        #[cfg(feature = "jwe-reader")]
         {
             let mut pairs = base();
             pairs.retain(|(k, _)| *k != "JWTGATE_KEYS");
@@ -1644,7 +1644,7 @@ mod tests {
         );
     }
 
-    #[cfg(feature = "jwe")]
+    #[cfg(feature = "jwe-reader")]
     #[test]
     fn authjs_secret_is_a_key_source_with_a_reader_per_cookie() {
         const S: &str = "an-auth-secret-of-at-least-32-bytes!";

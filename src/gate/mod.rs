@@ -44,7 +44,7 @@ impl From<Verified> for Authenticated {
     }
 }
 
-#[cfg(feature = "jwe")]
+#[cfg(feature = "jwe-reader")]
 impl From<crate::jwe::Opened> for Authenticated {
     fn from(o: crate::jwe::Opened) -> Self {
         Authenticated {

@@ -130,7 +130,7 @@ impl Pending {
     /// The Auth.js session-cookie reader for this credential, when it must be opened as
     /// Auth.js's JWE (`JWTGATE_AUTHJS_SECRET` set and the credential came from a cookie: the
     /// reader of that cookie's name); `None` when it is verified as a signed token.
-    #[cfg(feature = "jwe")]
+    #[cfg(feature = "jwe-reader")]
     pub fn session_reader<'c>(
         &self,
         config: &'c GateConfig,
@@ -141,7 +141,7 @@ impl Pending {
 
 /// The Auth.js reader of a cookie credential's name, when `JWTGATE_AUTHJS_SECRET` makes that
 /// cookie Auth.js's JWE (the default provider's cookies only).
-#[cfg(feature = "jwe")]
+#[cfg(feature = "jwe-reader")]
 fn session_reader(config: &GateConfig, source: Source) -> Option<&crate::jwe::AuthJsCookie> {
     match source {
         Source::Cookie(i) => config.authjs.get(i),
@@ -221,9 +221,9 @@ pub fn refetch_for(config: &GateConfig, provider: usize, error: &Error) -> bool 
 /// Whether a credential from `source` is an Auth.js session cookie to open (the default
 /// provider's `JWTGATE_AUTHJS_SECRET`), not a signed token.
 fn is_session_cookie(config: &GateConfig, source: Source) -> bool {
-    #[cfg(feature = "jwe")]
+    #[cfg(feature = "jwe-reader")]
     return session_reader(config, source).is_some();
-    #[cfg(not(feature = "jwe"))]
+    #[cfg(not(feature = "jwe-reader"))]
     {
         let _ = (config, source);
         false

@@ -88,3 +88,72 @@ for (const [entry, m] of [["node", node], ["web", web]]) {
     assert.equal(field({ ...policy, typo: 1 }, { secret: SECRET }), "policy.typo");
   });
 }
+
+// The A256GCM cookie of tests/fixtures/authjs/cookies.json (made by the real @auth/core `encode`
+// with `enc: "A256GCM"`, which Auth.js's `decode` accepts): the Node build's AES is node:crypto's
+// (cargo `jwe-reader` without `jwe`), the web build's RustCrypto's; both open it the same way.
+const fixture = JSON.parse(readFileSync(new URL("../fixtures/authjs/cookies.json", import.meta.url), "utf8"));
+const fixturePolicy = { issuer: "https://app.example", audience: "app", algorithms: ["HS256"] };
+const fixtureNow = fixture.iat + 10;
+const flipLast = (token, i) => {
+  const parts = token.split(".");
+  const bytes = Buffer.from(parts[i], "base64url");
+  bytes[bytes.length - 1] ^= 1;
+  parts[i] = bytes.toString("base64url");
+  return parts.join(".");
+};
+const codeOf = (f) => {
+  try {
+    f();
+    return "opened";
+  } catch (e) {
+    return e.code;
+  }
+};
+
+test("both entries open Auth.js's A256GCM and A256CBC-HS512 cookies alike, and refuse altered ones", () => {
+  const opened = [node, web].map((m) => {
+    const reader = new m.AuthJsCookie(fixturePolicy, { secret: fixture.secret, cookieName: fixture.secureCookie });
+    for (const enc of ["gcm", "cbc"]) {
+      // Tag, ciphertext and iv: one bit each.
+      for (const i of [4, 3, 2]) {
+        assert.equal(codeOf(() => reader.open(flipLast(fixture[enc], i), { now: fixtureNow })), "signature", `${enc} part ${i}`);
+      }
+    }
+    return ["gcm", "cbc"].map((enc) => reader.open(fixture[enc], { now: fixtureNow }));
+  });
+  assert.equal(opened[0][0].sub, "user_1");
+  assert.deepEqual(opened[0], opened[1]);
+});
+
+test("Node build: AES is the host's; no decrypt is a config error, a host that answers oddly opens nothing", () => {
+  const { nodeCryptoHost } = require(fileURLToPath(new URL("../../pkg/host/node-crypto.cjs", import.meta.url)));
+  const real = nodeCryptoHost(require("node:crypto"));
+  const open = () =>
+    new node.AuthJsCookie(fixturePolicy, { secret: fixture.secret, cookieName: fixture.secureCookie }).open(fixture.gcm, {
+      now: fixtureNow,
+    });
+  try {
+    const { decrypt, ...noDecrypt } = real;
+    node.setHostCrypto(noDecrypt);
+    assert.equal(codeOf(open), "config");
+    node.setHostCrypto(null);
+    assert.equal(codeOf(open), "config");
+    for (const answer of [
+      () => new Uint8Array(0), // too short for the ciphertext
+      () => "plaintext",
+      (...args) => Array.from(real.decrypt(...args)), // an Array, not a Uint8Array
+      () => {
+        throw new Error("host down");
+      },
+    ]) {
+      node.setHostCrypto({ ...real, decrypt: answer });
+      assert.equal(codeOf(open), "signature", String(answer));
+    }
+    // A host that answers the plaintext of the right length opens it.
+    node.setHostCrypto(real);
+    assert.equal(open().sub, "user_1");
+  } finally {
+    node.setHostCrypto(real);
+  }
+});
