@@ -231,7 +231,10 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<web_sys::Respons
         }
     };
     // Read the request; `gate::request` decides, this carries it out.
-    let url = req.url()?;
+    let url_text = req.inner().url();
+    let Some(url) = crate::uri::request_url(&url_text) else {
+        return respond(request::unreadable_url()).map(Into::into);
+    };
     let headers = req.headers();
     let header_names: Vec<String> = headers.keys().collect();
     let (authorization, cookie, accept) = (
@@ -252,9 +255,9 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<web_sys::Respons
     let method = req.inner().method();
     let view = RequestView {
         method: &method,
-        url: url.as_str(),
-        host: url.host_str().unwrap_or(""),
-        raw_path: url.path(),
+        url: &url_text,
+        host: &url.host,
+        raw_path: url.path,
         header_names: &header_names,
         authorization: authorization.as_deref(),
         token_headers: &token_headers,
@@ -296,7 +299,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<web_sys::Respons
             if let Some(line) = &plan.log {
                 console_log!("{line}");
             }
-            forward(&req, &config, plan).await
+            forward(&req, &config, plan, url.query).await
         }
     }
 }
@@ -872,10 +875,10 @@ async fn forward(
     req: &Request,
     config: &GateConfig,
     plan: ForwardPlan,
+    query: Option<&str>,
 ) -> Result<web_sys::Response> {
-    let url = req.url()?;
     let mut target = format!("{}{}", config.upstream, plan.path);
-    if let Some(q) = url.query() {
+    if let Some(q) = query {
         target.push('?');
         target.push_str(q);
     }
@@ -983,7 +986,9 @@ impl JwtgateState {
     /// /family/rotate` ([`JwtgateState::rotate`]); `GET /family/status`: `live` or `revoked`;
     /// 400 for a malformed body, 404 for anything else.
     async fn handle(&self, mut req: Request) -> Result<Response> {
-        match (req.method(), req.path().as_str()) {
+        let url = req.inner().url();
+        let path = crate::uri::request_url(&url).map_or("", |u| u.path);
+        match (req.method(), path) {
             (worker::Method::Post, path::REPLAY) => {}
             (worker::Method::Post, path::ROTATE) => return self.rotate(req).await,
             (worker::Method::Get, path::FAMILY_STATUS) => {

@@ -74,6 +74,18 @@ fuzz_target!(|data: &[u8]| {
         assert!(n.bytes().all(|b| b.is_ascii_graphic()), "{n:?}");
         assert_eq!(jwtgate::dpop::normalize_htu(&n).as_deref(), Some(n.as_str()));
     }
+    // The token as the request URL the gate reads: what it splits off serialises back to itself.
+    if let Some(u) = jwtgate::gate::request::request_url(&token) {
+        assert!(u.path.starts_with('/') && !u.host.is_empty(), "{u:?}");
+        let again = format!(
+            "https://{}{}{}",
+            u.host,
+            u.path,
+            u.query.map(|q| format!("?{q}")).unwrap_or_default()
+        );
+        let v = jwtgate::gate::request::request_url(&again).expect("re-read");
+        assert_eq!((v.host.as_str(), v.path, v.query), (u.host.as_str(), u.path, u.query));
+    }
     if let Ok(Value::Object(claims)) = serde_json::from_str::<Value>(&token) {
         let _ = FIXED.check_claims(&claims, NOW);
     }

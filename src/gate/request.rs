@@ -296,6 +296,15 @@ fn session_ended(config: &GateConfig, req: &RequestView, path: &str) -> Option<A
     })
 }
 
+/// The request URL reader the Worker uses (re-exported for the fuzz target).
+pub use crate::uri::{request_url, RequestUrl};
+
+/// The answer to a request whose URL the gate cannot read (`uri::request_url` refused the
+/// runtime's serialisation of it): 400, never forwarded.
+pub fn unreadable_url() -> Answer {
+    answer::invalid_request("", "url")
+}
+
 /// The request's first decision.
 pub fn plan(config: &GateConfig, req: &RequestView) -> Plan {
     let realm = req.host;
@@ -1510,6 +1519,20 @@ mod tests {
                 e.to_string().contains("JWTGATE_IDENTITY_HEADER_MAX_BYTES"),
                 "{e}"
             );
+        }
+    }
+
+    #[test]
+    fn an_unreadable_url_is_400_invalid_request_and_never_forwarded() {
+        let a = unreadable_url();
+        assert_eq!(a.status, 400);
+        assert!(a.body.contains("\"reason\":\"url\""), "{}", a.body);
+        for url in [
+            "https://u:p@app.example/x",
+            "ftp://app.example/x",
+            "https://app.example:x/",
+        ] {
+            assert!(crate::uri::request_url(url).is_none(), "{url}");
         }
     }
 }
