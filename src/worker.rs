@@ -7,17 +7,14 @@
 use crate::gate::answer::{self, Answer};
 use crate::gate::cache::token_hash;
 use crate::gate::config::{check_setting_names, JwksSettings, DO_BINDING, KV_BINDING, SETTINGS};
+use crate::gate::flow;
 use crate::gate::request::{
-    self, refetch_for, revocation_outcome, Done, ForwardPlan, Plan, Refusal, RequestView,
-    Unavailable,
+    self, refetch_for, Done, ForwardPlan, Plan, Refusal, RequestView, Unavailable,
 };
-use crate::gate::state::{self, path, Judged, StateAnswer, MARK};
-use crate::gate::{
-    keys_loaded_log, Authenticated, ConfigError, GateConfig, JwksAction, JwksState, VerifiedCache,
-};
+use crate::gate::state::{self, path, StateAnswer, MARK};
+use crate::gate::{keys_loaded_log, ConfigError, GateConfig, JwksAction, JwksState, VerifiedCache};
 use crate::jwk::KeySet;
 use crate::platform::WebVerifier;
-use crate::revocation::{self, check_revocation, revocation_keys, EntryKind};
 use crate::verify::{Verified, Verifier};
 use crate::{json, unix_now};
 use futures_util::future::{select, Either};
@@ -270,17 +267,23 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<web_sys::Respons
         origin: origin.as_deref(),
         sec_fetch_site: sec_fetch_site.as_deref(),
     };
+    let host = WorkerHost {
+        config: &config,
+        env: &env,
+    };
     let done = match request::plan(&config, &view) {
         Plan::Done(done) => done,
         Plan::Verify(pending) => {
             let outcome = match pending.session_reader(&config) {
-                Some(reader) => open_session(&config, &env, reader, &pending.token, now).await,
-                None => verify_token(&config, &env, &view, &pending, now).await,
+                Some(reader) => {
+                    flow::open_session(&config, &host, reader, &pending.token, now).await
+                }
+                None => flow::verify_token(&config, &host, &view, &pending, now).await,
             };
             request::after_verify(&config, &view, pending, outcome, now)
         }
         Plan::Refresh(token) => {
-            let outcome = rotate(&config, &env, &token, now).await;
+            let outcome = flow::rotate(&config, &host, &token, now).await;
             request::after_refresh(&config, &view, &token, outcome)
         }
     };
@@ -304,163 +307,55 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<web_sys::Respons
     }
 }
 
-/// A bearer, header or DPoP token, all the way: [`authorize`]; for a DPoP token its proof
-/// (`gate::request::prepare_dpop`, WebCrypto, `finish_dpop`); the revocation list; and last, once everything else passed,
-/// the proof's `jti` recorded in the shared replay store (a refused request uses up no proof).
-async fn verify_token(
-    config: &GateConfig,
-    env: &Env,
-    view: &RequestView<'_>,
-    pending: &request::Pending,
-    now: i64,
-) -> std::result::Result<Authenticated, Refusal> {
-    let verified = authorize(
-        config,
-        pending.provider,
-        &pending.token,
-        pending.presentation(),
-        now,
-    )
-    .await?;
-    // The proof's window is judged now, after any key fetch, not at the request's start; its
-    // signature by WebCrypto (the proof's key is new with every client: imported once here).
-    let proof = match request::prepare_dpop(config, view, pending, unix_now())? {
-        None => None,
-        Some(prepared) => {
-            let web = crate::platform::webcrypto::verify_once(
-                prepared.key(),
-                prepared.alg(),
-                prepared.signature(),
-                prepared.signing_input(),
-            )
-            .await;
-            let valid = web.unwrap_or_else(|| prepared.check_here());
-            Some(request::finish_dpop(
-                config,
-                prepared,
-                valid,
-                &verified.claims,
-                unix_now(),
-            )?)
-        }
-    };
-    revocation(config, env, &verified.claims).await?;
-    if pending.provider == 0 {
-        family_alive(config, env, &verified.claims).await?;
-    }
-    if let Some(proof) = proof {
-        record_proof(env, &proof).await?;
-    }
-    Ok(verified.into())
+/// [`flow::Host`] over workerd: the isolate's keys and caches, WebCrypto, KV, the Durable
+/// Object, the console. I/O only; the order and every refusal are `gate::flow`'s.
+struct WorkerHost<'a> {
+    config: &'a GateConfig,
+    env: &'a Env,
 }
 
-/// With refresh rotation on, a token with a `sid` passes only while its family is not revoked
-/// (one family-store read per request: revocation by reuse takes effect at once, in every
-/// isolate). 503 `session_unavailable` when the store cannot answer.
-async fn family_alive(
-    config: &GateConfig,
-    env: &Env,
-    claims: &serde_json::Map<String, serde_json::Value>,
-) -> std::result::Result<(), Refusal> {
-    if config.refresh.is_none() {
-        return Ok(());
+impl flow::Host for WorkerHost<'_> {
+    fn now(&self) -> i64 {
+        unix_now()
     }
-    let sid = match claims.get("sid") {
-        None | Some(serde_json::Value::Null) => return Ok(()),
-        Some(serde_json::Value::String(sid)) => sid,
-        // A sid the family check cannot read is refused, never skipped.
-        Some(_) => {
-            return Err(Refusal::Invalid(crate::Error::claim(
-                crate::Code::Malformed,
-                "sid",
-                "sid must be a string",
-            )))
-        }
-    };
-    let answer = state_call(env, &format!("family:{sid}"), path::FAMILY_STATUS, None).await;
-    match state::judge_family_status(decoded(&answer)) {
-        Judged::Pass => Ok(()),
-        Judged::Refused(e) => Err(Refusal::Invalid(e)),
-        Judged::Reused | Judged::StoreFailed => Err(store_failed(
-            "family_store_failed",
-            Unavailable::Session,
-            answer,
-        )),
-    }
-}
 
-/// The refresh endpoint's work: verify the refresh token, apply the revocation list, let the
-/// family's Durable Object decide (one object per family: two concurrent refreshes of one token
-/// are serialised there, one rotates and the other is a reuse), and issue the next tokens.
-async fn rotate(
-    config: &GateConfig,
-    env: &Env,
-    token: &str,
-    now: i64,
-) -> std::result::Result<crate::refresh::Issued, Refusal> {
-    let endpoint = config
-        .refresh
-        .as_ref()
-        .ok_or(Refusal::Unavailable(Unavailable::Refresh, 60))?;
-    let refresher = &endpoint.refresher;
-    let (verified, presented) = refresher.verify(token, now).map_err(Refusal::Invalid)?;
-    revocation(config, env, &verified.claims).await?;
-    // Signed before the store moves on: a failure here leaves the family where it was, so the
-    // client's retry with the same token is not taken for a reuse. A rotation always moves to
-    // the presented generation + 1 (`refresh::decide`), and the store must say exactly that.
-    let next = crate::refresh::Family {
-        generation: presented
-            .generation
-            .checked_add(1)
-            .ok_or(Refusal::Unavailable(Unavailable::Refresh, 60))?,
-        revoked: false,
-    };
-    let issued = refresher.issue(&verified.claims, next, now).map_err(|e| {
-        if e.code() == crate::Code::Config {
-            Refusal::Unavailable(Unavailable::Refresh, 5)
-        } else {
-            // The session is at its absolute end (within the leeway the refresh token still
-            // verified in): over, not unavailable.
-            Refusal::Invalid(e)
-        }
-    })?;
-    let body = serde_json::json!({"gen": presented.generation}).to_string();
-    let family = format!("family:{}", presented.sid);
-    let answer = state_call(env, &family, path::ROTATE, Some(body)).await;
-    match state::judge_rotation(decoded(&answer), next.generation) {
-        Judged::Pass => Ok(issued),
-        Judged::Refused(e) => Err(Refusal::Invalid(e)),
-        Judged::Reused => {
-            // The incident: the family is revoked. Its id is logged hashed, never the token.
-            let id = crate::b64::encode(&<sha2::Sha256 as sha2::Digest>::digest(
-                presented.sid.as_bytes(),
-            ));
-            console_error!(
-                "{}",
-                serde_json::json!({"jwtgate": "refresh_reuse", "family": &id[..16], "generation": presented.generation})
-            );
-            Err(Refusal::Invalid(crate::Error::claim(
-                crate::Code::Revoked,
-                "sid",
-                "a refresh token was used twice: the session was revoked",
-            )))
-        }
-        Judged::StoreFailed => Err(store_failed(
-            "family_store_failed",
-            Unavailable::Session,
-            answer,
-        )),
+    async fn authorize(
+        &self,
+        provider: usize,
+        token: &str,
+        presentation: crate::Presentation,
+        now: i64,
+    ) -> std::result::Result<Verified, Refusal> {
+        authorize(self.config, provider, token, presentation, now).await
     }
-}
 
-/// The gate's Durable Object gave no usable answer (`answer`: its status and body, or none):
-/// one error line `{"jwtgate": event, "status"}` (never the body), and 503 `reason`.
-fn store_failed<T>(event: &str, reason: Unavailable, answer: Option<(u16, T)>) -> Refusal {
-    console_error!(
-        "{}",
-        serde_json::json!({"jwtgate": event, "status": answer.map(|a| a.0)})
-    );
-    Refusal::Unavailable(reason, 5)
+    async fn proof_signature(&self, proof: &crate::dpop::PreparedProof<'_>) -> Option<bool> {
+        crate::platform::webcrypto::verify_once(
+            proof.key(),
+            proof.alg(),
+            proof.signature(),
+            proof.signing_input(),
+        )
+        .await
+    }
+
+    async fn revocation_values(&self, keys: &[&str]) -> Option<Vec<Option<Option<String>>>> {
+        // Checked when the settings were read: the binding is a KV namespace.
+        let kv = self.env.kv("JWTGATE_REVOKED").ok()?;
+        let lookups = keys.iter().map(|key| {
+            let kv = &kv;
+            async move { kv.get(key).text().await.ok() }
+        });
+        Some(futures_util::future::join_all(lookups).await)
+    }
+
+    async fn state(&self, object: &str, path: &str, body: Option<String>) -> Option<(u16, String)> {
+        state_call(self.env, object, path, body).await
+    }
+
+    fn log_error(&self, line: String) {
+        console_error!("{line}");
+    }
 }
 
 /// One request to the gate's Durable Object `name` (POST with `body`, else GET): its status
@@ -495,13 +390,6 @@ async fn state_call(
     }
 }
 
-/// The protocol answer in what [`state_call`] got, if it is one.
-fn decoded(answer: &Option<(u16, String)>) -> Option<StateAnswer> {
-    answer
-        .as_ref()
-        .and_then(|(status, body)| StateAnswer::decode(*status, body))
-}
-
 /// One answer of the gate's Durable Object, as [`StateAnswer::encode`] writes it.
 fn state_answer(answer: StateAnswer) -> Result<Response> {
     let (status, body) = answer.encode();
@@ -510,30 +398,6 @@ fn state_answer(answer: StateAnswer) -> Result<Response> {
 
 /// How long the gate waits for the replay store before answering 503.
 const STATE_TIMEOUT_MS: u64 = 2000;
-
-/// Records a DPoP proof in the replay store, the Durable Object of its key's thumbprint (one
-/// object per holder key: strongly consistent, so two isolates racing with one proof cannot
-/// both win): `replayed` if it was seen within its window; 503 `replay_unavailable` if the store
-/// cannot answer (it fails closed).
-async fn record_proof(env: &Env, proof: &crate::dpop::Proof) -> std::result::Result<(), Refusal> {
-    let body = serde_json::json!({"key": proof.replay_key, "until": proof.replay_until});
-    let answer = state_call(
-        env,
-        &format!("dpop:{}", proof.jkt),
-        path::REPLAY,
-        Some(body.to_string()),
-    )
-    .await;
-    match state::judge_replay(decoded(&answer)) {
-        Judged::Pass => Ok(()),
-        Judged::Refused(e) => Err(Refusal::Invalid(e)),
-        Judged::Reused | Judged::StoreFailed => Err(store_failed(
-            "replay_store_failed",
-            Unavailable::Replay,
-            answer,
-        )),
-    }
-}
 
 /// Verifies a token (size already checked by `gate::request::plan`) presented as
 /// `presentation`: the current keys, the verified-token cache (a hit is re-checked against
@@ -564,22 +428,6 @@ async fn authorize(
         }
     };
     Ok(verified)
-}
-
-/// Opens an Auth.js session cookie (`JWTGATE_AUTHJS_SECRET`): decryption and the claim rules
-/// in the core, then the revocation list. No key fetch and no cache: the keys were derived when
-/// the settings were read, and opening costs about what a cache lookup would.
-async fn open_session(
-    config: &GateConfig,
-    env: &Env,
-    reader: &crate::jwe::AuthJsCookie,
-    token: &str,
-    now: i64,
-) -> std::result::Result<Authenticated, Refusal> {
-    let opened: Authenticated = reader.open(token, now).map_err(Refusal::Invalid)?.into();
-    revocation(config, env, &opened.claims).await?;
-    family_alive(config, env, &opened.claims).await?;
-    Ok(opened)
 }
 
 /// Verifies with the current keys; an unknown `kid` triggers one JWKS refetch (cooldown-bound).
@@ -816,47 +664,6 @@ fn parse_jwks(policy: &crate::Policy, text: &str) -> std::result::Result<KeySet,
         ));
     }
     Ok(set)
-}
-
-/// Applies the KV revocation list, if bound (see [`crate::revocation`]): `jti:`, `sid:` and
-/// `sub:` entries, looked up at once. A lookup that fails answers 503, unless
-/// `JWTGATE_REVOCATION_FAIL_OPEN`, which skips only the failed lookup: the others still apply.
-/// A claim too long to be a KV key is refused before any lookup, fail-open or not.
-async fn revocation(
-    config: &GateConfig,
-    env: &Env,
-    claims: &serde_json::Map<String, serde_json::Value>,
-) -> std::result::Result<(), Refusal> {
-    if !config.revocation_list {
-        return Ok(());
-    }
-    // Checked when the settings were read: the binding is a KV namespace.
-    let kv = env
-        .kv("JWTGATE_REVOKED")
-        .map_err(|_| Refusal::Unavailable(Unavailable::Revocation, 5))?;
-    let keys = revocation_keys(claims).map_err(Refusal::Invalid)?;
-    let lookups = keys.iter().map(|(_, key)| {
-        let kv = &kv;
-        async move { kv.get(key).text().await.ok() }
-    });
-    let values: Vec<Option<Option<String>>> = futures_util::future::join_all(lookups).await;
-    let answers: Vec<(EntryKind, revocation::Lookup<'_>)> = keys
-        .iter()
-        .zip(&values)
-        .map(|((kind, _), value)| {
-            let answer = match value {
-                None => revocation::Lookup::Unavailable,
-                Some(None) => revocation::Lookup::Absent,
-                Some(Some(v)) => revocation::Lookup::Present(v),
-            };
-            (*kind, answer)
-        })
-        .collect();
-    revocation_outcome(check_revocation(
-        claims,
-        &answers,
-        config.revocation_fail_open,
-    ))
 }
 
 /// Forwards the request upstream as `gate::request` planned it: same method, the canonical

@@ -9,6 +9,7 @@
 pub mod answer;
 pub mod cache;
 pub mod config;
+pub mod flow;
 pub mod jwks;
 pub mod path;
 pub mod request;

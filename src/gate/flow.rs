@@ -1,0 +1,646 @@
+//! The verify phase of one request, in order, against a [`Host`]: what happens between
+//! [`request::plan`](super::request::plan) and [`request::after_verify`](super::request::after_verify)
+//! (or `after_refresh`). The Worker implements [`Host`] over workerd (JWKS and the token cache,
+//! WebCrypto, KV, the Durable Object, the console) and does nothing else; the tests below play a
+//! host that fails in every way it can, natively.
+//!
+//! The order is the rule: the token (or session cookie) first; a DPoP proof's window judged
+//! after any key fetch and its signature checked; the revocation list; the refresh family; and
+//! last, once everything else passed, the proof recorded in the replay store, so a refused
+//! request uses up no proof. A store that cannot answer is a 503, never a pass.
+
+use super::request::{self, Pending, Refusal, RequestView, Unavailable};
+use super::state::{self, path, Judged, StateAnswer};
+use super::{Authenticated, GateConfig};
+use crate::dpop::PreparedProof;
+use crate::revocation::{self, check_revocation, revocation_keys, EntryKind};
+use crate::{Code, Error, Presentation, Verified};
+use serde_json::{Map, Value};
+
+/// What the verify phase needs from its runtime. Every answer may fail: `None` (or a
+/// [`Refusal`]) is never read as a pass.
+// One thread (workerd, and the tests' executor): the futures need no `Send` bound.
+#[allow(async_fn_in_trait)]
+pub trait Host {
+    /// The current time, in seconds (read again after a key fetch).
+    fn now(&self) -> i64;
+    /// Provider `provider`'s verification of `token` presented as `presentation`: its current
+    /// keys (a JWKS fetch if due), its verified-token cache, the signature.
+    async fn authorize(
+        &self,
+        provider: usize,
+        token: &str,
+        presentation: Presentation,
+        now: i64,
+    ) -> Result<Verified, Refusal>;
+    /// A DPoP proof's signature as the platform checks it: `None` where it cannot answer (the
+    /// core then checks it).
+    async fn proof_signature(&self, proof: &PreparedProof<'_>) -> Option<bool>;
+    /// The revocation list's value for each key, in order (`Some(None)`: absent; `None`: that
+    /// lookup failed); `None` when the list cannot be read at all.
+    async fn revocation_values(&self, keys: &[&str]) -> Option<Vec<Option<Option<String>>>>;
+    /// One request to the gate's state object `object` at `path` (a POST with `body`, else a
+    /// GET): its status and body, or `None` if it could not be reached in time or is not the
+    /// gate's own class.
+    async fn state(&self, object: &str, path: &str, body: Option<String>) -> Option<(u16, String)>;
+    /// One error line for the operator (never a token, a signature or key material).
+    fn log_error(&self, line: String);
+}
+
+/// A bearer, header or DPoP token, all the way: [`Host::authorize`]; for a DPoP token its proof
+/// (`request::prepare_dpop`, [`Host::proof_signature`], `request::finish_dpop`); the
+/// revocation list; the refresh family (default provider); and last the proof's `jti` recorded
+/// in the shared replay store.
+pub async fn verify_token<H: Host>(
+    config: &GateConfig,
+    host: &H,
+    view: &RequestView<'_>,
+    pending: &Pending,
+    now: i64,
+) -> Result<Authenticated, Refusal> {
+    let verified = host
+        .authorize(
+            pending.provider,
+            &pending.token,
+            pending.presentation(),
+            now,
+        )
+        .await?;
+    // The proof's window is judged now, after any key fetch, not at the request's start.
+    let proof = match request::prepare_dpop(config, view, pending, host.now())? {
+        None => None,
+        Some(prepared) => {
+            let valid = match host.proof_signature(&prepared).await {
+                Some(valid) => valid,
+                None => prepared.check_here(),
+            };
+            Some(request::finish_dpop(
+                config,
+                prepared,
+                valid,
+                &verified.claims,
+                host.now(),
+            )?)
+        }
+    };
+    revocation(config, host, &verified.claims).await?;
+    if pending.provider == 0 {
+        family_alive(config, host, &verified.claims).await?;
+    }
+    if let Some(proof) = proof {
+        record_proof(host, &proof).await?;
+    }
+    Ok(verified.into())
+}
+
+/// An Auth.js session cookie (`JWTGATE_AUTHJS_SECRET`): decryption and the claim rules in the
+/// core, then the revocation list and the refresh family.
+#[cfg(feature = "jwe-reader")]
+pub async fn open_session<H: Host>(
+    config: &GateConfig,
+    host: &H,
+    reader: &crate::jwe::AuthJsCookie,
+    token: &str,
+    now: i64,
+) -> Result<Authenticated, Refusal> {
+    let opened: Authenticated = reader.open(token, now).map_err(Refusal::Invalid)?.into();
+    revocation(config, host, &opened.claims).await?;
+    family_alive(config, host, &opened.claims).await?;
+    Ok(opened)
+}
+
+/// The revocation list (`JWTGATE_REVOKED`), when there is one: every entry the claims name,
+/// looked up at once. A list that cannot be read is a 503 (failing open skips only failed
+/// lookups, where the operator chose it).
+async fn revocation<H: Host>(
+    config: &GateConfig,
+    host: &H,
+    claims: &Map<String, Value>,
+) -> Result<(), Refusal> {
+    if !config.revocation_list {
+        return Ok(());
+    }
+    let keys = revocation_keys(claims).map_err(Refusal::Invalid)?;
+    let names: Vec<&str> = keys.iter().map(|(_, key)| key.as_str()).collect();
+    let values = host
+        .revocation_values(&names)
+        .await
+        .filter(|v| v.len() == keys.len())
+        .ok_or(Refusal::Unavailable(Unavailable::Revocation, 5))?;
+    let answers: Vec<(EntryKind, revocation::Lookup<'_>)> = keys
+        .iter()
+        .zip(&values)
+        .map(|((kind, _), value)| {
+            let answer = match value {
+                None => revocation::Lookup::Unavailable,
+                Some(None) => revocation::Lookup::Absent,
+                Some(Some(v)) => revocation::Lookup::Present(v),
+            };
+            (*kind, answer)
+        })
+        .collect();
+    request::revocation_outcome(check_revocation(
+        claims,
+        &answers,
+        config.revocation_fail_open,
+    ))
+}
+
+/// With refresh rotation on, a token with a `sid` passes only while its family is not revoked
+/// (one state read per request: revocation by reuse takes effect at once, in every isolate).
+/// A `sid` that is not a string is refused, never skipped.
+async fn family_alive<H: Host>(
+    config: &GateConfig,
+    host: &H,
+    claims: &Map<String, Value>,
+) -> Result<(), Refusal> {
+    if config.refresh.is_none() {
+        return Ok(());
+    }
+    let sid = match claims.get("sid") {
+        None | Some(Value::Null) => return Ok(()),
+        Some(Value::String(sid)) => sid,
+        Some(_) => {
+            return Err(Refusal::Invalid(Error::claim(
+                Code::Malformed,
+                "sid",
+                "sid must be a string",
+            )))
+        }
+    };
+    let answer = host
+        .state(&format!("family:{sid}"), path::FAMILY_STATUS, None)
+        .await;
+    match state::judge_family_status(decoded(&answer)) {
+        Judged::Pass => Ok(()),
+        Judged::Refused(e) => Err(Refusal::Invalid(e)),
+        Judged::Reused | Judged::StoreFailed => Err(store_failed(
+            host,
+            "family_store_failed",
+            Unavailable::Session,
+            &answer,
+        )),
+    }
+}
+
+/// The refresh endpoint's work: verify the refresh token, apply the revocation list, sign the
+/// next tokens, and let the family's state object decide (one object per family: two
+/// concurrent refreshes of one token are serialised there, one rotates and the other is a
+/// reuse, which revokes the family).
+pub async fn rotate<H: Host>(
+    config: &GateConfig,
+    host: &H,
+    token: &str,
+    now: i64,
+) -> Result<crate::refresh::Issued, Refusal> {
+    let endpoint = config
+        .refresh
+        .as_ref()
+        .ok_or(Refusal::Unavailable(Unavailable::Refresh, 60))?;
+    let refresher = &endpoint.refresher;
+    let (verified, presented) = refresher.verify(token, now).map_err(Refusal::Invalid)?;
+    revocation(config, host, &verified.claims).await?;
+    // Signed before the store moves on: a failure here leaves the family where it was, so the
+    // client's retry with the same token is not taken for a reuse. A rotation always moves to
+    // the presented generation + 1 (`refresh::decide`), and the store must say exactly that.
+    let next = crate::refresh::Family {
+        generation: presented
+            .generation
+            .checked_add(1)
+            .ok_or(Refusal::Unavailable(Unavailable::Refresh, 60))?,
+        revoked: false,
+    };
+    let issued = refresher.issue(&verified.claims, next, now).map_err(|e| {
+        if e.code() == Code::Config {
+            Refusal::Unavailable(Unavailable::Refresh, 5)
+        } else {
+            // The session is at its absolute end (within the leeway the refresh token
+            // still verified in): over, not unavailable.
+            Refusal::Invalid(e)
+        }
+    })?;
+    let body = serde_json::json!({"gen": presented.generation}).to_string();
+    let answer = host
+        .state(
+            &format!("family:{}", presented.sid),
+            path::ROTATE,
+            Some(body),
+        )
+        .await;
+    match state::judge_rotation(decoded(&answer), next.generation) {
+        Judged::Pass => Ok(issued),
+        Judged::Refused(e) => Err(Refusal::Invalid(e)),
+        Judged::Reused => {
+            // The incident: the family is revoked. Its id is logged hashed, never the token.
+            let id = crate::b64::encode(&<sha2::Sha256 as sha2::Digest>::digest(
+                presented.sid.as_bytes(),
+            ));
+            host.log_error(
+                serde_json::json!({"jwtgate": "refresh_reuse", "family": &id[..16], "generation": presented.generation})
+                    .to_string(),
+            );
+            Err(Refusal::Invalid(Error::claim(
+                Code::Revoked,
+                "sid",
+                "a refresh token was used twice: the session was revoked",
+            )))
+        }
+        Judged::StoreFailed => Err(store_failed(
+            host,
+            "family_store_failed",
+            Unavailable::Session,
+            &answer,
+        )),
+    }
+}
+
+/// Records a DPoP proof in the replay store, the state object of its key's thumbprint (one
+/// object per holder key: two isolates racing with one proof cannot both win): `replayed` if
+/// it was seen within its window; 503 `replay_unavailable` if the store cannot answer.
+async fn record_proof<H: Host>(host: &H, proof: &crate::dpop::Proof) -> Result<(), Refusal> {
+    let body = serde_json::json!({"key": proof.replay_key, "until": proof.replay_until});
+    let answer = host
+        .state(
+            &format!("dpop:{}", proof.jkt),
+            path::REPLAY,
+            Some(body.to_string()),
+        )
+        .await;
+    match state::judge_replay(decoded(&answer)) {
+        Judged::Pass => Ok(()),
+        Judged::Refused(e) => Err(Refusal::Invalid(e)),
+        Judged::Reused | Judged::StoreFailed => Err(store_failed(
+            host,
+            "replay_store_failed",
+            Unavailable::Replay,
+            &answer,
+        )),
+    }
+}
+
+/// The protocol answer in what [`Host::state`] got, if it is one.
+fn decoded(answer: &Option<(u16, String)>) -> Option<StateAnswer> {
+    answer
+        .as_ref()
+        .and_then(|(status, body)| StateAnswer::decode(*status, body))
+}
+
+/// The state object gave no usable answer: one error line `{"jwtgate": event, "status"}`
+/// (never the body), and 503 `reason`.
+fn store_failed<H: Host>(
+    host: &H,
+    event: &str,
+    reason: Unavailable,
+    answer: &Option<(u16, String)>,
+) -> Refusal {
+    host.log_error(
+        serde_json::json!({"jwtgate": event, "status": answer.as_ref().map(|a| a.0)}).to_string(),
+    );
+    Refusal::Unavailable(reason, 5)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gate::config::{DO_BINDING, KV_BINDING};
+    use crate::verify::Header;
+    use crate::Algorithm;
+    use serde_json::json;
+    use std::cell::RefCell;
+    use std::future::Future;
+    use std::task::{Context, Poll, Waker};
+
+    const NOW: i64 = 1_800_000_000;
+    const KEYS: &str = r#"{"keys":[{"kty":"oct","kid":"k","k":"c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA"}]}"#;
+
+    /// The fake host's futures are ready at once: one poll settles them.
+    fn run<F: Future>(f: F) -> F::Output {
+        let mut f = std::pin::pin!(f);
+        match f.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(v) => v,
+            Poll::Pending => panic!("the fake host never waits"),
+        }
+    }
+
+    type StateFn = Box<dyn Fn(&str, &str, Option<&str>) -> Option<(u16, String)>>;
+
+    /// A host that answers as told and records what it was asked.
+    struct Fake {
+        claims: Value,
+        /// `None`: the list cannot be read; per key, `Err(())` fails that lookup.
+        kv: Option<Vec<(&'static str, Result<&'static str, ()>)>>,
+        state: StateFn,
+        state_calls: RefCell<Vec<(String, String, Option<String>)>>,
+        kv_calls: RefCell<Vec<String>>,
+        logs: RefCell<Vec<String>>,
+    }
+
+    impl Fake {
+        fn new(claims: Value) -> Fake {
+            Fake {
+                claims,
+                kv: Some(Vec::new()),
+                state: Box::new(|_, _, _| Some(StateAnswer::Live.encode())),
+                state_calls: RefCell::new(Vec::new()),
+                kv_calls: RefCell::new(Vec::new()),
+                logs: RefCell::new(Vec::new()),
+            }
+        }
+        fn answering(
+            mut self,
+            f: impl Fn(&str, &str, Option<&str>) -> Option<(u16, String)> + 'static,
+        ) -> Fake {
+            self.state = Box::new(f);
+            self
+        }
+    }
+
+    impl Host for Fake {
+        fn now(&self) -> i64 {
+            NOW
+        }
+        async fn authorize(
+            &self,
+            _: usize,
+            _: &str,
+            _: Presentation,
+            _: i64,
+        ) -> Result<Verified, Refusal> {
+            Ok(Verified {
+                header: Header {
+                    alg: Algorithm::HS256,
+                    kid: None,
+                    typ: None,
+                },
+                claims: self.claims.as_object().unwrap().clone(),
+                payload_json: self.claims.to_string(),
+            })
+        }
+        async fn proof_signature(&self, _: &PreparedProof<'_>) -> Option<bool> {
+            None
+        }
+        async fn revocation_values(&self, keys: &[&str]) -> Option<Vec<Option<Option<String>>>> {
+            let kv = self.kv.as_ref()?;
+            Some(
+                keys.iter()
+                    .map(|k| {
+                        self.kv_calls.borrow_mut().push((*k).to_owned());
+                        match kv.iter().find(|(name, _)| name == k) {
+                            None => Some(None),
+                            Some((_, Ok(v))) => Some(Some((*v).to_owned())),
+                            Some((_, Err(()))) => None,
+                        }
+                    })
+                    .collect(),
+            )
+        }
+        async fn state(
+            &self,
+            object: &str,
+            path: &str,
+            body: Option<String>,
+        ) -> Option<(u16, String)> {
+            self.state_calls
+                .borrow_mut()
+                .push((object.to_owned(), path.to_owned(), body.clone()));
+            (self.state)(object, path, body.as_deref())
+        }
+        fn log_error(&self, line: String) {
+            self.logs.borrow_mut().push(line);
+        }
+    }
+
+    fn policy(refresh: bool) -> String {
+        let mut p =
+            json!({"issuer": "https://iss.example", "audience": "api", "algorithms": ["HS256"]});
+        if refresh {
+            p["maxAgeSeconds"] = json!(86400);
+            p["refresh"] = json!({"audience": "https://iss.example/refresh", "ttlSeconds": 3600});
+        }
+        p.to_string()
+    }
+
+    fn config(extra: &[(&str, &str)], refresh: bool) -> GateConfig {
+        let policy = policy(refresh);
+        let mut pairs = vec![
+            ("JWTGATE_POLICY", policy.as_str()),
+            ("UPSTREAM_URL", "https://app.example"),
+            ("JWTGATE_KEYS", KEYS),
+        ];
+        if refresh {
+            pairs.push(("JWTGATE_REFRESH_PATH", "/.jwtgate/refresh"));
+            pairs.push(("JWTGATE_STATE", DO_BINDING));
+        }
+        pairs.extend_from_slice(extra);
+        GateConfig::from_env(|name| {
+            pairs
+                .iter()
+                .rev()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| (*v).to_owned())
+        })
+        .expect("config")
+    }
+
+    const NAMES: &[String] = &[];
+
+    fn view() -> RequestView<'static> {
+        RequestView {
+            method: "GET",
+            url: "https://app.example/orders",
+            host: "app.example",
+            raw_path: "/orders",
+            header_names: NAMES,
+            authorization: Some("Bearer t"),
+            token_headers: &[],
+            cookie: None,
+            accept: None,
+            preflight_headers: false,
+            ray: None,
+            dpop: None,
+            origin: None,
+            sec_fetch_site: None,
+        }
+    }
+
+    /// The request of [`view`] as `plan` leaves it: a bearer token to verify.
+    fn pending(c: &GateConfig) -> Pending {
+        match request::plan(c, &view()) {
+            request::Plan::Verify(p) => p,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn code(r: Result<Authenticated, Refusal>) -> String {
+        match r {
+            Ok(_) => "pass".into(),
+            Err(Refusal::Invalid(e)) => e.code().as_str().to_owned(),
+            Err(Refusal::Unavailable(u, _)) => format!("503 {}", u.as_str()),
+        }
+    }
+
+    #[test]
+    fn revocation_list_unreadable_or_failing_is_503_and_fail_open_skips_only_failed_lookups() {
+        let claims = json!({"sub": "u1", "jti": "j1"});
+        let revoked = config(&[("JWTGATE_REVOKED", KV_BINDING)], false);
+        let verify = |c: &GateConfig, host: &Fake| {
+            code(run(verify_token(c, host, &view(), &pending(c), NOW)))
+        };
+        // Nothing listed: a pass, after one lookup per entry the claims name.
+        let host = Fake::new(claims.clone());
+        assert_eq!(verify(&revoked, &host), "pass");
+        assert_eq!(*host.kv_calls.borrow(), ["jti:j1", "sub:u1"]);
+        // The list cannot be read at all.
+        let host = Fake {
+            kv: None,
+            ..Fake::new(claims.clone())
+        };
+        assert_eq!(verify(&revoked, &host), "503 revocation_unavailable");
+        // One lookup fails: 503, unless the operator fails open, which skips only that one.
+        let host = Fake {
+            kv: Some(vec![("jti:j1", Err(()))]),
+            ..Fake::new(claims.clone())
+        };
+        assert_eq!(verify(&revoked, &host), "503 revocation_unavailable");
+        let open = config(
+            &[
+                ("JWTGATE_REVOKED", KV_BINDING),
+                ("JWTGATE_REVOCATION_FAIL_OPEN", "true"),
+            ],
+            false,
+        );
+        assert_eq!(verify(&open, &host), "pass");
+        let host = Fake {
+            kv: Some(vec![("jti:j1", Err(())), ("sub:u1", Ok("1"))]),
+            ..Fake::new(claims.clone())
+        };
+        assert_eq!(verify(&open, &host), "revoked");
+        // Without a list, nothing is looked up.
+        let host = Fake {
+            kv: None,
+            ..Fake::new(claims)
+        };
+        assert_eq!(verify(&config(&[], false), &host), "pass");
+        assert!(host.kv_calls.borrow().is_empty());
+    }
+
+    #[test]
+    fn the_family_check_refuses_odd_sids_and_fails_closed_on_the_store() {
+        let c = config(&[], true);
+        let verify = |host: &Fake| code(run(verify_token(&c, host, &view(), &pending(&c), NOW)));
+        // No sid: nothing to check.
+        let host = Fake::new(json!({"sub": "u"}));
+        assert_eq!(verify(&host), "pass");
+        assert!(host.state_calls.borrow().is_empty());
+        // A sid that is not a string is refused, and the store is not asked.
+        for sid in [json!(42), json!(["s"]), json!({"id": "s"}), json!(true)] {
+            let host = Fake::new(json!({"sub": "u", "sid": sid}));
+            assert_eq!(verify(&host), "malformed", "{sid}");
+            assert!(host.state_calls.borrow().is_empty());
+        }
+        // A live family passes; the object asked is the family's.
+        let host = Fake::new(json!({"sub": "u", "sid": "s-1"}));
+        assert_eq!(verify(&host), "pass");
+        assert_eq!(
+            *host.state_calls.borrow(),
+            [(
+                "family:s-1".to_owned(),
+                path::FAMILY_STATUS.to_owned(),
+                None
+            )]
+        );
+        // Revoked: refused. No answer, or one that is not the protocol's: 503, with one log line
+        // that carries the status, never the body.
+        let revoked = Fake::new(json!({"sub": "u", "sid": "s-1"}))
+            .answering(|_, _, _| Some(StateAnswer::Revoked { to_rotation: false }.encode()));
+        assert_eq!(verify(&revoked), "revoked");
+        for (answer, status) in [
+            (None, "null"),
+            (Some((200, "banana".to_owned())), "200"),
+            (Some((500, "live".to_owned())), "500"),
+        ] {
+            let host = Fake::new(json!({"sub": "u", "sid": "s-1"}))
+                .answering(move |_, _, _| answer.clone());
+            assert_eq!(verify(&host), "503 session_unavailable");
+            let logs = host.logs.borrow();
+            assert_eq!(logs.len(), 1);
+            assert!(
+                logs[0].contains("family_store_failed")
+                    && logs[0].contains(&format!("\"status\":{status}")),
+                "{}",
+                logs[0]
+            );
+            assert!(!logs[0].contains("banana"));
+        }
+    }
+
+    #[test]
+    fn a_rotation_moves_the_family_once_and_a_reuse_revokes_it() {
+        let c = config(&[], true);
+        let refresher = &c.refresh.as_ref().unwrap().refresher;
+        let token = refresher
+            .start(
+                json!({"sub": "u", "sid": "fam-1"})
+                    .as_object()
+                    .unwrap()
+                    .clone(),
+                NOW,
+            )
+            .unwrap();
+        // The store moves the family to generation 1: the next tokens are issued.
+        let host = Fake::new(json!({})).answering(|_, _, _| Some(StateAnswer::Rotated(1).encode()));
+        let issued = run(rotate(&c, &host, &token, NOW))
+            .map_err(|_| ())
+            .expect("rotated");
+        assert!(!issued.access_token.is_empty());
+        assert_eq!(
+            *host.state_calls.borrow(),
+            [(
+                "family:fam-1".to_owned(),
+                path::ROTATE.to_owned(),
+                Some(r#"{"gen":0}"#.to_owned())
+            )]
+        );
+        // Any other generation than the one asked for is no rotation.
+        let host = Fake::new(json!({})).answering(|_, _, _| Some(StateAnswer::Rotated(2).encode()));
+        assert!(matches!(
+            run(rotate(&c, &host, &token, NOW)),
+            Err(Refusal::Unavailable(Unavailable::Session, _))
+        ));
+        // A reuse: refused as revoked, logged with the family id hashed.
+        let host = Fake::new(json!({})).answering(|_, _, _| Some(StateAnswer::Reused.encode()));
+        match run(rotate(&c, &host, &token, NOW)) {
+            Err(Refusal::Invalid(e)) => assert_eq!(e.code(), Code::Revoked),
+            _ => panic!("a reuse passed"),
+        }
+        let logs = host.logs.borrow();
+        assert!(
+            logs[0].contains("refresh_reuse") && !logs[0].contains("fam-1"),
+            "{}",
+            logs[0]
+        );
+        // No store: 503, and nothing issued.
+        let host = Fake::new(json!({})).answering(|_, _, _| None);
+        assert!(matches!(
+            run(rotate(&c, &host, &token, NOW)),
+            Err(Refusal::Unavailable(Unavailable::Session, _))
+        ));
+        // A token that is not a refresh token never reaches the store.
+        let host = Fake::new(json!({}));
+        assert!(matches!(
+            run(rotate(&c, &host, "a.b.c", NOW)),
+            Err(Refusal::Invalid(_))
+        ));
+        assert!(host.state_calls.borrow().is_empty());
+        // Without a refresh endpoint configured: 503, never a pass.
+        assert!(matches!(
+            run(rotate(
+                &config(&[], false),
+                &Fake::new(json!({})),
+                &token,
+                NOW
+            )),
+            Err(Refusal::Unavailable(Unavailable::Refresh, _))
+        ));
+    }
+}
