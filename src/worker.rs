@@ -11,7 +11,7 @@ use crate::gate::flow;
 use crate::gate::request::{
     self, refetch_for, Done, ForwardPlan, Plan, Refusal, RequestView, Unavailable,
 };
-use crate::gate::state::{self, path, StateAnswer, MARK};
+use crate::gate::state::{self, StateAnswer, StateRequest, MARK};
 use crate::gate::{keys_loaded_log, ConfigError, GateConfig, JwksAction, JwksState, VerifiedCache};
 use crate::jwk::KeySet;
 use crate::platform::WebVerifier;
@@ -743,10 +743,7 @@ impl JwtgateState {
     async fn rotate(&self, mut req: Request) -> Result<Response> {
         use crate::refresh::Outcome;
         let body = req.text().await.unwrap_or_default();
-        let Some(generation) = json::parse(body.as_bytes())
-            .ok()
-            .and_then(|v| v.get("gen")?.as_u64())
-        else {
+        let Some(generation) = state::read_rotation(&body) else {
             return state_answer(StateAnswer::BadRequest);
         };
         let outcome = crate::refresh::decide(self.family().await?, generation);
@@ -758,15 +755,8 @@ impl JwtgateState {
     }
 }
 
-/// How long past its window a replay key is kept before the sweep deletes it (clocks of the
-/// gate's isolates and the object's may differ by this much without reopening a window).
-const STATE_SWEEP_GRACE_SECONDS: i64 = 60;
 /// Keys read per page by the sweep.
 const STATE_SWEEP_PAGE: usize = 1000;
-
-/// The longest a replay key is kept (a proof window is at most 600 s plus the leeway): an
-/// `until` further out is cut to this.
-const STATE_MAX_KEEP_SECONDS: i64 = 3600;
 
 impl worker::DurableObject for JwtgateState {
     fn new(state: worker::State, _env: Env) -> Self {
@@ -795,10 +785,10 @@ impl JwtgateState {
     async fn handle(&self, mut req: Request) -> Result<Response> {
         let url = req.inner().url();
         let path = crate::uri::request_url(&url).map_or("", |u| u.path);
-        match (req.method(), path) {
-            (worker::Method::Post, path::REPLAY) => {}
-            (worker::Method::Post, path::ROTATE) => return self.rotate(req).await,
-            (worker::Method::Get, path::FAMILY_STATUS) => {
+        match StateRequest::route(&req.inner().method(), path) {
+            Some(StateRequest::Replay) => {}
+            Some(StateRequest::Rotate) => return self.rotate(req).await,
+            Some(StateRequest::FamilyStatus) => {
                 let revoked = self.family().await?.is_some_and(|f| f.revoked);
                 return state_answer(if revoked {
                     StateAnswer::Revoked { to_rotation: false }
@@ -806,33 +796,24 @@ impl JwtgateState {
                     StateAnswer::Live
                 });
             }
-            _ => return state_answer(StateAnswer::NotFound),
+            None => return state_answer(StateAnswer::NotFound),
         }
         let body = req.text().await.unwrap_or_default();
-        let parsed = json::parse(body.as_bytes()).ok();
-        let key = parsed
-            .as_ref()
-            .and_then(|v| v.get("key")?.as_str().map(str::to_owned))
-            .filter(|k| !k.is_empty() && k.len() <= 128);
-        let until = parsed.as_ref().and_then(|v| v.get("until")?.as_i64());
-        let (Some(key), Some(until)) = (key, until) else {
+        let Some((key, until)) = state::read_replay(&body) else {
             return state_answer(StateAnswer::BadRequest);
         };
         let now = unix_now();
-        // By this object's clock the proof's window is over: refused, and nothing is written
-        // (a gate that judged the proof a moment earlier must not get "fresh" for it).
-        if until <= now {
+        let Some(until) = state::replay_keep_until(until, now) else {
             return state_answer(StateAnswer::Replayed);
-        }
+        };
         let storage = self.state.storage();
         let kept: Option<i64> = storage.get(&key).await?;
         if kept.is_some() {
             return state_answer(StateAnswer::Replayed);
         }
-        let until = until.min(now + STATE_MAX_KEEP_SECONDS);
         storage.put(&key, until).await?;
         if storage.get_alarm().await?.is_none() {
-            let wait = (until + STATE_SWEEP_GRACE_SECONDS - now).max(1) as u64;
+            let wait = state::sweep_delay(until, now);
             storage.set_alarm(Duration::from_secs(wait)).await?;
         }
         state_answer(StateAnswer::Fresh)
@@ -861,7 +842,7 @@ impl JwtgateState {
                     return;
                 };
                 let until = until as i64;
-                if until + STATE_SWEEP_GRACE_SECONDS <= now {
+                if state::sweep_due(until, now) {
                     expired.push(k.clone());
                 } else {
                     next = Some(next.map_or(until, |n| n.min(until)));
@@ -878,7 +859,7 @@ impl JwtgateState {
             }
         }
         if let Some(next) = next {
-            let wait = (next + STATE_SWEEP_GRACE_SECONDS - now).max(1) as u64;
+            let wait = state::sweep_delay(next, now);
             storage.set_alarm(Duration::from_secs(wait)).await?;
         }
         Response::ok("swept")

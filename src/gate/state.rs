@@ -183,6 +183,77 @@ pub fn decode_family(stored: &str) -> Option<Family> {
     })
 }
 
+/// What the object is asked to do (its routing: anything else is 404 `not found`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StateRequest {
+    /// `POST` [`path::REPLAY`].
+    Replay,
+    /// `POST` [`path::ROTATE`].
+    Rotate,
+    /// `GET` [`path::FAMILY_STATUS`].
+    FamilyStatus,
+}
+
+impl StateRequest {
+    /// The request for `method` (as sent, upper case) at `path`, if it is one.
+    pub fn route(method: &str, path: &str) -> Option<StateRequest> {
+        match (method, path) {
+            ("POST", path::REPLAY) => Some(StateRequest::Replay),
+            ("POST", path::ROTATE) => Some(StateRequest::Rotate),
+            ("GET", path::FAMILY_STATUS) => Some(StateRequest::FamilyStatus),
+            _ => None,
+        }
+    }
+}
+
+/// The longest a replay key is kept (a proof window is at most 600 s plus the leeway): an
+/// `until` further out is cut to this.
+pub const MAX_KEEP_SECONDS: i64 = 3600;
+
+/// How long past its window a replay key is kept before the sweep deletes it (clocks of the
+/// gate's isolates and the object's may differ by this much without reopening a window).
+pub const SWEEP_GRACE_SECONDS: i64 = 60;
+
+/// A replay request's body `{"key", "until"}`: the key (1 to 128 bytes) and the window's end
+/// (whole seconds); `None` for anything else (400 `bad request`).
+pub fn read_replay(body: &str) -> Option<(String, i64)> {
+    let v = crate::json::parse(body.as_bytes()).ok()?;
+    let key = v
+        .get("key")?
+        .as_str()
+        .filter(|k| !k.is_empty() && k.len() <= 128)?;
+    Some((key.to_owned(), v.get("until")?.as_i64()?))
+}
+
+/// A rotation's body `{"gen"}`: the presented generation; `None` for anything else.
+pub fn read_rotation(body: &str) -> Option<u64> {
+    crate::json::parse(body.as_bytes())
+        .ok()?
+        .get("gen")?
+        .as_u64()
+}
+
+/// Until when the object keeps a replay key whose window ends at `until`, by its own clock
+/// `now`: `None` if the window is over already (409 `replayed`, and nothing is written: a gate
+/// that judged the proof a moment earlier must not get `fresh` for it); else `until`, cut to
+/// [`MAX_KEEP_SECONDS`] from now.
+pub fn replay_keep_until(until: i64, now: i64) -> Option<i64> {
+    (until > now).then(|| until.min(now.saturating_add(MAX_KEEP_SECONDS)))
+}
+
+/// Whether the sweep deletes a key kept until `until`, at `now`.
+pub fn sweep_due(until: i64, now: i64) -> bool {
+    until.saturating_add(SWEEP_GRACE_SECONDS) <= now
+}
+
+/// Seconds from `now` until the sweep for a key kept until `until` (at least 1).
+pub fn sweep_delay(until: i64, now: i64) -> u64 {
+    until
+        .saturating_add(SWEEP_GRACE_SECONDS)
+        .saturating_sub(now)
+        .max(1) as u64
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -322,5 +393,62 @@ mod tests {
                 _ => assert_eq!(replay, Judged::StoreFailed, "{a:?}"),
             }
         }
+    }
+
+    #[test]
+    fn the_object_routes_reads_bodies_and_keeps_replay_keys_by_its_own_clock() {
+        assert_eq!(
+            StateRequest::route("POST", path::REPLAY),
+            Some(StateRequest::Replay)
+        );
+        assert_eq!(
+            StateRequest::route("POST", path::ROTATE),
+            Some(StateRequest::Rotate)
+        );
+        assert_eq!(
+            StateRequest::route("GET", path::FAMILY_STATUS),
+            Some(StateRequest::FamilyStatus)
+        );
+        for (m, p) in [
+            ("GET", path::REPLAY),
+            ("post", path::REPLAY),
+            ("POST", "/replay/"),
+            ("PUT", path::ROTATE),
+            ("POST", path::FAMILY_STATUS),
+        ] {
+            assert_eq!(StateRequest::route(m, p), None, "{m} {p}");
+        }
+        assert_eq!(
+            read_replay(r#"{"key":"k","until":5}"#),
+            Some(("k".into(), 5))
+        );
+        let long = format!(r#"{{"key":"{}","until":5}}"#, "x".repeat(129));
+        for bad in [
+            "",
+            "{}",
+            r#"{"key":"","until":5}"#,
+            &long,
+            r#"{"key":"k","until":"soon"}"#,
+            r#"{"key":"k","until":5.5}"#,
+            r#"{"key":"k","key":"j","until":5}"#,
+        ] {
+            assert_eq!(read_replay(bad), None, "{bad}");
+        }
+        assert_eq!(read_rotation(r#"{"gen":3}"#), Some(3));
+        for bad in [r#"{"gen":-1}"#, r#"{"gen":"3"}"#, r#"{}"#, "3"] {
+            assert_eq!(read_rotation(bad), None, "{bad}");
+        }
+        // A window over by the object's clock is refused; a far one is cut.
+        assert_eq!(replay_keep_until(100, 100), None);
+        assert_eq!(replay_keep_until(99, 100), None);
+        assert_eq!(replay_keep_until(160, 100), Some(160));
+        assert_eq!(
+            replay_keep_until(i64::MAX, 100),
+            Some(100 + MAX_KEEP_SECONDS)
+        );
+        assert!(!sweep_due(160, 160 + SWEEP_GRACE_SECONDS - 1));
+        assert!(sweep_due(160, 160 + SWEEP_GRACE_SECONDS));
+        assert_eq!(sweep_delay(160, 100), (60 + SWEEP_GRACE_SECONDS) as u64);
+        assert_eq!(sweep_delay(0, 1000), 1);
     }
 }
