@@ -8,6 +8,7 @@ use crate::gate::answer::{self, Answer};
 use crate::gate::cache::token_hash;
 use crate::gate::config::{check_setting_names, JwksSettings, DO_BINDING, KV_BINDING, SETTINGS};
 use crate::gate::flow;
+use crate::gate::jwks::{self, JwksFailure};
 use crate::gate::request::{
     self, refetch_for, Done, ForwardPlan, Plan, Refusal, RequestView, Unavailable,
 };
@@ -15,8 +16,8 @@ use crate::gate::state::{self, StateAnswer, StateRequest, MARK};
 use crate::gate::{keys_loaded_log, ConfigError, GateConfig, JwksAction, JwksState, VerifiedCache};
 use crate::jwk::KeySet;
 use crate::platform::WebVerifier;
+use crate::unix_now;
 use crate::verify::{Verified, Verifier};
-use crate::{json, unix_now};
 use futures_util::future::{select, Either};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -541,11 +542,8 @@ async fn shared_refresh(
                     ps.jwks.record_failure(now);
                 }
             },
-            Err(message) => {
-                console_error!(
-                    "{}",
-                    serde_json::json!({"jwtgate": "jwks_fetch_failed", "message": message})
-                );
+            Err(failure) => {
+                console_error!("{}", failure.log_line());
                 ps.jwks.record_failure(now);
             }
         }
@@ -553,14 +551,15 @@ async fn shared_refresh(
     });
 }
 
-/// Fetches the JWKS: first a warm copy from the Cache API (unless refetching for an unknown
-/// `kid`), then the network with a timeout. Unusable keys are skipped and logged.
+/// The provider's JWKS: a fresh Cache API copy (unless `skip_cache`), else one fetch with one
+/// deadline for the whole body, redirects refused, the body capped; the rules are
+/// `gate::jwks`'s. Returns the set and when it was fetched.
 async fn fetch_jwks(
     policy: &crate::Policy,
     s: &JwksSettings,
     now: i64,
     skip_cache: bool,
-) -> std::result::Result<(KeySet, i64), String> {
+) -> std::result::Result<(KeySet, i64), JwksFailure> {
     let cache = Cache::default();
     if !skip_cache {
         if let Ok(Some(mut cached)) = cache.get(s.url.as_str(), false).await {
@@ -571,9 +570,8 @@ async fn fetch_jwks(
                 .flatten()
                 .and_then(|t| t.parse::<i64>().ok());
             if let (Some(at), Ok(text)) = (fetched_at, cached.text().await) {
-                // A copy stamped in the future would never go stale: not ours, refetch.
-                if at <= now && now - at < s.cache_seconds {
-                    if let Ok(set) = parse_jwks(policy, &text) {
+                if jwks::cached_copy_fresh(at, now, s.cache_seconds) {
+                    if let Ok(set) = load_set(policy, &text) {
                         return Ok((set, at));
                     }
                 }
@@ -581,35 +579,28 @@ async fn fetch_jwks(
         }
     }
 
-    // One deadline for the whole fetch, body included; redirects are answers (refused below),
-    // never followed (an https → http downgrade, or a hop to another host); the body is capped.
     let controller = AbortController::default();
     let signal = controller.signal();
     let mut init = worker::RequestInit::new();
     init.with_redirect(worker::RequestRedirect::Manual);
-    let request = Request::new_with_init(&s.url, &init).map_err(|_| "bad JWKS URL".to_owned())?;
+    let request = Request::new_with_init(&s.url, &init).map_err(|_| JwksFailure::BadUrl)?;
     let whole = async {
         let mut response = Fetch::Request(request)
             .send_with_signal(&signal)
             .await
-            .map_err(|e| format!("fetch failed: {e}"))?;
-        if response.status_code() != 200 {
-            return Err(format!(
-                "JWKS answered {} (redirects are not followed)",
-                response.status_code()
-            ));
-        }
-        read_capped(&mut response, JWKS_MAX_BYTES).await
+            .map_err(|_| JwksFailure::Network)?;
+        jwks::check_status(response.status_code())?;
+        read_capped(&mut response).await
     };
     let timeout = Delay::from(Duration::from_millis(u64::from(s.timeout_ms)));
     let text = match select(Box::pin(whole), Box::pin(timeout)).await {
         Either::Left((result, _)) => result?,
         Either::Right(_) => {
             controller.abort();
-            return Err("fetch timed out".to_owned());
+            return Err(JwksFailure::TimedOut);
         }
     };
-    let set = parse_jwks(policy, &text)?;
+    let set = load_set(policy, &text)?;
 
     // Warm copy for new isolates.
     if let Ok(copy) = Response::ok(text.clone()) {
@@ -622,48 +613,30 @@ async fn fetch_jwks(
     Ok((set, now))
 }
 
-/// The largest JWKS body accepted (a real key set is a few KB).
-const JWKS_MAX_BYTES: usize = 256 * 1024;
+/// A JWKS body as the provider's key set (`gate::jwks`), with the report of what was made of
+/// each key logged once per load (no key material).
+fn load_set(policy: &crate::Policy, text: &str) -> std::result::Result<KeySet, JwksFailure> {
+    let (set, value) = jwks::parse(policy, text)?;
+    console_log!("{}", keys_loaded_log("jwks", set.report()));
+    jwks::require_usable(policy, &set, &value)?;
+    Ok(set)
+}
 
-/// Reads a body as UTF-8 text, stopping with an error past `cap` bytes (never buffering more).
-async fn read_capped(response: &mut Response, cap: usize) -> std::result::Result<String, String> {
+/// Reads a body as UTF-8 text, stopping past [`jwks::MAX_BYTES`] (never buffering more).
+async fn read_capped(response: &mut Response) -> std::result::Result<String, JwksFailure> {
     use futures_util::StreamExt;
-    let declared = response
-        .headers()
-        .get("content-length")
-        .ok()
-        .flatten()
-        .and_then(|v| v.trim().parse::<usize>().ok());
-    if declared.is_some_and(|n| n > cap) {
-        return Err(format!("JWKS body over {cap} bytes"));
-    }
-    let mut stream = response
-        .stream()
-        .map_err(|_| "JWKS body unreadable".to_owned())?;
+    let declared = response.headers().get("content-length").ok().flatten();
+    jwks::check_declared_length(declared.as_deref())?;
+    let mut stream = response.stream().map_err(|_| JwksFailure::Unreadable)?;
     let mut body = Vec::new();
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|_| "JWKS body unreadable".to_owned())?;
-        if body.len() + chunk.len() > cap {
-            return Err(format!("JWKS body over {cap} bytes"));
+        let chunk = chunk.map_err(|_| JwksFailure::Unreadable)?;
+        if body.len() + chunk.len() > jwks::MAX_BYTES {
+            return Err(JwksFailure::TooLarge);
         }
         body.extend_from_slice(&chunk);
     }
-    String::from_utf8(body).map_err(|_| "JWKS body is not UTF-8".to_owned())
-}
-
-fn parse_jwks(policy: &crate::Policy, text: &str) -> std::result::Result<KeySet, String> {
-    let value = json::parse(text.as_bytes()).map_err(|_| "JWKS is not strict JSON".to_owned())?;
-    let set = KeySet::from_jwks_lenient(&value, policy.algorithms())
-        .map_err(|e| format!("JWKS rejected: {e}"))?;
-    // Once per (re)load: what was made of each key, without key material.
-    console_log!("{}", keys_loaded_log("jwks", set.report()));
-    if set.verifying_count() == 0 {
-        return Err(crate::gate::jwks::no_usable_key_message(
-            policy.algorithms(),
-            &value,
-        ));
-    }
-    Ok(set)
+    String::from_utf8(body).map_err(|_| JwksFailure::Unreadable)
 }
 
 /// Forwards the request upstream as `gate::request` planned it: same method, the canonical

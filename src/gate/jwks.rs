@@ -133,6 +133,118 @@ pub fn no_usable_key_message(pinned: &[Algorithm], jwks: &Value) -> String {
     )
 }
 
+/// The largest JWKS body accepted (a real key set is a few KB).
+pub const MAX_BYTES: usize = 256 * 1024;
+
+/// Why a JWKS fetch gave no key set: one value per failure, each with a stable code for the log
+/// line (`{"jwtgate":"jwks_fetch_failed","failure":<code>,"message":…}`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JwksFailure {
+    /// The configured URL could not be made into a request.
+    BadUrl,
+    /// The fetch itself failed (connection, TLS, DNS).
+    Network,
+    /// The deadline passed before the whole body was read.
+    TimedOut,
+    /// Any status but 200 (redirects included: they are never followed).
+    Status(u16),
+    /// The body (declared or read) is over [`MAX_BYTES`].
+    TooLarge,
+    /// The body could not be read, or is not UTF-8.
+    Unreadable,
+    /// The body is not strict JSON.
+    NotJson,
+    /// The key set was refused (the message names why, never key material).
+    Rejected(String),
+    /// No key of the set can verify under the provider's pinned algorithms.
+    NoUsableKey(String),
+}
+
+impl JwksFailure {
+    /// The failure's stable code.
+    pub const fn code(&self) -> &'static str {
+        match self {
+            JwksFailure::BadUrl => "bad_url",
+            JwksFailure::Network => "network",
+            JwksFailure::TimedOut => "timed_out",
+            JwksFailure::Status(_) => "status",
+            JwksFailure::TooLarge => "too_large",
+            JwksFailure::Unreadable => "unreadable",
+            JwksFailure::NotJson => "not_json",
+            JwksFailure::Rejected(_) => "rejected",
+            JwksFailure::NoUsableKey(_) => "no_usable_key",
+        }
+    }
+
+    /// A sentence for the operator.
+    pub fn message(&self) -> String {
+        match self {
+            JwksFailure::BadUrl => "bad JWKS URL".into(),
+            JwksFailure::Network => "fetch failed".into(),
+            JwksFailure::TimedOut => "fetch timed out".into(),
+            JwksFailure::Status(s) => format!("JWKS answered {s} (redirects are not followed)"),
+            JwksFailure::TooLarge => format!("JWKS body over {MAX_BYTES} bytes"),
+            JwksFailure::Unreadable => "JWKS body unreadable or not UTF-8".into(),
+            JwksFailure::NotJson => "JWKS is not strict JSON".into(),
+            JwksFailure::Rejected(m) => format!("JWKS rejected: {m}"),
+            JwksFailure::NoUsableKey(m) => m.clone(),
+        }
+    }
+
+    /// The log line.
+    pub fn log_line(&self) -> String {
+        serde_json::json!({"jwtgate": "jwks_fetch_failed", "failure": self.code(), "message": self.message()})
+            .to_string()
+    }
+}
+
+/// A fetch's status: only 200 carries a key set.
+pub fn check_status(status: u16) -> Result<(), JwksFailure> {
+    if status == 200 {
+        Ok(())
+    } else {
+        Err(JwksFailure::Status(status))
+    }
+}
+
+/// A declared `Content-Length` over [`MAX_BYTES`] is refused before anything is read.
+pub fn check_declared_length(content_length: Option<&str>) -> Result<(), JwksFailure> {
+    match content_length.and_then(|v| v.trim().parse::<usize>().ok()) {
+        Some(n) if n > MAX_BYTES => Err(JwksFailure::TooLarge),
+        _ => Ok(()),
+    }
+}
+
+/// A fetched body as a key set: strict JSON, read leniently (a key jwtgate cannot use is
+/// inert and reported, not an error). The parsed JSON comes back for [`require_usable`].
+pub fn parse(policy: &crate::Policy, text: &str) -> Result<(crate::KeySet, Value), JwksFailure> {
+    let value = crate::json::parse(text.as_bytes()).map_err(|_| JwksFailure::NotJson)?;
+    let set = crate::KeySet::from_jwks_lenient(&value, policy.algorithms())
+        .map_err(|e| JwksFailure::Rejected(e.to_string()))?;
+    Ok((set, value))
+}
+
+/// At least one key of `set` (parsed from `jwks`) verifies under `policy`'s pinned algorithms.
+pub fn require_usable(
+    policy: &crate::Policy,
+    set: &crate::KeySet,
+    jwks: &Value,
+) -> Result<(), JwksFailure> {
+    if set.verifying_count() == 0 {
+        return Err(JwksFailure::NoUsableKey(no_usable_key_message(
+            policy.algorithms(),
+            jwks,
+        )));
+    }
+    Ok(())
+}
+
+/// Whether a Cache API copy stamped `fetched_at` is fresh at `now`: not from the future (such
+/// a copy would never go stale: not ours) and younger than `cache_seconds`.
+pub fn cached_copy_fresh(fetched_at: i64, now: i64, cache_seconds: i64) -> bool {
+    fetched_at <= now && now - fetched_at < cache_seconds
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,5 +313,76 @@ mod tests {
             no_usable_key_message(&[Algorithm::HS256], &serde_json::json!({}))
                 .ends_with("nothing (no keys)")
         );
+    }
+
+    #[test]
+    fn jwks_failures_are_typed_and_the_fetch_rules_pure() {
+        assert_eq!(check_status(200), Ok(()));
+        for status in [201, 204, 301, 302, 304, 404, 500] {
+            let e = check_status(status).unwrap_err();
+            assert_eq!(e, JwksFailure::Status(status));
+            assert!(
+                e.log_line().contains(&status.to_string()),
+                "{}",
+                e.log_line()
+            );
+        }
+        assert_eq!(check_declared_length(None), Ok(()));
+        assert_eq!(check_declared_length(Some("12")), Ok(()));
+        assert_eq!(check_declared_length(Some("oops")), Ok(())); // read with the cap instead
+        assert_eq!(
+            check_declared_length(Some(&(MAX_BYTES + 1).to_string())),
+            Err(JwksFailure::TooLarge)
+        );
+        let policy = crate::Policy::from_value_keys_optional(
+            &serde_json::json!({"issuer":"https://i.example","audience":"a","algorithms":["ES256"]}),
+        )
+        .unwrap();
+        assert_eq!(parse(&policy, "{").unwrap_err(), JwksFailure::NotJson);
+        assert_eq!(
+            parse(&policy, r#"{"keys":[],"keys":[]}"#).unwrap_err(),
+            JwksFailure::NotJson
+        );
+        assert_eq!(
+            parse(&policy, r#"{"keys":{}}"#).unwrap_err().code(),
+            "rejected"
+        );
+        let (set, value) = parse(
+            &policy,
+            r#"{"keys":[{"kty":"oct","kid":"h","k":"c2VjcmV0"}]}"#,
+        )
+        .unwrap();
+        let none = require_usable(&policy, &set, &value).unwrap_err();
+        assert_eq!(none.code(), "no_usable_key");
+        assert!(
+            none.message().contains("pinned ES256"),
+            "{}",
+            none.message()
+        );
+        assert!(
+            !none.log_line().contains("c2VjcmV0"),
+            "key material in the log"
+        );
+        let codes: Vec<&str> = [
+            JwksFailure::BadUrl,
+            JwksFailure::Network,
+            JwksFailure::TimedOut,
+            JwksFailure::Status(1),
+            JwksFailure::TooLarge,
+            JwksFailure::Unreadable,
+            JwksFailure::NotJson,
+            JwksFailure::Rejected(String::new()),
+            JwksFailure::NoUsableKey(String::new()),
+        ]
+        .iter()
+        .map(JwksFailure::code)
+        .collect();
+        let mut unique = codes.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), codes.len(), "codes are distinct");
+        assert!(cached_copy_fresh(100, 100, 60));
+        assert!(!cached_copy_fresh(101, 100, 60), "stamped in the future");
+        assert!(!cached_copy_fresh(40, 100, 60));
     }
 }
