@@ -468,23 +468,14 @@ pub fn thumbprint(jwk: &Value) -> Result<String> {
 /// scheme, userinfo, a malformed host, port or percent-encoding, a raw `\` (which URL parsers
 /// read as `/`), or any control, space or non-ASCII byte.
 pub fn normalize_htu(uri: &str) -> Option<String> {
-    let uri = uri.split('#').next()?;
-    let uri = uri.split('?').next()?;
-    let (scheme, rest) = uri.split_once("://")?;
-    let scheme = scheme.to_ascii_lowercase();
-    let default_port = match scheme.as_str() {
-        "http" => "80",
-        "https" => "443",
-        _ => return None,
-    };
-    let (authority, path) = match rest.find('/') {
-        Some(i) => rest.split_at(i),
-        None => (rest, ""),
-    };
-    if authority.contains('@') {
-        return None;
-    }
-    let (host, port) = crate::uri::split_authority(authority)?;
+    let crate::uri::UrlParts {
+        scheme,
+        host,
+        port,
+        path,
+        ..
+    } = crate::uri::split_url(uri)?;
+    let default_port = if scheme == "https" { "443" } else { "80" };
     let host_ok = crate::uri::is_bracketed(&host)
         || (!host.is_empty()
             && host

@@ -1,6 +1,55 @@
-//! The one reading of a URL's authority (`host[:port]`, `[v6][:port]`) shared by the gate's
-//! settings (`JWTGATE_JWKS_URL`, `UPSTREAM_URL`, …) and DPoP's `htu` normalisation; each caller
-//! then applies its own rule to the host's characters.
+//! The one reading of an absolute `http(s)` URL ([`split_url`]) and of its authority
+//! (`host[:port]`, `[v6][:port]`), shared by the gate's settings (`JWTGATE_JWKS_URL`,
+//! `UPSTREAM_URL`, …), DPoP's `htu` normalisation and the gate's request URLs
+//! ([`request_url`]); each caller then applies its own rule to the host's characters and the
+//! port.
+
+/// An absolute URL split once: `scheme://authority[path][?query][#fragment]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct UrlParts<'a> {
+    /// The scheme, lower-cased: `http` or `https`.
+    pub(crate) scheme: &'static str,
+    /// The host, lower-cased (an IPv6 literal in its brackets); its characters unchecked.
+    pub(crate) host: String,
+    /// The port's text after a `:` (unchecked), if there is a `:`.
+    pub(crate) port: Option<&'a str>,
+    /// Everything from the first `/` after the authority to the query (maybe empty).
+    pub(crate) path: &'a str,
+    /// The query without its `?`.
+    pub(crate) query: Option<&'a str>,
+}
+
+/// Splits `http(s)://authority…` (the scheme in any case). `None` for another scheme, no
+/// `://`, userinfo (`@` in the authority) or an IPv6 literal [`split_authority`] refuses. The
+/// fragment is dropped.
+pub(crate) fn split_url(url: &str) -> Option<UrlParts<'_>> {
+    let (scheme, rest) = url.split_once("://")?;
+    let scheme = if scheme.eq_ignore_ascii_case("https") {
+        "https"
+    } else if scheme.eq_ignore_ascii_case("http") {
+        "http"
+    } else {
+        return None;
+    };
+    let rest = rest.split_once('#').map_or(rest, |(before, _)| before);
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, rest) = rest.split_at(end);
+    if authority.contains('@') {
+        return None;
+    }
+    let (path, query) = match rest.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (rest, None),
+    };
+    let (host, port) = split_authority(authority)?;
+    Some(UrlParts {
+        scheme,
+        host,
+        port,
+        path,
+        query,
+    })
+}
 
 /// Splits an authority (no userinfo) into its host, lower-cased (an IPv6 literal kept in its
 /// brackets), and its port text (`None` without a `:`). `None` for an IPv6 literal that is
@@ -52,29 +101,26 @@ pub struct RequestUrl<'a> {
 /// characters a serialised host never has, or a path that does not start with `/`. The
 /// fragment (never sent by a client) is dropped.
 pub fn request_url(url: &str) -> Option<RequestUrl<'_>> {
-    let (scheme, rest) = url.split_once("://")?;
-    if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
-        return None;
-    }
-    let rest = rest.split_once('#').map_or(rest, |(before, _)| before);
-    let end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, rest) = rest.split_at(end);
-    let (path, query) = match rest.split_once('?') {
-        Some((path, query)) => (path, Some(query)),
-        None => (rest, None),
+    let parts = split_url(url)?;
+    let path = if parts.path.is_empty() {
+        "/"
+    } else {
+        parts.path
     };
-    let path = if path.is_empty() { "/" } else { path };
-    if !path.starts_with('/') || authority.contains('@') {
-        return None;
-    }
-    let (host, port) = split_authority(authority)?;
+    let host = parts.host;
     let host_ok = !host.is_empty()
         && (is_bracketed(&host)
             || host
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_')));
-    let port_ok = port.is_none_or(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
-    (host_ok && port_ok).then_some(RequestUrl { host, path, query })
+    let port_ok = parts
+        .port
+        .is_none_or(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    (host_ok && port_ok && path.starts_with('/')).then_some(RequestUrl {
+        host,
+        path,
+        query: parts.query,
+    })
 }
 
 #[cfg(test)]

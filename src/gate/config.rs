@@ -435,16 +435,12 @@ fn parse_url(v: &str) -> Option<(bool, String)> {
     if v.bytes().any(|b| b <= b' ' || b == 0x7f || b == b'\\') || !v.is_ascii() {
         return None;
     }
-    let (https, rest) = if let Some(r) = v.strip_prefix("https://") {
-        (true, r)
-    } else {
-        (false, v.strip_prefix("http://")?)
-    };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    if authority.contains('@') || authority.is_empty() {
+    // The scheme exactly in lower case (the one reader takes any case).
+    let https = v.starts_with("https://");
+    if !https && !v.starts_with("http://") {
         return None;
     }
-    let (host, port) = crate::uri::split_authority(authority)?;
+    let crate::uri::UrlParts { host, port, .. } = crate::uri::split_url(v)?;
     let labels_ok = crate::uri::is_bracketed(&host)
         || host
             .split('.')
