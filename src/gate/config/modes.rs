@@ -1,0 +1,158 @@
+//! The settings that switch on a capability and must agree with the policies: DPoP
+//! (`JWTGATE_DPOP`, `JWTGATE_STATE`), the refresh endpoint (`JWTGATE_REFRESH_PATH`), Auth.js
+//! session cookies (`JWTGATE_AUTHJS_SECRET`).
+
+use super::*;
+
+/// `JWTGATE_DPOP` and `JWTGATE_STATE`, checked against the policies and the other credentials:
+/// DPoP needs the replay store and a policy `dpop` member; a policy `dpop` member needs
+/// `JWTGATE_DPOP`; `required` needs every provider's policy to have one and no other credential
+/// source (cookies, token headers) configured; the store bound without DPoP is refused.
+pub(super) fn dpop_mode(
+    get: &impl Fn(&str) -> Option<String>,
+    policy: &Policy,
+    providers: &[Provider],
+    cookies: &[String],
+    token_headers: &[(String, usize)],
+    other_store_users: usize,
+) -> Result<Option<DpopMode>, ConfigError> {
+    let mode = match get("JWTGATE_DPOP").as_deref().map(str::trim) {
+        None => None,
+        Some("allowed") => Some(DpopMode::Allowed),
+        Some("required") => Some(DpopMode::Required),
+        Some(_) => return Err(err("JWTGATE_DPOP", "must be \"allowed\" or \"required\"")),
+    };
+    let store = match get("JWTGATE_STATE") {
+        None => false,
+        Some(v) if v == DO_BINDING => true,
+        Some(_) => {
+            return Err(err(
+                "JWTGATE_STATE",
+                "must be a Durable Object namespace binding of class JwtgateState ([[durable_objects.bindings]] in wrangler.toml), not a variable",
+            ))
+        }
+    };
+    let policies: Vec<&Policy> = std::iter::once(policy)
+        .chain(providers.iter().map(|p| &p.policy))
+        .collect();
+    let with_rules = policies.iter().filter(|p| p.dpop().is_some()).count();
+    match mode {
+        None if with_rules > 0 => Err(err(
+            "JWTGATE_DPOP",
+            "a policy has a dpop member but JWTGATE_DPOP is not set (\"allowed\" or \"required\")",
+        )),
+        None if store && other_store_users == 0 => Err(err(
+            "JWTGATE_STATE",
+            "is bound but neither JWTGATE_DPOP nor JWTGATE_REFRESH_PATH is set: nothing would use it",
+        )),
+        None => Ok(None),
+        Some(_) if !store => Err(err(
+            "JWTGATE_DPOP",
+            "needs the JWTGATE_STATE Durable Object binding: the replay store every isolate shares",
+        )),
+        Some(_) if with_rules == 0 => Err(err(
+            "JWTGATE_DPOP",
+            "no policy has a dpop member ({\"algorithms\": [...]}): no proof could pass",
+        )),
+        Some(DpopMode::Required) if with_rules < policies.len() => Err(err(
+            "JWTGATE_DPOP",
+            "is required, so every provider's policy needs a dpop member",
+        )),
+        Some(DpopMode::Required) if !cookies.is_empty() || !token_headers.is_empty() => Err(err(
+            "JWTGATE_DPOP",
+            "is required, which refuses every session cookie and token header: set JWTGATE_COOKIES = \"none\" and no token header",
+        )),
+        Some(m) => Ok(Some(m)),
+    }
+}
+
+/// `JWTGATE_REFRESH_PATH`: the refresh endpoint, for a default policy with a `refresh` member
+/// (which then requires it: without the endpoint the gate could not see a family revoked). It
+/// needs the family store (`JWTGATE_STATE`) and a signing key (`JWTGATE_KEYS`), a canonical
+/// path, and no public path over it.
+pub(super) fn refresh_endpoint(
+    get: &impl Fn(&str) -> Option<String>,
+    policy: &Policy,
+    plain_http: bool,
+    public_paths: &[String],
+) -> Result<Option<RefreshEndpoint>, ConfigError> {
+    const SETTING: &str = "JWTGATE_REFRESH_PATH";
+    let path = match (get(SETTING), policy.refresh()) {
+        (None, None) => return Ok(None),
+        (None, Some(_)) => {
+            return Err(err(
+                SETTING,
+                "required with a policy refresh member: the gate rotates the refresh tokens and must see a family revoked",
+            ))
+        }
+        (Some(_), None) => {
+            return Err(err(
+                SETTING,
+                "is set but JWTGATE_POLICY has no refresh member ({\"audience\": ...})",
+            ))
+        }
+        (Some(p), Some(_)) => p.trim().to_owned(),
+    };
+    if crate::gate::canonical_path(&path).ok().as_deref() != Some(path.as_str()) || path == "/" {
+        return Err(err(
+            SETTING,
+            "must be a canonical path such as /.jwtgate/refresh",
+        ));
+    }
+    if public_paths.iter().any(|p| path.starts_with(p.as_str())) {
+        return Err(err(SETTING, "lies under a JWTGATE_PUBLIC_PATHS prefix"));
+    }
+    if get("JWTGATE_STATE").as_deref() != Some(DO_BINDING) {
+        return Err(err(
+            SETTING,
+            "needs the JWTGATE_STATE Durable Object binding: the family store",
+        ));
+    }
+    let refresher = crate::refresh::Refresher::new(policy).map_err(|e| {
+        err(
+            SETTING,
+            format!(
+                "the policy cannot issue tokens here (a private key belongs in JWTGATE_KEYS): {e}"
+            ),
+        )
+    })?;
+    Ok(Some(RefreshEndpoint {
+        path,
+        cookie: if plain_http {
+            REFRESH_COOKIE_PLAIN_HTTP
+        } else {
+            REFRESH_COOKIE
+        },
+        refresher,
+        plain_http,
+    }))
+}
+
+/// `JWTGATE_AUTHJS_SECRET`: one secret (Auth.js's `AUTH_SECRET`, as it is), or a JSON array of
+/// secrets for rotation (the current one and older ones: each cookie names its key).
+pub(super) fn authjs_secrets(value: Option<String>) -> Result<Option<Vec<String>>, ConfigError> {
+    const SETTING: &str = "JWTGATE_AUTHJS_SECRET";
+    let Some(text) = value else {
+        return Ok(None);
+    };
+    if !text.trim_start().starts_with('[') {
+        return Ok(Some(vec![text]));
+    }
+    let bad = || {
+        err(
+            SETTING,
+            "must be a secret, or a strict JSON array of non-empty secret strings",
+        )
+    };
+    match json::parse(text.as_bytes()).map_err(|_| bad())? {
+        Value::Array(items) if !items.is_empty() => items
+            .into_iter()
+            .map(|v| match v {
+                Value::String(s) if !s.trim().is_empty() => Ok(s),
+                _ => Err(bad()),
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some),
+        _ => Err(bad()),
+    }
+}
