@@ -52,10 +52,12 @@ row(
   (r) => r >= 1.2,
 );
 const kb = (b) => `${(b / 1000).toFixed(0)} KB`;
-// The Node build has every algorithm with node:crypto doing the RSA/EC/Ed25519 arithmetic
-// (cargo feature host-keys); the web build carries that arithmetic itself (RustCrypto).
+// The Node build has every algorithm with node:crypto doing the RSA/EC/Ed25519 and AES
+// arithmetic (cargo features host-keys, jwe-reader); the web build carries it itself (RustCrypto).
 row("npm wasm, every algorithm, gzip -9 (Node build / web build)", ["pkg/node", "pkg/web"].map((d) => sizes?.[`${d}/jwtgate_bg.wasm`]?.gzip), kb, "≤ 100 KB", (b) => b <= 100e3);
 row("npm wasm, HS only, gzip -9", [sizes?.["target/pkg-hs-only/jwtgate_bg.wasm"]?.gzip], kb, "≤ 40 KB", (b) => b <= 40e3);
+// The gate has no RSA/EC/Ed25519 or AES code either: WebCrypto and workerd's node:crypto do it.
+row("gate Worker wasm, gzip -9", [sizes?.["build/index_bg.wasm"]?.gzip], kb, "≤ 150 KB", (b) => b <= 150e3);
 const ms = (t) => `${t.toFixed(1)} ms`;
 row(
   `Node ${startup?.node ?? ""} require() + first verify (HS256 / ES256)`.replace("  ", " "),

@@ -42,6 +42,11 @@ build() { # target out-dir cargo-features...
 # runtimes without node:crypto and for keys WebCrypto cannot import.
 build nodejs pkg/node --no-default-features --features js,host-keys,jwe-reader
 build web pkg/web --features js
+# The package's own TypeScript types (js/types.d.ts) beside wasm-bindgen's class declarations,
+# in one file per build (the `Verifier` interface there merges with the class).
+for d in pkg/node pkg/web; do
+  cat js/types.d.ts >>"$d/jwtgate.d.ts"
+done
 
 # The Node entry registers node:crypto as host crypto (RSA/ECDSA/Ed25519 signature checks);
 # pkg/node/package.json (wasm-pack's) would point `main` past it.

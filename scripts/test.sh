@@ -75,6 +75,8 @@ check_wasm_run chromium "$log/chrome.txt"
 
 step "npm package: build and node --test"
 bash scripts/build-pkg.sh
+# The package's TypeScript declarations, as a user's code type-checks against them.
+node_modules/.bin/tsc -p tests/types && echo "[tsc] tests/types/usage.ts: declarations check"
 echo "[node $(node --version)]"
 run_logged "$log/js.txt" '^# (tests|pass|fail|skipped)|^not ok' node --test tests/js/*.test.mjs
 echo "[node $("$node22" --version)]"
