@@ -66,6 +66,18 @@ row(
   "≤ 5 ms",
   (t) => t <= 5,
 );
+const total = (t) => (t ? t.require + t.firstVerify : undefined);
+row(
+  "Node load + first verify vs jose's (HS256 / ES256)",
+  ["HS256", "ES256"].map((a) => {
+    const ours = total(startup?.[a]);
+    const jose = total(startup?.peers?.[a]?.jose);
+    return ours !== undefined && jose ? ours / jose : undefined;
+  }),
+  x,
+  "≤ 0.25×",
+  (r) => r <= 0.25,
+);
 const g = gate?.results ?? {};
 const us = (t) => `${(t / 1000).toFixed(2)} ms`;
 row(
