@@ -5,13 +5,10 @@
 //! Every decision is made by `crate::gate` and the core verifier.
 
 use crate::gate::answer::{self, Answer};
-use crate::gate::cache::token_hash;
 use crate::gate::config::{check_setting_names, JwksSettings, DO_BINDING, KV_BINDING, SETTINGS};
 use crate::gate::flow;
 use crate::gate::jwks::{self, JwksFailure};
-use crate::gate::request::{
-    self, refetch_for, Done, ForwardPlan, Plan, Refusal, RequestView, Unavailable,
-};
+use crate::gate::request::{self, Done, ForwardPlan, Plan, Refusal, RequestView, Unavailable};
 use crate::gate::state::{self, StateAnswer, StateRequest, MARK};
 use crate::gate::{keys_loaded_log, ConfigError, GateConfig, JwksAction, JwksState, VerifiedCache};
 use crate::jwk::KeySet;
@@ -320,14 +317,29 @@ impl flow::Host for WorkerHost<'_> {
         unix_now()
     }
 
-    async fn authorize(
+    type Keys = Rc<WebVerifier>;
+
+    async fn keys(
         &self,
         provider: usize,
+        now: i64,
+        unknown_kid: bool,
+    ) -> std::result::Result<(Rc<WebVerifier>, u64), Refusal> {
+        current_verifier(self.config, provider, now, unknown_kid).await
+    }
+
+    async fn check(
+        &self,
+        keys: &Rc<WebVerifier>,
         token: &str,
         presentation: crate::Presentation,
         now: i64,
-    ) -> std::result::Result<Verified, Refusal> {
-        authorize(self.config, provider, token, presentation, now).await
+    ) -> crate::Result<Verified> {
+        crate::platform::webcrypto::verify(keys, token, presentation, now).await
+    }
+
+    fn with_cache<T>(&self, provider: usize, f: impl FnOnce(&mut VerifiedCache) -> T) -> Option<T> {
+        with_provider(provider, |ps| f(&mut ps.cache))
     }
 
     async fn proof_signature(&self, proof: &crate::dpop::PreparedProof<'_>) -> Option<bool> {
@@ -399,60 +411,6 @@ fn state_answer(answer: StateAnswer) -> Result<Response> {
 
 /// How long the gate waits for the replay store before answering 503.
 const STATE_TIMEOUT_MS: u64 = 2000;
-
-/// Verifies a token (size already checked by `gate::request::plan`) presented as
-/// `presentation`: the current keys, the verified-token cache (a hit is re-checked against
-/// every claim rule), WebCrypto for the signature.
-async fn authorize(
-    config: &GateConfig,
-    p: usize,
-    token: &str,
-    presentation: crate::Presentation,
-    now: i64,
-) -> std::result::Result<Verified, Refusal> {
-    let (policy, _) = config
-        .provider(p)
-        .ok_or(Refusal::Unavailable(Unavailable::NoKeys, 60))?;
-    // Keys first: a cache hit is only as good as the key set that verified it, so past the
-    // JWKS stale bound even cached tokens fail closed (and a new set empties the cache).
-    let verifier = current_verifier(config, p, now, false).await?;
-    let hash = token_hash(token);
-    let rules = policy.rules();
-    let cached = with_provider(p, |ps| ps.cache.hit(&hash, rules, presentation, now)).flatten();
-    let verified = match cached {
-        Some(hit) => hit.map_err(Refusal::Invalid)?,
-        None => {
-            let (v, generation) =
-                verify_fresh(config, p, verifier, token, presentation, now).await?;
-            with_provider(p, |ps| ps.cache.insert(generation, hash, v.clone()));
-            v
-        }
-    };
-    Ok(verified)
-}
-
-/// Verifies with the current keys; an unknown `kid` triggers one JWKS refetch (cooldown-bound).
-/// Returns the key-set generation the token was verified under (for the cache).
-async fn verify_fresh(
-    config: &GateConfig,
-    p: usize,
-    verifier: (Rc<WebVerifier>, u64),
-    token: &str,
-    presentation: crate::Presentation,
-    now: i64,
-) -> std::result::Result<(Verified, u64), Refusal> {
-    use crate::platform::webcrypto::verify;
-    match verify(&verifier.0, token, presentation, now).await {
-        Err(e) if refetch_for(config, p, &e) => {
-            let (verifier, generation) = current_verifier(config, p, now, true).await?;
-            verify(&verifier, token, presentation, now)
-                .await
-                .map(|v| (v, generation))
-                .map_err(Refusal::Invalid)
-        }
-        other => other.map(|v| (v, verifier.1)).map_err(Refusal::Invalid),
-    }
-}
 
 /// The verifier to use now, fetching the JWKS first when the state machine says so.
 async fn current_verifier(

@@ -9,7 +9,8 @@
 //! last, once everything else passed, the proof recorded in the replay store, so a refused
 //! request uses up no proof. A store that cannot answer is a 503, never a pass.
 
-use super::request::{self, Pending, Refusal, RequestView, Unavailable};
+use super::cache::{token_hash, VerifiedCache};
+use super::request::{self, refetch_for, Pending, Refusal, RequestView, Unavailable};
 use super::state::{self, path, Judged, StateAnswer};
 use super::{Authenticated, GateConfig};
 use crate::dpop::PreparedProof;
@@ -24,15 +25,27 @@ use serde_json::{Map, Value};
 pub trait Host {
     /// The current time, in seconds (read again after a key fetch).
     fn now(&self) -> i64;
-    /// Provider `provider`'s verification of `token` presented as `presentation`: its current
-    /// keys (a JWKS fetch if due), its verified-token cache, the signature.
-    async fn authorize(
+    /// A provider's keys as the runtime holds them (the Worker: its WebCrypto verifier).
+    type Keys;
+    /// Provider `provider`'s keys as of `now`, the JWKS fetched first when the provider's state
+    /// says so (`unknown_kid`: a token named a `kid` the set lacks, worth one refetch), with the
+    /// key set's generation; a 503 refusal when there are none usable.
+    async fn keys(
         &self,
         provider: usize,
+        now: i64,
+        unknown_kid: bool,
+    ) -> Result<(Self::Keys, u64), Refusal>;
+    /// `token` verified with `keys` (the signature by the platform where it can).
+    async fn check(
+        &self,
+        keys: &Self::Keys,
         token: &str,
         presentation: Presentation,
         now: i64,
-    ) -> Result<Verified, Refusal>;
+    ) -> Result<Verified, Error>;
+    /// Provider `provider`'s verified-token cache, if the provider exists.
+    fn with_cache<T>(&self, provider: usize, f: impl FnOnce(&mut VerifiedCache) -> T) -> Option<T>;
     /// A DPoP proof's signature as the platform checks it: `None` where it cannot answer (the
     /// core then checks it).
     async fn proof_signature(&self, proof: &PreparedProof<'_>) -> Option<bool>;
@@ -47,7 +60,7 @@ pub trait Host {
     fn log_error(&self, line: String);
 }
 
-/// A bearer, header or DPoP token, all the way: [`Host::authorize`]; for a DPoP token its proof
+/// A bearer, header or DPoP token, all the way: [`authorize`]; for a DPoP token its proof
 /// (`request::prepare_dpop`, [`Host::proof_signature`], `request::finish_dpop`); the
 /// revocation list; the refresh family (default provider); and last the proof's `jti` recorded
 /// in the shared replay store.
@@ -58,14 +71,15 @@ pub async fn verify_token<H: Host>(
     pending: &Pending,
     now: i64,
 ) -> Result<Authenticated, Refusal> {
-    let verified = host
-        .authorize(
-            pending.provider,
-            &pending.token,
-            pending.presentation(),
-            now,
-        )
-        .await?;
+    let verified = authorize(
+        config,
+        host,
+        pending.provider,
+        &pending.token,
+        pending.presentation(),
+        now,
+    )
+    .await?;
     // The proof's window is judged now, after any key fetch, not at the request's start.
     let proof = match request::prepare_dpop(config, view, pending, host.now())? {
         None => None,
@@ -91,6 +105,46 @@ pub async fn verify_token<H: Host>(
         record_proof(host, &proof).await?;
     }
     Ok(verified.into())
+}
+
+/// Verifies a token (its size checked by `request::plan`) with provider `provider`'s keys.
+/// Keys first: a cache hit is only as good as the key set that verified it, so past the JWKS
+/// stale bound even cached tokens fail closed (and a new set empties the cache). A hit is
+/// re-checked against every claim rule; a miss is verified, once more after one JWKS refetch
+/// if its `kid` is unknown to a remote set; only tokens that verified are cached.
+pub async fn authorize<H: Host>(
+    config: &GateConfig,
+    host: &H,
+    provider: usize,
+    token: &str,
+    presentation: Presentation,
+    now: i64,
+) -> Result<Verified, Refusal> {
+    let (policy, _) = config
+        .provider(provider)
+        .ok_or(Refusal::Unavailable(Unavailable::NoKeys, 60))?;
+    let (keys, generation) = host.keys(provider, now, false).await?;
+    let hash = token_hash(token);
+    let rules = policy.rules();
+    if let Some(hit) = host
+        .with_cache(provider, |c| c.hit(&hash, rules, presentation, now))
+        .flatten()
+    {
+        return hit.map_err(Refusal::Invalid);
+    }
+    let (verified, generation) = match host.check(&keys, token, presentation, now).await {
+        Err(e) if refetch_for(config, provider, &e) => {
+            let (keys, generation) = host.keys(provider, now, true).await?;
+            let verified = host
+                .check(&keys, token, presentation, now)
+                .await
+                .map_err(Refusal::Invalid)?;
+            (verified, generation)
+        }
+        other => (other.map_err(Refusal::Invalid)?, generation),
+    };
+    host.with_cache(provider, |c| c.insert(generation, hash, verified.clone()));
+    Ok(verified)
 }
 
 /// An Auth.js session cookie (`JWTGATE_AUTHJS_SECRET`): decryption and the claim rules in the
@@ -306,12 +360,21 @@ mod tests {
     use crate::verify::Header;
     use crate::Algorithm;
     use serde_json::json;
-    use std::cell::RefCell;
+    use std::cell::{Cell, RefCell};
     use std::future::Future;
     use std::task::{Context, Poll, Waker};
 
     const NOW: i64 = 1_800_000_000;
     const KEYS: &str = r#"{"keys":[{"kty":"oct","kid":"k","k":"c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA"}]}"#;
+
+    /// `extra` over claims every rule accepts at [`NOW`] (a cache hit re-checks them).
+    fn valid(extra: Value) -> Value {
+        let mut c = json!({"iss": "https://iss.example", "aud": "api", "exp": NOW + 600});
+        c.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        c
+    }
 
     /// The fake host's futures are ready at once: one poll settles them.
     fn run<F: Future>(f: F) -> F::Output {
@@ -333,6 +396,15 @@ mod tests {
         state_calls: RefCell<Vec<(String, String, Option<String>)>>,
         kv_calls: RefCell<Vec<String>>,
         logs: RefCell<Vec<String>>,
+        cache: RefCell<VerifiedCache>,
+        /// The key set's generation; each refetch for an unknown kid makes a new one.
+        generation: Cell<u64>,
+        /// The first generation that has the token's kid.
+        known_from: Cell<u64>,
+        keys_down: Cell<bool>,
+        invalid: Cell<bool>,
+        key_calls: RefCell<Vec<bool>>,
+        checks: RefCell<Vec<u64>>,
     }
 
     impl Fake {
@@ -344,6 +416,13 @@ mod tests {
                 state_calls: RefCell::new(Vec::new()),
                 kv_calls: RefCell::new(Vec::new()),
                 logs: RefCell::new(Vec::new()),
+                cache: RefCell::new(VerifiedCache::new(16)),
+                generation: Cell::new(0),
+                known_from: Cell::new(0),
+                keys_down: Cell::new(false),
+                invalid: Cell::new(false),
+                key_calls: RefCell::new(Vec::new()),
+                checks: RefCell::new(Vec::new()),
             }
         }
         fn answering(
@@ -359,13 +438,31 @@ mod tests {
         fn now(&self) -> i64 {
             NOW
         }
-        async fn authorize(
+        type Keys = u64;
+        async fn keys(&self, _: usize, _: i64, unknown_kid: bool) -> Result<(u64, u64), Refusal> {
+            self.key_calls.borrow_mut().push(unknown_kid);
+            let generation = self.generation.get() + u64::from(unknown_kid);
+            self.generation.set(generation);
+            match self.keys_down.get() {
+                true => Err(Refusal::Unavailable(Unavailable::Jwks, 30)),
+                false => Ok((generation, generation)),
+            }
+        }
+        async fn check(
             &self,
-            _: usize,
+            keys: &u64,
             _: &str,
             _: Presentation,
             _: i64,
-        ) -> Result<Verified, Refusal> {
+        ) -> Result<Verified, Error> {
+            self.checks.borrow_mut().push(*keys);
+            // Keys older than `known_from` lack the token's kid.
+            if *keys < self.known_from.get() {
+                return Err(Error::new(Code::KeyNotFound, "unknown kid"));
+            }
+            if self.invalid.get() {
+                return Err(Error::new(Code::Signature, "bad signature"));
+            }
             Ok(Verified {
                 header: Header {
                     alg: Algorithm::HS256,
@@ -375,6 +472,9 @@ mod tests {
                 claims: self.claims.as_object().unwrap().clone(),
                 payload_json: self.claims.to_string(),
             })
+        }
+        fn with_cache<T>(&self, _: usize, f: impl FnOnce(&mut VerifiedCache) -> T) -> Option<T> {
+            Some(f(&mut self.cache.borrow_mut()))
         }
         async fn proof_signature(&self, _: &PreparedProof<'_>) -> Option<bool> {
             None
@@ -481,7 +581,7 @@ mod tests {
 
     #[test]
     fn revocation_list_unreadable_or_failing_is_503_and_fail_open_skips_only_failed_lookups() {
-        let claims = json!({"sub": "u1", "jti": "j1"});
+        let claims = valid(json!({"sub": "u1", "jti": "j1"}));
         let revoked = config(&[("JWTGATE_REVOKED", KV_BINDING)], false);
         let verify = |c: &GateConfig, host: &Fake| {
             code(run(verify_token(c, host, &view(), &pending(c), NOW)))
@@ -529,17 +629,17 @@ mod tests {
         let c = config(&[], true);
         let verify = |host: &Fake| code(run(verify_token(&c, host, &view(), &pending(&c), NOW)));
         // No sid: nothing to check.
-        let host = Fake::new(json!({"sub": "u"}));
+        let host = Fake::new(valid(json!({"sub": "u"})));
         assert_eq!(verify(&host), "pass");
         assert!(host.state_calls.borrow().is_empty());
         // A sid that is not a string is refused, and the store is not asked.
         for sid in [json!(42), json!(["s"]), json!({"id": "s"}), json!(true)] {
-            let host = Fake::new(json!({"sub": "u", "sid": sid}));
+            let host = Fake::new(valid(json!({"sub": "u", "sid": sid})));
             assert_eq!(verify(&host), "malformed", "{sid}");
             assert!(host.state_calls.borrow().is_empty());
         }
         // A live family passes; the object asked is the family's.
-        let host = Fake::new(json!({"sub": "u", "sid": "s-1"}));
+        let host = Fake::new(valid(json!({"sub": "u", "sid": "s-1"})));
         assert_eq!(verify(&host), "pass");
         assert_eq!(
             *host.state_calls.borrow(),
@@ -551,7 +651,7 @@ mod tests {
         );
         // Revoked: refused. No answer, or one that is not the protocol's: 503, with one log line
         // that carries the status, never the body.
-        let revoked = Fake::new(json!({"sub": "u", "sid": "s-1"}))
+        let revoked = Fake::new(valid(json!({"sub": "u", "sid": "s-1"})))
             .answering(|_, _, _| Some(StateAnswer::Revoked { to_rotation: false }.encode()));
         assert_eq!(verify(&revoked), "revoked");
         for (answer, status) in [
@@ -559,7 +659,7 @@ mod tests {
             (Some((200, "banana".to_owned())), "200"),
             (Some((500, "live".to_owned())), "500"),
         ] {
-            let host = Fake::new(json!({"sub": "u", "sid": "s-1"}))
+            let host = Fake::new(valid(json!({"sub": "u", "sid": "s-1"})))
                 .answering(move |_, _, _| answer.clone());
             assert_eq!(verify(&host), "503 session_unavailable");
             let logs = host.logs.borrow();
@@ -642,5 +742,80 @@ mod tests {
             )),
             Err(Refusal::Unavailable(Unavailable::Refresh, _))
         ));
+    }
+
+    #[test]
+    fn keys_come_before_the_cache_failures_are_never_cached_and_an_unknown_kid_refetches_once() {
+        let c = config(&[], false);
+        let claims =
+            json!({"sub": "u", "iss": "https://iss.example", "aud": "api", "exp": NOW + 600});
+        let auth = |host: &Fake| run(authorize(&c, host, 0, "tok", Presentation::Bearer, NOW));
+        // A miss is checked and cached; the next call is a hit (no second check).
+        let host = Fake::new(claims.clone());
+        assert!(auth(&host).is_ok());
+        assert!(auth(&host).is_ok());
+        assert_eq!(host.checks.borrow().len(), 1);
+        // No usable keys: 503 even though the token is cached.
+        host.keys_down.set(true);
+        assert!(matches!(
+            auth(&host),
+            Err(Refusal::Unavailable(Unavailable::Jwks, _))
+        ));
+        // A failure is never cached: every call checks again.
+        let host = Fake::new(claims.clone());
+        host.invalid.set(true);
+        for _ in 0..2 {
+            assert!(matches!(auth(&host), Err(Refusal::Invalid(e)) if e.code() == Code::Signature));
+        }
+        assert_eq!(host.checks.borrow().len(), 2);
+        // A cache hit is re-checked against the claim rules: past exp it is refused.
+        let host = Fake::new(claims.clone());
+        assert!(auth(&host).is_ok());
+        let late = run(authorize(
+            &c,
+            &host,
+            0,
+            "tok",
+            Presentation::Bearer,
+            NOW + 3600,
+        ));
+        assert!(matches!(late, Err(Refusal::Invalid(e)) if e.code() == Code::Expired));
+
+        // An unknown kid with static keys: refused, no refetch.
+        let host = Fake::new(claims.clone());
+        host.known_from.set(1);
+        assert!(matches!(auth(&host), Err(Refusal::Invalid(e)) if e.code() == Code::KeyNotFound));
+        assert_eq!(*host.key_calls.borrow(), [false]);
+        // With a remote set: one refetch, the token checked with the new keys.
+        let remote = config(
+            &[("JWTGATE_JWKS_URL", "https://iss.example/jwks.json")],
+            false,
+        );
+        let host = Fake::new(claims.clone());
+        host.known_from.set(1);
+        assert!(run(authorize(
+            &remote,
+            &host,
+            0,
+            "tok",
+            Presentation::Bearer,
+            NOW
+        ))
+        .is_ok());
+        assert_eq!(*host.key_calls.borrow(), [false, true]);
+        assert_eq!(*host.checks.borrow(), [0, 1]);
+        // Still unknown after the refetch: refused, and only one refetch was made.
+        let host = Fake::new(claims);
+        host.known_from.set(5);
+        let r = run(authorize(
+            &remote,
+            &host,
+            0,
+            "tok",
+            Presentation::Bearer,
+            NOW,
+        ));
+        assert!(matches!(r, Err(Refusal::Invalid(e)) if e.code() == Code::KeyNotFound));
+        assert_eq!(*host.key_calls.borrow(), [false, true]);
     }
 }
