@@ -509,7 +509,9 @@ fn normalize_path(path: &str) -> Option<String> {
         let b = bytes[i];
         if b == b'%' {
             let hex = bytes.get(i + 1..i + 3)?;
-            let v = u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?;
+            // Two hex digits exactly (`from_str_radix` would take `%+F`).
+            let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+            let v = digit(hex[0])? << 4 | digit(hex[1])?;
             if v.is_ascii_alphanumeric() || b"-._~".contains(&v) {
                 out.push(v as char);
             } else {
@@ -724,6 +726,9 @@ mod tests {
         assert_ne!(n("http://h.example/a"), n("https://h.example/a"));
         assert_ne!(n("https://h.example/a%2Fb"), n("https://h.example/a/b"));
         for bad in [
+            "https://h.example/%+F",
+            "https://h.example/%-1",
+            "https://h.example/%4",
             "ftp://h.example/a",
             "https://user@h.example/a",
             "https:///a",

@@ -201,6 +201,24 @@ mod aes256 {
         true
     }
 
+    #[cfg(test)]
+    #[test]
+    fn the_known_answers_are_aes_256() {
+        assert!(super::known_answers());
+        // A wrong tag is refused.
+        let mut data = super::unhex(super::KNOWN_GCM.1);
+        let mut tag = super::unhex(super::KNOWN_GCM.2);
+        tag[0] ^= 1;
+        assert!(gcm(
+            &[7; 32],
+            &super::unhex(super::KNOWN_GCM.0),
+            b"jwtgate",
+            &mut data,
+            &tag
+        )
+        .is_none());
+    }
+
     /// AES-256-CBC with PKCS#7 padding, in place: the plaintext's length, or `None`.
     pub(super) fn cbc(key: &[u8], iv: &[u8], data: &mut [u8]) -> Option<usize> {
         let plain = cbc::Decryptor::<aes::Aes256>::new_from_slices(key, iv)
@@ -227,13 +245,58 @@ mod aes256 {
     }
 }
 
+#[cfg_attr(feature = "jwe", allow(dead_code))]
+/// A known answer for each mode (AES-256 with a key of 32 × 7, made by node:crypto; this
+/// module's tests check them against RustCrypto): where the AES is the host's, a reader is only
+/// made once the host decrypts both to "jwtgate aes check", so a host that cannot is a
+/// configuration error, not a stream of refused cookies.
+const KNOWN_CBC: (&str, &str) = (
+    "09090909090909090909090909090909",
+    "2383a19f72b3e6c69aa0fca69a1306e7198c19cc43571dfda21d9d9d82b2c768",
+);
+/// `(iv, ciphertext, tag)` with the additional data "jwtgate".
+#[cfg_attr(feature = "jwe", allow(dead_code))]
+const KNOWN_GCM: (&str, &str, &str) = (
+    "050505050505050505050505",
+    "8886f34fb0e91a1381122e50e605ecd73c",
+    "34942acbe57f86237768e6b7b43415b9",
+);
+
+#[cfg_attr(feature = "jwe", allow(dead_code))]
+fn unhex(h: &str) -> Vec<u8> {
+    (0..h.len() / 2)
+        .filter_map(|i| u8::from_str_radix(h.get(2 * i..2 * i + 2)?, 16).ok())
+        .collect()
+}
+
+#[cfg_attr(feature = "jwe", allow(dead_code))]
+/// Whether [`aes256`] decrypts both known answers.
+fn known_answers() -> bool {
+    let key = [7u8; 32];
+    let plain = b"jwtgate aes check";
+    let mut cbc = unhex(KNOWN_CBC.1);
+    let cbc_ok = aes256::cbc(&key, &unhex(KNOWN_CBC.0), &mut cbc) == Some(plain.len())
+        && &cbc[..plain.len()] == plain;
+    let mut gcm = unhex(KNOWN_GCM.1);
+    let gcm_ok = aes256::gcm(
+        &key,
+        &unhex(KNOWN_GCM.0),
+        b"jwtgate",
+        &mut gcm,
+        &unhex(KNOWN_GCM.2),
+    )
+    .is_some()
+        && gcm == plain;
+    cbc_ok && gcm_ok
+}
+
 #[cfg(not(feature = "jwe"))]
 mod aes256 {
     use crate::alg::host::{self, Cipher};
 
-    /// Whether host crypto with `decrypt` is registered.
+    /// Whether host crypto with `decrypt` is registered and decrypts the known answers.
     pub(super) fn available() -> bool {
-        host::can_decrypt()
+        host::can_decrypt() && super::known_answers()
     }
 
     /// The host's AES-256-CBC (PKCS#7 removed by it): its plaintext must be 1 to 16 bytes
@@ -274,7 +337,8 @@ impl AuthJsCookie {
         if !aes256::available() {
             return Err(Error::config(
                 "secret",
-                "this build's AES-256 is host crypto's, and none with decrypt is registered \
+                "this build's AES-256 is host crypto's, and none is registered whose decrypt \
+                 gives the known answers \
                  (jwtgate's Node entry registers node:crypto, and the edge gate workerd's \
                  node:crypto, under the `nodejs_compat` compatibility flag)",
             ));

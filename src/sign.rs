@@ -96,7 +96,15 @@ impl Signer {
         if !key.is_symmetric() {
             let probe = b"jwtgate signer check";
             let made = key.sign(alg, probe).ok();
-            if !made.is_some_and(|sig| key.signature_math(alg, probe, &sig)) {
+            let mut ok = made
+                .as_ref()
+                .is_some_and(|sig| key.signature_math(alg, probe, sig));
+            // RSA-PSS is randomised: a host that signs PKCS#1 v1.5 under a PS* name (and checks
+            // its own signatures the same way) gives the same bytes twice.
+            if ok && matches!(alg.family(), crate::alg::KeyFamily::RsaPss(_)) {
+                ok = key.sign(alg, probe).ok() != made;
+            }
+            if !ok {
                 return Err(Error::config(
                     "keys",
                     format!(

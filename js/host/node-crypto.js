@@ -188,7 +188,8 @@ export function nodeCryptoHost(crypto) {
     // the plaintext, or a throw (wrong GCM tag, bad padding). Only these two ciphers.
     decrypt(cipher, key, iv, data, aad, tag) {
       if (cipher !== "aes-256-cbc" && cipher !== "aes-256-gcm") throw new Error("unsupported cipher");
-      const decipher = createDecipheriv(cipher, key, iv);
+      const decipher =
+        cipher === "aes-256-gcm" ? createDecipheriv(cipher, key, iv, { authTagLength: 16 }) : createDecipheriv(cipher, key, iv);
       if (cipher === "aes-256-gcm") {
         decipher.setAAD(aad);
         decipher.setAuthTag(tag);

@@ -1,8 +1,8 @@
-//! Built with `host-keys` (the npm package's Node build): RSA, EC and Ed25519 keys with no
+//! Built with `host-keys` (the npm package's Node build and the edge gate): RSA, EC and Ed25519 keys with no
 //! arithmetic in jwtgate. Every check that needs none stays here (lengths, RSA modulus size and
 //! exponent, Ed25519 small-order points, the signature forms in `jwk.rs`); the rest goes to the
-//! host crypto registered with `setHostCrypto` (`node:crypto` under the Node entry, through
-//! `js/host/node-crypto.cjs`):
+//! host crypto registered with `setHostCrypto` (`node:crypto` under the Node entry) or by the edge
+//! gate (workerd's `node:crypto`), through `js/host/node-crypto.js`:
 //!
 //! - on load, `checkKey`: the public key must import (node:crypto refuses an EC point off its
 //!   curve, an Ed25519 `x` that is no point is refused by the adapter), and a private half must
@@ -21,8 +21,8 @@ use std::sync::OnceLock;
 /// A public or private JWK, as the host takes it.
 type Jwk = Map<String, Value>;
 
-/// The host's key operations, as the npm surface provides them (`crate::js`, which installs
-/// them when it registers a host): this module stays below the JavaScript layer it is called
+/// The host's key operations, as `crate::host_crypto` provides them (installed when the npm
+/// surface's `setHostCrypto` or the edge gate registers a host): this module stays below the JavaScript layer it is called
 /// from. Before they are installed there is no host: every RSA, EC and OKP key is refused.
 #[derive(Clone, Copy)]
 pub(crate) struct HostOps {
@@ -190,7 +190,9 @@ impl RsaKey {
     ) -> Result<Self, RsaKeyError> {
         let n = strip_zeros(n);
         let e = strip_zeros(e);
-        let bits = n.len() * 8 - n.first().map_or(8, |b| b.leading_zeros() as usize);
+        // An empty (or all-zero) modulus has no bits: refused below, never an underflow.
+        let bits =
+            (n.len() * 8).saturating_sub(n.first().map_or(0, |b| b.leading_zeros() as usize));
         if bits < MIN_BITS {
             return Err(RsaKeyError::TooSmall);
         }

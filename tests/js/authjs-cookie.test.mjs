@@ -126,7 +126,7 @@ test("both entries open Auth.js's A256GCM and A256CBC-HS512 cookies alike, and r
   assert.deepEqual(opened[0], opened[1]);
 });
 
-test("Node build: AES is the host's; no decrypt is a config error, a host that answers oddly opens nothing", () => {
+test("Node build: AES is the host's; no decrypt, or one failing the known answers, is a config error; later failures open nothing", () => {
   const { nodeCryptoHost } = require(fileURLToPath(new URL("../../pkg/host/node-crypto.cjs", import.meta.url)));
   const real = nodeCryptoHost(require("node:crypto"));
   const open = () =>
@@ -139,16 +139,27 @@ test("Node build: AES is the host's; no decrypt is a config error, a host that a
     assert.equal(codeOf(open), "config");
     node.setHostCrypto(null);
     assert.equal(codeOf(open), "config");
-    for (const answer of [
-      () => new Uint8Array(0), // too short for the ciphertext
+    // A host whose decrypt answers oddly fails the known answers: no reader at all.
+    const odd = [
+      () => new Uint8Array(0),
       () => "plaintext",
       (...args) => Array.from(real.decrypt(...args)), // an Array, not a Uint8Array
+      (cipher, key, iv, data) => new Uint8Array(data.length), // zeros, the right length
       () => {
         throw new Error("host down");
       },
-    ]) {
+    ];
+    for (const answer of odd) {
       node.setHostCrypto({ ...real, decrypt: answer });
-      assert.equal(codeOf(open), "signature", String(answer));
+      assert.equal(codeOf(open), "config", String(answer));
+    }
+    // One that passes the known answers and then fails: the cookie is refused, never opened.
+    for (const later of odd) {
+      let calls = 0;
+      node.setHostCrypto({ ...real, decrypt: (...args) => (calls++ < 2 ? real.decrypt(...args) : later(...args)) });
+      // Refused: `signature` where the host throws or answers no bytes of the right length,
+      // `malformed` where its bytes are not the claims.
+      assert.ok(["signature", "malformed"].includes(codeOf(open)), String(later));
     }
     // A host that answers the plaintext of the right length opens it.
     node.setHostCrypto(real);
