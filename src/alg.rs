@@ -92,6 +92,13 @@ pub(crate) enum RsaKeyError {
     IncompleteCrt,
 }
 
+/// A big-endian integer without its leading zero bytes (an RSA JWK's `n` or `e`).
+#[cfg_attr(not(any(feature = "rsa", feature = "host-keys")), allow(dead_code))]
+pub(crate) fn strip_zeros(b: &[u8]) -> &[u8] {
+    let first = b.iter().position(|&x| x != 0).unwrap_or(b.len());
+    &b[first..]
+}
+
 /// The private members of an RSA JWK (read only where some RSA is built: `rsa` or `host-keys`).
 #[derive(Clone, Copy)]
 #[cfg_attr(not(any(feature = "rsa", feature = "host-keys")), allow(dead_code))]

@@ -589,9 +589,7 @@ async fn read_capped(response: &mut Response) -> std::result::Result<String, Jwk
     let mut body = Vec::new();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|_| JwksFailure::Unreadable)?;
-        if body.len() + chunk.len() > jwks::MAX_BYTES {
-            return Err(JwksFailure::TooLarge);
-        }
+        jwks::check_length(body.len() + chunk.len())?;
         body.extend_from_slice(&chunk);
     }
     String::from_utf8(body).map_err(|_| JwksFailure::Unreadable)

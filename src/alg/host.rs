@@ -13,7 +13,9 @@
 //! A host that fails, throws or answers anything but the expected type makes a key refused, a
 //! signature invalid, a signing attempt an error: never a pass.
 
-use super::{ed25519_form, Algorithm, EcCurve, HashAlg, RsaKeyError, RsaPrivateParts, MIN_BITS};
+use super::{
+    ed25519_form, strip_zeros, Algorithm, EcCurve, HashAlg, RsaKeyError, RsaPrivateParts, MIN_BITS,
+};
 use crate::b64;
 use serde_json::{Map, Value};
 use std::sync::OnceLock;
@@ -128,11 +130,6 @@ const MAX_BITS: usize = 8192;
 
 /// The largest RSA public exponent accepted (the `rsa` crate's bound, 2^33 - 1).
 const MAX_EXPONENT: u64 = (1 << 33) - 1;
-
-fn strip_zeros(b: &[u8]) -> &[u8] {
-    let first = b.iter().position(|&x| x != 0).unwrap_or(b.len());
-    &b[first..]
-}
 
 /// A JWK of `kty` (and `crv`) with these base64url members.
 fn jwk(kty: &str, crv: Option<&str>, members: &[(&str, &[u8])]) -> Map<String, Value> {

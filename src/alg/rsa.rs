@@ -5,7 +5,7 @@
 //! unusual public exponents (the `rsa` crate's checks). PSS uses MGF1 with the same hash and a salt
 //! as long as the hash, exactly as RFC 7518 §3.5 fixes it: other salt lengths do not verify.
 
-use super::HashAlg;
+use super::{strip_zeros, HashAlg};
 use rsa::pkcs1v15::Pkcs1v15Sign;
 use rsa::pss::Pss;
 use rsa::traits::PublicKeyParts;
@@ -22,11 +22,6 @@ pub(crate) struct RsaKey {
     n: Vec<u8>,
     e: Vec<u8>,
     private: Option<RsaPrivateKey>,
-}
-
-fn strip_zeros(b: &[u8]) -> &[u8] {
-    let first = b.iter().position(|&x| x != 0).unwrap_or(b.len());
-    &b[first..]
 }
 
 fn uint(bytes: &[u8], bits: u32) -> Result<BoxedUint, RsaKeyError> {

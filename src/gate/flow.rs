@@ -532,14 +532,7 @@ mod tests {
             pairs.push(("JWTGATE_STATE", DO_BINDING));
         }
         pairs.extend_from_slice(extra);
-        GateConfig::from_env(|name| {
-            pairs
-                .iter()
-                .rev()
-                .find(|(n, _)| *n == name)
-                .map(|(_, v)| (*v).to_owned())
-        })
-        .expect("config")
+        crate::gate::config::from_pairs(&pairs).expect("config")
     }
 
     const NAMES: &[String] = &[];

@@ -207,11 +207,21 @@ pub fn check_status(status: u16) -> Result<(), JwksFailure> {
     }
 }
 
-/// A declared `Content-Length` over [`MAX_BYTES`] is refused before anything is read.
+/// A body of `len` bytes (declared, or read so far) is within [`MAX_BYTES`].
+pub fn check_length(len: usize) -> Result<(), JwksFailure> {
+    if len > MAX_BYTES {
+        Err(JwksFailure::TooLarge)
+    } else {
+        Ok(())
+    }
+}
+
+/// A declared `Content-Length` over [`MAX_BYTES`] is refused before anything is read (one that
+/// is not a number is left to the cap while reading).
 pub fn check_declared_length(content_length: Option<&str>) -> Result<(), JwksFailure> {
     match content_length.and_then(|v| v.trim().parse::<usize>().ok()) {
-        Some(n) if n > MAX_BYTES => Err(JwksFailure::TooLarge),
-        _ => Ok(()),
+        Some(n) => check_length(n),
+        None => Ok(()),
     }
 }
 
@@ -327,6 +337,8 @@ mod tests {
                 e.log_line()
             );
         }
+        assert_eq!(check_length(MAX_BYTES), Ok(()));
+        assert_eq!(check_length(MAX_BYTES + 1), Err(JwksFailure::TooLarge));
         assert_eq!(check_declared_length(None), Ok(()));
         assert_eq!(check_declared_length(Some("12")), Ok(()));
         assert_eq!(check_declared_length(Some("oops")), Ok(())); // read with the cap instead

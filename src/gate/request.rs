@@ -821,14 +821,7 @@ mod tests {
         }
         pairs.extend_from_slice(extra);
         // The last value of a name wins: `extra` may override the defaults.
-        GateConfig::from_env(|name| {
-            pairs
-                .iter()
-                .rev()
-                .find(|(n, _)| *n == name)
-                .map(|(_, v)| (*v).to_owned())
-        })
-        .expect("config")
+        crate::gate::config::from_pairs(&pairs).expect("config")
     }
 
     fn names(list: &[&str]) -> Vec<String> {
@@ -1507,14 +1500,9 @@ mod tests {
                 ("JWTGATE_KEYS", KEYS),
                 ("JWTGATE_IDENTITY_HEADER_MAX_BYTES", bad),
             ];
-            let e = GateConfig::from_env(|n| {
-                pairs
-                    .iter()
-                    .find(|(k, _)| *k == n)
-                    .map(|(_, v)| (*v).to_owned())
-            })
-            .err()
-            .unwrap_or_else(|| panic!("{bad:?} accepted"));
+            let e = crate::gate::config::from_pairs(&pairs)
+                .err()
+                .unwrap_or_else(|| panic!("{bad:?} accepted"));
             assert!(
                 e.to_string().contains("JWTGATE_IDENTITY_HEADER_MAX_BYTES"),
                 "{e}"

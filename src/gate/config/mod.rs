@@ -706,5 +706,18 @@ impl GateConfig {
     }
 }
 
+/// The gate's tests' way in: a configuration from `(name, value)` pairs, as the Worker's
+/// environment would hold them (a name given twice: its last value).
+#[cfg(test)]
+pub(crate) fn from_pairs(pairs: &[(&str, &str)]) -> Result<GateConfig, ConfigError> {
+    GateConfig::from_env(|name| {
+        pairs
+            .iter()
+            .rev()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| (*v).to_owned())
+    })
+}
+
 #[cfg(test)]
 mod tests;

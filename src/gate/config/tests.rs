@@ -1,17 +1,8 @@
 use super::*;
-use std::collections::HashMap;
 
 const POLICY: &str = r#"{"issuer":"https://iss.example","audience":"app","algorithms":["HS256"]}"#;
 const KEYS: &str =
     r#"{"keys":[{"kty":"oct","kid":"k","k":"c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA"}]}"#;
-
-fn env(pairs: &[(&str, &str)]) -> Result<GateConfig, ConfigError> {
-    let map: HashMap<String, String> = pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    GateConfig::from_env(move |k| map.get(k).cloned())
-}
 
 fn base() -> Vec<(&'static str, &'static str)> {
     vec![
@@ -27,7 +18,7 @@ fn setting_of(extra: &[(&'static str, &'static str)]) -> &'static str {
         pairs.retain(|(name, _)| name != k);
         pairs.push((k, v));
     }
-    match env(&pairs) {
+    match from_pairs(&pairs) {
         Ok(_) => "ok",
         Err(e) => e.setting,
     }
@@ -35,7 +26,7 @@ fn setting_of(extra: &[(&'static str, &'static str)]) -> &'static str {
 
 #[test]
 fn defaults() {
-    let c = env(&base()).unwrap();
+    let c = from_pairs(&base()).unwrap();
     assert_eq!(c.upstream, "http://127.0.0.1:8788");
     assert_eq!(c.cookies, vec!["__Secure-authjs.session-token"]);
     assert!(c.forward_authorization);
@@ -60,7 +51,7 @@ fn providers_each_with_their_issuers_keys_and_routes() {
     let mut pairs = base();
     pairs.push(("JWTGATE_PROVIDERS", p));
     pairs.push(("JWTGATE_PROVIDER_ROUTES", routes));
-    let c = env(&pairs).unwrap();
+    let c = from_pairs(&pairs).unwrap();
     assert_eq!(c.providers.len(), 2);
     assert_eq!(
         (c.provider_name(0), c.provider_name(1), c.provider_name(2)),
@@ -87,7 +78,10 @@ fn providers_each_with_their_issuers_keys_and_routes() {
     // Without routes, providers would pass nowhere: a configuration error.
     let mut pairs = base();
     pairs.push(("JWTGATE_PROVIDERS", p));
-    assert_eq!(env(&pairs).unwrap_err().setting, "JWTGATE_PROVIDER_ROUTES");
+    assert_eq!(
+        from_pairs(&pairs).unwrap_err().setting,
+        "JWTGATE_PROVIDER_ROUTES"
+    );
 }
 
 #[test]
@@ -105,7 +99,7 @@ fn providers_may_name_their_own_token_header_and_cookies() {
     pairs.push(("JWTGATE_PROVIDERS", p));
     pairs.push(("JWTGATE_TOKEN_HEADER", "x-api-token"));
     pairs.push(routes);
-    let c = env(&pairs).unwrap();
+    let c = from_pairs(&pairs).unwrap();
     assert_eq!(
         c.token_headers,
         vec![
@@ -258,7 +252,7 @@ fn provider_settings_that_are_refused() {
 fn cookies_none_reads_no_cookie() {
     let mut pairs = base();
     pairs.push(("JWTGATE_COOKIES", " none "));
-    assert!(env(&pairs).unwrap().cookies.is_empty());
+    assert!(from_pairs(&pairs).unwrap().cookies.is_empty());
     // `none` is the whole value, not a name in a list.
     assert_eq!(
         setting_of(&[("JWTGATE_COOKIES", "__Secure-a,none")]),
@@ -268,11 +262,11 @@ fn cookies_none_reads_no_cookie() {
 
 #[test]
 fn token_header_is_one_plain_header_name_with_no_other_meaning() {
-    let c = env(&base()).unwrap();
+    let c = from_pairs(&base()).unwrap();
     assert!(c.token_headers.is_empty());
     let mut pairs = base();
     pairs.push(("JWTGATE_TOKEN_HEADER", "Cf-Access-Jwt-Assertion"));
-    let c = env(&pairs).unwrap();
+    let c = from_pairs(&pairs).unwrap();
     assert_eq!(
         c.token_headers,
         vec![("cf-access-jwt-assertion".to_owned(), 0)]
@@ -316,7 +310,10 @@ fn token_header_is_one_plain_header_name_with_no_other_meaning() {
             "an-auth-secret-of-at-least-32-bytes!",
         ));
         pairs.push(("JWTGATE_TOKEN_HEADER", "x-api-token"));
-        assert_eq!(env(&pairs).unwrap_err().setting, "JWTGATE_TOKEN_HEADER");
+        assert_eq!(
+            from_pairs(&pairs).unwrap_err().setting,
+            "JWTGATE_TOKEN_HEADER"
+        );
     }
     let long: &'static str = Box::leak(format!("x-{}", "a".repeat(63)).into_boxed_str());
     assert_eq!(
@@ -333,7 +330,7 @@ fn authjs_secret_is_a_key_source_with_a_reader_per_cookie() {
     pairs.retain(|(k, _)| *k != "JWTGATE_KEYS");
     pairs.push(("JWTGATE_AUTHJS_SECRET", S));
     pairs.push(("JWTGATE_PLAIN_HTTP", "true"));
-    let c = env(&pairs).unwrap();
+    let c = from_pairs(&pairs).unwrap();
     assert!(!c.verifies_jws());
     let names: Vec<&str> = c.authjs.iter().map(|r| r.cookie_name()).collect();
     assert_eq!(
@@ -342,7 +339,7 @@ fn authjs_secret_is_a_key_source_with_a_reader_per_cookie() {
     );
     assert_eq!(names.len(), 2);
     // Without it, no reader: cookies are signed tokens.
-    assert!(env(&base()).unwrap().authjs.is_empty());
+    assert!(from_pairs(&base()).unwrap().authjs.is_empty());
     let rotated = format!(r#"["{S}","{S}-older"]"#);
     let array = setting_of(&[("JWTGATE_AUTHJS_SECRET", Box::leak(rotated.into_boxed_str()))]);
     assert_eq!(array, "ok");
@@ -365,7 +362,7 @@ fn authjs_secret_is_a_key_source_with_a_reader_per_cookie() {
         "[nope",
         r#"{"a":1}"#,
     ] {
-        let e = env(&[base(), vec![("JWTGATE_AUTHJS_SECRET", bad)]].concat()).unwrap_err();
+        let e = from_pairs(&[base(), vec![("JWTGATE_AUTHJS_SECRET", bad)]].concat()).unwrap_err();
         assert_eq!(e.setting, "JWTGATE_AUTHJS_SECRET", "{bad}");
         assert!(!e.message.contains("tiny-secret"), "{}", e.message);
     }
@@ -538,7 +535,7 @@ fn every_bad_setting_is_named() {
         "JWTGATE_POLICY"
     );
     // The error never echoes a secret value.
-    let e = env(&[
+    let e = from_pairs(&[
         ("JWTGATE_POLICY", POLICY),
         (
             "JWTGATE_KEYS",
@@ -552,7 +549,7 @@ fn every_bad_setting_is_named() {
 
 #[test]
 fn routing() {
-    let c = env(&[
+    let c = from_pairs(&[
         ("JWTGATE_POLICY", POLICY),
         ("JWTGATE_KEYS", KEYS),
         ("UPSTREAM_URL", "https://app.example"),
@@ -620,7 +617,7 @@ fn scope_rules_drop_a_trailing_slash_and_refuse_twins() {
     let with = |rules: &str| {
         let mut pairs = base();
         pairs.push(("JWTGATE_SCOPES", rules));
-        env(&pairs)
+        from_pairs(&pairs)
     };
     let c = with(r#"{"/admin/":"admin"}"#).unwrap();
     let admin = ["admin".to_owned()];
@@ -643,7 +640,7 @@ fn scope_rules_drop_a_trailing_slash_and_refuse_twins() {
 fn preflights_cookies_and_unknown_names() {
     let mut pairs = base();
     pairs.push(("JWTGATE_PREFLIGHT_PATHS", "/api/public"));
-    let c = env(&pairs).unwrap();
+    let c = from_pairs(&pairs).unwrap();
     assert_eq!(
         c.route("OPTIONS", "/api/public/x", true),
         Route::Preflight { forward: true }
@@ -683,7 +680,7 @@ fn preflights_cookies_and_unknown_names() {
     let mut pairs = base();
     pairs.push(("JWTGATE_PLAIN_HTTP", "true"));
     assert_eq!(
-        env(&pairs).unwrap().cookies,
+        from_pairs(&pairs).unwrap().cookies,
         vec!["__Secure-authjs.session-token", "authjs.session-token"]
     );
     assert_eq!(
