@@ -52,8 +52,9 @@ row(
   (r) => r >= 1.2,
 );
 const kb = (b) => `${(b / 1000).toFixed(0)} KB`;
-// The Node build has every algorithm with node:crypto doing the RSA/EC/Ed25519 and AES
-// arithmetic (cargo features host-keys, jwe-reader); the web build carries it itself (RustCrypto).
+// The Node and web builds have every algorithm with node:crypto or WebCrypto doing the
+// RSA/EC/Ed25519 and AES arithmetic (cargo features host-keys, jwe-reader); jwtgate/pure carries
+// it itself (RustCrypto), opt-in, and has no target.
 row("npm wasm, every algorithm, gzip -9 (Node build / web build)", ["pkg/node", "pkg/web"].map((d) => sizes?.[`${d}/jwtgate_bg.wasm`]?.gzip), kb, "≤ 100 KB", (b) => b <= 100e3);
 row("npm wasm, HS only, gzip -9", [sizes?.["target/pkg-hs-only/jwtgate_bg.wasm"]?.gzip], kb, "≤ 40 KB", (b) => b <= 40e3);
 // The gate has no RSA/EC/Ed25519 or AES code either: WebCrypto and workerd's node:crypto do it.
@@ -170,7 +171,8 @@ if (sizes || startup) {
     const z = (f) => (sizes[f] ? `${(sizes[f].raw / 1000).toFixed(0)} KB raw / ${(sizes[f].gzip / 1000).toFixed(0)} KB gzip` : "—");
     out.push(
       `Sizes (\`wasm-opt -Oz\`, gzip -9): npm package, every algorithm: Node build (node:crypto's arithmetic) ` +
-        `${z("pkg/node/jwtgate_bg.wasm")}, web build (its own) ${z("pkg/web/jwtgate_bg.wasm")}; HS-only ` +
+        `${z("pkg/node/jwtgate_bg.wasm")}, web build (WebCrypto's) ${z("pkg/web/jwtgate_bg.wasm")}, ` +
+        `jwtgate/pure (its own, opt-in) ${z("pkg/pure/jwtgate_bg.wasm")}; HS-only ` +
         `${z("target/pkg-hs-only/jwtgate_bg.wasm")}; the gate Worker ${z("build/index_bg.wasm")}.`,
     );
   }

@@ -6,7 +6,7 @@
 //
 //   cold: a different token on every call (jwtgate's cache sees a pool twice its capacity, so every
 //         call misses and also pays for the insertion; fast-jwt runs without its cache).
-//   "cold, pure Rust": the web build (pkg/web, which carries jwtgate's own RSA, ECDSA and Ed25519
+//   "cold, pure Rust": jwtgate/pure (pkg/pure, which carries jwtgate's own RSA, ECDSA and Ed25519
 //         code) with `nativeCrypto: false`, i.e. what browsers and edge runtimes get (HS256 is
 //         always checked in Rust, so it has no such row; the Node build has no such code at all).
 //   "verifyAsync (32 in flight)": jwtgate's async entry with 32 calls outstanding, against jose
@@ -28,8 +28,8 @@ import { createVerifier } from "fast-jwt";
 const require = createRequire(import.meta.url);
 const pkgDir = fileURLToPath(new URL("../pkg/", import.meta.url));
 const jwtgate = require(pkgDir);
-const web = await import(new URL("../pkg/web/index.js", import.meta.url));
-web.initSync({ module: readFileSync(new URL("../pkg/web/jwtgate_bg.wasm", import.meta.url)) });
+const web = await import(new URL("../pkg/pure/index.js", import.meta.url));
+web.initSync({ module: readFileSync(new URL("../pkg/pure/jwtgate_bg.wasm", import.meta.url)) });
 
 const ROUNDS = Number(process.env.ROUNDS ?? 7);
 const SLICE_MS = Number(process.env.SLICE_MS ?? 300);

@@ -1,5 +1,6 @@
 // Verify throughput inside workerd (Miniflare 4), one Worker, interleaved: jwtgate's ES module
-// entry (`verify`: pure Rust signatures; `verifyAsync`: signatures through WebCrypto), jwtgate
+// entry with its own arithmetic, jwtgate/pure (`verify`: pure Rust signatures; `verifyAsync`:
+// signatures through WebCrypto, the path the web build's deferred keys take too), jwtgate
 // with node:crypto as host crypto (`nodejs_compat`), and jose (WebCrypto) awaited one at a time
 // and 32 in flight. Same checks as bench/verify.mjs: pinned alg,
 // iss, aud, exp, nbf; keys imported once; a different token on every call (cold, jwtgate's
@@ -26,8 +27,8 @@ const root = fileURLToPath(new URL("../", import.meta.url));
 
 const workerSource = `
 import * as jose from "jose";
-import { initSync, Verifier, setHostCrypto } from "./pkg/web/index.js";
-import wasm from "./pkg/web/jwtgate_bg.wasm";
+import { initSync, Verifier, setHostCrypto } from "./pkg/pure/index.js";
+import wasm from "./pkg/pure/jwtgate_bg.wasm";
 import { nodeCryptoHost } from "./pkg/host/node-crypto.cjs";
 import * as nodeCrypto from "node:crypto";
 
@@ -95,11 +96,11 @@ await build({
 const mf = workerd({
   modules: [
     { type: "ESModule", path: join(dir, "worker.mjs") },
-    // The bundle keeps `import wasm from "./pkg/web/jwtgate_bg.wasm"`: serve it at that path.
+    // The bundle keeps `import wasm from "./pkg/pure/jwtgate_bg.wasm"`: serve it at that path.
     {
       type: "CompiledWasm",
-      path: join(dir, "pkg/web/jwtgate_bg.wasm"),
-      contents: readFileSync(join(root, "pkg/web/jwtgate_bg.wasm")),
+      path: join(dir, "pkg/pure/jwtgate_bg.wasm"),
+      contents: readFileSync(join(root, "pkg/pure/jwtgate_bg.wasm")),
     },
   ],
   modulesRoot: dir,

@@ -11,42 +11,85 @@
 // dropped and the token is checked in full again, which gives the exact error. At most
 // `cacheSize` entries; the oldest insertion is evicted first. `cacheSize: 0` turns it off.
 //
-// verifyAsync: where no host crypto is registered (browsers, workerd, edge runtimes) and
-// WebCrypto is there, Rust does everything except the raw RSA/ECDSA/Ed25519 signature check
-// (parsing, header rules, kid selection, key–algorithm binding, the signature's form, claims) and
-// hands that one check to js/webcrypto.js (shared with the edge gate), with a CryptoKey imported
-// once per key and algorithm. A claim failure is thrown only after the signature verified, as
-// `verify` does. Keys WebCrypto cannot import (e.g. Ed25519 on an older runtime) are checked by
-// Rust.
+// The async methods: where the key was loaded with no host crypto registered (a *deferred* key:
+// the web entry in browsers, workerd, edge runtimes; this build has no RSA, ECDSA, Ed25519 or
+// AES code of its own), WebCrypto does the one operation Rust leaves it, and Rust does every
+// other step before and after it:
+// - verifyAsync: Rust parses, applies the header rules, selects the key, checks its binding and
+//   the signature's form (`prepareVerify`); WebCrypto checks the raw signature (js/webcrypto.js,
+//   shared with the edge gate), with a CryptoKey imported once per key and algorithm (WebCrypto's
+//   import checks an EC point; an Ed25519 `x` that is no point is refused here first); Rust then
+//   settles the token (`finishVerify`: `signature` unless valid, then the claims). A key
+//   WebCrypto will not import is `config`. A key host crypto checked goes to the host's handle
+//   (node:crypto's callback form); in the build with its own arithmetic (`jwtgate/pure`) a key
+//   WebCrypto will not import is checked by Rust.
+// - signAsync, signAsIsAsync: Rust stamps or checks the claims and builds the signing input
+//   (`prepareSign`); WebCrypto signs with the private JWK; the signer's first signature must
+//   verify under the key's public half; Rust checks the signature's form and assembles the
+//   token (`finishSign`).
+// - openAsync: Rust checks the JWE header, selects the key and checks A256CBC-HS512's HMAC tag
+//   (`openRequest`); WebCrypto decrypts (AES-CBC or AES-GCM, which checks GCM's tag); Rust checks
+//   the plaintext's length and the claims (`openFinish`).
+// Where the key is an HMAC secret, or host crypto checked it, each async method answers as its
+// synchronous counterpart does, without an extra turn of the event loop.
 
 import { hasWebKey, webVerify } from "./webcrypto.js";
+import { ed25519Point } from "./host/node-crypto.js";
+
+const subtle = () => globalThis.crypto && globalThis.crypto.subtle;
+
+// The current time as Rust computes it, or undefined where Rust must decide (it validates
+// `now`, and throws `config` for a bad one).
+function nowOf(options) {
+  if (options === undefined || options === null) return Math.floor(Date.now() / 1000);
+  if (typeof options !== "object") return undefined;
+  const t = options.now;
+  if (t === undefined || t === null) return Math.floor(Date.now() / 1000);
+  if (typeof t === "number" && Number.isFinite(t) && Math.abs(t) < 1e15) return Math.floor(t);
+  return undefined;
+}
+
+/** base64url text to bytes (`null` if it is not). */
+function unb64url(text) {
+  try {
+    const bin = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
+    return Uint8Array.from(bin, (c) => c.charCodeAt(0));
+  } catch {
+    return null;
+  }
+}
 
 /**
- * Adds the cache and `verifyAsync` to a wasm-bindgen `Verifier` class, and returns it. `internal`
- * holds the module's `__jwtgate_*` functions (see `takeInternals`): they stay in this closure.
+ * Adds the cache and the async methods to a wasm-bindgen module's `Verifier`, `Signer` and
+ * `AuthJsCookie` classes (`module` holds them). `internal` holds the module's `__jwtgate_*`
+ * functions (see `takeInternals`): they stay in this closure.
  */
-export function extendVerifier(Verifier, internal) {
+export function extend(module, internal) {
+  extendVerifier(module.Verifier, internal);
+  extendSigner(module.Signer, internal);
+  if (module.AuthJsCookie) extendAuthJsCookie(module.AuthJsCookie, internal);
+}
+
+function extendVerifier(Verifier, internal) {
   const {
     __jwtgate_verifyForCache: verifyForCache,
     __jwtgate_prepareVerify: prepareVerify,
+    __jwtgate_finishVerify: finishVerify,
     __jwtgate_publicJwkAt: publicJwkAt,
-    __jwtgate_checkSignatureAt: checkSignatureAt,
     __jwtgate_hostKeyAt: hostKeyAt,
-    __jwtgate_signatureError: signatureError,
     __jwtgate_webCryptoParams: webCryptoParams,
   } = internal;
   const proto = Verifier.prototype;
-  if (proto.verify.jwtgateCached) return Verifier;
+  if (proto.verify.jwtgateCached) return;
   const uncached = proto.verify;
   const states = new WeakMap();
 
   function state(verifier) {
     let s = states.get(verifier);
     if (s === undefined) {
-      // Both getters are fixed for a verifier's life: read them from wasm once.
+      // Fixed for a verifier's life: read it from wasm once.
       s = {
         size: verifier.cacheSize,
-        native: verifier.nativeCrypto,
         map: new Map(),
         webKeys: new Map(), // CryptoKeys by "<key index>/<alg>" (js/webcrypto.js)
         hostKeys: new Map(), // host handles by "<key index>/<alg>" (null: none)
@@ -54,17 +97,6 @@ export function extendVerifier(Verifier, internal) {
       states.set(verifier, s);
     }
     return s;
-  }
-
-  // The current time as Rust computes it, or undefined where Rust must decide (it validates
-  // `now`, and throws `config` for a bad one).
-  function nowOf(options) {
-    if (options === undefined || options === null) return Math.floor(Date.now() / 1000);
-    if (typeof options !== "object") return undefined;
-    const t = options.now;
-    if (t === undefined || t === null) return Math.floor(Date.now() / 1000);
-    if (typeof t === "number" && Number.isFinite(t) && Math.abs(t) < 1e15) return Math.floor(t);
-    return undefined;
   }
 
   function lookup(s, token, now) {
@@ -75,7 +107,8 @@ export function extendVerifier(Verifier, internal) {
     return undefined;
   }
 
-  function remember(s, token, payload, from, until) {
+  function remember(s, token, { payload, from, until }) {
+    if (s.size === 0) return;
     if (s.map.size >= s.size) s.map.delete(s.map.keys().next().value);
     s.map.set(token, { payload, from, until });
   }
@@ -88,14 +121,13 @@ export function extendVerifier(Verifier, internal) {
     }
     const hit = lookup(s, token, now);
     if (hit !== undefined) return JSON.parse(hit);
-    const { payload, from, until } = verifyForCache(this, token, { now });
-    remember(s, token, payload, from, until);
-    return JSON.parse(payload);
+    const entry = verifyForCache(this, token, { now });
+    remember(s, token, entry);
+    return JSON.parse(entry.payload);
   }
   verify.jwtgateCached = true;
   proto.verify = verify;
 
-  const subtle = () => globalThis.crypto && globalThis.crypto.subtle;
   // WebCrypto [import, verify] parameters per JWS algorithm: jwtgate's table (src/platform.rs).
   const paramsCache = new Map();
   function params(alg) {
@@ -103,53 +135,31 @@ export function extendVerifier(Verifier, internal) {
     return paramsCache.get(alg);
   }
 
-  // Checks a signature Rust left to WebCrypto (js/webcrypto.js, the check the edge gate uses
-  // too), or to Rust where WebCrypto cannot answer; then settles the answer as `verify` would.
-  async function finish(verifier, s, token, r) {
-    const { keyIndex: index, alg, signingInput: input, signature: sig } = r.pending;
+  // The raw check Rust left: `true`, `false`, or `null` where no one answered (Rust decides
+  // then: `config` for a deferred key, its own check otherwise).
+  async function check(verifier, s, p) {
+    const { keyIndex: index, alg, signingInput: input, signature: sig } = p;
     const id = `${index}/${alg}`;
-    const jwk = hasWebKey(s.webKeys, id) ? undefined : publicJwkAt(verifier, index);
-    let valid;
     try {
-      valid = await webVerify(s.webKeys, id, jwk, params(alg), sig, input);
+      if (!p.deferred) {
+        let handle = s.hostKeys.get(id);
+        if (handle === undefined) {
+          handle = hostKeyAt(verifier, index, alg) ?? null;
+          s.hostKeys.set(id, handle);
+        }
+        // node:crypto's callback form, off the main thread, where the handle has it.
+        if (handle && typeof handle.verifyAsync === "function") return await handle.verifyAsync(input, sig);
+        if (handle) return handle.verify(input, sig);
+      }
+      let jwk = hasWebKey(s.webKeys, id) ? undefined : publicJwkAt(verifier, index);
+      // WebCrypto imports any 32 bytes as an Ed25519 key: a deferred `x` must be a point.
+      if (jwk && p.deferred && jwk.kty === "OKP" && !ed25519Point(unb64url(jwk.x) ?? new Uint8Array(0))) {
+        jwk = null; // refused, and remembered as refused
+      }
+      return await webVerify(s.webKeys, id, jwk, params(alg), sig, input);
     } catch {
-      valid = null;
+      return null;
     }
-    if (typeof valid !== "boolean") valid = checkSignatureAt(verifier, index, alg, input, sig);
-    return settle(s, token, r, valid);
-  }
-
-  // Checks a signature Rust left to the host (node:crypto): its callback form, off the main
-  // thread, where the handle has `verifyAsync`; else the handle's `verify`; Rust where neither
-  // gives exactly true or false.
-  async function finishHost(verifier, s, token, r) {
-    const { keyIndex: index, alg, signingInput: input, signature: sig } = r.pending;
-    const id = `${index}/${alg}`;
-    let handle = s.hostKeys.get(id);
-    if (handle === undefined) {
-      handle = hostKeyAt(verifier, index, alg) ?? null;
-      s.hostKeys.set(id, handle);
-    }
-    let valid = null;
-    try {
-      if (handle && typeof handle.verifyAsync === "function") valid = await handle.verifyAsync(input, sig);
-      else if (handle) valid = handle.verify(input, sig);
-    } catch {
-      valid = null;
-    }
-    if (typeof valid !== "boolean") valid = checkSignatureAt(verifier, index, alg, input, sig);
-    return settle(s, token, r, valid);
-  }
-
-  // The answer once the signature is decided: as `verify` orders them, a claim failure only
-  // for a valid signature.
-  function settle(s, token, r, valid) {
-    const { payload, from, until } = r;
-    const { claimsError } = r.pending;
-    if (valid !== true) throw signatureError();
-    if (claimsError !== undefined) throw claimsError;
-    if (s.size > 0) remember(s, token, payload, from, until);
-    return JSON.parse(payload);
   }
 
   // Not an async function: answers that need no WebCrypto (cache hits, HMAC, errors found before
@@ -157,7 +167,6 @@ export function extendVerifier(Verifier, internal) {
   proto.verifyAsync = function verifyAsync(token, options) {
     try {
       const s = state(this);
-      if (!s.native && !subtle()) return Promise.resolve(this.verify(token, options));
       const now = nowOf(options);
       if (typeof token !== "string" || now === undefined) {
         return Promise.resolve(uncached.call(this, token, options));
@@ -167,14 +176,114 @@ export function extendVerifier(Verifier, internal) {
         if (payload !== undefined) return Promise.resolve(JSON.parse(payload));
       }
       const r = prepareVerify(this, token, { now });
-      if (r.pending) return s.native ? finishHost(this, s, token, r) : finish(this, s, token, r);
-      if (s.size > 0) remember(s, token, r.payload, r.from, r.until);
-      return Promise.resolve(JSON.parse(r.payload));
+      if (r.pending === undefined) {
+        remember(s, token, r);
+        return Promise.resolve(JSON.parse(r.payload));
+      }
+      return check(this, s, r.pending).then((valid) => {
+        const entry = finishVerify(this, token, { now }, valid);
+        remember(s, token, entry);
+        return JSON.parse(entry.payload);
+      });
     } catch (e) {
       return Promise.reject(e);
     }
   };
-  return Verifier;
+}
+
+function extendSigner(Signer, internal) {
+  const {
+    __jwtgate_prepareSign: prepareSign,
+    __jwtgate_finishSign: finishSign,
+    __jwtgate_webCryptoParams: webCryptoParams,
+  } = internal;
+  const proto = Signer.prototype;
+  if (proto.signAsync) return;
+  // Per signer: its private CryptoKey once imported, and whether a signature it made verified
+  // under the public half.
+  const states = new WeakMap();
+
+  async function webSign(signer, r) {
+    let s = states.get(signer);
+    if (s === undefined) states.set(signer, (s = { key: null, checked: false }));
+    const input = new TextEncoder().encode(r.input);
+    let signature = new Uint8Array(0);
+    let checked = s.checked;
+    try {
+      const crypto = subtle();
+      const [importParams, signParams] = webCryptoParams(r.alg);
+      const key = s.key ?? (await crypto.importKey("jwk", r.jwk, importParams, false, ["sign"]));
+      s.key = key;
+      signature = new Uint8Array(await crypto.sign(signParams, key, input));
+      if (!checked) {
+        // eslint-disable-next-line no-unused-vars
+        const { d, p, q, dp, dq, qi, ...pub } = r.jwk;
+        const x = pub.kty === "OKP" ? unb64url(pub.x) : null;
+        const point = pub.kty !== "OKP" || (x !== null && ed25519Point(x));
+        const pk = await crypto.importKey("jwk", pub, importParams, false, ["verify"]);
+        checked = point && (await crypto.verify(signParams, pk, signature, input)) === true;
+        s.checked = checked;
+      }
+    } catch {
+      checked = false;
+    }
+    return finishSign(signer, r.input, signature, checked);
+  }
+
+  function signWith(signer, claims, options, asIs) {
+    try {
+      const r = prepareSign(signer, claims, options, asIs);
+      if (r.token !== undefined) return Promise.resolve(r.token);
+      return webSign(signer, r);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+  proto.signAsync = function signAsync(claims, options) {
+    return signWith(this, claims, options, false);
+  };
+  proto.signAsIsAsync = function signAsIsAsync(claims, options) {
+    return signWith(this, claims, options, true);
+  };
+}
+
+function extendAuthJsCookie(AuthJsCookie, internal) {
+  const { __jwtgate_openRequest: openRequest, __jwtgate_openFinish: openFinish } = internal;
+  const proto = AuthJsCookie.prototype;
+  if (proto.openAsync) return;
+
+  // WebCrypto's plaintext; `null` where it refused (a wrong GCM tag, bad padding); `undefined`
+  // where there is no WebCrypto.
+  async function decrypt(r) {
+    const crypto = subtle();
+    if (!crypto) return undefined;
+    try {
+      const key = await crypto.importKey("raw", r.key, r.cipher, false, ["decrypt"]);
+      if (r.cipher === "AES-GCM") {
+        const data = new Uint8Array(r.data.length + r.tag.length);
+        data.set(r.data);
+        data.set(r.tag, r.data.length);
+        const params = { name: "AES-GCM", iv: r.iv, additionalData: r.aad, tagLength: 128 };
+        return new Uint8Array(await crypto.decrypt(params, key, data));
+      }
+      return new Uint8Array(await crypto.decrypt({ name: "AES-CBC", iv: r.iv }, key, r.data));
+    } catch {
+      return null;
+    }
+  }
+
+  proto.openAsync = function openAsync(token, options) {
+    try {
+      const now = nowOf(options);
+      // A bad `now` or token: the synchronous path gives the exact error.
+      const opts = now === undefined ? options : { now };
+      const r = openRequest(this, token, opts);
+      if (r.payload !== undefined) return Promise.resolve(JSON.parse(r.payload));
+      return decrypt(r).then((plain) => JSON.parse(openFinish(this, token, opts, plain)));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  };
 }
 
 /**

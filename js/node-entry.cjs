@@ -9,6 +9,6 @@
 // `__jwtgate_*` internals are taken out of the exports before anyone else sees them.
 module.exports = require("./jwtgate.js");
 const { nodeCryptoHost } = require("../host/node-crypto.cjs");
-const { extendVerifier, takeInternals } = require("./extend.cjs");
+const { extend, takeInternals } = require("./extend.cjs");
 module.exports.setHostCrypto(nodeCryptoHost(require("node:crypto")));
-extendVerifier(module.exports.Verifier, takeInternals(module.exports));
+extend(module.exports, takeInternals(module.exports));

@@ -152,17 +152,41 @@ export interface HostCrypto {
   ): Uint8Array;
 }
 
-/** Added to `Verifier` by the package entries (`jwtgate`, `jwtgate/web`). */
+/** Added to `Verifier` by the package entries (`jwtgate`, `jwtgate/web`, `jwtgate/pure`). */
 export interface Verifier {
   /**
    * `verify`, with RSA, ECDSA and Ed25519 signatures checked by WebCrypto (`crypto.subtle`)
-   * where no host crypto is registered (browsers, workerd, edge runtimes); everything else is
-   * checked by jwtgate as in `verify`, and the same errors are thrown. Uses the same cache.
-   * Where host crypto is registered (the Node entry), the host's `verifyAsync` does that one
-   * check: node:crypto's callback form, on libuv's thread pool (more throughput with calls in
-   * flight; one awaited call takes a thread hop longer than `verify`).
+   * where the key was loaded with no host crypto registered (browsers, workerd, edge runtimes:
+   * the web build has no such arithmetic of its own, and its `verify` refuses those keys with
+   * `config`); everything else is checked by jwtgate as in `verify`, and the same errors are
+   * thrown. A key WebCrypto will not import is `config`. Uses the same cache. Where host crypto
+   * checked the key (the Node entry), the host's `verifyAsync` does that one check: node:crypto's
+   * callback form, on libuv's thread pool (more throughput with calls in flight; one awaited call
+   * takes a thread hop longer than `verify`).
    */
   verifyAsync(token: string, options?: TimeOptions): Promise<Claims>;
+}
+
+/** Added to `Signer` by the package entries. */
+export interface Signer {
+  /**
+   * `sign`, with an RSA, EC or OKP key loaded with no host crypto registered (the web build in
+   * browsers, workerd, edge runtimes) signing through WebCrypto; its first signature must verify
+   * under the key's public half, or it is `config`. Otherwise the same as `sign`.
+   */
+  signAsync(claims: Claims, options?: TimeOptions): Promise<string>;
+  /** `signAsIs`, signing as `signAsync` does. */
+  signAsIsAsync(claims: Claims, options?: TimeOptions): Promise<string>;
+}
+
+/** Added to `AuthJsCookie` by the package entries. */
+export interface AuthJsCookie {
+  /**
+   * `open`, with the AES-256 decryption by WebCrypto where the reader was built with no host
+   * crypto registered (the web build in browsers, workerd, edge runtimes, whose `open` refuses
+   * with `config` there). Every other check is jwtgate's, as in `open`.
+   */
+  openAsync(token: string, options?: TimeOptions): Promise<Claims>;
 }
 
 /** Why a key of the set is kept out of selection (see `KeyInfo`). */

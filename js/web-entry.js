@@ -2,9 +2,9 @@
 // verified-token cache and `verifyAsync` (signatures through WebCrypto) added to Verifier.
 // Re-exports the public names only: the module's `__jwtgate_*` internals stay here.
 import * as wasm from "./jwtgate.js";
-import { extendVerifier } from "./extend.js";
+import { extend } from "./extend.js";
 
-extendVerifier(wasm.Verifier, wasm);
+extend(wasm, wasm);
 export {
   Verifier,
   Signer,

@@ -44,14 +44,14 @@ printf '{"date":"%s","arch":"%s","cpus":%s,"model":"%s","node":"%s","rustc":"%s"
 printf '\n=== wasm sizes (bytes)\n'
 printf '%-40s %9s %9s\n' file raw "gzip -9"
 sizes="{"
-for f in pkg/node/jwtgate_bg.wasm pkg/web/jwtgate_bg.wasm build/index_bg.wasm \
+for f in pkg/node/jwtgate_bg.wasm pkg/web/jwtgate_bg.wasm pkg/pure/jwtgate_bg.wasm build/index_bg.wasm \
   target/pkg-hs-only/jwtgate_bg.wasm; do
   raw=$(wc -c <"$f") gz=$(gzip -9 -c "$f" | wc -c)
   printf '%-40s %9d %9d\n' "$f" "$raw" "$gz"
   sizes="$sizes\"$f\":{\"raw\":$raw,\"gzip\":$gz},"
 done
 echo "${sizes%,}}" >"$BENCH_OUT/sizes.json"
-echo "(pkg/: npm package, every algorithm; build/: the gate Worker; target/pkg-hs-only: HS* only)"
+echo "(pkg/: npm package, every algorithm (pure: with its own arithmetic); build/: the gate Worker; target/pkg-hs-only: HS* only)"
 
 printf '\n=== Node startup (%s)\n' "$(node --version)"
 JSON_STARTUP="$BENCH_OUT/startup.json" node bench/startup.mjs

@@ -9,6 +9,8 @@
 #   pkg/web/index.js    the ES module entry: the web build with the same extensions
 #   pkg/web/edge.js     the same, initialised on import from a `?module` wasm import (the
 #                       `edge-light` condition: Next.js's edge runtime, Vercel Edge Functions)
+#   pkg/pure/  `jwtgate/pure`: the web entry over a build with jwtgate's own RSA, ECDSA,
+#              Ed25519 and AES (RustCrypto), for synchronous use with no host crypto
 #   pkg/host/  host crypto adapters (node:crypto; also for workerd with nodejs_compat)
 #   pkg/bin/   the CLI, `jwtgate explain` (js/cli.cjs over the Node entry)
 #   pkg/package.json  conditional exports choosing between the two
@@ -37,14 +39,16 @@ build() { # target out-dir cargo-features...
     --enable-mutable-globals --enable-multivalue --enable-reference-types \
     "$out/jwtgate_bg.wasm" -o "$out/jwtgate_bg.wasm"
 }
-# The Node build has no RSA, ECDSA, Ed25519 or AES code (cargo features `host-keys` and
-# `jwe-reader` without `jwe`): node:crypto, registered by its entry, does that arithmetic. The web build carries jwtgate's own (RustCrypto), for the
-# runtimes without node:crypto and for keys WebCrypto cannot import.
+# The Node and web builds have no RSA, ECDSA, Ed25519 or AES code (cargo features `host-keys`
+# and `jwe-reader` without `jwe`): node:crypto, registered by the Node entry, does that
+# arithmetic, and on the web WebCrypto does, through the async methods (or a host registered
+# with setHostCrypto, synchronously). The pure build carries jwtgate's own (RustCrypto).
 build nodejs pkg/node --no-default-features --features js,host-keys,jwe-reader
-build web pkg/web --features js
+build web pkg/web --no-default-features --features js,host-keys,jwe-reader
+build web pkg/pure --features js
 # The package's own TypeScript types (js/types.d.ts) beside wasm-bindgen's class declarations,
 # in one file per build (the `Verifier` interface there merges with the class).
-for d in pkg/node pkg/web; do
+for d in pkg/node pkg/web pkg/pure; do
   cat js/types.d.ts >>"$d/jwtgate.d.ts"
 done
 
@@ -52,37 +56,42 @@ done
 # pkg/node/package.json (wasm-pack's) would point `main` past it.
 cp js/node-entry.cjs pkg/node/index.cjs
 rm -f pkg/node/package.json
-# The Verifier extensions (js/extend.js, an ES module: token cache, verifyAsync; it imports
-# js/webcrypto.js, the WebCrypto check the gate shares): as they are for the web build, and
-# bundled into one CommonJS file by esbuild (a dev dependency) for the Node build.
-cp js/extend.js js/webcrypto.js pkg/web/
+# The extensions (js/extend.js, an ES module: the token cache and the async methods; it imports
+# js/webcrypto.js, the WebCrypto check the gate shares, and js/host/node-crypto.js for its
+# Ed25519 point check): as they are for the web and pure builds, and bundled into one CommonJS
+# file by esbuild (a dev dependency) for the Node build.
+for d in pkg/web pkg/pure; do
+  cp js/extend.js js/webcrypto.js "$d/"
+  mkdir -p "$d/host"
+  cp js/host/node-crypto.js "$d/host/"
+  cp js/web-entry.js "$d/index.js"
+done
 esbuild js/extend.js --bundle --format=cjs --platform=neutral --log-level=warning --outfile=pkg/node/extend.cjs
-cp js/web-entry.js pkg/web/index.js
 cp js/edge-entry.js pkg/web/edge.js
 # wasm-bindgen's initSync tests `module instanceof WebAssembly.Module`, which is false for a
 # Module made in another realm (Next.js's edge sandbox compiles `?module` imports outside the
 # sandbox), and then calls `new WebAssembly.Module(module)` on it: "Argument 0 must be a buffer
 # source". Recognise a Module of any realm by its brand instead.
-node -e '
+for file in pkg/web/jwtgate.js pkg/pure/jwtgate.js; do node -e '
   const fs = require("node:fs");
-  const file = "pkg/web/jwtgate.js";
+  const file = process.argv[1];
   const old = "if (!(module instanceof WebAssembly.Module)) {";
   const src = fs.readFileSync(file, "utf8");
   if (src.split(old).length !== 2) throw new Error(`${file}: initSync check not found once: update this patch`);
   fs.writeFileSync(file, src.replace(old,
     "if (!(module instanceof WebAssembly.Module) && Object.prototype.toString.call(module) !== \"[object WebAssembly.Module]\") {"));
-'
+' "$file"; done
 
 # wasm-pack marks the web build side-effect free except ./snippets/*: bundlers (esbuild, wrangler,
 # webpack) would then resolve `Verifier` straight to jwtgate.js and drop the entry's
-# extendVerifier call. The entry and the extensions do have side effects.
-node -e '
+# `extend` call. The entry and the extensions do have side effects.
+for file in pkg/web/package.json pkg/pure/package.json; do node -e '
   const fs = require("node:fs");
-  const file = "pkg/web/package.json";
+  const file = process.argv[1];
   const pkg = JSON.parse(fs.readFileSync(file, "utf8"));
   pkg.sideEffects = ["./index.js", "./edge.js", "./extend.js", "./snippets/*"];
   fs.writeFileSync(file, JSON.stringify(pkg, null, 2) + "\n");
-'
+' "$file"; done
 # The node:crypto adapter (an ES module the edge gate binds too), as CommonJS for the package.
 mkdir -p pkg/host
 esbuild js/host/node-crypto.js --format=cjs --platform=neutral --log-level=warning --outfile=pkg/host/node-crypto.cjs
@@ -120,6 +129,7 @@ cat > pkg/package.json <<JSON
     "./host/node-crypto": { "types": "./host/node-crypto.d.cts", "default": "./host/node-crypto.cjs" },
     "./web": { "types": "./web/jwtgate.d.ts", "default": "./web/index.js" },
     "./edge": { "types": "./web/jwtgate.d.ts", "default": "./web/edge.js" },
+    "./pure": { "types": "./pure/jwtgate.d.ts", "default": "./pure/index.js" },
     "./authjs": {
       "types": "./authjs/index.d.ts",
       "workerd": "./authjs/web.mjs",
@@ -129,9 +139,10 @@ cat > pkg/package.json <<JSON
       "default": "./authjs/web.mjs"
     },
     "./web/jwtgate_bg.wasm": "./web/jwtgate_bg.wasm",
+    "./pure/jwtgate_bg.wasm": "./pure/jwtgate_bg.wasm",
     "./package.json": "./package.json"
   },
-  "files": ["node/", "web/", "host/", "authjs/", "bin/", "README.md"]
+  "files": ["node/", "web/", "pure/", "host/", "authjs/", "bin/", "README.md"]
 }
 JSON
 cp README.md pkg/README.md

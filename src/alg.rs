@@ -56,11 +56,12 @@ pub(crate) mod rsa {
 }
 
 /// Whether keys of `family` can be used: its cargo feature is in this build, or (`host-keys`)
-/// host crypto able to check, verify and sign is registered now.
+/// host crypto able to check, verify and sign is registered now, or the key may be deferred to
+/// WebCrypto ([`host::keys_usable`]).
 pub(crate) fn built(family: KeyFamily) -> bool {
     #[cfg(feature = "host-keys")]
     if !matches!(family, KeyFamily::Hmac(_)) {
-        return host::available();
+        return host::keys_usable();
     }
     match family {
         KeyFamily::Hmac(_) => true,

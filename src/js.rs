@@ -62,6 +62,20 @@ fn host_only(field: &'static str) -> Error {
     )
 }
 
+/// `config` for a synchronous method used with a deferred key (one loaded with no host crypto
+/// registered: only WebCrypto, through `method`, checks and uses it).
+fn async_only(method: &str) -> Error {
+    Error::config(
+        "keys",
+        format!(
+            "no host crypto was registered when this key was loaded, and this build has no \
+             RSA, ECDSA, Ed25519 or AES code of its own: use {method} (WebCrypto), or register \
+             synchronous host crypto with setHostCrypto before building (node:crypto: \
+             jwtgate/host/node-crypto)"
+        ),
+    )
+}
+
 fn js_error(e: &Error) -> JsValue {
     let err = js_sys::Error::new(&e.to_string());
     err.set_name("JwtGateError");
@@ -94,6 +108,11 @@ fn claims_object(value: &JsValue) -> Result<Map<String, Value>, Error> {
     }
     let text = json_text(value, bad)?;
     crate::json::parse_object(text.as_bytes()).map_err(|_| bad())
+}
+
+/// The token argument and the `now` option of a call.
+fn token_at(token: &JsValue, options: &Option<JsValue>) -> Result<(String, i64), Error> {
+    Ok((token_string(token)?, now_from(options)?))
 }
 
 fn now_from(options: &Option<JsValue>) -> Result<i64, Error> {
@@ -188,6 +207,9 @@ impl JsVerifier {
         presentation: crate::Presentation,
     ) -> Result<Verified, Error> {
         let prepared = self.inner.prepare_as(token, now, presentation)?;
+        if self.deferred(prepared.key_index()) {
+            return Err(async_only("verifyAsync"));
+        }
         let host = self.host_keys.get(prepared.key_index()).and_then(|keys| {
             host_verify(
                 keys,
@@ -198,6 +220,16 @@ impl JsVerifier {
         });
         let valid = host.unwrap_or_else(|| prepared.check_here(&self.inner));
         prepared.finish(valid)
+    }
+
+    /// Whether key `index` is deferred (no host checked it; only `verifyAsync` uses it).
+    fn deferred(&self, index: usize) -> bool {
+        self.inner
+            .policy()
+            .keys
+            .keys()
+            .get(index)
+            .is_some_and(Key::deferred)
     }
 
     /// A JS verifier over `inner`, with the `VerifierOptions` (cache size, native crypto).
@@ -249,7 +281,10 @@ impl JsVerifier {
             .zip(&host_keys)
             .enumerate()
         {
-            if key.public_jwk().is_some() && handles.len() != key.algorithms().iter().count() {
+            if key.public_jwk().is_some()
+                && !key.deferred()
+                && handles.len() != key.algorithms().iter().count()
+            {
                 return Err(Error::config(
                     format!("keys.keys[{i}]"),
                     "host crypto checked this key but would not import it",
@@ -326,8 +361,7 @@ impl JsVerifier {
         #[wasm_bindgen(unchecked_optional_param_type = "TimeOptions")] options: Option<JsValue>,
     ) -> Result<JsValue, JsValue> {
         let run = || -> Result<JsValue, Error> {
-            let token = token_string(&token)?;
-            let now = now_from(&options)?;
+            let (token, now) = token_at(&token, &options)?;
             let verified = self.verify_inner(&token, now)?;
             JSON::parse(&verified.payload_json)
                 .map_err(|_| Error::new(Code::Malformed, "payload is not JSON"))
@@ -356,6 +390,17 @@ impl JsVerifier {
                     "the policy has no dpop member: it accepts no DPoP proof",
                 )
             })?;
+            // A proof is signed with the client's own RSA, EC or OKP key: in a build with no
+            // arithmetic of its own, only a registered host can check it.
+            #[cfg(feature = "host-keys")]
+            if !crate::alg::host::available() {
+                return Err(Error::config(
+                    "dpop",
+                    "verifyDpop checks the proof's signature with synchronous host crypto, and \
+                     none is registered: register node:crypto with setHostCrypto \
+                     (jwtgate/host/node-crypto)",
+                ));
+            }
             let token = token_string(&token)?;
             let proof = proof.as_string().ok_or_else(|| {
                 Error::claim(Code::DpopProof, "proof", "the DPoP proof must be a string")
@@ -512,8 +557,7 @@ pub fn verify_for_cache(
     options: Option<JsValue>,
 ) -> Result<js_sys::Object, JsValue> {
     let run = || -> Result<js_sys::Object, Error> {
-        let token = token_string(&token)?;
-        let now = now_from(&options)?;
+        let (token, now) = token_at(&token, &options)?;
         verifier.cache_entry(&verifier.verify_inner(&token, now)?)
     };
     run().map_err(|e| js_error(&e))
@@ -522,10 +566,10 @@ pub fn verify_for_cache(
 /// For `verifyAsync` (see `js/extend.js`): the core's `prepare` stage. Throws for any failure
 /// found before the signature. For an HMAC key the signature is checked here and the answer is
 /// final: `{ payload, from, until }` as `verifyForCache` gives. Otherwise the raw RSA, ECDSA or
-/// Ed25519 check is left to the caller (WebCrypto): `{ payload, from, until, pending: { keyIndex,
-/// alg, signingInput, signature, claimsError } }`, where the key, its binding and the signature's
-/// form have been checked; the caller must check the signature, and only if it is valid throw
-/// `claimsError` (the first failing claim rule, else `undefined`) or accept `payload`.
+/// Ed25519 check is left to the caller (WebCrypto, or the host's handle): `{ pending: { keyIndex,
+/// alg, signingInput, signature, deferred } }`, where the key, its binding and the signature's
+/// form have been checked. Nothing about the claims is handed out: the caller passes the
+/// check's answer to `finishVerify`, which settles the token.
 #[wasm_bindgen(js_name = __jwtgate_prepareVerify, skip_typescript)]
 pub fn prepare_verify(
     verifier: &JsVerifier,
@@ -533,16 +577,11 @@ pub fn prepare_verify(
     options: Option<JsValue>,
 ) -> Result<js_sys::Object, JsValue> {
     let run = || -> Result<js_sys::Object, Error> {
-        let token = token_string(&token)?;
-        let now = now_from(&options)?;
+        let (token, now) = token_at(&token, &options)?;
         let prepared = verifier.inner.prepare(&token, now)?;
         if prepared.is_symmetric() {
             return verifier.cache_entry(&prepared.finish_here(&verifier.inner)?);
         }
-        let (out, claims_error) = match prepared.outcome_if_valid() {
-            Ok(verified) => (verifier.cache_entry(verified)?, JsValue::UNDEFINED),
-            Err(e) => (object(&[]), js_error(e)),
-        };
         let pending = object(&[
             ("keyIndex", JsValue::from_f64(prepared.key_index() as f64)),
             ("alg", JsValue::from_str(prepared.alg().name())),
@@ -554,10 +593,9 @@ pub fn prepare_verify(
                 "signature",
                 js_sys::Uint8Array::from(prepared.signature()).into(),
             ),
-            ("claimsError", claims_error),
+            ("deferred", verifier.deferred(prepared.key_index()).into()),
         ]);
-        let _ = Reflect::set(&out, &JsValue::from_str("pending"), &pending);
-        Ok(out)
+        Ok(object(&[("pending", pending.into())]))
     };
     run().map_err(|e| js_error(&e))
 }
@@ -589,23 +627,175 @@ pub fn public_jwk_at(verifier: &JsVerifier, index: usize) -> JsValue {
         .unwrap_or(JsValue::UNDEFINED)
 }
 
-/// For `verifyAsync`: the raw signature check by jwtgate's own Rust code (where WebCrypto
-/// cannot import the key), with the same key rules as `verify`.
-#[wasm_bindgen(js_name = __jwtgate_checkSignatureAt, skip_typescript)]
-pub fn check_signature_at(
+/// For `verifyAsync`: settles a token `prepareVerify` left pending, once its raw signature
+/// check answered `valid` (`true` or `false`; anything else: no answer). The one rule, as
+/// `verify` applies it: `signature` unless valid, then the first claim failure, else
+/// `{ payload, from, until }` as `verifyForCache` gives. With no answer, jwtgate's own check
+/// decides, or, for a deferred key (which only WebCrypto checks), `config` naming the key.
+/// `prepare` runs again on the same token and time (a few µs beside the signature check), so
+/// no payload is held between the two calls.
+#[wasm_bindgen(js_name = __jwtgate_finishVerify, skip_typescript)]
+pub fn finish_verify(
     verifier: &JsVerifier,
-    index: usize,
-    alg: &str,
-    input: &[u8],
-    sig: &[u8],
-) -> bool {
-    let (Some(key), Some(alg)) = (
-        verifier.inner.policy().keys.keys().get(index),
-        Algorithm::from_name(alg),
-    ) else {
-        return false;
+    token: JsValue,
+    options: Option<JsValue>,
+    valid: JsValue,
+) -> Result<js_sys::Object, JsValue> {
+    let run = || -> Result<js_sys::Object, Error> {
+        let (token, now) = token_at(&token, &options)?;
+        let prepared = verifier.inner.prepare(&token, now)?;
+        let index = prepared.key_index();
+        let valid = match valid.as_bool() {
+            Some(valid) => valid,
+            None if verifier.deferred(index) => {
+                return Err(Error::config(
+                    format!("keys.keys[{index}]"),
+                    format!(
+                        "WebCrypto could not check a {} signature with this key (it refused the \
+                         key, or this runtime has no crypto.subtle or no {} support)",
+                        prepared.alg(),
+                        prepared.alg()
+                    ),
+                ))
+            }
+            None => prepared.check_here(&verifier.inner),
+        };
+        verifier.cache_entry(&prepared.finish(valid)?)
     };
-    key.verify_signature(alg, input, sig).is_ok()
+    run().map_err(|e| js_error(&e))
+}
+
+/// For `signAsync` / `signAsIsAsync` (see `js/extend.js`): `{ token }` where the signer signs
+/// synchronously (HMAC, or a key host crypto checked), else `{ input, jwk, alg }`: the stamped
+/// (`asIs`: checked as `signAsIs` checks them) claims' signing input, and the deferred signing
+/// key's private JWK, for WebCrypto to sign; then `finishSign`.
+#[wasm_bindgen(js_name = __jwtgate_prepareSign, skip_typescript)]
+pub fn prepare_sign(
+    signer: &JsSigner,
+    claims: JsValue,
+    options: Option<JsValue>,
+    as_is: bool,
+) -> Result<js_sys::Object, JsValue> {
+    let run = || -> Result<js_sys::Object, Error> {
+        let claims = claims_object(&claims)?;
+        let now = now_from(&options)?;
+        let signer = &signer.inner;
+        if !signer.deferred() {
+            let token = if as_is {
+                signer.sign_as_is(&claims, now)?
+            } else {
+                signer.sign(claims, now)?
+            };
+            return Ok(object(&[("token", token.into())]));
+        }
+        let (input, jwk) = signer.prepare(claims, now, as_is)?;
+        Ok(object(&[
+            ("input", input.into()),
+            ("jwk", to_js(jwk)?),
+            ("alg", signer.algorithm().name().into()),
+        ]))
+    };
+    run().map_err(|e| js_error(&e))
+}
+
+/// For `signAsync`: the token from `prepareSign`'s `input` and WebCrypto's `signature`.
+/// `checked` says whether that signature verified under the key's public half (the package
+/// checks a signer's first signature so; a private JWK whose members do not belong together
+/// signs nothing): anything but `true` is `config`, as is a signature of the wrong form.
+#[wasm_bindgen(js_name = __jwtgate_finishSign, skip_typescript)]
+pub fn finish_sign(
+    signer: &JsSigner,
+    input: String,
+    signature: &[u8],
+    checked: JsValue,
+) -> Result<String, JsValue> {
+    let run = || -> Result<String, Error> {
+        if checked.as_bool() != Some(true) {
+            return Err(Error::config(
+                "keys",
+                format!(
+                    "WebCrypto could not make a {} signature that verifies with the signing \
+                     key's public half (the key's members do not belong together, or this \
+                     runtime does not support the algorithm)",
+                    signer.inner.algorithm()
+                ),
+            ));
+        }
+        signer.inner.finish(input, signature)
+    };
+    run().map_err(|e| js_error(&e))
+}
+
+/// For `openAsync` (see `js/extend.js`): `{ payload }` where the reader decrypts
+/// synchronously (RustCrypto's AES, or host crypto's), else the one AES-256 decryption the
+/// cookie needs, after every check before it: `{ cipher: "AES-CBC" | "AES-GCM", key, iv, aad,
+/// data, tag }`; then `openFinish` with WebCrypto's plaintext.
+#[cfg(feature = "jwe-reader")]
+#[wasm_bindgen(js_name = __jwtgate_openRequest, skip_typescript)]
+pub fn open_request(
+    reader: &JsAuthJsCookie,
+    token: JsValue,
+    options: Option<JsValue>,
+) -> Result<js_sys::Object, JsValue> {
+    let run = || -> Result<js_sys::Object, Error> {
+        let (token, now) = token_at(&token, &options)?;
+        if !reader.inner.deferred() {
+            let opened = reader.inner.open(&token, now)?;
+            return Ok(object(&[("payload", opened.payload_json.into())]));
+        }
+        let mut request = None;
+        let asked = reader.inner.open_with(&token, now, |d| {
+            let bytes = |b: &[u8]| JsValue::from(js_sys::Uint8Array::from(b));
+            let cipher = match d.enc {
+                crate::jwe::Encryption::A256CbcHs512 => "AES-CBC",
+                crate::jwe::Encryption::A256Gcm => "AES-GCM",
+            };
+            request = Some(object(&[
+                ("cipher", cipher.into()),
+                ("key", bytes(d.key)),
+                ("iv", bytes(d.iv)),
+                ("aad", bytes(d.aad)),
+                ("data", bytes(d.data)),
+                ("tag", bytes(d.tag)),
+            ]));
+            Ok(None)
+        });
+        // Only an error before decryption is final here; the request's own (`None`) is not.
+        match (asked, request) {
+            (Err(_), Some(request)) => Ok(request),
+            (Err(e), None) => Err(e),
+            (Ok(_), _) => Err(Error::config("secret", "the cookie opened without AES")),
+        }
+    };
+    run().map_err(|e| js_error(&e))
+}
+
+/// For `openAsync`: opens `token` with `plaintext`, WebCrypto's answer to `openRequest`'s
+/// decryption (`null`: it refused, a wrong tag or padding; `undefined`: there is no
+/// WebCrypto, `config`), and every check after it (its
+/// length, the claims): the payload text, or the `JwtGateError`.
+#[cfg(feature = "jwe-reader")]
+#[wasm_bindgen(js_name = __jwtgate_openFinish, skip_typescript)]
+pub fn open_finish(
+    reader: &JsAuthJsCookie,
+    token: JsValue,
+    options: Option<JsValue>,
+    plaintext: JsValue,
+) -> Result<String, JsValue> {
+    let run = || -> Result<String, Error> {
+        let (token, now) = token_at(&token, &options)?;
+        let answer = if plaintext.is_null() {
+            None
+        } else {
+            let bytes = plaintext.dyn_ref::<js_sys::Uint8Array>().ok_or_else(|| {
+                Error::config("secret", "openAsync needs WebCrypto (crypto.subtle)")
+            })?;
+            Some(bytes.to_vec())
+        };
+        let opened = reader.inner.open_with(&token, now, |_| Ok(answer))?;
+        Ok(opened.payload_json)
+    };
+    run().map_err(|e| js_error(&e))
 }
 
 /// Refresh-token rotation with reuse detection for one policy (its `refresh` member and a
@@ -627,8 +817,17 @@ impl JsRefresher {
     ) -> Result<JsRefresher, JsValue> {
         let run = || -> Result<JsRefresher, Error> {
             let policy = policy_from(&policy)?;
+            let inner = crate::refresh::Refresher::new(&policy)?;
+            if inner.deferred() {
+                return Err(Error::config(
+                    "keys",
+                    "a Refresher signs synchronously: with an RSA, EC or OKP signing key it needs \
+                     host crypto registered with setHostCrypto before it is built (node:crypto: \
+                     jwtgate/host/node-crypto), or an HMAC key",
+                ));
+            }
             Ok(JsRefresher {
-                inner: crate::refresh::Refresher::new(&policy)?,
+                inner,
                 families: Default::default(),
             })
         };
@@ -662,8 +861,7 @@ impl JsRefresher {
     ) -> Result<JsValue, JsValue> {
         use crate::refresh::Outcome;
         let run = || -> Result<JsValue, Error> {
-            let token = token_string(&token)?;
-            let now = now_from(&options)?;
+            let (token, now) = token_at(&token, &options)?;
             let (verified, presented) = self.inner.verify(&token, now)?;
             let outcome = self.families.borrow_mut().rotate(&presented);
             let Outcome::Rotated(next) = outcome else {
@@ -745,6 +943,9 @@ impl JsSigner {
         #[wasm_bindgen(unchecked_optional_param_type = "TimeOptions")] options: Option<JsValue>,
     ) -> Result<String, JsValue> {
         let run = || -> Result<String, Error> {
+            if self.inner.deferred() {
+                return Err(async_only("signAsync"));
+            }
             let claims = claims_object(&claims)?;
             self.inner.sign(claims, now_from(&options)?)
         };
@@ -762,6 +963,9 @@ impl JsSigner {
         #[wasm_bindgen(unchecked_optional_param_type = "TimeOptions")] options: Option<JsValue>,
     ) -> Result<String, JsValue> {
         let run = || -> Result<String, Error> {
+            if self.inner.deferred() {
+                return Err(async_only("signAsIsAsync"));
+            }
             let claims = claims_object(&claims)?;
             self.inner.sign_as_is(&claims, now_from(&options)?)
         };
@@ -795,13 +999,6 @@ impl JsSigner {
     pub fn keys(&self) -> JsValue {
         key_report_js(self.inner.keys())
     }
-}
-
-/// The `JwtGateError` (`signature`) that `verify` throws for a signature that does not verify,
-/// for `verifyAsync` when WebCrypto says so.
-#[wasm_bindgen(js_name = __jwtgate_signatureError, skip_typescript)]
-pub fn signature_error() -> JsValue {
-    js_error(&crate::jwk::bad_signature())
 }
 
 /// Explains a token locally (what `npx jwtgate explain` prints): its parts decoded, unverified,
@@ -944,6 +1141,13 @@ pub fn verify_signature(
         } else {
             Vec::new()
         };
+        if host.is_empty() && key.deferred() {
+            return Err(Error::config(
+                "jwk",
+                "no host crypto is registered, and this build has no RSA, ECDSA or Ed25519 code \
+                 of its own (jwtgate/pure has)",
+            ));
+        }
         Ok(key
             .verify_signature_via(alg, message, signature, |a, i, s| {
                 host_verify(&host, a, i, s)

@@ -101,6 +101,38 @@ pub struct Opened {
     pub payload_json: String,
 }
 
+/// The one AES-256 decryption opening a cookie needs, as [`AuthJsCookie::open_with`] asks for
+/// it (after the header and, for A256CBC-HS512, the HMAC tag were checked).
+pub(crate) struct Decryption<'a> {
+    /// `A256CBC-HS512` (AES-256-CBC, PKCS#7 padding) or `A256GCM`.
+    pub(crate) enc: Encryption,
+    /// The AES-256 key (CBC: the second half of the derived key).
+    pub(crate) key: &'a [u8],
+    pub(crate) iv: &'a [u8],
+    /// GCM's additional data (the protected header as received).
+    pub(crate) aad: &'a [u8],
+    /// The ciphertext.
+    pub(crate) data: &'a [u8],
+    /// GCM's 16-byte tag.
+    pub(crate) tag: &'a [u8],
+}
+
+impl Decryption<'_> {
+    /// By this build's AES: RustCrypto's (`jwe`), or the registered host's.
+    fn here(&self) -> Result<Option<Vec<u8>>> {
+        let mut data = self.data.to_vec();
+        Ok(match self.enc {
+            Encryption::A256CbcHs512 => aes256::cbc(self.key, self.iv, &mut data).map(|n| {
+                data.truncate(n);
+                data
+            }),
+            Encryption::A256Gcm => {
+                aes256::gcm(self.key, self.iv, self.aad, &mut data, self.tag).map(|()| data)
+            }
+        })
+    }
+}
+
 struct Derived {
     cbc: [u8; 64],
     cbc_kid: String,
@@ -113,6 +145,9 @@ struct Derived {
 /// policy whose claim rules and size limit apply. Build it once: the keys are derived here.
 #[derive(Clone)]
 pub struct AuthJsCookie {
+    /// Whether the AES is left to the caller ([`AuthJsCookie::open_with`]): built with no host
+    /// crypto able to decrypt, in the npm package's builds (WebCrypto, `openAsync`).
+    deferred: bool,
     salt: String,
     keys: std::sync::Arc<[Derived]>,
     rules: ClaimRules,
@@ -300,7 +335,8 @@ mod aes256 {
     }
 
     /// The host's AES-256-CBC (PKCS#7 removed by it): its plaintext must be 1 to 16 bytes
-    /// shorter than the ciphertext, as padding makes it, or the answer is refused.
+    /// shorter than the ciphertext, as padding makes it, or the answer is refused (as
+    /// `open_with` refuses any answer of another length).
     pub(super) fn cbc(key: &[u8], iv: &[u8], data: &mut [u8]) -> Option<usize> {
         let plain = host::decrypt(Cipher::Aes256Cbc, key, iv, &[], data, &[])?;
         let len = plain.len();
@@ -334,7 +370,9 @@ impl AuthJsCookie {
         cookie_name: &str,
         policy: &Policy,
     ) -> Result<AuthJsCookie> {
-        if !aes256::available() {
+        let usable = aes256::available();
+        let deferred = !usable && cfg!(feature = "js");
+        if !usable && !deferred {
             return Err(Error::config(
                 "secret",
                 "this build's AES-256 is host crypto's, and none is registered whose decrypt \
@@ -368,6 +406,7 @@ impl AuthJsCookie {
             ));
         }
         Ok(AuthJsCookie {
+            deferred,
             salt: cookie_name.to_owned(),
             keys: secrets
                 .iter()
@@ -391,6 +430,32 @@ impl AuthJsCookie {
     /// Opens a session cookie's value (chunks already joined) at `now` (seconds since the
     /// epoch): every check in the [module](self) order, the first failure returned.
     pub fn open(&self, token: &str, now: i64) -> Result<Opened> {
+        if self.deferred {
+            return Err(Error::config(
+                "secret",
+                "no host crypto able to decrypt was registered when this reader was built, and \
+                 this build has no AES code of its own: use openAsync (WebCrypto)",
+            ));
+        }
+        self.open_with(token, now, |d| d.here())
+    }
+
+    /// Whether this reader leaves AES to its caller (see [`AuthJsCookie::open_with`]).
+    #[cfg_attr(not(feature = "js"), allow(dead_code))]
+    pub(crate) fn deferred(&self) -> bool {
+        self.deferred
+    }
+
+    /// [`open`](AuthJsCookie::open) with the AES-256 decryption by `decrypt`: the plaintext, or
+    /// `None` for a wrong tag or padding. Every other check is here, before (the header, the
+    /// HMAC tag of A256CBC-HS512) and after it: a CBC plaintext must be 1 to 16 bytes shorter
+    /// than the ciphertext (its padding), a GCM one exactly as long, else `signature`.
+    pub(crate) fn open_with(
+        &self,
+        token: &str,
+        now: i64,
+        decrypt: impl FnOnce(&Decryption<'_>) -> Result<Option<Vec<u8>>>,
+    ) -> Result<Opened> {
         let bytes = token.as_bytes();
         if bytes.len() > self.max_token_bytes {
             return Err(Error::new(
@@ -453,7 +518,7 @@ impl AuthJsCookie {
             ));
         }
         let iv = b64::decode(iv64).map_err(|_| malformed("iv is not base64url"))?;
-        let mut data = b64::decode(c64).map_err(|_| malformed("ciphertext is not base64url"))?;
+        let data = b64::decode(c64).map_err(|_| malformed("ciphertext is not base64url"))?;
         let tag = b64::decode(t64).map_err(|_| malformed("tag is not base64url"))?;
         if iv.len() != enc.iv_len() || tag.len() != enc.tag_len() {
             return Err(malformed("iv or tag has the wrong length for enc"));
@@ -475,7 +540,7 @@ impl AuthJsCookie {
 
         // The additional authenticated data is the protected header exactly as received.
         let aad = h64;
-        let plaintext_len = match enc {
+        let aes_key = match enc {
             Encryption::A256CbcHs512 => {
                 let (mac_key, enc_key) = key.cbc.split_at(32);
                 let mut mac = <Hmac<Sha512> as hmac::KeyInit>::new_from_slice(mac_key)
@@ -485,14 +550,27 @@ impl AuthJsCookie {
                 mac.update(&data);
                 mac.update(&((aad.len() as u64) * 8).to_be_bytes());
                 mac.verify_truncated_left(&tag).map_err(|_| bad_tag())?;
-                aes256::cbc(enc_key, &iv, &mut data).ok_or_else(bad_tag)?
+                enc_key
             }
-            Encryption::A256Gcm => {
-                aes256::gcm(&key.gcm, &iv, aad, &mut data, &tag).ok_or_else(bad_tag)?;
-                data.len()
-            }
+            Encryption::A256Gcm => &key.gcm[..],
         };
-        data.truncate(plaintext_len);
+        let request = Decryption {
+            enc,
+            key: aes_key,
+            iv: &iv,
+            aad,
+            data: &data,
+            tag: &tag,
+        };
+        let plain = decrypt(&request)?.ok_or_else(bad_tag)?;
+        let fits = match enc {
+            Encryption::A256CbcHs512 => plain.len() < data.len() && plain.len() + 16 >= data.len(),
+            Encryption::A256Gcm => plain.len() == data.len(),
+        };
+        if !fits {
+            return Err(bad_tag());
+        }
+        let data = plain;
         let claims = json::parse_object(&data)
             .map_err(|_| malformed("payload is not a strict JSON object"))?;
         // Auth.js re-encodes the cookie, with a fresh `iat`, on every session refresh: a maximum
@@ -566,6 +644,57 @@ mod tests {
         hkdf_sha256(&[7u8; 40], salt.as_bytes(), info.as_bytes(), &mut direct);
         assert_eq!(d.gcm, direct);
         assert_ne!(d.cbc_kid, d.gcm_kid);
+    }
+
+    /// `open_with`'s rules on whatever the decryption answers (WebCrypto's, in `openAsync`):
+    /// only a plaintext of the length the ciphertext allows opens, never a refusal.
+    #[test]
+    fn open_with_checks_every_answer() {
+        let f: Value =
+            serde_json::from_str(include_str!("../tests/fixtures/authjs/cookies.json")).unwrap();
+        let text = |k: &str| f[k].as_str().unwrap().to_owned();
+        let policy = Policy::from_value_keys_optional(&serde_json::json!({
+            "issuer": "https://app.example", "audience": "app", "algorithms": ["HS256"]
+        }))
+        .unwrap();
+        let r = AuthJsCookie::new(&[text("secret")], &text("secureCookie"), &policy).unwrap();
+        let now = f["iat"].as_i64().unwrap() + 10;
+        for name in ["cbc", "gcm"] {
+            let token = text(name);
+            let good = r.open(&token, now).unwrap();
+            let mut seen = None;
+            let again = r
+                .open_with(&token, now, |d| {
+                    seen = Some((d.enc, d.key.len(), d.iv.len(), d.tag.len()));
+                    d.here()
+                })
+                .unwrap();
+            assert_eq!(again.payload_json, good.payload_json, "{name}");
+            let (enc, key, iv, tag) = seen.unwrap();
+            assert_eq!((key, iv), (32, enc.iv_len()), "{name}");
+            assert_eq!(tag, enc.tag_len(), "{name}");
+            let code = |answer: Option<Vec<u8>>| {
+                r.open_with(&token, now, |_| Ok(answer.clone()))
+                    .unwrap_err()
+                    .code()
+            };
+            let plain = good.payload_json.as_bytes().to_vec();
+            assert_eq!(code(None), Code::Signature, "{name}: refused");
+            let mut longer = plain.clone();
+            longer.extend_from_slice(&[b' '; 17]);
+            assert_eq!(code(Some(longer)), Code::Signature, "{name}: too long");
+            assert_eq!(
+                code(Some(plain[1..].to_vec())),
+                match enc {
+                    // One byte shorter still fits CBC's padding: the JSON is then broken.
+                    Encryption::A256CbcHs512 => Code::Malformed,
+                    Encryption::A256Gcm => Code::Signature,
+                },
+                "{name}: shorter"
+            );
+            let failed = r.open_with(&token, now, |_| Err(Error::config("secret", "host")));
+            assert_eq!(failed.unwrap_err().code(), Code::Config, "{name}");
+        }
     }
 
     #[test]

@@ -557,6 +557,39 @@ impl Key {
         matches!(self.material, Material::Oct(_))
     }
 
+    /// The key as host crypto is given it (`host-keys` builds; `None` for an HMAC secret).
+    #[cfg(feature = "host-keys")]
+    fn host_jwk(&self) -> Option<&crate::alg::host::HostJwk> {
+        match &self.material {
+            Material::Oct(_) => None,
+            Material::Rsa(k) => Some(k.host()),
+            Material::Ec(k) => Some(k.host()),
+            Material::Ed25519(k) => Some(k.host()),
+        }
+    }
+
+    /// Whether the key was loaded with no host crypto to check it (the npm package's builds,
+    /// none registered): only WebCrypto, through the async methods, checks and uses it.
+    pub(crate) fn deferred(&self) -> bool {
+        #[cfg(feature = "host-keys")]
+        return self.host_jwk().is_some_and(|h| h.deferred());
+        #[cfg(not(feature = "host-keys"))]
+        false
+    }
+
+    /// The private half as a JWK (`kty`, `crv` and key members only) of a deferred signing
+    /// key, for WebCrypto to sign with (`Signer.signAsync`); `None` otherwise.
+    #[cfg_attr(not(feature = "js"), allow(dead_code))]
+    pub(crate) fn deferred_private_jwk(&self) -> Option<&Map<String, Value>> {
+        #[cfg(feature = "host-keys")]
+        return self
+            .host_jwk()
+            .filter(|h| h.deferred())
+            .and_then(|h| h.private());
+        #[cfg(not(feature = "host-keys"))]
+        None
+    }
+
     /// Whether the key may verify (`use` absent or `sig`; `key_ops` absent or with `verify`).
     pub fn can_verify(&self) -> bool {
         self.can_verify
@@ -608,17 +641,23 @@ impl Key {
                 "the selected key is not bound to the token's algorithm",
             ));
         }
-        let form_ok = match &self.material {
-            Material::Oct(_) => true,
-            Material::Rsa(k) => sig.len() == k.size(),
-            Material::Ec(k) => sig.len() == 2 * k.curve().coordinate_len(),
-            Material::Ed25519(_) => Ed25519Key::strict_form(sig),
-        };
-        if form_ok {
+        if self.signature_form(alg, sig) {
             Ok(())
         } else {
             Err(bad_signature())
         }
+    }
+
+    /// Whether `sig` has `alg`'s form for this key (its exact length; for Ed25519 `S < L`),
+    /// as [`Key::check_binding_and_form`] checks it.
+    pub(crate) fn signature_form(&self, alg: Algorithm, sig: &[u8]) -> bool {
+        self.algorithms.contains(alg)
+            && match &self.material {
+                Material::Oct(_) => true,
+                Material::Rsa(k) => sig.len() == k.size(),
+                Material::Ec(k) => sig.len() == 2 * k.curve().coordinate_len(),
+                Material::Ed25519(_) => Ed25519Key::strict_form(sig),
+            }
     }
 
     /// The signature arithmetic alone (RustCrypto), after [`Key::check_binding_and_form`].

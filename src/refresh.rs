@@ -191,6 +191,13 @@ impl Refresher {
         })
     }
 
+    /// Whether a signing key is deferred (loaded with no host crypto to sign with: see
+    /// [`Signer`]); such a refresher cannot sign.
+    #[cfg_attr(not(feature = "js"), allow(dead_code))]
+    pub(crate) fn deferred(&self) -> bool {
+        self.refresh_signer.deferred() || self.access_signer.deferred()
+    }
+
     /// The first refresh token of a new family, at sign-in: `claims` (the user's: `sub` and
     /// whatever the access tokens should carry) with generation 0; `sid` and `auth_time` are
     /// stamped fresh unless given. Give no `sid` (or a fresh random one): a family's `sid` is

@@ -92,8 +92,10 @@ impl Signer {
         // Built with `host-keys`, the host makes the signature: one made now must verify, or the
         // host cannot sign with this algorithm (workerd's node:crypto has no RSA-PSS) and the
         // signer is refused rather than issue tokens no verifier accepts.
+        // A deferred key (no host registered: the npm package's `signAsync`, WebCrypto) is
+        // checked the same way at its first signature instead.
         #[cfg(feature = "host-keys")]
-        if !key.is_symmetric() {
+        if !key.is_symmetric() && !key.deferred() {
             let probe = b"jwtgate signer check";
             let made = key.sign(alg, probe).ok();
             let mut ok = made
@@ -207,23 +209,39 @@ impl Signer {
     /// `auth_time + maxAgeSeconds`; claims whose `exp` was moved out are refused (`malformed`
     /// on `exp`), never signed: re-stamp them with [`Signer::sign`].
     pub fn sign_as_is(&self, claims: &Map<String, Value>, now: i64) -> Result<String> {
-        self.policy
-            .rules
-            .check_as(claims, now, crate::Presentation::Issuing)?;
-        self.policy.rules.check_issued_bounds(claims, self.ttl)?;
+        self.check_as_is(claims, now)?;
         self.sign_checked(claims)
     }
 
+    /// [`Signer::sign_as_is`]'s checks.
+    fn check_as_is(&self, claims: &Map<String, Value>, now: i64) -> Result<()> {
+        self.policy
+            .rules
+            .check_as(claims, now, crate::Presentation::Issuing)?;
+        self.policy.rules.check_issued_bounds(claims, self.ttl)
+    }
+
     fn sign_checked(&self, claims: &Map<String, Value>) -> Result<String> {
+        let input = self.signing_input(claims)?;
+        let signature = self.key()?.sign(self.alg, input.as_bytes())?;
+        self.assemble(input, &signature)
+    }
+
+    /// `BASE64URL(header) "." BASE64URL(claims)`: what is signed.
+    fn signing_input(&self, claims: &Map<String, Value>) -> Result<String> {
         let payload = serde_json::to_vec(claims)
             .map_err(|_| Error::config("claims", "claims could not be encoded"))?;
         let mut token =
             String::with_capacity(self.header_prefix.len() + b64::encoded_len(payload.len()) + 400);
         token.push_str(&self.header_prefix);
         b64::encode_into(&payload, &mut token);
-        let signature = self.key()?.sign(self.alg, token.as_bytes())?;
+        Ok(token)
+    }
+
+    /// The token: `input`, a dot and the signature; refused if longer than the policy allows.
+    fn assemble(&self, mut token: String, signature: &[u8]) -> Result<String> {
         token.push('.');
-        b64::encode_into(&signature, &mut token);
+        b64::encode_into(signature, &mut token);
         if token.len() > self.policy.max_token_bytes {
             // Verifiers sharing the policy would refuse it: never issue it.
             return Err(Error::new(
@@ -232,5 +250,50 @@ impl Signer {
             ));
         }
         Ok(token)
+    }
+
+    /// Whether the signing key is deferred (see [`Key`]'s `deferred`): it signs only through
+    /// the npm package's `signAsync` (WebCrypto), with [`Signer::prepare`] and
+    /// [`Signer::finish`].
+    pub(crate) fn deferred(&self) -> bool {
+        self.key().is_ok_and(Key::deferred)
+    }
+
+    /// The first half of an asynchronous signature: the stamped (`stamp`) or checked
+    /// (`as_is`, as [`Signer::sign_as_is`]) claims' signing input, and the deferred signing
+    /// key's private JWK and algorithm, for WebCrypto to sign. `config` for a key that is not
+    /// deferred (it signs synchronously).
+    #[cfg_attr(not(feature = "js"), allow(dead_code))]
+    pub(crate) fn prepare(
+        &self,
+        claims: Map<String, Value>,
+        now: i64,
+        as_is: bool,
+    ) -> Result<(String, &Map<String, Value>)> {
+        let jwk = self
+            .key()?
+            .deferred_private_jwk()
+            .ok_or_else(|| Error::config("keys", "the signing key signs synchronously"))?;
+        let claims = if as_is {
+            self.check_as_is(&claims, now)?;
+            claims
+        } else {
+            self.stamp(claims, now)?
+        };
+        Ok((self.signing_input(&claims)?, jwk))
+    }
+
+    /// The second half: the token from [`Signer::prepare`]'s input and WebCrypto's signature,
+    /// which must have the algorithm's exact length and form (else `config`: the host answered
+    /// oddly, and nothing is issued).
+    #[cfg_attr(not(feature = "js"), allow(dead_code))]
+    pub(crate) fn finish(&self, input: String, signature: &[u8]) -> Result<String> {
+        if !self.key()?.signature_form(self.alg, signature) {
+            return Err(Error::config(
+                "keys",
+                format!("host crypto gave no valid {} signature", self.alg),
+            ));
+        }
+        self.assemble(input, signature)
     }
 }

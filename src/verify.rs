@@ -172,13 +172,6 @@ impl<'t> Prepared<'t> {
         let valid = self.check_here(verifier);
         self.finish(valid)
     }
-
-    /// The claim outcome held back, by reference (the npm surface builds its cache entry before
-    /// WebCrypto answers): crate-internal, never acted on before the signature verdict.
-    #[cfg_attr(not(feature = "js"), allow(dead_code))]
-    pub(crate) fn outcome_if_valid(&self) -> &Result<Verified> {
-        &self.outcome
-    }
 }
 
 /// Verifies tokens against one [`Policy`]. Keys are parsed once, when the policy is built.

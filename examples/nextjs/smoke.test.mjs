@@ -144,6 +144,34 @@ test("edge runtime: the web entry verifies and refuses", async () => {
   assert.equal((await refused.json()).code, "audience");
 });
 
+// ES256 on the edge runtime: the web build has no ECDSA code, so the route's verifyAsync has
+// the runtime's WebCrypto check the signature (a test-only key; the route holds its public half).
+test("edge runtime: ES256 through WebCrypto verifies, and a signature by another key is refused", async () => {
+  const { SignJWT, importJWK, generateKeyPair } = await import("jose");
+  const jwk = {
+    kty: "EC",
+    crv: "P-256",
+    x: "9enUa0b3L7caQ3vaK8F8BSKAmSxupreJ2SKExkCZnB4",
+    y: "onZHYRU9fz3uWHl33c2KjZlZRNYpYot_qOH-4sYHSFE",
+    d: "6g0evEythI9bLcRH_7TkqdEHfvaOnJ3RQzLY2g6zlO8",
+  };
+  const sign = (key) =>
+    new SignJWT({ sub: "edge-ec-user" })
+      .setProtectedHeader({ alg: "ES256", kid: "edge-ec-1" })
+      .setIssuer("https://example.test")
+      .setAudience("edge-api")
+      .setIssuedAt()
+      .setExpirationTime("5m")
+      .sign(key);
+  const ok = await fetch(`${base}/api/edge?token=${await sign(await importJWK(jwk, "ES256"))}`);
+  assert.equal(ok.status, 200);
+  assert.deepEqual(await ok.json(), { ok: true, sub: "edge-ec-user" });
+  const other = await generateKeyPair("ES256");
+  const forged = await fetch(`${base}/api/edge?token=${await sign(other.privateKey)}`);
+  assert.equal(forged.status, 401);
+  assert.equal((await forged.json()).code, "signature");
+});
+
 test("edge runtime: the Auth.js adapter signs, reads back and refuses a tampered session", async () => {
   const r = await fetch(`${base}/api/edge-session?sub=ana`);
   assert.equal(r.status, 200);

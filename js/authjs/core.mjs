@@ -116,12 +116,13 @@ export function createAuthjs(load, loaded = () => undefined) {
         // Young enough: the same header and claims, byte for byte (the same token, where the
         // signature is deterministic: HMAC, RS*, EdDSA; ECDSA and PSS draw a fresh nonce).
         try {
-          return signer.signAsIs(claims, { now });
+          return await signer.signAsIsAsync(claims, { now });
         } catch {
           // The callbacks changed something the policy refuses as-is: stamp afresh below.
         }
       }
-      return signer.sign(claims, { now });
+      // The async forms: on the web build an RSA, EC or OKP key signs through WebCrypto.
+      return signer.signAsync(claims, { now });
     }
 
     /** Auth.js `jwt.decode`: every check, `null` on any failure (Auth.js then clears the cookie). */

@@ -101,6 +101,13 @@ pub(crate) fn available() -> bool {
     OPS.get().is_some_and(|o| (o.available)())
 }
 
+/// Whether RSA, EC and OKP keys may be loaded now: with host crypto registered, or in the npm
+/// package's builds (`js`) without one, as *deferred* keys ([`HostJwk::deferred`]), which
+/// WebCrypto checks and uses through the async methods. The edge gate (no `js`) refuses them.
+pub(crate) fn keys_usable() -> bool {
+    available() || cfg!(feature = "js")
+}
+
 /// The installed operations, each failing closed when none are installed.
 mod host_ops {
     use super::{Algorithm, Map, Value, OPS};
@@ -146,16 +153,46 @@ fn jwk(kty: &str, crv: Option<&str>, members: &[(&str, &[u8])]) -> Map<String, V
 
 /// A key as the host is given it: its public JWK and, when it has one, its private JWK.
 #[derive(Clone)]
-struct HostJwk {
+pub(crate) struct HostJwk {
     public: Map<String, Value>,
     private: Option<Map<String, Value>>,
+    deferred: bool,
 }
 
 impl HostJwk {
     /// Both JWKs, after the host's `checkKey` accepted the private one (or the public one).
+    /// With no host registered, in the npm package's builds ([`keys_usable`]), the key is
+    /// accepted unchecked as *deferred*: only the async methods use it, and WebCrypto's import
+    /// checks it there (the synchronous ones refuse it with a `config` error naming them).
     fn checked(public: Map<String, Value>, private: Option<Map<String, Value>>) -> Option<Self> {
-        host_ops::check_key(private.as_ref().unwrap_or(&public))
-            .then_some(HostJwk { public, private })
+        if !available() && cfg!(feature = "js") {
+            return Some(HostJwk {
+                public,
+                private,
+                deferred: true,
+            });
+        }
+        host_ops::check_key(private.as_ref().unwrap_or(&public)).then_some(HostJwk {
+            public,
+            private,
+            deferred: false,
+        })
+    }
+
+    /// Whether no host checked this key when it was loaded (see [`HostJwk::checked`]).
+    pub(crate) fn deferred(&self) -> bool {
+        self.deferred
+    }
+
+    /// The private JWK (`kty`, `crv` and the key's members only), if the key has one.
+    pub(crate) fn private(&self) -> Option<&Map<String, Value>> {
+        self.private.as_ref()
+    }
+
+    /// The same key without its private half.
+    fn public_half(mut self) -> Self {
+        self.private = None;
+        self
     }
 
     fn verify(&self, alg: Algorithm, input: &[u8], sig: &[u8]) -> bool {
@@ -235,12 +272,17 @@ impl RsaKey {
 
     /// The same key without its private half.
     pub(crate) fn into_public_half(mut self) -> Self {
-        self.jwk.private = None;
+        self.jwk = self.jwk.public_half();
         self
     }
 
     pub(crate) fn has_private(&self) -> bool {
         self.jwk.private.is_some()
+    }
+
+    /// The key as the host is given it.
+    pub(crate) fn host(&self) -> &HostJwk {
+        &self.jwk
     }
 
     /// The public members `n` and `e`, big-endian without leading zeros.
@@ -314,12 +356,17 @@ impl EcKey {
 
     /// The same key without its private half.
     pub(crate) fn into_public_half(mut self) -> Self {
-        self.jwk.private = None;
+        self.jwk = self.jwk.public_half();
         self
     }
 
     pub(crate) fn has_private(&self) -> bool {
         self.jwk.private.is_some()
+    }
+
+    /// The key as the host is given it.
+    pub(crate) fn host(&self) -> &HostJwk {
+        &self.jwk
     }
 
     /// Verifies a P1363 signature over `input` with the curve's hash.
@@ -373,12 +420,17 @@ impl Ed25519Key {
 
     /// The same key without its private half.
     pub(crate) fn into_public_half(mut self) -> Self {
-        self.jwk.private = None;
+        self.jwk = self.jwk.public_half();
         self
     }
 
     pub(crate) fn has_private(&self) -> bool {
         self.jwk.private.is_some()
+    }
+
+    /// The key as the host is given it.
+    pub(crate) fn host(&self) -> &HostJwk {
+        &self.jwk
     }
 
     pub(crate) fn verify(&self, input: &[u8], sig: &[u8]) -> bool {

@@ -43,6 +43,7 @@ test("the web entry runs in workerd: encode and decode with the wasm passed as a
       { type: "ESModule", path: pkgDir + "web/index.js" },
       { type: "ESModule", path: pkgDir + "web/extend.js" },
       { type: "ESModule", path: pkgDir + "web/webcrypto.js" },
+      { type: "ESModule", path: pkgDir + "web/host/node-crypto.js" },
       { type: "ESModule", path: pkgDir + "web/jwtgate.js" },
       { type: "CompiledWasm", path: pkgDir + "web/jwtgate_bg.wasm" },
     ],

@@ -1,5 +1,5 @@
-// AuthJsCookie: Auth.js's own session cookies read outside Auth.js (another backend), in both
-// package entries, against cookies made by the real @auth/core `jwt.encode` at test time, and
+// AuthJsCookie: Auth.js's own session cookies read outside Auth.js (another backend), in every
+// package entry (the web build through openAsync: WebCrypto's AES), against cookies made by the real @auth/core `jwt.encode` at test time, and
 // Auth.js's `decode` agreeing on what is a session.
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -12,6 +12,14 @@ const require = createRequire(import.meta.url);
 const node = require(fileURLToPath(new URL("../../pkg/", import.meta.url)));
 const web = await import(new URL("../../pkg/web/index.js", import.meta.url));
 web.initSync({ module: readFileSync(new URL("../../pkg/web/jwtgate_bg.wasm", import.meta.url)) });
+const pure = await import(new URL("../../pkg/pure/index.js", import.meta.url));
+pure.initSync({ module: readFileSync(new URL("../../pkg/pure/jwtgate_bg.wasm", import.meta.url)) });
+// Each entry with how it opens: the web build has no AES of its own (WebCrypto's, async).
+const ENTRIES = [
+  ["node", node, (r, t, o) => r.open(t, o)],
+  ["web", web, (r, t, o) => r.openAsync(t, o)],
+  ["pure", pure, (r, t, o) => r.open(t, o)],
+];
 
 const SECRET = crypto.getRandomValues(new Uint8Array(32)).reduce((s, b) => s + b.toString(16).padStart(2, "0"), "");
 const OLD = `${SECRET}-old`;
@@ -19,13 +27,13 @@ const SALT = "__Secure-authjs.session-token";
 const policy = { issuer: "https://app.example", audience: "app", algorithms: ["HS256"], requiredClaims: ["sub"] };
 const claims = { sub: "user_1", name: "Ada", iss: "https://app.example", aud: "app" };
 
-for (const [entry, m] of [["node", node], ["web", web]]) {
+for (const [entry, m, open] of ENTRIES) {
   test(`${entry}: opens what @auth/core encodes, and what its decode reads`, async () => {
     const reader = new m.AuthJsCookie(policy, { secret: [SECRET, OLD] });
     assert.equal(reader.cookieName, SALT);
     for (const secret of [SECRET, OLD]) {
       const cookie = await encode({ token: claims, secret, salt: SALT, maxAge: 3600 });
-      const opened = reader.open(cookie);
+      const opened = await open(reader, cookie);
       const theirs = await decode({ token: cookie, secret: [SECRET, OLD], salt: SALT });
       assert.deepEqual(opened, theirs);
       assert.equal(opened.sub, "user_1");
@@ -35,9 +43,9 @@ for (const [entry, m] of [["node", node], ["web", web]]) {
 
   test(`${entry}: refusals with their codes, each one Auth.js's decode also refuses or cannot check`, async () => {
     const reader = new m.AuthJsCookie(policy, { secret: SECRET });
-    const code = (token, opts) => {
+    const code = async (token, opts) => {
       try {
-        reader.open(token, opts);
+        await open(reader, token, opts);
         return "opened";
       } catch (e) {
         assert.equal(e.name, "JwtGateError");
@@ -50,22 +58,22 @@ for (const [entry, m] of [["node", node], ["web", web]]) {
     // The app did not stamp iss/aud: Auth.js decodes it; the policy refuses it.
     const bare = await encode({ token: { sub: "user_1" }, secret: SECRET, salt: SALT });
     assert.equal((await decode({ token: bare, secret: SECRET, salt: SALT })).sub, "user_1");
-    assert.equal(code(bare), "missing_claim");
+    assert.equal(await code(bare), "missing_claim");
     // Another cookie name (salt), another secret: Auth.js's decode throws too.
     const otherSalt = await encode({ token: claims, secret: SECRET, salt: "authjs.session-token" });
     const otherSecret = await encode({ token: claims, secret: OLD, salt: SALT });
     for (const t of [otherSalt, otherSecret]) {
       await assert.rejects(decode({ token: t, secret: SECRET, salt: SALT }));
-      assert.equal(code(t), "key_not_found");
+      assert.equal(await code(t), "key_not_found");
     }
     const parts = good.split(".");
     const c = parts[3];
     parts[3] = c.slice(0, 5) + (c[5] === "A" ? "B" : "A") + c.slice(6);
     await assert.rejects(decode({ token: parts.join("."), secret: SECRET, salt: SALT }));
-    assert.equal(code(parts.join(".")), "signature");
-    assert.equal(code(good, { now: now + 3600 + 31 }), "expired");
-    assert.equal(code("a.b.c"), "malformed");
-    assert.equal(code(""), "malformed");
+    assert.equal(await code(parts.join(".")), "signature");
+    assert.equal(await code(good, { now: now + 3600 + 31 }), "expired");
+    assert.equal(await code("a.b.c"), "malformed");
+    assert.equal(await code(""), "malformed");
   });
 
   test(`${entry}: settings that could open nothing are config errors`, () => {
@@ -91,7 +99,8 @@ for (const [entry, m] of [["node", node], ["web", web]]) {
 
 // The A256GCM cookie of tests/fixtures/authjs/cookies.json (made by the real @auth/core `encode`
 // with `enc: "A256GCM"`, which Auth.js's `decode` accepts): the Node build's AES is node:crypto's
-// (cargo `jwe-reader` without `jwe`), the web build's RustCrypto's; both open it the same way.
+// (cargo `jwe-reader` without `jwe`), the web build's WebCrypto's (openAsync), the pure build's
+// RustCrypto's; all open it the same way.
 const fixture = JSON.parse(readFileSync(new URL("../fixtures/authjs/cookies.json", import.meta.url), "utf8"));
 const fixturePolicy = { issuer: "https://app.example", audience: "app", algorithms: ["HS256"] };
 const fixtureNow = fixture.iat + 10;
@@ -110,20 +119,52 @@ const codeOf = (f) => {
     return e.code;
   }
 };
+const codeOfAsync = async (f) => {
+  try {
+    await f();
+    return "opened";
+  } catch (e) {
+    return e.code;
+  }
+};
 
-test("both entries open Auth.js's A256GCM and A256CBC-HS512 cookies alike, and refuse altered ones", () => {
-  const opened = [node, web].map((m) => {
+test("every entry opens Auth.js's A256GCM and A256CBC-HS512 cookies alike, and refuses altered ones", async () => {
+  const opened = [];
+  for (const [entry, m, open] of ENTRIES) {
     const reader = new m.AuthJsCookie(fixturePolicy, { secret: fixture.secret, cookieName: fixture.secureCookie });
     for (const enc of ["gcm", "cbc"]) {
       // Tag, ciphertext and iv: one bit each.
       for (const i of [4, 3, 2]) {
-        assert.equal(codeOf(() => reader.open(flipLast(fixture[enc], i), { now: fixtureNow })), "signature", `${enc} part ${i}`);
+        const code = await codeOfAsync(() => open(reader, flipLast(fixture[enc], i), { now: fixtureNow }));
+        assert.equal(code, "signature", `${entry}: ${enc} part ${i}`);
       }
     }
-    return ["gcm", "cbc"].map((enc) => reader.open(fixture[enc], { now: fixtureNow }));
-  });
+    const both = [];
+    for (const enc of ["gcm", "cbc"]) both.push(await open(reader, fixture[enc], { now: fixtureNow }));
+    opened.push(both);
+  }
   assert.equal(opened[0][0].sub, "user_1");
-  assert.deepEqual(opened[0], opened[1]);
+  assert.deepEqual(opened[1], opened[0]);
+  assert.deepEqual(opened[2], opened[0]);
+});
+
+test("web build: open refuses (config, naming openAsync) with no host; openAsync without WebCrypto is config; openAsync of the others answers as open", async () => {
+  const reader = new web.AuthJsCookie(fixturePolicy, { secret: fixture.secret, cookieName: fixture.secureCookie });
+  assert.throws(() => reader.open(fixture.gcm, { now: fixtureNow }), (e) => e.code === "config" && /openAsync/.test(e.message));
+  const saved = Object.getOwnPropertyDescriptor(globalThis, "crypto");
+  Object.defineProperty(globalThis, "crypto", { value: undefined, configurable: true, writable: true });
+  try {
+    await assert.rejects(reader.openAsync(fixture.gcm, { now: fixtureNow }), (e) => e.code === "config" && /WebCrypto/.test(e.message));
+  } finally {
+    Object.defineProperty(globalThis, "crypto", saved);
+  }
+  // Errors before decryption need no WebCrypto, and a bad `now` is the same config error.
+  await assert.rejects(reader.openAsync("a.b.c", { now: fixtureNow }), (e) => e.code === "malformed");
+  await assert.rejects(reader.openAsync(fixture.gcm, { now: "soon" }), (e) => e.code === "config" && e.field === "now");
+  for (const m of [node, pure]) {
+    const r = new m.AuthJsCookie(fixturePolicy, { secret: fixture.secret, cookieName: fixture.secureCookie });
+    assert.deepEqual(await r.openAsync(fixture.cbc, { now: fixtureNow }), r.open(fixture.cbc, { now: fixtureNow }));
+  }
 });
 
 test("Node build: AES is the host's; no decrypt, or one failing the known answers, is a config error; later failures open nothing", () => {

@@ -1,7 +1,7 @@
 // DPoP (RFC 9449) through the npm package: `verifier.verifyDpop(token, proof, { method, url })`
 // against proofs and thumbprints made by jose, an independent implementation (it signs any JWS
 // with an embedded `jwk`, and computes RFC 7638 thumbprints). Every class of refusal, on both
-// entries (Node with node:crypto for the token, web with jwtgate's own code).
+// entries (Node with node:crypto for the token, jwtgate/pure with jwtgate's own code).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
@@ -11,8 +11,10 @@ import * as jose from "jose";
 
 const require = createRequire(import.meta.url);
 const node = require("../../pkg/");
-const web = await import(new URL("../../pkg/web/index.js", import.meta.url));
-web.initSync({ module: readFileSync(new URL("../../pkg/web/jwtgate_bg.wasm", import.meta.url)) });
+// The build with jwtgate's own arithmetic (jwtgate/pure); the web build's refusals of
+// synchronous use without host crypto are tests/js/web.test.mjs's.
+const pure = await import(new URL("../../pkg/pure/index.js", import.meta.url));
+pure.initSync({ module: readFileSync(new URL("../../pkg/pure/jwtgate_bg.wasm", import.meta.url)) });
 
 const ISS = "https://as.example";
 const AUD = "orders-api";
@@ -56,7 +58,7 @@ async function proof(token, { key = holder.privateKey, jwk = holderJwk, alg = "E
 
 const req = { method: "GET", url: URL_, now: NOW };
 
-for (const [name, entry] of [["node", node], ["web", web]]) {
+for (const [name, entry] of [["node", node], ["pure", pure]]) {
   test(`${name}: a proof made by jose binds a jose-issued token to its holder, once`, async () => {
     const v = new entry.Verifier(policy);
     const token = await accessToken();

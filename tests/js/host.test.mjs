@@ -1,14 +1,14 @@
 // Host crypto and the verified-token cache of the npm package.
 //
 // The Node build (`pkg/node`, cargo feature `host-keys`) has no RSA, ECDSA or Ed25519 arithmetic:
-// node:crypto, through `jwtgate/host/node-crypto`, checks, verifies and signs. The web build
-// (`pkg/web`) carries jwtgate's own (RustCrypto) and may also be given a host.
+// node:crypto, through `jwtgate/host/node-crypto`, checks, verifies and signs. The pure build
+// (`pkg/pure`) carries jwtgate's own (RustCrypto) and may also be given a host.
 //
 // Parity: every Wycheproof vector for ES256/384/512 (P1363), Ed25519 and RS256 gets the same
-// answer from the Node build (node:crypto), the web build with node:crypto as its host and the
-// web build's own Rust code (`native: false`), and that answer matches the vector's verdict. A
+// answer from the Node build (node:crypto), the pure build with node:crypto as its host and the
+// pure build's own Rust code (`native: false`), and that answer matches the vector's verdict. A
 // counting wrapper around the host proves the host really ran. The Node build fails closed
-// where the web build falls back to its own code: a host that throws or answers oddly refuses.
+// where the pure build falls back to its own code: a host that throws or answers oddly refuses.
 //
 // Cache: hits re-apply time rules at the caller's `now`, failures are never cached, a cache entry
 // never outlives a policy check, and options are validated like the policy.
@@ -26,8 +26,8 @@ const pkgDir = fileURLToPath(new URL("../../pkg/", import.meta.url));
 const jwtgate = require(pkgDir);
 const { nodeCryptoHost, ed25519Point } = require(pkgDir + "host/node-crypto.cjs");
 const { Verifier, Signer, verifySignature, setHostCrypto, hasHostCrypto } = jwtgate;
-const web = await import(new URL("../../pkg/web/index.js", import.meta.url));
-web.initSync({ module: readFileSync(new URL("../../pkg/web/jwtgate_bg.wasm", import.meta.url)) });
+const pure = await import(new URL("../../pkg/pure/index.js", import.meta.url));
+pure.initSync({ module: readFileSync(new URL("../../pkg/pure/jwtgate_bg.wasm", import.meta.url)) });
 
 /** Wraps node:crypto host support and counts what reached it. */
 function countingHost() {
@@ -66,17 +66,17 @@ function check(lib, jwk, alg, msg, sig, native) {
   }
 }
 
-/** The host each build has between tests: node:crypto for the Node build, none for the web build. */
+/** The host each build has between tests: node:crypto for the Node build, none for the pure build. */
 function restoreHosts() {
   setHostCrypto(nodeCryptoHost(crypto));
-  web.setHostCrypto(null);
+  pure.setHostCrypto(null);
 }
 
 function parity(file, alg, keyFor, expectTotal) {
   const host = countingHost();
   const webHost = countingHost();
   setHostCrypto(host);
-  web.setHostCrypto(webHost);
+  pure.setHostCrypto(webHost);
   try {
     const tally = { valid: 0, invalid: 0, acceptable: 0, refused: 0 };
     for (const group of load(file).testGroups) {
@@ -85,10 +85,10 @@ function parity(file, alg, keyFor, expectTotal) {
         const msg = hex(t.msg);
         const sig = hex(t.sig);
         const node = jwk ? check(jwtgate, jwk, alg, msg, sig, true) : "key refused";
-        const webHosted = jwk ? check(web, jwk, alg, msg, sig, true) : "key refused";
-        const own = jwk ? check(web, jwk, alg, msg, sig, false) : "key refused";
+        const webHosted = jwk ? check(pure, jwk, alg, msg, sig, true) : "key refused";
+        const own = jwk ? check(pure, jwk, alg, msg, sig, false) : "key refused";
         assert.equal(node, own, `${file} tcId ${t.tcId}: the Node build and jwtgate's Rust disagree`);
-        assert.equal(webHosted, own, `${file} tcId ${t.tcId}: node:crypto in the web build and Rust disagree`);
+        assert.equal(webHosted, own, `${file} tcId ${t.tcId}: node:crypto in the pure build and Rust disagree`);
         if (node === "key refused") tally.refused++;
         if (t.result === "valid") {
           assert.equal(node, true, `${file} tcId ${t.tcId}: valid signature refused`);
@@ -109,12 +109,12 @@ function parity(file, alg, keyFor, expectTotal) {
   }
 }
 
-test("the Node entry registers node:crypto; the web build has no host until given one", () => {
+test("the Node entry registers node:crypto; the pure build has no host until given one", () => {
   assert.equal(hasHostCrypto(), true);
-  assert.equal(web.hasHostCrypto(), false);
+  assert.equal(pure.hasHostCrypto(), false);
 });
 
-test("Wycheproof ES256 (P1363): the Node build, node:crypto in the web build and Rust agree, rightly", () => {
+test("Wycheproof ES256 (P1363): the Node build, node:crypto in the pure build and Rust agree, rightly", () => {
   const t = parity(
     "wycheproof/ecdsa_secp256r1_sha256_p1363_test.json",
     "ES256",
@@ -126,7 +126,7 @@ test("Wycheproof ES256 (P1363): the Node build, node:crypto in the web build and
 });
 
 for (const [file, alg, keyFor, total] of ecdsaP1363) {
-  test(`Wycheproof ${alg} (P1363): the Node build, node:crypto in the web build and Rust agree, rightly`, () => {
+  test(`Wycheproof ${alg} (P1363): the Node build, node:crypto in the pure build and Rust agree, rightly`, () => {
     const t = parity(file, alg, keyFor, total);
     assert.ok(t.valid > 100 && t.invalid > 50, JSON.stringify(t));
   });
@@ -134,14 +134,14 @@ for (const [file, alg, keyFor, total] of ecdsaP1363) {
 
 test("Wycheproof ECDSA DER signatures are not JWS signatures in either build", () => {
   const data = load("wycheproof/ecdsa_secp256r1_sha256_test.json");
-  web.setHostCrypto(nodeCryptoHost(crypto));
+  pure.setHostCrypto(nodeCryptoHost(crypto));
   let checked = 0;
   try {
     for (const group of data.testGroups) {
       const jwk = p256Jwk(group);
       if (!jwk) continue;
       for (const t of group.tests.slice(0, 40)) {
-        for (const [lib, native] of [[jwtgate, true], [web, true], [web, false]]) {
+        for (const [lib, native] of [[jwtgate, true], [pure, true], [pure, false]]) {
           const r = check(lib, jwk, "ES256", hex(t.msg), hex(t.sig), native);
           if (r === "key refused") continue;
           assert.equal(r, false, `tcId ${t.tcId} native=${native}`);
@@ -155,12 +155,12 @@ test("Wycheproof ECDSA DER signatures are not JWS signatures in either build", (
   assert.ok(checked > 300, String(checked));
 });
 
-test("Wycheproof Ed25519: the Node build, node:crypto in the web build and Rust agree, rightly", () => {
+test("Wycheproof Ed25519: the Node build, node:crypto in the pure build and Rust agree, rightly", () => {
   const t = parity("wycheproof/ed25519_test.json", "EdDSA", (g) => g.publicKeyJwk, 151);
   assert.equal(t.refused, 0);
 });
 
-test("Wycheproof RS256 (PKCS#1 v1.5, 2048): the Node build, node:crypto in the web build and Rust agree, rightly", () => {
+test("Wycheproof RS256 (PKCS#1 v1.5, 2048): the Node build, node:crypto in the pure build and Rust agree, rightly", () => {
   const t = parity("wycheproof/rsa_signature_2048_sha256_test.json", "RS256", (g) => g.keyJwk, 259);
   assert.equal(t.refused, 0);
 });
@@ -182,7 +182,7 @@ test("PS256/384/512 and RS384/512 from node:crypto verify in both builds; flippe
     const sig = crypto.sign(hash, msg, opts);
     const bad = Buffer.from(sig);
     bad[17] ^= 1;
-    for (const [lib, native] of [[jwtgate, true], [web, false]]) {
+    for (const [lib, native] of [[jwtgate, true], [pure, false]]) {
       assert.equal(lib.verifySignature(jwk, alg, msg, sig, native), true, `${alg} native=${native}`);
       assert.equal(lib.verifySignature(jwk, alg, msg, bad, native), false, `${alg} native=${native}`);
     }
@@ -205,24 +205,24 @@ async function es256Setup() {
   return { policy, good: await sign(privateKey), forged: await sign(other.privateKey) };
 }
 
-test("web build: a host that throws or returns nothing leaves the check to jwtgate's own code", async () => {
+test("pure build: a host that throws or returns nothing leaves the check to jwtgate's own code", async () => {
   const { policy, good: token } = await es256Setup();
   try {
-    web.setHostCrypto({ importKey: () => ({ verify: () => { throw new Error("no"); } }) });
-    const v = new web.Verifier(policy, { cacheSize: 0 });
+    pure.setHostCrypto({ importKey: () => ({ verify: () => { throw new Error("no"); } }) });
+    const v = new pure.Verifier(policy, { cacheSize: 0 });
     assert.equal(v.nativeCrypto, true);
     assert.equal(v.verify(token).sub, "u");
-    web.setHostCrypto({ importKey: () => undefined });
-    assert.equal(new web.Verifier(policy).nativeCrypto, false);
-    assert.equal(new web.Verifier(policy).verify(token).sub, "u");
-    web.setHostCrypto(null);
-    assert.equal(web.hasHostCrypto(), false);
-    assert.equal(new web.Verifier(policy).nativeCrypto, false);
+    pure.setHostCrypto({ importKey: () => undefined });
+    assert.equal(new pure.Verifier(policy).nativeCrypto, false);
+    assert.equal(new pure.Verifier(policy).verify(token).sub, "u");
+    pure.setHostCrypto(null);
+    assert.equal(pure.hasHostCrypto(), false);
+    assert.equal(new pure.Verifier(policy).nativeCrypto, false);
     // A host that lies "true" for a forged signature never gets asked: form checks come first...
-    web.setHostCrypto({ importKey: () => ({ verify: () => true }) });
+    pure.setHostCrypto({ importKey: () => ({ verify: () => true }) });
     const [h, p] = token.split(".");
-    assert.throws(() => new web.Verifier(policy).verify(`${h}.${p}.${b64(Buffer.alloc(63))}`), { code: "signature" });
-    assert.equal(new web.Verifier(policy, { nativeCrypto: false }).nativeCrypto, false);
+    assert.throws(() => new pure.Verifier(policy).verify(`${h}.${p}.${b64(Buffer.alloc(63))}`), { code: "signature" });
+    assert.equal(new pure.Verifier(policy, { nativeCrypto: false }).nativeCrypto, false);
   } finally {
     restoreHosts();
   }
@@ -240,10 +240,14 @@ test("Node build: a host that throws, lacks checkKey or sign, or is removed, fai
     // A host that checks the key and then will not import it is broken: a config error.
     setHostCrypto({ ...inner, importKey: () => undefined });
     assert.throws(() => new Verifier(policy), { code: "config", field: "keys.keys[0]" });
-    // A host without checkKey or sign, or none at all: no EC keys in this build.
+    // A host without checkKey or sign, or none at all: EC keys are deferred, as in the web
+    // build: `verify` has nothing to check them with and names verifyAsync, which WebCrypto
+    // serves (never the incomplete host).
     for (const host of [{ importKey: inner.importKey }, { importKey: inner.importKey, checkKey: inner.checkKey }, null]) {
       setHostCrypto(host);
-      assert.throws(() => new Verifier(policy), { code: "config", field: "keys.keys[0].kty" });
+      const d = new Verifier(policy, { cacheSize: 0 });
+      assert.throws(() => d.verify(good), (e) => e.code === "config" && /verifyAsync/.test(e.message));
+      assert.equal((await d.verifyAsync(good)).sub, "u");
     }
     assert.equal(hasHostCrypto(), false);
     // A host whose checkKey answers anything but true refuses the key.
@@ -272,14 +276,14 @@ test("only a boolean from the host counts: 1, \"1\", {} or a Promise never pass 
     for (const answer of [1, "1", "true", {}, [], Promise.resolve(true)]) {
       const host = { ...inner, importKey: () => ({ verify: () => answer }) };
       setHostCrypto(host);
-      web.setHostCrypto(host);
-      for (const lib of [jwtgate, web]) {
+      pure.setHostCrypto(host);
+      for (const lib of [jwtgate, pure]) {
         const v = new lib.Verifier(policy, { cacheSize: 0 });
         assert.equal(v.nativeCrypto, true);
         assert.throws(() => v.verify(forged), { code: "signature" }, JSON.stringify(answer));
       }
-      // The web build checks the good one itself; the Node build refuses it (nothing to fall back on).
-      assert.equal(new web.Verifier(policy).verify(good).sub, "u");
+      // The pure build checks the good one itself; the Node build refuses it (nothing to fall back on).
+      assert.equal(new pure.Verifier(policy).verify(good).sub, "u");
       assert.throws(() => new Verifier(policy).verify(good), { code: "signature" });
     }
     // `false` is the host's own refusal.
@@ -339,15 +343,15 @@ test("verifyAsync: a host's async answer other than exactly true or false, or a 
     for (const make of [() => Promise.resolve(1), () => Promise.resolve("true"), () => Promise.reject(new Error("no")), () => {
       throw new Error("sync throw");
     }, () => 1]) {
-      // Its sync `verify` answers oddly too: the web build's own code decides, the Node build refuses.
+      // Its sync `verify` answers oddly too: the pure build's own code decides, the Node build refuses.
       const host = { ...inner, importKey: () => ({ verify: () => "x", verifyAsync: make }) };
       setHostCrypto(host);
-      web.setHostCrypto(host);
+      pure.setHostCrypto(host);
       const v = new Verifier(policy, { cacheSize: 0 });
       assert.equal(v.nativeCrypto, true);
       await assert.rejects(v.verifyAsync(forged), { code: "signature" });
       await assert.rejects(v.verifyAsync(good), { code: "signature" });
-      const w = new web.Verifier(policy, { cacheSize: 0 });
+      const w = new pure.Verifier(policy, { cacheSize: 0 });
       await assert.rejects(w.verifyAsync(forged), { code: "signature" });
       assert.equal((await w.verifyAsync(good)).sub, "u");
     }
@@ -392,7 +396,7 @@ function loads(lib, alg, jwk) {
   }
 }
 
-test("Node build: EC points off their curve and private halves of another key are refused, as in the web build", () => {
+test("Node build: EC points off their curve and private halves of another key are refused, as in the pure build", () => {
   for (const alg of ["ES256", "ES384", "ES512"]) {
     const { pub, priv } = keyPair(alg);
     const y = Buffer.from(pub.y, "base64url");
@@ -401,27 +405,27 @@ test("Node build: EC points off their curve and private halves of another key ar
     const stranger = { ...priv, d: keyPair(alg).priv.d };
     for (const bad of [offCurve, stranger]) {
       assert.equal(loads(jwtgate, alg, bad), "config keys.keys[0]", alg);
-      assert.equal(loads(web, alg, bad), "config keys.keys[0]", alg);
+      assert.equal(loads(pure, alg, bad), "config keys.keys[0]", alg);
     }
     assert.equal(loads(jwtgate, alg, priv), true, alg);
   }
 });
 
-test("Node build: an Ed25519 x that is no point, a small-order x or another key's d is refused, as in the web build", () => {
+test("Node build: an Ed25519 x that is no point, a small-order x or another key's d is refused, as in the pure build", () => {
   const { pub, priv } = keyPair("EdDSA");
   const stranger = { ...priv, d: keyPair("EdDSA").priv.d };
   const identity = Buffer.alloc(32);
   identity[0] = 1; // y = 1: the neutral element, of order 1
   for (const bad of [stranger, { ...pub, x: b64(identity) }]) {
     assert.equal(loads(jwtgate, "EdDSA", bad), "config keys.keys[0]");
-    assert.equal(loads(web, "EdDSA", bad), "config keys.keys[0]");
+    assert.equal(loads(pure, "EdDSA", bad), "config keys.keys[0]");
   }
   // Random x: the Node build (node:crypto plus the adapter's point check) and ed25519-dalek agree.
   let points = 0;
   for (let i = 0; i < 200; i++) {
     const x = b64(crypto.randomBytes(32));
     const node = loads(jwtgate, "EdDSA", { ...pub, x });
-    assert.equal(node, loads(web, "EdDSA", { ...pub, x }), x);
+    assert.equal(node, loads(pure, "EdDSA", { ...pub, x }), x);
     assert.equal(node === true, ed25519Point(Buffer.from(x, "base64url")), x);
     if (node === true) points++;
   }
@@ -559,7 +563,7 @@ test("verifier options are validated: a bad cacheSize or nativeCrypto is a confi
     assert.throws(() => new Verifier(policy, { cacheSize }), { code: "config", field: "cacheSize" }, String(cacheSize));
   }
   assert.throws(() => new Verifier(policy, { nativeCrypto: "yes" }), { code: "config", field: "nativeCrypto" });
-  assert.throws(() => new web.Verifier(policy, { nativeCrypto: "yes" }), { code: "config", field: "nativeCrypto" });
+  assert.throws(() => new pure.Verifier(policy, { nativeCrypto: "yes" }), { code: "config", field: "nativeCrypto" });
   const off = new Verifier(policy, { cacheSize: 0 });
   const token = new Signer(policy).sign({ sub: "u" });
   assert.equal(off.verify(token).sub, "u");

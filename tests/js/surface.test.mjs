@@ -13,29 +13,40 @@ const pkgDir = fileURLToPath(new URL("../../pkg/", import.meta.url));
 const node = require(pkgDir);
 const web = await import(new URL("../../pkg/web/index.js", import.meta.url));
 web.initSync({ module: readFileSync(new URL("../../pkg/web/jwtgate_bg.wasm", import.meta.url)) });
+const pure = await import(new URL("../../pkg/pure/index.js", import.meta.url));
+pure.initSync({ module: readFileSync(new URL("../../pkg/pure/jwtgate_bg.wasm", import.meta.url)) });
 
 const PUBLIC = ["Verifier", "Signer", "Refresher", "AuthJsCookie", "setHostCrypto", "hasHostCrypto", "verifySignature", "revocationKeys", "checkRevocation", "signingAlgorithms", "explain"];
-const INTERNAL_METHODS = ["verifyForCache", "prepareVerify", "publicJwkAt", "checkSignatureAt", "signatureError"];
+const INTERNAL = ["verifyForCache", "prepareVerify", "finishVerify", "publicJwkAt", "hostKeyAt", "prepareSign", "finishSign", "openRequest", "openFinish"];
 
-test("both entries export the public names and no __jwtgate_ internal", async () => {
-  for (const [name, entry] of [["node", node], ["web", web]]) {
+test("every entry exports the public names and no __jwtgate_ internal", async () => {
+  for (const [name, entry] of [["node", node], ["web", web], ["pure", pure]]) {
     const names = Object.keys(entry);
     for (const p of PUBLIC) assert.equal(typeof entry[p], "function", `${name}: ${p}`);
     assert.deepEqual(names.filter((n) => n.startsWith("__jwtgate") || n.startsWith("__wbg")), [], name);
-    const proto = Object.getOwnPropertyNames(entry.Verifier.prototype);
-    for (const m of INTERNAL_METHODS) assert.ok(!proto.includes(m), `${name}: Verifier.prototype.${m}`);
-    assert.ok(proto.includes("verify") && proto.includes("verifyAsync"), `${name}: ${proto}`);
+    for (const cls of ["Verifier", "Signer", "AuthJsCookie"]) {
+      const proto = Object.getOwnPropertyNames(entry[cls].prototype);
+      for (const m of INTERNAL) assert.ok(!proto.includes(m), `${name}: ${cls}.prototype.${m}`);
+    }
+    const methods = (cls) => Object.getOwnPropertyNames(entry[cls].prototype);
+    assert.ok(methods("Verifier").includes("verifyAsync"), `${name}: ${methods("Verifier")}`);
+    assert.ok(methods("Signer").includes("signAsync") && methods("Signer").includes("signAsIsAsync"), name);
+    assert.ok(methods("AuthJsCookie").includes("openAsync"), name);
   }
-  // The web entry names its re-exports one by one: none of the raw module's public names is missing.
-  const raw = await import(new URL("../../pkg/web/jwtgate.js", import.meta.url));
-  const rawPublic = Object.keys(raw).filter((n) => !n.startsWith("__jwtgate") && n !== "default");
-  assert.deepEqual(rawPublic.filter((n) => !(n in web)), [], "names the web entry does not re-export");
+  // The ES module entries name their re-exports one by one: none of the raw module's public
+  // names is missing, and every internal the extensions take exists in the raw module.
+  for (const [dir, entry] of [["web", web], ["pure", pure]]) {
+    const raw = await import(new URL(`../../pkg/${dir}/jwtgate.js`, import.meta.url));
+    const rawPublic = Object.keys(raw).filter((n) => !n.startsWith("__jwtgate") && n !== "default");
+    assert.deepEqual(rawPublic.filter((n) => !(n in entry)), [], `names the ${dir} entry does not re-export`);
+    for (const m of [...INTERNAL, "webCryptoParams"]) assert.equal(typeof raw[`__jwtgate_${m}`], "function", `${dir}: ${m}`);
+  }
   // The package's exports map offers no deep path to the raw wasm-bindgen modules.
   const { exports } = JSON.parse(readFileSync(pkgDir + "package.json", "utf8"));
   for (const key of Object.keys(exports)) assert.ok(!/jwtgate\.js$/.test(key), key);
   // Nor do the TypeScript types declare them (the web build's `InitOutput` lists the raw wasm
   // exports, pointer-level ABI, as it does for every function).
-  for (const d of ["node/jwtgate.d.ts", "web/jwtgate.d.ts"]) {
+  for (const d of ["node/jwtgate.d.ts", "web/jwtgate.d.ts", "pure/jwtgate.d.ts"]) {
     const types = readFileSync(pkgDir + d, "utf8");
     assert.ok(!/export function __jwtgate|^\s*__jwtgate\w*\(/m.test(types), d);
     for (const p of ["revocationKeys", "checkRevocation"]) assert.ok(types.includes(`export function ${p}(`), `${d}: ${p}`);
@@ -53,7 +64,7 @@ const policy = {
 };
 
 test("revocationKeys names the jti, sid and sub entries of a Signer's token", () => {
-  for (const { Signer, Verifier, revocationKeys } of [node, web]) {
+  for (const { Signer, Verifier, revocationKeys } of [node, web, pure]) {
     const token = new Signer(policy, { ttlSeconds: 600 }).sign({ sub: "u1" }, { now: NOW });
     const claims = new Verifier(policy).verify(token, { now: NOW });
     assert.deepEqual(revocationKeys(claims), [`jti:${claims.jti}`, `sid:${claims.sid}`, "sub:u1"]);

@@ -1,6 +1,7 @@
-// `Verifier.verifyAsync` of the ES module entry (pkg/web/index.js), run in Node's WebCrypto:
-// signatures go to crypto.subtle.verify (counted, to prove it), everything else stays in Rust,
-// answers and error precedence match `verify`, keys WebCrypto refuses fall back to Rust, and the
+// `Verifier.verifyAsync` of the ES module entry (pkg/web/index.js, no arithmetic of its own), run
+// in Node's WebCrypto: signatures go to crypto.subtle.verify (counted, to prove it), everything
+// else stays in Rust, answers and error precedence match the pure build's `verify` (its own
+// RustCrypto), a key WebCrypto refuses is `config` (in jwtgate/pure: Rust checks it), and the
 // composition verifyAsync uses (Rust's form checks, then WebCrypto) agrees with Rust on every
 // Wycheproof ES256, ES384, ES512, Ed25519 and RS256 vector.
 import { test } from "node:test";
@@ -13,6 +14,8 @@ import { ecdsaP1363, hex, load, p256Jwk } from "./vectors.mjs";
 const web = await import(new URL("../../pkg/web/index.js", import.meta.url));
 web.initSync({ module: readFileSync(new URL("../../pkg/web/jwtgate_bg.wasm", import.meta.url)) });
 const { Verifier, verifySignature, setHostCrypto } = web;
+const pure = await import(new URL("../../pkg/pure/index.js", import.meta.url));
+pure.initSync({ module: readFileSync(new URL("../../pkg/pure/jwtgate_bg.wasm", import.meta.url)) });
 
 const subtle = globalThis.crypto.subtle;
 const realVerify = subtle.verify.bind(subtle);
@@ -67,7 +70,7 @@ const codeOf = async (promise) => {
 };
 
 for (const alg of ["RS256", "RS512", "PS256", "PS384", "ES256", "ES384", "ES512", "EdDSA"]) {
-  test(`${alg}: verifyAsync checks the signature with WebCrypto and agrees with verify`, async () => {
+  test(`${alg}: verifyAsync checks the signature with WebCrypto and agrees with Rust's verify`, async () => {
     const k = keyPair(alg);
     const v = new Verifier(policy(alg, k), { cacheSize: 0 });
     assert.equal(v.nativeCrypto, false);
@@ -84,10 +87,13 @@ for (const alg of ["RS256", "RS512", "PS256", "PS384", "ES256", "ES384", "ES512"
     assert.equal(await codeOf(v.verifyAsync(otherAud)), "audience");
     // Rules before the signature are Rust's, as in verify.
     assert.equal(await codeOf(v.verifyAsync(good + ".")), "malformed");
+    // The synchronous method has nothing to check it with here, and says which to call.
+    assert.throws(() => v.verify(good), (e) => e.code === "config" && /verifyAsync/.test(e.message));
+    const rust = new pure.Verifier(policy(alg, k), { cacheSize: 0 });
     for (const t of [good, tamper(good), expired, tamper(expired), otherAud]) {
       let sync;
       try {
-        sync = v.verify(t).sub;
+        sync = rust.verify(t).sub;
       } catch (e) {
         sync = e.code;
       }
@@ -120,27 +126,53 @@ test("HMAC stays in Rust; the key is imported into WebCrypto once; the cache spa
   assert.equal((await v.verifyAsync(t2, { now: T0 + 700 })).sub, "u");
 });
 
-test("a key WebCrypto cannot import, or a WebCrypto that throws, falls back to Rust", async () => {
+test("a key WebCrypto cannot import, or a WebCrypto that throws: config in the web build, Rust's check in jwtgate/pure", async () => {
   const k = keyPair("EdDSA");
   const good = await sign("EdDSA", k);
+  const isConfig = (e) => e.code === "config" && e.field === "keys.keys[0]" && /WebCrypto/.test(e.message);
   subtle.importKey = () => Promise.reject(new Error("unsupported"));
   try {
     const v = new Verifier(policy("EdDSA", k), { cacheSize: 0 });
     const before = counts.verify;
-    assert.equal((await v.verifyAsync(good)).sub, "u");
-    assert.equal(await codeOf(v.verifyAsync(tamper(good))), "signature");
+    await assert.rejects(v.verifyAsync(good), isConfig);
+    await assert.rejects(v.verifyAsync(tamper(good)), isConfig);
     assert.equal(counts.verify, before, "WebCrypto not asked without a key");
+    const p = new pure.Verifier(policy("EdDSA", k), { cacheSize: 0 });
+    assert.equal((await p.verifyAsync(good)).sub, "u");
+    assert.equal(await codeOf(p.verifyAsync(tamper(good))), "signature");
   } finally {
     subtle.importKey = (...a) => (counts.import++, realImport(...a));
   }
   subtle.verify = () => Promise.reject(new Error("boom"));
   try {
     const v = new Verifier(policy("EdDSA", k), { cacheSize: 0 });
-    assert.equal((await v.verifyAsync(good)).sub, "u");
-    assert.equal(await codeOf(v.verifyAsync(tamper(good))), "signature");
+    await assert.rejects(v.verifyAsync(good), isConfig);
+    const p = new pure.Verifier(policy("EdDSA", k), { cacheSize: 0 });
+    assert.equal((await p.verifyAsync(good)).sub, "u");
+    assert.equal(await codeOf(p.verifyAsync(tamper(good))), "signature");
   } finally {
     subtle.verify = (...a) => (counts.verify++, realVerify(...a));
   }
+  // No WebCrypto at all: the same config error, never a pass.
+  const saved = Object.getOwnPropertyDescriptor(globalThis, "crypto");
+  Object.defineProperty(globalThis, "crypto", { value: undefined, configurable: true, writable: true });
+  try {
+    await assert.rejects(new Verifier(policy("EdDSA", k), { cacheSize: 0 }).verifyAsync(good), isConfig);
+  } finally {
+    Object.defineProperty(globalThis, "crypto", saved);
+  }
+});
+
+test("web build: an Ed25519 x that is no point is refused at first use (WebCrypto would import it)", async () => {
+  const k = keyPair("EdDSA");
+  const good = await sign("EdDSA", k);
+  // 2 is no y-coordinate of edwards25519 (pure refuses the key when it loads).
+  const x = Buffer.alloc(32);
+  x[0] = 2;
+  const bad = { ...k, jwk: { ...k.jwk, x: x.toString("base64url") } };
+  assert.throws(() => new pure.Verifier(policy("EdDSA", bad)), { code: "config" });
+  const v = new Verifier(policy("EdDSA", bad), { cacheSize: 0 });
+  await assert.rejects(v.verifyAsync(good), (e) => e.code === "config" && e.field === "keys.keys[0]");
 });
 
 // --- Wycheproof: Rust's form checks, then WebCrypto (verifyAsync's composition), against Rust.
@@ -153,16 +185,23 @@ const WEB = {
 };
 
 async function viaWebCrypto(jwk, alg, msg, sig) {
-  // Rust's key and form checks: a recording host sees the signature only if they pass.
+  // The web build's key and form checks: a recording host sees the signature only if they pass.
   let passed = false;
   setHostCrypto({ importKey: () => ({ verify: () => ((passed = true), false) }) });
   try {
     verifySignature(jwk, alg, msg, sig, true);
+  } catch {
+    return false; // a key the web build refuses
   } finally {
     setHostCrypto(null);
   }
   if (!passed) return false;
-  const key = await realImport("jwk", jwk, WEB[alg][0], false, ["verify"]);
+  let key;
+  try {
+    key = await realImport("jwk", jwk, WEB[alg][0], false, ["verify"]);
+  } catch {
+    return false; // verifyAsync: `config`, never a pass
+  }
   return realVerify(WEB[alg][1], key, sig, msg);
 }
 
@@ -173,7 +212,7 @@ async function parity(file, alg, keyFor, total) {
     for (const t of group.tests) {
       const msg = hex(t.msg);
       const sig = hex(t.sig);
-      const rust = verifySignature(jwk, alg, msg, sig, false);
+      const rust = pure.verifySignature(jwk, alg, msg, sig, false);
       const webAnswer = await viaWebCrypto(jwk, alg, msg, sig);
       assert.equal(webAnswer, rust, `${file} tcId ${t.tcId}: WebCrypto path and Rust disagree`);
       if (t.result === "valid") assert.equal(rust, true, `tcId ${t.tcId}`);

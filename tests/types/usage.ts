@@ -4,6 +4,7 @@
 // `@ts-expect-error` line is a misuse the types must refuse (tsc fails if one is accepted).
 import * as node from "../../pkg/node/jwtgate.js";
 import * as web from "../../pkg/web/jwtgate.js";
+import * as pure from "../../pkg/pure/jwtgate.js";
 import type { Claims, HostCrypto, JwtGateError, JwtGateErrorCode, Policy } from "../../pkg/node/jwtgate.js";
 
 const policy: Policy = {
@@ -17,7 +18,7 @@ const policy: Policy = {
   refresh: { audience: "https://issuer.example/refresh" },
 };
 
-for (const m of [node, web]) {
+for (const m of [node, web, pure]) {
   const verifier = new m.Verifier(policy, { cacheSize: 0, nativeCrypto: true });
   const claims: Claims = verifier.verify("a.b.c", { now: 1_800_000_000 });
   const later: Promise<Claims> = verifier.verifyAsync("a.b.c");
@@ -31,9 +32,14 @@ for (const m of [node, web]) {
   const signer = new m.Signer(policy, { ttlSeconds: 60 });
   const token: string = signer.sign({ sub: "u" });
   void token;
+  const signed: Promise<string> = signer.signAsync({ sub: "u" }, { now: 1_800_000_000 });
+  const same: Promise<string> = signer.signAsIsAsync({ sub: "u" });
+  void signed, same;
 
   const cookie = new m.AuthJsCookie({ issuer: "i", audience: "a", algorithms: ["HS256"] }, { secret: ["s"] });
   cookie.open("jwe", { now: 1 });
+  const opened: Promise<Claims> = cookie.openAsync("jwe");
+  void opened;
 
   const refresher = new m.Refresher(policy);
   const r = refresher.refresh(refresher.start({ sub: "u", sid: "s" }));
