@@ -49,6 +49,11 @@ function nowOf(options) {
   return undefined;
 }
 
+/** Whether `x` is an ArrayBuffer (of any realm): WebCrypto's only answer that is bytes. */
+function isArrayBuffer(x) {
+  return Object.prototype.toString.call(x) === "[object ArrayBuffer]";
+}
+
 /** base64url text to bytes (`null` if it is not). */
 function unb64url(text) {
   try {
@@ -203,18 +208,26 @@ function extendSigner(Signer, internal) {
   // under the public half.
   const states = new WeakMap();
 
-  async function webSign(signer, r) {
+  function state(signer) {
     let s = states.get(signer);
     if (s === undefined) states.set(signer, (s = { key: null, checked: false }));
+    return s;
+  }
+
+  async function webSign(signer, s, r) {
     const input = new TextEncoder().encode(r.input);
     let signature = new Uint8Array(0);
     let checked = s.checked;
     try {
       const crypto = subtle();
       const [importParams, signParams] = webCryptoParams(r.alg);
+      // Only a settled CryptoKey is kept (never a promise another call would await).
       const key = s.key ?? (await crypto.importKey("jwk", r.jwk, importParams, false, ["sign"]));
       s.key = key;
-      signature = new Uint8Array(await crypto.sign(signParams, key, input));
+      const raw = await crypto.sign(signParams, key, input);
+      // Only bytes are an answer: `new Uint8Array(n)` of a number would be n zeros.
+      if (!isArrayBuffer(raw)) throw new Error("not a signature");
+      signature = new Uint8Array(raw);
       if (!checked) {
         // eslint-disable-next-line no-unused-vars
         const { d, p, q, dp, dq, qi, ...pub } = r.jwk;
@@ -232,9 +245,11 @@ function extendSigner(Signer, internal) {
 
   function signWith(signer, claims, options, asIs) {
     try {
-      const r = prepareSign(signer, claims, options, asIs);
+      const s = state(signer);
+      // The private JWK crosses into JavaScript only until its CryptoKey is imported.
+      const r = prepareSign(signer, claims, options, asIs, s.key === null);
       if (r.token !== undefined) return Promise.resolve(r.token);
-      return webSign(signer, r);
+      return webSign(signer, s, r);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -252,24 +267,32 @@ function extendAuthJsCookie(AuthJsCookie, internal) {
   const proto = AuthJsCookie.prototype;
   if (proto.openAsync) return;
 
-  // WebCrypto's plaintext; `null` where it refused (a wrong GCM tag, bad padding); `undefined`
-  // where there is no WebCrypto.
+  // WebCrypto's plaintext; `null` where the decryption itself refused (a wrong GCM tag, bad
+  // padding: the cookie is refused); `undefined` where WebCrypto could not be asked (none, a key
+  // it would not import) or answered anything but bytes (a config error).
   async function decrypt(r) {
     const crypto = subtle();
-    if (!crypto) return undefined;
+    let key;
     try {
-      const key = await crypto.importKey("raw", r.key, r.cipher, false, ["decrypt"]);
+      key = await crypto.importKey("raw", r.key, r.cipher, false, ["decrypt"]);
+    } catch {
+      return undefined;
+    }
+    let raw;
+    try {
       if (r.cipher === "AES-GCM") {
         const data = new Uint8Array(r.data.length + r.tag.length);
         data.set(r.data);
         data.set(r.tag, r.data.length);
         const params = { name: "AES-GCM", iv: r.iv, additionalData: r.aad, tagLength: 128 };
-        return new Uint8Array(await crypto.decrypt(params, key, data));
+        raw = await crypto.decrypt(params, key, data);
+      } else {
+        raw = await crypto.decrypt({ name: "AES-CBC", iv: r.iv }, key, r.data);
       }
-      return new Uint8Array(await crypto.decrypt({ name: "AES-CBC", iv: r.iv }, key, r.data));
     } catch {
       return null;
     }
+    return isArrayBuffer(raw) ? new Uint8Array(raw) : undefined;
   }
 
   proto.openAsync = function openAsync(token, options) {

@@ -1,9 +1,10 @@
 "use strict";
 // The package's Node entry: the CommonJS build with `node:crypto` registered as host crypto, and
-// the verified-token cache and `verifyAsync` added to Verifier (./extend.cjs). This build has no
-// RSA, ECDSA or Ed25519 arithmetic of its own (cargo feature `host-keys`): node:crypto checks,
-// verifies and signs with those keys (`nativeCrypto: false` is a config error here; after
-// setHostCrypto(null) such keys are refused). `jwtgate/web` carries jwtgate's own.
+// the verified-token cache and the async methods added (./extend.cjs). This build has no RSA,
+// ECDSA, Ed25519 or AES code of its own (cargo features `host-keys`, `jwe-reader`): node:crypto
+// checks, verifies, signs and decrypts (`nativeCrypto: false` is a config error here; keys
+// loaded after setHostCrypto(null) are deferred to WebCrypto, as in the web build: only the
+// async methods use them). `jwtgate/pure` carries jwtgate's own.
 // `module.exports = require(...)` in this exact form lets Node's ES module loader see the named
 // exports of the CommonJS build (`import { Verifier } from "jwtgate"`). The module's
 // `__jwtgate_*` internals are taken out of the exports before anyone else sees them.

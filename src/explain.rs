@@ -92,6 +92,23 @@ pub fn explain(verifier: Option<&Verifier>, token: &str, now: i64) -> Explanatio
     let (stopped, outcome) = match verifier.prepare_staged(token, now, crate::Presentation::Bearer)
     {
         Err((stage, e)) => (Some((stage, e.clone())), Err(e)),
+        Ok(prepared)
+            if verifier
+                .policy()
+                .keys
+                .keys()
+                .get(prepared.key_index())
+                .is_some_and(crate::Key::deferred) =>
+        {
+            // No host checked this key (the npm web build with none registered): only
+            // WebCrypto, asynchronously, can check its signatures.
+            let e = Error::config(
+                "keys",
+                "this key has no host crypto to check a signature with here: verifyAsync \
+                 checks it (WebCrypto)",
+            );
+            (Some((Stage::Signature, e.clone())), Err(e))
+        }
         Ok(prepared) => {
             let valid = prepared.check_here(verifier);
             let outcome = prepared.finish(valid).map(drop);

@@ -29,6 +29,7 @@ async function keys(alg) {
 }
 
 const policy = (alg, jwk) => ({ issuer: ISS, audience: AUD, algorithms: [alg], keys: { keys: [jwk] } });
+const subtleOf = () => globalThis.crypto.subtle;
 const names = (method) => (e) => e.name === "JwtGateError" && e.code === "config" && e.message.includes(method);
 
 test("no host crypto in the web build until one is registered", () => {
@@ -134,4 +135,60 @@ test("an EC point off its curve, deferred, is refused by WebCrypto's import at f
   y[31] ^= 1;
   const v = new web.Verifier(policy("ES256", { ...k.pub, y: y.toString("base64url") }));
   await assert.rejects(v.verifyAsync(token), (e) => e.code === "config" && e.field === "keys.keys[0]");
+});
+
+test("WebCrypto answers that are not bytes are config errors: no junk token, no junk claims", async () => {
+  const k = await keys("ES256");
+  const realSign = subtleOf().sign;
+  subtleOf().sign = async () => 64; // a number: `new Uint8Array(64)` would be 64 zeros
+  try {
+    await assert.rejects(new web.Signer(policy("ES256", k.priv)).signAsync({ sub: "u" }), (e) => e.code === "config" && e.field === "keys");
+  } finally {
+    subtleOf().sign = realSign;
+  }
+  const fixture = JSON.parse(readFileSync(new URL("../fixtures/authjs/cookies.json", import.meta.url), "utf8"));
+  const reader = new web.AuthJsCookie({ issuer: "https://app.example", audience: "app", algorithms: ["HS256"] }, { secret: fixture.secret, cookieName: fixture.secureCookie });
+  const now = fixture.iat + 10;
+  const { importKey, decrypt } = subtleOf();
+  const cases = [
+    ["a key WebCrypto will not import", { importKey: async () => { throw new Error("no AES"); } }, "config"],
+    ["a decryption that answers a number", { decrypt: async () => 17 }, "config"],
+    ["a decryption that answers an Array", { decrypt: async () => [1, 2, 3] }, "config"],
+    ["a decryption that refuses (a wrong tag)", { decrypt: async () => { throw new Error("OperationError"); } }, "signature"],
+  ];
+  for (const [what, patch, code] of cases) {
+    Object.assign(subtleOf(), patch);
+    try {
+      for (const enc of ["gcm", "cbc"]) await assert.rejects(reader.openAsync(fixture[enc], { now }), { code }, `${what} (${enc})`);
+    } finally {
+      Object.assign(subtleOf(), { importKey, decrypt });
+    }
+  }
+  assert.equal((await reader.openAsync(fixture.gcm, { now })).sub, "user_1");
+});
+
+test("explain names verifyAsync for a deferred key's signature instead of calling it invalid", async () => {
+  const k = await keys("EdDSA");
+  const token = await new web.Signer(policy("EdDSA", k.priv)).signAsync({ sub: "u" });
+  const report = web.explain(token, policy("EdDSA", k.pub));
+  const signature = report.stages.find((s) => s.stage === "signature");
+  assert.equal(signature?.verdict, "fail", JSON.stringify(report.stages));
+  assert.equal(signature.code, "config");
+  assert.match(signature.message, /verifyAsync/);
+});
+
+test("the finishing internals serve deferred objects only: no plaintext or signature from outside for the others", async () => {
+  const raw = await import(new URL("../../pkg/web/jwtgate.js", import.meta.url));
+  const fixture = JSON.parse(readFileSync(new URL("../fixtures/authjs/cookies.json", import.meta.url), "utf8"));
+  const secret = { kty: "oct", kid: "h", k: Buffer.from(nodeCrypto.randomBytes(32)).toString("base64url") };
+  web.setHostCrypto(nodeCryptoHost(nodeCrypto));
+  try {
+    const reader = new web.AuthJsCookie({ issuer: "https://app.example", audience: "app", algorithms: ["HS256"] }, { secret: fixture.secret, cookieName: fixture.secureCookie });
+    const forged = new TextEncoder().encode(JSON.stringify({ sub: "admin", iss: "https://app.example", aud: "app" }));
+    assert.throws(() => raw.__jwtgate_openFinish(reader, fixture.gcm, { now: fixture.iat + 10 }, forged), { code: "config" });
+    const signer = new web.Signer(policy("HS256", secret));
+    assert.throws(() => raw.__jwtgate_finishSign(signer, "e30.e30", new Uint8Array(32), true), { code: "config" });
+  } finally {
+    web.setHostCrypto(null);
+  }
 });
