@@ -437,7 +437,7 @@ impl AuthJsCookie {
                  this build has no AES code of its own: use openAsync (WebCrypto)",
             ));
         }
-        self.open_with(token, now, |d| d.here())
+        self.open_with(token, now, &mut |d| d.here())
     }
 
     /// Whether this reader leaves AES to its caller (see [`AuthJsCookie::open_with`]).
@@ -454,7 +454,8 @@ impl AuthJsCookie {
         &self,
         token: &str,
         now: i64,
-        decrypt: impl FnOnce(&Decryption<'_>) -> Result<Option<Vec<u8>>>,
+        // A trait object, not a generic: one copy of the whole open in the wasm.
+        decrypt: &mut dyn FnMut(&Decryption<'_>) -> Result<Option<Vec<u8>>>,
     ) -> Result<Opened> {
         let bytes = token.as_bytes();
         if bytes.len() > self.max_token_bytes {
@@ -664,7 +665,7 @@ mod tests {
             let good = r.open(&token, now).unwrap();
             let mut seen = None;
             let again = r
-                .open_with(&token, now, |d| {
+                .open_with(&token, now, &mut |d| {
                     seen = Some((d.enc, d.key.len(), d.iv.len(), d.tag.len()));
                     d.here()
                 })
@@ -674,7 +675,7 @@ mod tests {
             assert_eq!((key, iv), (32, enc.iv_len()), "{name}");
             assert_eq!(tag, enc.tag_len(), "{name}");
             let code = |answer: Option<Vec<u8>>| {
-                r.open_with(&token, now, |_| Ok(answer.clone()))
+                r.open_with(&token, now, &mut |_| Ok(answer.clone()))
                     .unwrap_err()
                     .code()
             };
@@ -692,7 +693,7 @@ mod tests {
                 },
                 "{name}: shorter"
             );
-            let failed = r.open_with(&token, now, |_| Err(Error::config("secret", "host")));
+            let failed = r.open_with(&token, now, &mut |_| Err(Error::config("secret", "host")));
             assert_eq!(failed.unwrap_err().code(), Code::Config, "{name}");
         }
     }

@@ -98,7 +98,7 @@ pub fn open_request(
             return Ok(object(&[("payload", opened.payload_json.into())]));
         }
         let mut request = None;
-        let asked = reader.inner.open_with(&token, now, |d| {
+        let asked = reader.inner.open_with(&token, now, &mut |d| {
             let bytes = |b: &[u8]| JsValue::from(js_sys::Uint8Array::from(b));
             let cipher = match d.enc {
                 crate::jwe::Encryption::A256CbcHs512 => "AES-CBC",
@@ -155,7 +155,10 @@ pub fn open_finish(
             })?;
             Some(bytes.to_vec())
         };
-        let opened = reader.inner.open_with(&token, now, |_| Ok(answer))?;
+        let mut answer = answer;
+        let opened = reader
+            .inner
+            .open_with(&token, now, &mut |_| Ok(answer.take()))?;
         Ok(opened.payload_json)
     };
     run().map_err(|e| js_error(&e))
