@@ -77,7 +77,7 @@ export function extend(module, internal) {
 
 function extendVerifier(Verifier, internal) {
   const {
-    __jwtgate_verifyForCache: verifyForCache,
+    __jwtgate_verifyText: verifyText,
     __jwtgate_prepareVerify: prepareVerify,
     __jwtgate_finishVerify: finishVerify,
     __jwtgate_publicJwkAt: publicJwkAt,
@@ -96,6 +96,11 @@ function extendVerifier(Verifier, internal) {
       s = {
         size: verifier.cacheSize,
         map: new Map(),
+        // The cached tokens in insertion order, a ring: the slot `next` holds the oldest, which
+        // the next insertion evicts (O(1): no walk of a Map's deleted entries). The map only
+        // holds tokens in the ring, so it never exceeds `size`.
+        ring: [],
+        next: 0,
         webKeys: new Map(), // CryptoKeys by "<key index>/<alg>" (js/webcrypto.js)
         hostKeys: new Map(), // host handles by "<key index>/<alg>" (null: none)
       };
@@ -112,23 +117,28 @@ function extendVerifier(Verifier, internal) {
     return undefined;
   }
 
-  function remember(s, token, { payload, from, until }) {
-    if (s.size === 0) return;
-    if (s.map.size >= s.size) s.map.delete(s.map.keys().next().value);
-    s.map.set(token, { payload, from, until });
+  // Keeps `text` ("<from> <until> <payload>", from Rust) for `token`; returns the payload.
+  function remember(s, token, text) {
+    const a = text.indexOf(" ");
+    const b = text.indexOf(" ", a + 1);
+    const payload = text.slice(b + 1);
+    if (s.size === 0) return payload;
+    const old = s.ring[s.next];
+    if (old !== undefined) s.map.delete(old);
+    s.ring[s.next] = token;
+    s.next = s.next + 1 === s.size ? 0 : s.next + 1;
+    s.map.set(token, { payload, from: +text.slice(0, a), until: +text.slice(a + 1, b) });
+    return payload;
   }
 
   function verify(token, options) {
     const s = state(this);
     const now = nowOf(options);
-    if (s.size === 0 || typeof token !== "string" || now === undefined) {
-      return uncached.call(this, token, options);
-    }
+    if (typeof token !== "string" || now === undefined) return uncached.call(this, token, options);
+    if (s.size === 0) return JSON.parse(verifyText(this, token, now, false));
     const hit = lookup(s, token, now);
     if (hit !== undefined) return JSON.parse(hit);
-    const entry = verifyForCache(this, token, { now });
-    remember(s, token, entry);
-    return JSON.parse(entry.payload);
+    return JSON.parse(remember(s, token, verifyText(this, token, now, true)));
   }
   verify.jwtgateCached = true;
   proto.verify = verify;
@@ -180,16 +190,11 @@ function extendVerifier(Verifier, internal) {
         const payload = lookup(s, token, now);
         if (payload !== undefined) return Promise.resolve(JSON.parse(payload));
       }
-      const r = prepareVerify(this, token, { now });
-      if (r.pending === undefined) {
-        remember(s, token, r);
-        return Promise.resolve(JSON.parse(r.payload));
-      }
-      return check(this, s, r.pending).then((valid) => {
-        const entry = finishVerify(this, token, { now }, valid);
-        remember(s, token, entry);
-        return JSON.parse(entry.payload);
-      });
+      const r = prepareVerify(this, token, now);
+      if (typeof r === "string") return Promise.resolve(JSON.parse(remember(s, token, r)));
+      return check(this, s, r.pending).then((valid) =>
+        JSON.parse(remember(s, token, finishVerify(this, token, now, valid))),
+      );
     } catch (e) {
       return Promise.reject(e);
     }

@@ -137,16 +137,23 @@ impl JsVerifier {
         })
     }
 
-    /// `{ payload, from, until }` for the token cache: the payload text and the whole-second
-    /// window `from <= now < until` in which every time rule holds (`TimeWindow::bounds`).
-    fn cache_entry(&self, verified: &Verified) -> Result<js_sys::Object, Error> {
+    /// The token cache's entry as one string (one crossing, no object built field by field):
+    /// `"<from> <until> <payload>"`, the whole-second window `from <= now < until` in which
+    /// every time rule holds (`TimeWindow::bounds`) and the payload text; with `window` false
+    /// (no cache) the payload text alone.
+    fn entry_text(&self, verified: Verified, window: bool) -> Result<String, Error> {
+        if !window {
+            return Ok(verified.payload_json);
+        }
         let rules = self.inner.policy().rules();
         let (from, until) = rules.time_window(&verified.claims)?.bounds();
-        Ok(object(&[
-            ("payload", JsValue::from_str(&verified.payload_json)),
-            ("from", JsValue::from_f64(from as f64)),
-            ("until", JsValue::from_f64(until as f64)),
-        ]))
+        let mut text = String::with_capacity(verified.payload_json.len() + 24);
+        text.push_str(&from.to_string());
+        text.push(' ');
+        text.push_str(&until.to_string());
+        text.push(' ');
+        text.push_str(&verified.payload_json);
+        Ok(text)
     }
 }
 
@@ -284,41 +291,52 @@ impl JsVerifier {
     }
 }
 
-/// For the package's verified-token cache (see `js/extend.js`): verifies like `verify` and
-/// returns `{ payload, from, until }`, the payload text and the whole-second window
-/// `from <= now < until` in which every time rule holds for it (`TimeWindow::bounds`). The
-/// other rules do not depend on the time, so a token inside its window passes all of them.
-#[wasm_bindgen(js_name = __jwtgate_verifyForCache, skip_typescript)]
-pub fn verify_for_cache(
+/// `now` as the package's JS passes it (a number of seconds, already checked there): checked
+/// again here, as `{ now }` is.
+fn now_seconds(now: f64) -> Result<i64, Error> {
+    if now.is_finite() && now.abs() < 1e15 {
+        Ok(now.floor() as i64)
+    } else {
+        Err(Error::config(
+            "now",
+            "now must be a finite number of seconds",
+        ))
+    }
+}
+
+/// For the package's `verify` and its verified-token cache (see `js/extend.js`): verifies like
+/// `verify` at `now` and returns the cache entry as text (`window`: `"<from> <until>
+/// <payload>"`, the whole-second window `from <= now < until` in which every time rule holds
+/// for it, `TimeWindow::bounds`, and the payload text; else the payload text alone). The other
+/// rules do not depend on the time, so a token inside its window passes all of them.
+#[wasm_bindgen(js_name = __jwtgate_verifyText, skip_typescript)]
+pub fn verify_text(
     verifier: &JsVerifier,
-    token: JsValue,
-    options: Option<JsValue>,
-) -> Result<js_sys::Object, JsValue> {
-    let run = || -> Result<js_sys::Object, Error> {
-        let (token, now) = token_at(&token, &options)?;
-        verifier.cache_entry(&verifier.verify_inner(&token, now)?)
+    token: &str,
+    now: f64,
+    window: bool,
+) -> Result<String, JsValue> {
+    let run = || -> Result<String, Error> {
+        let verified = verifier.verify_inner(token, now_seconds(now)?)?;
+        verifier.entry_text(verified, window)
     };
     run().map_err(|e| js_error(&e))
 }
 
 /// For `verifyAsync` (see `js/extend.js`): the core's `prepare` stage. Throws for any failure
 /// found before the signature. For an HMAC key the signature is checked here and the answer is
-/// final: `{ payload, from, until }` as `verifyForCache` gives. Otherwise the raw RSA, ECDSA or
+/// final: the entry text as `verifyText` gives it (with its window). Otherwise the raw RSA, ECDSA or
 /// Ed25519 check is left to the caller (WebCrypto, or the host's handle): `{ pending: { keyIndex,
 /// alg, signingInput, signature, deferred } }`, where the key, its binding and the signature's
 /// form have been checked. Nothing about the claims is handed out: the caller passes the
 /// check's answer to `finishVerify`, which settles the token.
 #[wasm_bindgen(js_name = __jwtgate_prepareVerify, skip_typescript)]
-pub fn prepare_verify(
-    verifier: &JsVerifier,
-    token: JsValue,
-    options: Option<JsValue>,
-) -> Result<js_sys::Object, JsValue> {
-    let run = || -> Result<js_sys::Object, Error> {
-        let (token, now) = token_at(&token, &options)?;
-        let prepared = verifier.inner.prepare(&token, now)?;
+pub fn prepare_verify(verifier: &JsVerifier, token: &str, now: f64) -> Result<JsValue, JsValue> {
+    let run = || -> Result<JsValue, Error> {
+        let prepared = verifier.inner.prepare(token, now_seconds(now)?)?;
         if prepared.is_symmetric() {
-            return verifier.cache_entry(&prepared.finish_here(&verifier.inner)?);
+            let verified = prepared.finish_here(&verifier.inner)?;
+            return Ok(verifier.entry_text(verified, true)?.into());
         }
         let pending = object(&[
             ("keyIndex", JsValue::from_f64(prepared.key_index() as f64)),
@@ -333,7 +351,7 @@ pub fn prepare_verify(
             ),
             ("deferred", verifier.deferred(prepared.key_index()).into()),
         ]);
-        Ok(object(&[("pending", pending.into())]))
+        Ok(object(&[("pending", pending.into())]).into())
     };
     run().map_err(|e| js_error(&e))
 }
@@ -367,21 +385,20 @@ pub fn public_jwk_at(verifier: &JsVerifier, index: usize) -> JsValue {
 
 /// For `verifyAsync`: settles a token `prepareVerify` left pending, once its raw signature
 /// check answered `valid` (`true` or `false`; anything else: no answer). The one rule, as
-/// `verify` applies it: `signature` unless valid, then the first claim failure, else
-/// `{ payload, from, until }` as `verifyForCache` gives. With no answer, jwtgate's own check
+/// `verify` applies it: `signature` unless valid, then the first claim failure, else the entry
+/// text as `verifyText` gives it (with its window). With no answer, jwtgate's own check
 /// decides, or, for a deferred key (which only WebCrypto checks), `config` naming the key.
 /// `prepare` runs again on the same token and time (a few µs beside the signature check), so
 /// no payload is held between the two calls.
 #[wasm_bindgen(js_name = __jwtgate_finishVerify, skip_typescript)]
 pub fn finish_verify(
     verifier: &JsVerifier,
-    token: JsValue,
-    options: Option<JsValue>,
+    token: &str,
+    now: f64,
     valid: JsValue,
-) -> Result<js_sys::Object, JsValue> {
-    let run = || -> Result<js_sys::Object, Error> {
-        let (token, now) = token_at(&token, &options)?;
-        let prepared = verifier.inner.prepare(&token, now)?;
+) -> Result<String, JsValue> {
+    let run = || -> Result<String, Error> {
+        let prepared = verifier.inner.prepare(token, now_seconds(now)?)?;
         let index = prepared.key_index();
         let valid = match valid.as_bool() {
             Some(valid) => valid,
@@ -398,7 +415,7 @@ pub fn finish_verify(
             }
             None => prepared.check_here(&verifier.inner),
         };
-        verifier.cache_entry(&prepared.finish(valid)?)
+        verifier.entry_text(prepared.finish(valid)?, true)
     };
     run().map_err(|e| js_error(&e))
 }
