@@ -6,6 +6,7 @@
 //
 //   cold: a different token on every call (jwtgate's cache sees a pool twice its capacity, so every
 //         call misses and also pays for the insertion; fast-jwt runs without its cache).
+//   "cold, cacheSize 0": jwtgate with its cache off.
 //   "cold, pure Rust": jwtgate/pure (pkg/pure, which carries jwtgate's own RSA, ECDSA and Ed25519
 //         code) with `nativeCrypto: false`, i.e. what browsers and edge runtimes get (HS256 is
 //         always checked in Rust, so it has no such row; the Node build has no such code at all).
@@ -67,6 +68,7 @@ async function benchAlg(alg) {
   const hot = pool.slice(0, 16);
   const policy = { issuer: ISS, audience: AUD, algorithms: [alg], keys: { keys: [k.jwk] }, leewaySeconds: 0 };
   const gateCold = new jwtgate.Verifier(policy, { cacheSize: CACHE });
+  const gateNoCache = new jwtgate.Verifier(policy, { cacheSize: 0 });
   const gateWarm = new jwtgate.Verifier(policy, { cacheSize: CACHE });
   // What browsers and edge runtimes get: jwtgate's own Rust signature code (no node:crypto).
   const gatePure = new web.Verifier(policy, { cacheSize: CACHE, nativeCrypto: false });
@@ -97,6 +99,7 @@ async function benchAlg(alg) {
   let c = 0;
   const contenders = {
     "jwtgate cold": () => runSync(() => gateCold.verify(pool[c++ % POOL])),
+    "jwtgate cold, cacheSize 0": () => runSync(() => gateNoCache.verify(pool[c++ % POOL])),
     ...(alg === "HS256" ? {} : { "jwtgate cold, pure Rust": () => runSync(() => gatePure.verify(pool[c++ % POOL])) }),
     "fast-jwt cold": () => runSync(() => fastCold(pool[c++ % POOL])),
     ...(alg === "HS256"
