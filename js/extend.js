@@ -1,7 +1,8 @@
-// What the package's entries (pkg/node/index.cjs, pkg/web/index.js) add to the wasm-bindgen
-// `Verifier`: the verified-token cache on `verify`, and `verifyAsync` (signatures through
-// WebCrypto). scripts/build-pkg.sh copies it (with ./webcrypto.js) into the web build and
-// bundles both as CommonJS for the Node build.
+// What the package's entries (pkg/node/index.cjs, pkg/web/index.js, pkg/pure/index.js) add to
+// the wasm-bindgen classes: the verified-token cache on `Verifier.verify`, and the async methods
+// (`verifyAsync`, `signAsync`, `signAsIsAsync`, `AuthJsCookie.openAsync`). scripts/build-pkg.sh
+// copies it (with ./webcrypto.js and ./host/node-crypto.js) into the web and pure builds and
+// bundles them as CommonJS for the Node build.
 //
 // The cache keeps only tokens that verified, keyed by the whole token, with the payload text and
 // the whole-second window [from, until) in which every time rule holds (computed in Rust by
@@ -10,6 +11,8 @@
 // time. A hit inside the window returns a fresh JSON.parse of the payload; a hit outside it is
 // dropped and the token is checked in full again, which gives the exact error. At most
 // `cacheSize` entries; the oldest insertion is evicted first. `cacheSize: 0` turns it off.
+// A token is admitted on its second verification within about `cacheSize` misses: a token seen
+// once (every request with a new token) costs no entry, no retained strings and no eviction.
 //
 // The async methods: where the key was loaded with no host crypto registered (a *deferred* key:
 // the web entry in browsers, workerd, edge runtimes; this build has no RSA, ECDSA, Ed25519 or
@@ -19,7 +22,7 @@
 //   the signature's form (`prepareVerify`); WebCrypto checks the raw signature (js/webcrypto.js,
 //   shared with the edge gate), with a CryptoKey imported once per key and algorithm (WebCrypto's
 //   import checks an EC point; an Ed25519 `x` that is no point is refused here first); Rust then
-//   settles the token (`finishVerify`: `signature` unless valid, then the claims). A key
+//   settles the token (`PendingVerify.finish`: `signature` unless valid, then the claims). A key
 //   WebCrypto will not import is `config`. A key host crypto checked goes to the host's handle
 //   (node:crypto's callback form); in the build with its own arithmetic (`jwtgate/pure`) a key
 //   WebCrypto will not import is checked by Rust.
@@ -54,6 +57,16 @@ function isArrayBuffer(x) {
   return Object.prototype.toString.call(x) === "[object ArrayBuffer]";
 }
 
+/**
+ * The cache admission table's slot for `token` in a table of `n` slots (a power of two): a hash
+ * of its last 8 characters, its signature's. Exported for the tests only.
+ */
+export function admissionSlot(token, n) {
+  let h = 0;
+  for (let i = Math.max(0, token.length - 8); i < token.length; i++) h = (Math.imul(h, 31) + token.charCodeAt(i)) | 0;
+  return (h ^ (h >>> 16)) & (n - 1);
+}
+
 /** base64url text to bytes (`null` if it is not). */
 function unb64url(text) {
   try {
@@ -79,7 +92,6 @@ function extendVerifier(Verifier, internal) {
   const {
     __jwtgate_verifyText: verifyText,
     __jwtgate_prepareVerify: prepareVerify,
-    __jwtgate_finishVerify: finishVerify,
     __jwtgate_publicJwkAt: publicJwkAt,
     __jwtgate_hostKeyAt: hostKeyAt,
     __jwtgate_webCryptoParams: webCryptoParams,
@@ -101,6 +113,14 @@ function extendVerifier(Verifier, internal) {
         // holds tokens in the ring, so it never exceeds `size`.
         ring: [],
         next: 0,
+        // Admission: generation stamps of recent misses, by a hash of the token's last
+        // characters (its signature's); the generation moves every `half` misses, so a stamp of
+        // this or the last one means "missed within about `size` misses". A collision only
+        // admits a token early (lookups are by the whole token).
+        seen: null,
+        gen: 1,
+        misses: 0,
+        half: 1,
         webKeys: new Map(), // CryptoKeys by "<key index>/<alg>" (js/webcrypto.js)
         hostKeys: new Map(), // host handles by "<key index>/<alg>" (null: none)
       };
@@ -117,12 +137,32 @@ function extendVerifier(Verifier, internal) {
     return undefined;
   }
 
-  // Keeps `text` ("<from> <until> <payload>", from Rust) for `token`; returns the payload.
-  function remember(s, token, text) {
+  // Whether a miss of `token` should be cached: it missed before, within about `size` misses.
+  // The table has 16 slots per entry (a token seen once is admitted early about 1 time in 16).
+  function admit(s, token) {
+    if (s.seen === null) {
+      let n = 256;
+      while (n < 16 * s.size && n < 1 << 18) n *= 2;
+      s.seen = new Uint32Array(n);
+      s.half = Math.max(1, s.size >> 1);
+    }
+    const h = admissionSlot(token, s.seen.length);
+    if (++s.misses >= s.half) {
+      s.misses = 0;
+      s.gen++;
+    }
+    const last = s.seen[h];
+    s.seen[h] = s.gen;
+    return last !== 0 && last + 1 >= s.gen;
+  }
+
+  // Keeps `text` ("<from> <until> <payload>", from Rust) for `token` if `admitted`; returns the
+  // payload.
+  function remember(s, token, text, admitted = true) {
     const a = text.indexOf(" ");
     const b = text.indexOf(" ", a + 1);
     const payload = text.slice(b + 1);
-    if (s.size === 0) return payload;
+    if (s.size === 0 || !admitted) return payload;
     const old = s.ring[s.next];
     if (old !== undefined) s.map.delete(old);
     s.ring[s.next] = token;
@@ -138,6 +178,7 @@ function extendVerifier(Verifier, internal) {
     if (s.size === 0) return JSON.parse(verifyText(this, token, now, false));
     const hit = lookup(s, token, now);
     if (hit !== undefined) return JSON.parse(hit);
+    if (!admit(s, token)) return JSON.parse(verifyText(this, token, now, false));
     return JSON.parse(remember(s, token, verifyText(this, token, now, true)));
   }
   verify.jwtgateCached = true;
@@ -190,11 +231,11 @@ function extendVerifier(Verifier, internal) {
         const payload = lookup(s, token, now);
         if (payload !== undefined) return Promise.resolve(JSON.parse(payload));
       }
+      const admitted = s.size > 0 && admit(s, token);
       const r = prepareVerify(this, token, now);
-      if (typeof r === "string") return Promise.resolve(JSON.parse(remember(s, token, r)));
-      return check(this, s, r.pending).then((valid) =>
-        JSON.parse(remember(s, token, finishVerify(this, token, now, valid))),
-      );
+      if (typeof r === "string") return Promise.resolve(JSON.parse(remember(s, token, r, admitted)));
+      // `r.settle` (a PendingVerify, in wasm) gives the answer once the signature check has.
+      return check(this, s, r).then((valid) => JSON.parse(remember(s, token, r.settle.finish(this, valid), admitted)));
     } catch (e) {
       return Promise.reject(e);
     }

@@ -81,8 +81,9 @@ export interface VerifierOptions {
    * with the window of seconds in which all their time rules (exp, nbf, iat, auth_time, maxAge)
    * hold, computed by the same Rust code that checks them; the other rules do not depend on the
    * time. A hit inside the window skips parsing and the signature; outside it, the token is
-   * checked in full again (and the exact error thrown). Failures are never cached. Default 1000;
-   * 0 turns the cache off.
+   * checked in full again (and the exact error thrown). Failures are never cached. A token is
+   * admitted on its second verification within about `cacheSize` misses (one seen once costs no
+   * entry). Default 1000; 0 turns the cache off.
    */
   cacheSize?: number;
   /**

@@ -89,7 +89,7 @@ fi
 
 if want node; then
   printf '\n=== Node verify throughput (%s)\n' "$(node --version)"
-  JSON="$BENCH_OUT/verify.json" bounded node node bench/verify.mjs
+  JSON="$BENCH_OUT/verify.json" bounded node node --expose-gc bench/verify.mjs
 fi
 
 if want workerd; then

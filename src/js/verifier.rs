@@ -325,11 +325,11 @@ pub fn verify_text(
 
 /// For `verifyAsync` (see `js/extend.js`): the core's `prepare` stage. Throws for any failure
 /// found before the signature. For an HMAC key the signature is checked here and the answer is
-/// final: the entry text as `verifyText` gives it (with its window). Otherwise the raw RSA, ECDSA or
-/// Ed25519 check is left to the caller (WebCrypto, or the host's handle): `{ pending: { keyIndex,
-/// alg, signingInput, signature, deferred } }`, where the key, its binding and the signature's
-/// form have been checked. Nothing about the claims is handed out: the caller passes the
-/// check's answer to `finishVerify`, which settles the token.
+/// final: the entry text as `verifyText` gives it (with its window). Otherwise the raw RSA,
+/// ECDSA or Ed25519 check is left to the caller (WebCrypto, or the host's handle): `{ keyIndex,
+/// alg, signingInput, signature, deferred, settle }`, where the key, its binding and the
+/// signature's form have been checked, and `settle` is the [`PendingVerify`] that gives the
+/// answer once the check has.
 #[wasm_bindgen(js_name = __jwtgate_prepareVerify, skip_typescript)]
 pub fn prepare_verify(verifier: &JsVerifier, token: &str, now: f64) -> Result<JsValue, JsValue> {
     let run = || -> Result<JsValue, Error> {
@@ -338,22 +338,86 @@ pub fn prepare_verify(verifier: &JsVerifier, token: &str, now: f64) -> Result<Js
             let verified = prepared.finish_here(&verifier.inner)?;
             return Ok(verifier.entry_text(verified, true)?.into());
         }
-        let pending = object(&[
-            ("keyIndex", JsValue::from_f64(prepared.key_index() as f64)),
-            ("alg", JsValue::from_str(prepared.alg().name())),
-            (
-                "signingInput",
-                js_sys::Uint8Array::from(prepared.signing_input()).into(),
-            ),
-            (
-                "signature",
-                js_sys::Uint8Array::from(prepared.signature()).into(),
-            ),
-            ("deferred", verifier.deferred(prepared.key_index()).into()),
-        ]);
-        Ok(object(&[("pending", pending.into())]).into())
+        let (index, alg) = (prepared.key_index(), prepared.alg());
+        let input = js_sys::Uint8Array::from(prepared.signing_input());
+        let signature = js_sys::Uint8Array::from(prepared.signature());
+        let settle = PendingVerify {
+            key_index: index,
+            alg,
+            signing_input: prepared.signing_input().to_vec(),
+            signature: prepared.signature().to_vec(),
+            // What verification gives *if* the signature is valid: kept in wasm, and only
+            // handed out by `PendingVerify::finish` for a valid signature.
+            if_valid: prepared
+                .finish(true)
+                .and_then(|verified| verifier.entry_text(verified, true)),
+        };
+        Ok(object(&[
+            ("keyIndex", JsValue::from_f64(index as f64)),
+            ("alg", JsValue::from_str(alg.name())),
+            ("signingInput", input.into()),
+            ("signature", signature.into()),
+            ("deferred", verifier.deferred(index).into()),
+            ("settle", settle.into()),
+        ])
+        .into())
     };
     run().map_err(|e| js_error(&e))
+}
+
+/// For `verifyAsync`: a token `prepareVerify` left to its caller's signature check, with what
+/// verification gives if the signature is valid, held in wasm until the check answers (so
+/// nothing is parsed twice and nothing about the claims crosses before the verdict).
+#[wasm_bindgen(js_name = __jwtgate_PendingVerify, skip_typescript)]
+pub struct PendingVerify {
+    key_index: usize,
+    alg: Algorithm,
+    signing_input: Vec<u8>,
+    signature: Vec<u8>,
+    if_valid: Result<String, Error>,
+}
+
+#[wasm_bindgen(js_class = __jwtgate_PendingVerify)]
+impl PendingVerify {
+    /// Settles the token once its raw signature check answered `valid` (`true` or `false`;
+    /// anything else: no answer). The one rule, as `verify` applies it: `signature` unless valid,
+    /// then the first claim failure, else the entry text as `verifyText` gives it (with its
+    /// window). With no answer, jwtgate's own check with `verifier`'s key decides, or, for a
+    /// deferred key (which only WebCrypto checks), `config` naming the key. Consumes it.
+    pub fn finish(self, verifier: &JsVerifier, valid: JsValue) -> Result<String, JsValue> {
+        let run = || -> Result<String, Error> {
+            let index = self.key_index;
+            let valid = match valid.as_bool() {
+                Some(valid) => valid,
+                None if verifier.deferred(index) => {
+                    return Err(Error::config(
+                        format!("keys.keys[{index}]"),
+                        format!(
+                            "WebCrypto could not check a {} signature with this key (it refused \
+                             the key, or this runtime has no crypto.subtle or no {} support)",
+                            self.alg, self.alg
+                        ),
+                    ))
+                }
+                None => verifier
+                    .inner
+                    .policy()
+                    .keys
+                    .keys()
+                    .get(index)
+                    .is_some_and(|key| {
+                        key.verify_signature(self.alg, &self.signing_input, &self.signature)
+                            .is_ok()
+                    }),
+            };
+            if valid {
+                self.if_valid
+            } else {
+                Err(crate::jwk::bad_signature())
+            }
+        };
+        run().map_err(|e| js_error(&e))
+    }
 }
 
 /// For `verifyAsync`: the host handle (`HostKey`) of key `index` for `alg`, or `undefined`
@@ -381,41 +445,4 @@ pub fn public_jwk_at(verifier: &JsVerifier, index: usize) -> JsValue {
         .get(index)
         .and_then(public_jwk_js)
         .unwrap_or(JsValue::UNDEFINED)
-}
-
-/// For `verifyAsync`: settles a token `prepareVerify` left pending, once its raw signature
-/// check answered `valid` (`true` or `false`; anything else: no answer). The one rule, as
-/// `verify` applies it: `signature` unless valid, then the first claim failure, else the entry
-/// text as `verifyText` gives it (with its window). With no answer, jwtgate's own check
-/// decides, or, for a deferred key (which only WebCrypto checks), `config` naming the key.
-/// `prepare` runs again on the same token and time (a few µs beside the signature check), so
-/// no payload is held between the two calls.
-#[wasm_bindgen(js_name = __jwtgate_finishVerify, skip_typescript)]
-pub fn finish_verify(
-    verifier: &JsVerifier,
-    token: &str,
-    now: f64,
-    valid: JsValue,
-) -> Result<String, JsValue> {
-    let run = || -> Result<String, Error> {
-        let prepared = verifier.inner.prepare(token, now_seconds(now)?)?;
-        let index = prepared.key_index();
-        let valid = match valid.as_bool() {
-            Some(valid) => valid,
-            None if verifier.deferred(index) => {
-                return Err(Error::config(
-                    format!("keys.keys[{index}]"),
-                    format!(
-                        "WebCrypto could not check a {} signature with this key (it refused the \
-                         key, or this runtime has no crypto.subtle or no {} support)",
-                        prepared.alg(),
-                        prepared.alg()
-                    ),
-                ))
-            }
-            None => prepared.check_here(&verifier.inner),
-        };
-        verifier.entry_text(prepared.finish(valid)?, true)
-    };
-    run().map_err(|e| js_error(&e))
 }

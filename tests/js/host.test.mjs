@@ -557,6 +557,57 @@ test("a full cache evicts the oldest entries and keeps answering correctly", asy
   tokens.forEach((t) => assert.throws(() => verifier.verify(t, { now: t0 + 61 }), { code: "expired" }));
 });
 
+test("the cache admits a token on its second verification within about cacheSize misses; hits skip the signature", async () => {
+  const { publicKey, privateKey } = await jose.generateKeyPair("ES256", { extractable: true });
+  const policy = {
+    issuer: "https://issuer.example",
+    audience: "api",
+    algorithms: ["ES256"],
+    keys: { keys: [{ ...(await jose.exportJWK(publicKey)), kid: "k" }] },
+  };
+  const sign = (sub) =>
+    new jose.SignJWT({ sub }).setProtectedHeader({ alg: "ES256", kid: "k" }).setIssuer(policy.issuer)
+      .setAudience("api").setExpirationTime("5m").sign(privateKey);
+  // 18 tokens in distinct slots of the admission table (js/extend.js: 256 slots for 8 entries):
+  // a collision would admit a token early, which the second half of this test must exclude.
+  const { admissionSlot } = await import("../../js/extend.js");
+  const tokens = [];
+  const slots = new Set();
+  for (let i = 0; tokens.length < 18; i++) {
+    const t = await sign(`u${tokens.length}`);
+    if (!slots.has(admissionSlot(t, 256))) {
+      slots.add(admissionSlot(t, 256));
+      tokens.push(t);
+    }
+  }
+  const host = countingHost();
+  setHostCrypto(host);
+  try {
+    for (const useAsync of [false, true]) {
+      const v = new Verifier(policy, { cacheSize: 8 });
+      const check = async (t) => (useAsync ? (await v.verifyAsync(t)).sub : v.verify(t).sub);
+      const before = host.counts.verifies;
+      const verifies = () => host.counts.verifies - before;
+      assert.equal(await check(tokens[0]), "u0"); // seen
+      assert.equal(await check(tokens[0]), "u0"); // seen again: admitted
+      assert.equal(verifies(), 2);
+      for (let i = 0; i < 5; i++) assert.equal(await check(tokens[0]), "u0"); // hits
+      assert.equal(verifies(), 2, `${useAsync ? "verifyAsync" : "verify"}: hits check no signature`);
+      // Seen once, then again only after 16 other misses (twice the cache): not admitted.
+      assert.equal(await check(tokens[1]), "u1");
+      for (let i = 2; i < 18; i++) await check(tokens[i]);
+      const n = verifies();
+      assert.equal(await check(tokens[1]), "u1");
+      assert.equal(await check(tokens[1]), "u1");
+      assert.equal(verifies(), n + 2, "the second sight, after many misses, was not admitted: the third is a miss");
+      assert.equal(await check(tokens[1]), "u1");
+      assert.equal(verifies(), n + 2);
+    }
+  } finally {
+    restoreHosts();
+  }
+});
+
 test("verifier options are validated: a bad cacheSize or nativeCrypto is a config error", async () => {
   const { policy } = await hsSetup(0);
   for (const cacheSize of [-1, 1.5, "10", 2 ** 21, NaN]) {

@@ -151,6 +151,7 @@ test("the ES module entries work after initSync, with the token cache: web throu
     assert.equal(wv.nativeCrypto, false, `no host crypto in the ${dir} build`);
     assert.equal(m.Verifier.prototype.verify.jwtgateCached, true);
     assert.equal((await wv.verifyAsync(token)).sub, dir);
+    assert.equal((await wv.verifyAsync(token)).sub, dir); // the second sight is cached
     assert.equal(wv.verify(token).sub, dir, "a hit: the cache holds what verifyAsync verified");
     const exp = JSON.parse(Buffer.from(token.split(".")[1], "base64url")).exp;
     await assert.rejects(wv.verifyAsync(token, { now: exp + 3600 }), { code: "expired" });
