@@ -7,7 +7,7 @@
 use crate::gate::answer::{self, Answer};
 use crate::gate::config::{check_setting_names, JwksSettings, DO_BINDING, KV_BINDING, SETTINGS};
 use crate::gate::flow;
-use crate::gate::jwks::{self, JwksFailure};
+use crate::gate::jwks::{self, JwksFailure, Turn};
 use crate::gate::request::{self, Done, ForwardPlan, Plan, Refusal, RequestView, Unavailable};
 use crate::gate::state::{self, StateAnswer, StateRequest, MARK};
 use crate::gate::{keys_loaded_log, ConfigError, GateConfig, JwksAction, JwksState, VerifiedCache};
@@ -42,8 +42,6 @@ struct ProviderState {
     jwks: JwksState,
     verifier: Option<Rc<WebVerifier>>,
     cache: VerifiedCache,
-    /// When a JWKS fetch started (ms), while one is under way.
-    inflight_since: Option<f64>,
 }
 
 thread_local! {
@@ -173,7 +171,6 @@ fn config(env: &Env) -> std::result::Result<Rc<GateConfig>, ConfigError> {
                     jwks: JwksState::new(),
                     verifier,
                     cache: VerifiedCache::new(c.cache_size),
-                    inflight_since: None,
                 });
             }
         }
@@ -451,9 +448,9 @@ async fn current_verifier(
     ))
 }
 
-/// One JWKS fetch per isolate at a time. Other requests wait for it by polling the isolate
-/// state on their own timers: workerd does not let one request await a promise created by
-/// another (the waiter would never be woken), so the fetch cannot be a shared future.
+/// One JWKS fetch per isolate at a time (`JwksState::claim_fetch`): the request that claims it
+/// fetches and settles it; the others poll, on their own timers, until it ends or their wait
+/// is over. The Worker does the I/O and the waiting; every rule is `gate::jwks`'s.
 async fn shared_refresh(
     config: &GateConfig,
     p: usize,
@@ -461,51 +458,29 @@ async fn shared_refresh(
     now: i64,
     skip_cache: bool,
 ) {
-    let limit_ms = f64::from(settings.timeout_ms) + 1000.0;
     let started = js_sys::Date::now();
-    let other = with_provider(p, |ps| match ps.inflight_since {
-        Some(t) if started - t < limit_ms => true,
-        _ => {
-            ps.inflight_since = Some(started);
-            false
-        }
-    })
-    .unwrap_or(false);
-    if other {
-        loop {
+    let turn = with_provider(p, |ps| ps.jwks.claim_fetch(started, settings));
+    match turn {
+        Some(Turn::Fetch) => {}
+        Some(Turn::Wait) => loop {
             Delay::from(Duration::from_millis(5)).await;
-            let busy = with_provider(p, |ps| ps.inflight_since.is_some()).unwrap_or(false);
-            if !busy || js_sys::Date::now() - started > limit_ms {
+            let now_ms = js_sys::Date::now();
+            if with_provider(p, |ps| ps.jwks.wait_over(started, now_ms, settings)).unwrap_or(true) {
                 return;
             }
-        }
+        },
+        None => return,
     }
     let Some((policy, _)) = config.provider(p) else {
         return;
     };
-    let result = fetch_jwks(policy, settings, now, skip_cache).await;
-    with_provider(p, |ps| {
-        match result {
-            Ok((set, fetched_at)) => match policy.with_keys(&set).and_then(Verifier::new) {
-                Ok(v) => {
-                    ps.jwks.record_success(set, fetched_at, now);
-                    ps.verifier = Some(Rc::new(WebVerifier::new(v)));
-                    ps.cache.sync_generation(ps.jwks.generation());
-                }
-                Err(e) => {
-                    console_error!(
-                        "{}",
-                        serde_json::json!({"jwtgate": "jwks_unusable", "message": e.to_string()})
-                    );
-                    ps.jwks.record_failure(now);
-                }
-            },
-            Err(failure) => {
-                console_error!("{}", failure.log_line());
-                ps.jwks.record_failure(now);
-            }
+    let fetched = fetch_jwks(policy, settings, now, skip_cache).await;
+    with_provider(p, |ps| match ps.jwks.settle(policy, fetched, now) {
+        Ok(verifier) => {
+            ps.verifier = Some(Rc::new(WebVerifier::new(verifier)));
+            ps.cache.sync_generation(ps.jwks.generation());
         }
-        ps.inflight_since = None;
+        Err(line) => console_error!("{}", line),
     });
 }
 

@@ -6,6 +6,10 @@
 //! * A failed fetch is retried at most once per `cooldown_seconds`; meanwhile the last good set
 //!   is served until `fetched_at + cache_seconds + stale_seconds`, and after that requests fail
 //!   closed (503) until a fetch succeeds.
+//! * One fetch per isolate at a time: the first request that must fetch claims it; the others
+//!   wait for it to end (polling on their own timers: workerd does not let one request await a
+//!   promise another made), each at most the fetch's timeout plus a second; a claim older than
+//!   that is abandoned and the next request fetches.
 
 use super::config::JwksSettings;
 use crate::alg::Algorithm;
@@ -28,6 +32,22 @@ pub struct JwksState {
     fetched_at: i64,
     last_attempt: Option<i64>,
     generation: u64,
+    /// When the fetch under way was claimed (ms), while one is.
+    inflight_since_ms: Option<f64>,
+}
+
+/// Who fetches: this request, or another one it waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Turn {
+    /// This request claimed the fetch: it fetches, then [`JwksState::settle`]s.
+    Fetch,
+    /// Another request's fetch is under way: poll [`JwksState::wait_over`].
+    Wait,
+}
+
+/// How long a fetch's claim holds, and a waiter waits (ms): the fetch's timeout and a second.
+fn claim_limit_ms(s: &JwksSettings) -> f64 {
+    f64::from(s.timeout_ms) + 1000.0
 }
 
 impl JwksState {
@@ -87,6 +107,57 @@ impl JwksState {
     /// When the current set was fetched.
     pub fn fetched_at(&self) -> Option<i64> {
         self.set.as_ref().map(|_| self.fetched_at)
+    }
+
+    /// A request that must fetch at `now_ms` (a clock in ms): [`Turn::Fetch`] (it claims the
+    /// fetch) unless another claim younger than the limit holds it.
+    pub fn claim_fetch(&mut self, now_ms: f64, s: &JwksSettings) -> Turn {
+        match self.inflight_since_ms {
+            Some(t) if now_ms - t < claim_limit_ms(s) => Turn::Wait,
+            _ => {
+                self.inflight_since_ms = Some(now_ms);
+                Turn::Fetch
+            }
+        }
+    }
+
+    /// Whether a request waiting since `started_ms` stops at `now_ms`: the fetch ended (it then
+    /// uses whatever it left), or the request waited the whole limit.
+    pub fn wait_over(&self, started_ms: f64, now_ms: f64, s: &JwksSettings) -> bool {
+        self.inflight_since_ms.is_none() || now_ms - started_ms > claim_limit_ms(s)
+    }
+
+    /// The claimed fetch ended at `now` with `fetched` (the set and when it was fetched),
+    /// under `policy`: the new verifier, with the set recorded; or the log line of why there is
+    /// none (the fetch failed, or the set makes no verifier), with the failure recorded (the
+    /// cooldown starts). The claim is released either way.
+    pub fn settle(
+        &mut self,
+        policy: &crate::Policy,
+        fetched: Result<(KeySet, i64), JwksFailure>,
+        now: i64,
+    ) -> Result<crate::Verifier, String> {
+        self.inflight_since_ms = None;
+        let made = fetched.map_err(|f| f.log_line()).and_then(|(set, at)| {
+            let verifier = policy
+                .with_keys(&set)
+                .and_then(crate::Verifier::new)
+                .map_err(|e| {
+                    serde_json::json!({"jwtgate": "jwks_unusable", "message": e.to_string()})
+                        .to_string()
+                })?;
+            Ok((verifier, set, at))
+        });
+        match made {
+            Ok((verifier, set, at)) => {
+                self.record_success(set, at, now);
+                Ok(verifier)
+            }
+            Err(line) => {
+                self.record_failure(now);
+                Err(line)
+            }
+        }
     }
 }
 
@@ -296,6 +367,66 @@ mod tests {
         // Unknown kid: one refetch per cooldown.
         assert!(!st.may_refetch_for_unknown_kid(680, &s));
         assert!(st.may_refetch_for_unknown_kid(690, &s));
+    }
+
+    #[test]
+    fn one_fetch_at_a_time_and_a_stuck_claim_is_abandoned() {
+        let s = s(); // timeout 5000 ms: a claim holds 6000 ms
+        let mut st = JwksState::new();
+        assert_eq!(st.claim_fetch(1_000.0, &s), Turn::Fetch);
+        assert_eq!(st.claim_fetch(1_005.0, &s), Turn::Wait);
+        assert!(!st.wait_over(1_005.0, 1_010.0, &s));
+        assert!(!st.wait_over(1_005.0, 7_005.0, &s));
+        assert!(
+            st.wait_over(1_005.0, 7_006.0, &s),
+            "a waiter gives up after the limit"
+        );
+        // A claim past its limit (its request died) is taken over.
+        assert_eq!(st.claim_fetch(6_999.0, &s), Turn::Wait);
+        assert_eq!(st.claim_fetch(7_000.0, &s), Turn::Fetch);
+        // Settling releases the claim, whatever the outcome: waiters stop at once.
+        let policy = crate::Policy::from_value_keys_optional(&serde_json::json!({
+            "issuer": "https://idp.example", "audience": "api", "algorithms": ["HS256"]
+        }))
+        .unwrap();
+        assert_eq!(
+            st.settle(&policy, Err(JwksFailure::TimedOut), 7)
+                .unwrap_err(),
+            JwksFailure::TimedOut.log_line()
+        );
+        assert!(st.wait_over(7_000.0, 7_001.0, &s));
+        assert_eq!(st.generation(), 0);
+        assert_eq!(st.before_verify(8, &s), JwksAction::Use, "cooling down");
+        assert_eq!(st.claim_fetch(40_000.0, &s), Turn::Fetch);
+    }
+
+    #[test]
+    fn settle_records_a_set_only_with_its_verifier() {
+        let s = s();
+        let policy = crate::Policy::from_value_keys_optional(&serde_json::json!({
+            "issuer": "https://idp.example", "audience": "api", "algorithms": ["HS256"]
+        }))
+        .unwrap();
+        let text = r#"{"keys":[{"kty":"oct","kid":"a","k":"c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTMyYnl0ZXM"}]}"#;
+        let (set, _) = parse(&policy, text).unwrap();
+        let mut st = JwksState::new();
+        assert_eq!(st.claim_fetch(0.0, &s), Turn::Fetch);
+        let verifier = st.settle(&policy, Ok((set, 5)), 9).unwrap();
+        assert_eq!(verifier.keys().len(), 1);
+        assert_eq!((st.generation(), st.fetched_at()), (1, Some(5)));
+        assert!(st.usable(9, &s).is_some());
+        // A set that makes no verifier (none of its keys verifies): logged, not recorded.
+        let enc_only = r#"{"keys":[{"kty":"oct","kid":"e","use":"enc","k":"c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTMyYnl0ZXM"}]}"#;
+        let (empty, _) = parse(&policy, enc_only).unwrap();
+        assert_eq!(st.claim_fetch(1.0, &s), Turn::Fetch);
+        let line = st.settle(&policy, Ok((empty, 700)), 700).unwrap_err();
+        assert!(line.contains("jwks_unusable"), "{line}");
+        assert_eq!(
+            (st.generation(), st.fetched_at()),
+            (1, Some(5)),
+            "the last good set stays"
+        );
+        assert_eq!(st.before_verify(710, &s), JwksAction::Use, "cooling down");
     }
 
     #[test]
