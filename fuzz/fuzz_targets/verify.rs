@@ -8,7 +8,10 @@
 //!   (the signer never issues what its own policy refuses);
 //! * the token as a DPoP proof (src/dpop.rs) gets a typed DPoP error, never `config`, and
 //!   never passes (the fixed request's URL and the token's `ath` cannot both be met by chance);
-//! * the token as a URI: `normalize_htu` is idempotent, and its output is plain visible ASCII.
+//! * the token as a URI: `normalize_htu` is idempotent, and its output is plain visible ASCII;
+//!   the gate's request-URL reader reads what it splits off back the same, sees the host DPoP's
+//!   `htu` reader sees, and agrees with the WHATWG parser (the `url` crate) on every serialised
+//!   http(s) URL both read: never two readings of one URL.
 #![no_main]
 
 use jwtgate::{Code, Policy, Signer, SignerOptions, Verifier};
@@ -85,6 +88,26 @@ fuzz_target!(|data: &[u8]| {
         );
         let v = jwtgate::gate::request::request_url(&again).expect("re-read");
         assert_eq!((v.host.as_str(), v.path, v.query), (u.host.as_str(), u.path, u.query));
+        // DPoP's `htu` reader sees the same host in it.
+        if let Some(n) = jwtgate::dpop::normalize_htu(&token) {
+            let h = jwtgate::gate::request::request_url(&n).expect("a normalised htu reads");
+            assert_eq!(h.host, u.host, "{token:?} -> {n:?}");
+        }
+    }
+    // Never two readings of one URL: wherever the WHATWG parser reads an http(s) URL that is
+    // already in its serialised form (what workerd hands the gate) and the gate reads it too,
+    // both see the same host, path and query. (The gate may refuse more: a host with a
+    // character WHATWG allows and DNS never has, `"` say, is a 400 `url` at the gate.)
+    if let (Ok(parsed), Some(u)) = (
+        url::Url::parse(&token),
+        jwtgate::gate::request::request_url(&token),
+    ) {
+        let plain = parsed.username().is_empty() && parsed.password().is_none();
+        if matches!(parsed.scheme(), "http" | "https") && plain && parsed.as_str() == token {
+            assert_eq!(Some(u.host.as_str()), parsed.host_str(), "{token:?}");
+            assert_eq!(u.path, parsed.path(), "{token:?}");
+            assert_eq!(u.query, parsed.query(), "{token:?}");
+        }
     }
     if let Ok(Value::Object(claims)) = serde_json::from_str::<Value>(&token) {
         let _ = FIXED.check_claims(&claims, NOW);
