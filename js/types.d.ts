@@ -90,7 +90,8 @@ export interface VerifierOptions {
    * Check RSA, ECDSA and Ed25519 signatures with the host crypto registered by
    * `setHostCrypto` (the Node entry registers `node:crypto`), when there is one. Default true.
    * Parsing, key selection, algorithm binding and claim rules stay in jwtgate either way.
-   * The Node build has no signature arithmetic of its own: there `false` is a `config` error.
+   * The Node and web builds have no signature arithmetic of their own: there `false` is a
+   * `config` error (`jwtgate/pure` has its own).
    */
   nativeCrypto?: boolean;
 }

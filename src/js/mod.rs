@@ -69,12 +69,14 @@ fn token_string(token: &JsValue) -> Result<String, Error> {
         .ok_or_else(|| Error::new(Code::Malformed, "the token must be a string"))
 }
 
-/// `config` for asking the host-only build (the Node build) to check a signature itself.
+/// `config` for asking a build with no arithmetic of its own (the Node and web builds) to check
+/// a signature itself.
 fn host_only(field: &'static str) -> Error {
     Error::config(
         field,
-        "this build (jwtgate's Node build) has no RSA, ECDSA or Ed25519 code of its own: \
-         those signatures are checked by host crypto (node:crypto)",
+        "this build (jwtgate's Node and web builds) has no RSA, ECDSA or Ed25519 code of its \
+         own: those signatures are checked by host crypto (node:crypto) or WebCrypto \
+         (jwtgate/pure has its own)",
     )
 }
 

@@ -192,3 +192,11 @@ test("the finishing internals serve deferred objects only: no plaintext or signa
     web.setHostCrypto(null);
   }
 });
+
+test("nativeCrypto: false asks the web build for arithmetic it does not have: config, naming jwtgate/pure", async () => {
+  const k = await keys("ES256");
+  assert.throws(
+    () => new web.Verifier(policy("ES256", k.pub), { nativeCrypto: false }),
+    (e) => e.code === "config" && e.field === "nativeCrypto" && e.message.includes("jwtgate/pure"),
+  );
+});
