@@ -66,10 +66,8 @@ impl JsAuthJsCookie {
         #[wasm_bindgen(unchecked_optional_param_type = "TimeOptions")] options: Option<JsValue>,
     ) -> Result<JsValue, JsValue> {
         let run = || -> Result<JsValue, Error> {
-            let token = token_string(&token)?;
-            let opened = self.inner.open(&token, now_from(&options)?)?;
-            JSON::parse(&opened.payload_json)
-                .map_err(|_| Error::new(Code::Malformed, "payload is not JSON"))
+            let (token, now) = token_at(&token, &options)?;
+            payload_js(&self.inner.open(&token, now)?.payload_json)
         };
         run().map_err(|e| js_error(&e))
     }
@@ -90,8 +88,8 @@ pub fn open_request(
     reader: &JsAuthJsCookie,
     token: JsValue,
     options: Option<JsValue>,
-) -> Result<js_sys::Object, JsValue> {
-    let run = || -> Result<js_sys::Object, Error> {
+) -> Result<JsValue, JsValue> {
+    let run = || -> Result<JsValue, Error> {
         let (token, now) = token_at(&token, &options)?;
         if !reader.inner.deferred() {
             let opened = reader.inner.open(&token, now)?;

@@ -9,6 +9,7 @@
 
 use crate::error::{Code, Error};
 use crate::host_crypto::{host_verify, import_host_keys, public_jwk_js, to_js, HostKeys};
+use crate::platform::js::object;
 use crate::{unix_now, Algorithm, Key, Policy, Signer, SignerOptions, Verified, Verifier};
 use js_sys::{Reflect, JSON};
 use serde_json::{Map, Value};
@@ -188,13 +189,9 @@ fn option(options: &Option<JsValue>, name: &str) -> JsValue {
         .unwrap_or(JsValue::UNDEFINED)
 }
 
-/// A plain JS object with these members.
-fn object(members: &[(&str, JsValue)]) -> js_sys::Object {
-    let o = js_sys::Object::new();
-    for (name, value) in members {
-        let _ = Reflect::set(&o, &JsValue::from_str(name), value);
-    }
-    o
+/// A verified payload's text as a JS object (`JSON.parse`).
+fn payload_js(payload_json: &str) -> Result<JsValue, Error> {
+    JSON::parse(payload_json).map_err(|_| Error::new(Code::Malformed, "payload is not JSON"))
 }
 
 // ---------------------------------------------------------------- package internals

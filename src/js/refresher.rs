@@ -87,8 +87,7 @@ impl JsRefresher {
                     "refreshExpiresIn",
                     JsValue::from_f64(issued.refresh_expires_in as f64),
                 ),
-            ])
-            .into())
+            ]))
         };
         run().map_err(|e| js_error(&e))
     }

@@ -119,8 +119,8 @@ pub fn prepare_sign(
     options: Option<JsValue>,
     as_is: bool,
     with_jwk: bool,
-) -> Result<js_sys::Object, JsValue> {
-    let run = || -> Result<js_sys::Object, Error> {
+) -> Result<JsValue, JsValue> {
+    let run = || -> Result<JsValue, Error> {
         let claims = claims_object(&claims)?;
         let now = now_from(&options)?;
         let signer = &signer.inner;

@@ -195,9 +195,7 @@ impl JsVerifier {
     ) -> Result<JsValue, JsValue> {
         let run = || -> Result<JsValue, Error> {
             let (token, now) = token_at(&token, &options)?;
-            let verified = self.verify_inner(&token, now)?;
-            JSON::parse(&verified.payload_json)
-                .map_err(|_| Error::new(Code::Malformed, "payload is not JSON"))
+            payload_js(&self.verify_inner(&token, now)?.payload_json)
         };
         run().map_err(|e| js_error(&e))
     }
@@ -250,8 +248,7 @@ impl JsVerifier {
             let checked = crate::dpop::check_proof(rules, &proof, &request, &token, now)?;
             crate::dpop::check_binding(&verified.claims, &checked)?;
             self.replay.borrow_mut().record(&checked, now)?;
-            JSON::parse(&verified.payload_json)
-                .map_err(|_| Error::new(Code::Malformed, "payload is not JSON"))
+            payload_js(&verified.payload_json)
         };
         run().map_err(|e| js_error(&e))
     }
@@ -359,8 +356,7 @@ pub fn prepare_verify(verifier: &JsVerifier, token: &str, now: f64) -> Result<Js
             ("signature", signature.into()),
             ("deferred", verifier.deferred(index).into()),
             ("settle", settle.into()),
-        ])
-        .into())
+        ]))
     };
     run().map_err(|e| js_error(&e))
 }
