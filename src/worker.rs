@@ -10,7 +10,9 @@ use crate::gate::flow;
 use crate::gate::jwks::{self, JwksFailure, Turn};
 use crate::gate::request::{self, Done, ForwardPlan, Plan, Refusal, RequestView, Unavailable};
 use crate::gate::state::{self, StateAnswer, StateRequest, MARK};
-use crate::gate::{keys_loaded_log, ConfigError, GateConfig, JwksAction, JwksState, VerifiedCache};
+use crate::gate::{
+    keys_loaded_log, ConfigError, GateConfig, JwksAction, JwksState, ProviderId, VerifiedCache,
+};
 use crate::jwk::KeySet;
 use crate::platform::WebVerifier;
 use crate::unix_now;
@@ -32,7 +34,7 @@ struct Isolate {
     env: JsValue,
     fingerprint: Vec<Option<String>>,
     config: std::result::Result<Rc<GateConfig>, ConfigError>,
-    /// Per provider (0: the default one), its own keys, JWKS state and verified-token cache.
+    /// Per provider (at its [`ProviderId::index`]), its own keys, JWKS state and verified-token cache.
     providers: Vec<ProviderState>,
 }
 
@@ -151,10 +153,8 @@ fn config(env: &Env) -> std::result::Result<Rc<GateConfig>, ConfigError> {
             .map(Rc::new);
         let mut providers = Vec::new();
         if let Ok(c) = &parsed {
-            for i in 0..=c.providers.len() {
-                let Some((policy, jwks)) = c.provider(i) else {
-                    continue;
-                };
+            for provider in c.providers() {
+                let (policy, jwks) = (&provider.policy, &provider.jwks);
                 // Without a remote JWKS, the static keys are all there is.
                 let verifier = if jwks.is_none() {
                     Verifier::new(policy.clone())
@@ -185,11 +185,11 @@ fn config(env: &Env) -> std::result::Result<Rc<GateConfig>, ConfigError> {
 }
 
 /// Provider `p`'s state in this isolate.
-fn with_provider<T>(p: usize, f: impl FnOnce(&mut ProviderState) -> T) -> Option<T> {
+fn with_provider<T>(p: ProviderId, f: impl FnOnce(&mut ProviderState) -> T) -> Option<T> {
     ISOLATE.with(|cell| {
         cell.borrow_mut()
             .as_mut()
-            .and_then(|iso| iso.providers.get_mut(p))
+            .and_then(|iso| iso.providers.get_mut(p.index()))
             .map(f)
     })
 }
@@ -235,9 +235,8 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<web_sys::Respons
         headers.get("accept")?,
     );
     let token_headers = config
-        .token_headers
-        .iter()
-        .map(|(name, _)| headers.get(name))
+        .token_headers()
+        .map(|(_, name)| headers.get(name))
         .collect::<Result<Vec<_>>>()?;
     let ray = headers.get("cf-ray")?;
     let dpop = headers.get("dpop")?;
@@ -318,7 +317,7 @@ impl flow::Host for WorkerHost<'_> {
 
     async fn keys(
         &self,
-        provider: usize,
+        provider: ProviderId,
         now: i64,
         unknown_kid: bool,
     ) -> std::result::Result<(Rc<WebVerifier>, u64), Refusal> {
@@ -335,7 +334,11 @@ impl flow::Host for WorkerHost<'_> {
         crate::platform::webcrypto::verify(keys, token, presentation, now).await
     }
 
-    fn with_cache<T>(&self, provider: usize, f: impl FnOnce(&mut VerifiedCache) -> T) -> Option<T> {
+    fn with_cache<T>(
+        &self,
+        provider: ProviderId,
+        f: impl FnOnce(&mut VerifiedCache) -> T,
+    ) -> Option<T> {
         with_provider(provider, |ps| f(&mut ps.cache))
     }
 
@@ -412,11 +415,11 @@ const STATE_TIMEOUT_MS: u64 = 2000;
 /// The verifier to use now, fetching the JWKS first when the state machine says so.
 async fn current_verifier(
     config: &GateConfig,
-    p: usize,
+    p: ProviderId,
     now: i64,
     unknown_kid: bool,
 ) -> std::result::Result<(Rc<WebVerifier>, u64), Refusal> {
-    let Some(settings) = config.provider(p).and_then(|(_, jwks)| jwks.cloned()) else {
+    let Some(settings) = config.provider(p).and_then(|p| p.jwks.clone()) else {
         return with_provider(p, |ps| {
             ps.verifier.clone().map(|v| (v, ps.jwks.generation()))
         })
@@ -453,7 +456,7 @@ async fn current_verifier(
 /// is over. The Worker does the I/O and the waiting; every rule is `gate::jwks`'s.
 async fn shared_refresh(
     config: &GateConfig,
-    p: usize,
+    p: ProviderId,
     settings: &JwksSettings,
     now: i64,
     skip_cache: bool,
@@ -471,7 +474,7 @@ async fn shared_refresh(
         },
         None => return,
     }
-    let Some((policy, _)) = config.provider(p) else {
+    let Some(policy) = config.provider(p).map(|p| &p.policy) else {
         return;
     };
     let fetched = fetch_jwks(policy, settings, now, skip_cache).await;

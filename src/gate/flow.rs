@@ -12,7 +12,7 @@
 use super::cache::{token_hash, VerifiedCache};
 use super::request::{self, refetch_for, Pending, Refusal, RequestView, Unavailable};
 use super::state::{self, path, Judged, StateAnswer};
-use super::{Authenticated, GateConfig};
+use super::{Authenticated, GateConfig, ProviderId};
 use crate::dpop::PreparedProof;
 use crate::revocation::{self, check_revocation, revocation_keys, EntryKind};
 use crate::{Code, Error, Presentation, Verified};
@@ -32,7 +32,7 @@ pub trait Host {
     /// key set's generation; a 503 refusal when there are none usable.
     async fn keys(
         &self,
-        provider: usize,
+        provider: ProviderId,
         now: i64,
         unknown_kid: bool,
     ) -> Result<(Self::Keys, u64), Refusal>;
@@ -45,7 +45,11 @@ pub trait Host {
         now: i64,
     ) -> Result<Verified, Error>;
     /// Provider `provider`'s verified-token cache, if the provider exists.
-    fn with_cache<T>(&self, provider: usize, f: impl FnOnce(&mut VerifiedCache) -> T) -> Option<T>;
+    fn with_cache<T>(
+        &self,
+        provider: ProviderId,
+        f: impl FnOnce(&mut VerifiedCache) -> T,
+    ) -> Option<T>;
     /// A DPoP proof's signature as the platform checks it: `None` where it cannot answer (the
     /// core then checks it).
     async fn proof_signature(&self, proof: &PreparedProof<'_>) -> Option<bool>;
@@ -98,7 +102,7 @@ pub async fn verify_token<H: Host>(
         }
     };
     revocation(config, host, &verified.claims).await?;
-    if pending.provider == 0 {
+    if pending.provider == ProviderId::DEFAULT {
         family_alive(config, host, &verified.claims).await?;
     }
     if let Some(proof) = proof {
@@ -115,14 +119,15 @@ pub async fn verify_token<H: Host>(
 pub async fn authorize<H: Host>(
     config: &GateConfig,
     host: &H,
-    provider: usize,
+    provider: ProviderId,
     token: &str,
     presentation: Presentation,
     now: i64,
 ) -> Result<Verified, Refusal> {
-    let (policy, _) = config
+    let policy = &config
         .provider(provider)
-        .ok_or(Refusal::Unavailable(Unavailable::NoKeys, 60))?;
+        .ok_or(Refusal::Unavailable(Unavailable::NoKeys, 60))?
+        .policy;
     let (keys, generation) = host.keys(provider, now, false).await?;
     let hash = token_hash(token);
     let rules = policy.rules();
@@ -439,7 +444,12 @@ mod tests {
             NOW
         }
         type Keys = u64;
-        async fn keys(&self, _: usize, _: i64, unknown_kid: bool) -> Result<(u64, u64), Refusal> {
+        async fn keys(
+            &self,
+            _: ProviderId,
+            _: i64,
+            unknown_kid: bool,
+        ) -> Result<(u64, u64), Refusal> {
             self.key_calls.borrow_mut().push(unknown_kid);
             let generation = self.generation.get() + u64::from(unknown_kid);
             self.generation.set(generation);
@@ -473,7 +483,11 @@ mod tests {
                 payload_json: self.claims.to_string(),
             })
         }
-        fn with_cache<T>(&self, _: usize, f: impl FnOnce(&mut VerifiedCache) -> T) -> Option<T> {
+        fn with_cache<T>(
+            &self,
+            _: ProviderId,
+            f: impl FnOnce(&mut VerifiedCache) -> T,
+        ) -> Option<T> {
             Some(f(&mut self.cache.borrow_mut()))
         }
         async fn proof_signature(&self, _: &PreparedProof<'_>) -> Option<bool> {
@@ -742,7 +756,16 @@ mod tests {
         let c = config(&[], false);
         let claims =
             json!({"sub": "u", "iss": "https://iss.example", "aud": "api", "exp": NOW + 600});
-        let auth = |host: &Fake| run(authorize(&c, host, 0, "tok", Presentation::Bearer, NOW));
+        let auth = |host: &Fake| {
+            run(authorize(
+                &c,
+                host,
+                ProviderId::DEFAULT,
+                "tok",
+                Presentation::Bearer,
+                NOW,
+            ))
+        };
         // A miss is checked and cached; the next call is a hit (no second check).
         let host = Fake::new(claims.clone());
         assert!(auth(&host).is_ok());
@@ -767,7 +790,7 @@ mod tests {
         let late = run(authorize(
             &c,
             &host,
-            0,
+            ProviderId::DEFAULT,
             "tok",
             Presentation::Bearer,
             NOW + 3600,
@@ -789,7 +812,7 @@ mod tests {
         assert!(run(authorize(
             &remote,
             &host,
-            0,
+            ProviderId::DEFAULT,
             "tok",
             Presentation::Bearer,
             NOW
@@ -803,7 +826,7 @@ mod tests {
         let r = run(authorize(
             &remote,
             &host,
-            0,
+            ProviderId::DEFAULT,
             "tok",
             Presentation::Bearer,
             NOW,

@@ -13,14 +13,16 @@ pub mod flow;
 pub mod jwks;
 pub mod path;
 pub mod request;
+pub mod routes;
 pub mod state;
 pub mod token;
 
 pub use answer::Answer;
 pub use cache::VerifiedCache;
-pub use config::{ConfigError, GateConfig, Route};
+pub use config::{ConfigError, GateConfig, Provider, ProviderId};
 pub use jwks::{JwksAction, JwksState};
 pub use path::{canonical_path, PathError};
+pub use routes::{Route, Routes};
 pub use token::{extract_token, forwarded_cookies, Ambiguous, Credential, Source};
 
 use crate::verify::Verified;

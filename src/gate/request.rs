@@ -19,7 +19,7 @@ use super::token::{
 };
 use super::{canonical_path, has_scopes, identity_headers, is_stripped_header, rejection_log};
 use super::{omitted_log, Identity};
-use super::{Authenticated, GateConfig, Route};
+use super::{Authenticated, GateConfig, ProviderId, Route};
 use crate::error::{Code, Error};
 use crate::revocation::RevocationVerdict;
 
@@ -107,8 +107,8 @@ pub enum Plan {
 pub struct Pending {
     /// The token (never logged).
     pub token: String,
-    /// The provider whose keys verify it (0: the default provider; see [`GateConfig::provider`]).
-    pub provider: usize,
+    /// The provider whose keys verify it.
+    pub provider: ProviderId,
     source: Source,
     required: Vec<String>,
     path: String,
@@ -144,7 +144,7 @@ impl Pending {
 #[cfg(feature = "jwe-reader")]
 fn session_reader(config: &GateConfig, source: Source) -> Option<&crate::jwe::AuthJsCookie> {
     match source {
-        Source::Cookie(i) => config.authjs.get(i),
+        Source::Cookie(i) => config.cookies().nth(i)?.1.reader.as_ref(),
         Source::Bearer | Source::Dpop | Source::Header(_) => None,
     }
 }
@@ -211,43 +211,39 @@ pub fn revocation_outcome(verdict: RevocationVerdict) -> Result<(), Refusal> {
 
 /// Whether a verification failure is worth one JWKS refetch: an unknown `kid` with a remote
 /// key set (the issuer may have rotated). The refetch itself is rate-limited by the JWKS state.
-pub fn refetch_for(config: &GateConfig, provider: usize, error: &Error) -> bool {
-    error.code() == Code::KeyNotFound
-        && config
-            .provider(provider)
-            .is_some_and(|(_, jwks)| jwks.is_some())
+pub fn refetch_for(config: &GateConfig, provider: ProviderId, error: &Error) -> bool {
+    error.code() == Code::KeyNotFound && config.provider(provider).is_some_and(|p| p.jwks.is_some())
 }
 
-/// Whether a credential from `source` is an Auth.js session cookie to open (the default
-/// provider's `JWTGATE_AUTHJS_SECRET`), not a signed token.
-fn is_session_cookie(config: &GateConfig, source: Source) -> bool {
-    #[cfg(feature = "jwe-reader")]
-    return session_reader(config, source).is_some();
-    #[cfg(not(feature = "jwe-reader"))]
-    {
-        let _ = (config, source);
-        false
-    }
-}
-
-/// The provider that verifies `credential` on `path`: the default one on a gate without
-/// `JWTGATE_PROVIDERS`, and for an Auth.js session cookie; else the one whose issuers hold the
+/// The provider that verifies `credential` on `path`: the source's own provider for a provider's
+/// own header or cookie and for an Auth.js session cookie; the default one on a gate without
+/// `JWTGATE_PROVIDERS`; else the one whose issuers hold the
 /// token's `iss` (read unverified: it only picks whose keys may try). `None` when no provider
 /// has that issuer or the path's route does not accept it: no key of another provider is ever
 /// tried on the token.
-fn choose_provider(config: &GateConfig, credential: &Credential, path: &str) -> Option<usize> {
-    let own = match credential.source {
-        Source::Cookie(i) => config.cookie_providers.get(i).copied(),
-        Source::Header(i) => config.token_headers.get(i).map(|(_, p)| *p),
+fn choose_provider(config: &GateConfig, credential: &Credential, path: &str) -> Option<ProviderId> {
+    // The source's provider, when the source decides: a provider's own header or cookie, or an
+    // Auth.js cookie (only the default provider opens those).
+    let pinned = match credential.source {
+        Source::Cookie(i) => config
+            .cookies()
+            .nth(i)
+            .filter(|(p, c)| p.pins_sources || c.is_authjs())
+            .map(|(p, _)| p.id),
+        Source::Header(i) => config
+            .token_headers()
+            .nth(i)
+            .filter(|(p, _)| p.pins_sources)
+            .map(|(p, _)| p.id),
         Source::Bearer | Source::Dpop => None,
     };
-    let chosen = match own {
-        _ if config.providers.is_empty() || is_session_cookie(config, credential.source) => 0,
-        // A provider's own header or cookie: that provider's, whatever the token says.
-        Some(p) if p != 0 => p,
-        _ => config.provider_for_issuer(&crate::jws::peek_issuer(&credential.token)?)?,
+    let chosen = match pinned {
+        Some(p) => p,
+        None if !config.has_providers() => ProviderId::DEFAULT,
+        None => config.provider_for_issuer(&crate::jws::peek_issuer(&credential.token)?)?,
     };
     config
+        .routes
         .accepted_providers(path)
         .contains(&chosen)
         .then_some(chosen)
@@ -291,7 +287,7 @@ fn session_ended(config: &GateConfig, req: &RequestView, path: &str) -> Option<A
     let login_path = login.split(['?', '#']).next().unwrap_or(login);
     let navigation = answer::is_navigation(req.method, req.accept) && path != login_path;
     navigation.then(|| {
-        let cookies = session_cookies_to_clear(req.cookie, &config.cookies);
+        let cookies = session_cookies_to_clear(req.cookie, &config.cookie_names());
         answer::session_ended(login, req.url, &cookies, config.plain_http)
     })
 }
@@ -323,7 +319,10 @@ pub fn plan(config: &GateConfig, req: &RequestView) -> Plan {
     if let Some(endpoint) = config.refresh.as_ref().filter(|r| r.path == path) {
         return plan_refresh(config, endpoint, req, &path);
     }
-    let required = match config.route(req.method, &path, req.preflight_headers) {
+    let required = match config
+        .routes
+        .route(req.method, &path, req.preflight_headers)
+    {
         Route::Public => return Plan::Done(forward(config, req, path, Kind::Public)),
         Route::Preflight { forward: true } => {
             return Plan::Done(forward(config, req, path, Kind::Preflight))
@@ -334,9 +333,14 @@ pub fn plan(config: &GateConfig, req: &RequestView) -> Plan {
         Route::Protected(scopes) => scopes.to_vec(),
     };
     // Token headers are credentials only when configured.
-    let configured = req.token_headers.len().min(config.token_headers.len());
+    let configured = req.token_headers.len().min(config.token_headers().count());
     let headers = &req.token_headers[..configured];
-    let credential = match extract_token(req.authorization, headers, req.cookie, &config.cookies) {
+    let credential = match extract_token(
+        req.authorization,
+        headers,
+        req.cookie,
+        &config.cookie_names(),
+    ) {
         Ok(c) => c,
         Err(_) => {
             let answer = session_ended(config, req, &path)
@@ -392,7 +396,8 @@ pub fn plan(config: &GateConfig, req: &RequestView) -> Plan {
         _ => None,
     };
     // A gate with no JWS key (only Auth.js's cookie secret) verifies no bearer or header token.
-    if provider == 0 && !matches!(credential.source, Source::Cookie(_)) && !config.verifies_jws() {
+    let verifies_jws = config.provider(provider).is_some_and(|p| p.verifies_jws());
+    if !verifies_jws && !matches!(credential.source, Source::Cookie(_)) {
         return invalid(Code::KeyNotFound);
     }
     Plan::Verify(Pending {
@@ -501,8 +506,8 @@ impl Challenge {
     fn of(config: &GateConfig) -> Challenge {
         let dpop_algs = config.dpop.map(|_| {
             let mut names: Vec<&str> = Vec::new();
-            for p in 0..=config.providers.len() {
-                for a in config.dpop_rules(p).map_or(&[][..], |r| r.algorithms()) {
+            for p in config.providers() {
+                for a in config.dpop_rules(p.id).map_or(&[][..], |r| r.algorithms()) {
                     if !names.contains(&a.name()) {
                         names.push(a.name());
                     }
@@ -627,8 +632,11 @@ pub fn after_verify(
                 );
             }
             let mut identity = identity_headers(config, &verified, now);
-            if !config.providers.is_empty() {
-                let name = config.provider_name(pending.provider).to_owned();
+            if let Some(p) = config
+                .provider(pending.provider)
+                .filter(|_| config.has_providers())
+            {
+                let name = p.name.clone();
                 identity
                     .headers
                     .push(("x-jwtgate-provider".to_owned(), name));
@@ -702,7 +710,7 @@ fn forward(config: &GateConfig, req: &RequestView, path: String, kind: Kind) -> 
     // `keep`: the one whose exact spelling stays (the verified credential).
     let token_header = |keep: Option<usize>| -> Vec<String> {
         let mut out = Vec::new();
-        for (i, (h, _)) in config.token_headers.iter().enumerate() {
+        for (i, (_, h)) in config.token_headers().enumerate() {
             let exact_too = keep != Some(i);
             out.extend(
                 req.header_names
@@ -775,7 +783,7 @@ fn forward(config: &GateConfig, req: &RequestView, path: String, kind: Kind) -> 
             };
             match req
                 .cookie
-                .and_then(|c| forwarded_cookies(c, &config.cookies, keep))
+                .and_then(|c| forwarded_cookies(c, &config.cookie_names(), keep))
                 .and_then(strip_refresh)
             {
                 Some(c) => set.push(("cookie".to_owned(), c)),
@@ -1094,15 +1102,21 @@ mod tests {
             Err(Refusal::Invalid(e)) if e.code() == Code::Revoked
         ));
         let unknown = Error::new(Code::KeyNotFound, "no key");
-        assert!(!refetch_for(&config(&[]), 0, &unknown), "no remote JWKS");
+        assert!(
+            !refetch_for(&config(&[]), ProviderId::at(0), &unknown),
+            "no remote JWKS"
+        );
         let remote = config(&[("JWTGATE_JWKS_URL", "https://idp.example/jwks")]);
-        assert!(refetch_for(&remote, 0, &unknown));
+        assert!(refetch_for(&remote, ProviderId::at(0), &unknown));
         assert!(!refetch_for(
             &remote,
-            0,
+            ProviderId::at(0),
             &Error::new(Code::Signature, "bad")
         ));
-        assert!(!refetch_for(&remote, 1, &unknown), "no such provider");
+        assert!(
+            !refetch_for(&remote, ProviderId::at(1), &unknown),
+            "no such provider"
+        );
     }
 
     #[test]
@@ -1131,7 +1145,7 @@ mod tests {
             plan(&c, &req)
         };
         let provider = |p: Plan| match p {
-            Plan::Verify(p) => Ok(p.provider),
+            Plan::Verify(p) => Ok(p.provider.index()),
             Plan::Done(Done::Answer(a, _)) => Err(a.status),
             other => panic!("{other:?}"),
         };
@@ -1199,7 +1213,7 @@ mod tests {
         let Plan::Verify(p) = plan(&c, &req) else {
             panic!()
         };
-        assert_eq!(p.provider, 1);
+        assert_eq!(p.provider, ProviderId::at(1));
         let d = after_verify(&c, &req, p, Ok(verified(json!({"sub": "u"}))), 0);
         let Done::Forward(f) = d else { panic!("{d:?}") };
         let mut removed: Vec<&str> = f

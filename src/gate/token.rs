@@ -52,7 +52,7 @@ pub fn extract_token(
     authorization: Option<&str>,
     token_headers: &[Option<String>],
     cookie_header: Option<&str>,
-    cookie_names: &[String],
+    cookie_names: &[&str],
 ) -> Result<Option<Credential>, Ambiguous> {
     if let Some(header) = cookie_header {
         hidden_session_cookie(header, cookie_names)?;
@@ -171,7 +171,7 @@ fn spelling_of(name: &str, configured: &str) -> bool {
 /// neither read nor stripped. Also refuses, when session cookies are configured, any name a
 /// framework would decode or fold into another ([`foldable_name`]: `authjs%2Esession-token` is
 /// PHP's `authjs_session-token`): the gate could not tell which cookie the app would see.
-fn hidden_session_cookie(header: &str, cookie_names: &[String]) -> Result<(), Ambiguous> {
+fn hidden_session_cookie(header: &str, cookie_names: &[&str]) -> Result<(), Ambiguous> {
     if cookie_names.is_empty() {
         return Ok(());
     }
@@ -201,10 +201,7 @@ pub const MAX_CLEARED_COOKIES: usize = 24;
 /// every cookie of the request that is a spelling of a configured session cookie (chunks
 /// included, each once, as the browser sent it; at most [`MAX_CLEARED_COOKIES`]), else the
 /// configured names themselves.
-pub fn session_cookies_to_clear(
-    cookie_header: Option<&str>,
-    cookie_names: &[String],
-) -> Vec<String> {
+pub fn session_cookies_to_clear(cookie_header: Option<&str>, cookie_names: &[&str]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for (name, _) in cookie_header.map(parse_cookies).unwrap_or_default() {
         let ours = cookie_names.iter().any(|c| spelling_of(name, c));
@@ -216,7 +213,7 @@ pub fn session_cookies_to_clear(
         }
     }
     if out.is_empty() {
-        out = cookie_names.to_vec();
+        out = cookie_names.iter().map(|c| (*c).to_owned()).collect();
     }
     out
 }
@@ -279,7 +276,7 @@ pub fn without_cookie(cookie_header: &str, name: &str) -> Option<String> {
 /// Other cookies pass as they came. `None` when nothing is left.
 pub fn forwarded_cookies(
     cookie_header: &str,
-    cookie_names: &[String],
+    cookie_names: &[&str],
     keep: Option<usize>,
 ) -> Option<String> {
     let kept: Vec<&str> = cookie_header
@@ -293,9 +290,9 @@ pub fn forwarded_cookies(
                 Some(_) => keep.is_some_and(|k| {
                     // Kept only if it belongs to the verified cookie and to no other configured
                     // name (`a` and `a.b` configured: `a.b.0` is `a.b`'s).
-                    let mine = name.starts_with(cookie_names[k].as_str());
+                    let mine = name.starts_with(cookie_names[k]);
                     let longer = cookie_names.iter().enumerate().any(|(j, c)| {
-                        j != k && c.len() > cookie_names[k].len() && name.starts_with(c.as_str())
+                        j != k && c.len() > cookie_names[k].len() && name.starts_with(*c)
                     });
                     mine && !longer
                 }),
@@ -313,11 +310,8 @@ pub fn forwarded_cookies(
 mod tests {
     use super::*;
 
-    fn names() -> Vec<String> {
-        vec![
-            "__Secure-authjs.session-token".into(),
-            "authjs.session-token".into(),
-        ]
+    fn names() -> Vec<&'static str> {
+        vec!["__Secure-authjs.session-token", "authjs.session-token"]
     }
 
     fn token(auth: Option<&str>, cookies: Option<&str>) -> Result<Option<String>, Ambiguous> {
@@ -470,7 +464,7 @@ mod tests {
         );
         assert_eq!(forwarded_cookies("authjs.session-token=x", &n, None), None);
         // Overlapping names: `a.b` is not kept as part of `a`.
-        let n2 = vec!["a".to_owned(), "a.b".to_owned()];
+        let n2 = vec!["a", "a.b"];
         assert_eq!(
             forwarded_cookies("a=1; a.b=2; c=3", &n2, Some(0)).as_deref(),
             Some("a=1; c=3")
@@ -481,7 +475,7 @@ mod tests {
     fn every_spelling_of_a_session_cookie_but_the_verified_one_is_stripped() {
         // Only the prefixed name configured (the default): an Auth.js app on plain HTTP reads the
         // unprefixed one, ASP.NET reads any case, others strip the prefix.
-        let n = vec!["__Secure-authjs.session-token".to_owned()];
+        let n = vec!["__Secure-authjs.session-token"];
         for other in [
             "authjs.session-token=B",
             "AUTHJS.SESSION-TOKEN=B",

@@ -18,17 +18,16 @@ use crate::policy::Policy;
 use serde_json::Value;
 use std::fmt;
 
+use super::routes::{Routes, Rule};
+
 mod modes;
 mod providers;
 mod values;
 
 use modes::{authjs_secrets, dpop_mode, refresh_endpoint};
-use providers::{jwks_settings, provider_routes, providers, session_cookie_name};
+use providers::{default_keys, default_provider, provider_routes, providers};
 pub use values::claim_path;
-use values::{
-    boolean, int, json_object, path_list, prefix_matches, prefix_rules, repeats,
-    starts_ignoring_case, token_header_name, url,
-};
+use values::{boolean, int, json_object, path_list, prefix_rules, repeats, token_header_name, url};
 
 /// Default cookie name: Auth.js v5's session cookie on HTTPS.
 pub const DEFAULT_COOKIES: &str = "__Secure-authjs.session-token";
@@ -153,79 +152,103 @@ pub struct JwksSettings {
     pub timeout_ms: u32,
 }
 
-/// One more token issuer the gate accepts (`JWTGATE_PROVIDERS`), beside the default provider
-/// (`JWTGATE_POLICY` with `JWTGATE_KEYS`, `JWTGATE_JWKS_URL`, `JWTGATE_AUTHJS_SECRET`). Signed
-/// tokens only, public keys only; its JWKS has its own cache, stale bound and cooldown state.
+/// A provider's place in [`GateConfig::providers`]: the default provider is
+/// [`ProviderId::DEFAULT`], the `JWTGATE_PROVIDERS` entries follow in order. Only the
+/// configuration makes them, so each names a provider that exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ProviderId(u8);
+
+impl ProviderId {
+    /// The default provider (`JWTGATE_POLICY` with its key settings).
+    pub const DEFAULT: ProviderId = ProviderId(0);
+
+    /// Its index in [`GateConfig::providers`] (and in any per-provider state kept beside it).
+    pub const fn index(self) -> usize {
+        self.0 as usize
+    }
+
+    /// The provider at `i` (tests name providers by their place).
+    #[cfg(test)]
+    pub(crate) const fn at(i: u8) -> ProviderId {
+        ProviderId(i)
+    }
+}
+
+/// A session cookie a provider reads its tokens from.
+#[derive(Debug, Clone)]
+pub struct SessionCookie {
+    /// The cookie's name (chunks `name.0`, `name.1` … are read as one).
+    pub name: String,
+    /// Its Auth.js reader, when `JWTGATE_AUTHJS_SECRET` makes the default provider's cookies
+    /// Auth.js's JWE (the key's salt is the cookie's name); `None`: a signed token.
+    #[cfg(feature = "jwe-reader")]
+    pub reader: Option<crate::jwe::AuthJsCookie>,
+}
+
+impl SessionCookie {
+    /// Whether the cookie holds Auth.js's encrypted session (opened, not verified as a JWS).
+    pub fn is_authjs(&self) -> bool {
+        #[cfg(feature = "jwe-reader")]
+        return self.reader.is_some();
+        #[cfg(not(feature = "jwe-reader"))]
+        false
+    }
+}
+
+/// A token issuer the gate accepts, with everything that is its own: its policy and keys, its
+/// remote JWKS, where its tokens come from and how they are read; its DPoP rules are its
+/// policy's ([`GateConfig::dpop_rules`]).
+///
+/// The default provider is built from the single-provider settings (`JWTGATE_POLICY`,
+/// `JWTGATE_KEYS`, `JWTGATE_JWKS_URL`, `JWTGATE_AUTHJS_SECRET`, `JWTGATE_COOKIES`,
+/// `JWTGATE_TOKEN_HEADER`); each `JWTGATE_PROVIDERS` entry is one more (signed tokens only, public
+/// keys only), its JWKS with its own cache, stale bound and cooldown state.
 #[derive(Debug, Clone)]
 pub struct Provider {
-    /// Its name in `JWTGATE_PROVIDER_ROUTES` and in `x-jwtgate-provider`.
+    /// Its place in [`GateConfig::providers`].
+    pub id: ProviderId,
+    /// Its name in `JWTGATE_PROVIDER_ROUTES` and in `x-jwtgate-provider` (`default` for the
+    /// default provider).
     pub name: String,
-    /// Its policy, with its configured (public) keys.
+    /// Its policy, with its configured keys.
     pub policy: Policy,
     /// Its remote JWKS, if any.
     pub jwks: Option<JwksSettings>,
-    /// Its own token header (`tokenHeader`): a token there is this provider's, whatever its `iss`.
+    /// Whether a token from its own header or cookies is its, whatever its `iss` says. The
+    /// default provider's sources are the gate's (`JWTGATE_TOKEN_HEADER`, `JWTGATE_COOKIES`):
+    /// there a token's `iss` picks among the providers, except in an Auth.js cookie, which only
+    /// the default provider opens.
+    pub pins_sources: bool,
+    /// Its token header (lower case): the header's whole value is the token.
     pub token_header: Option<String>,
-    /// Its own session cookies (`cookies`): a token there is this provider's.
-    pub cookies: Vec<String>,
+    /// Its session cookies, in the order they are searched.
+    pub cookies: Vec<SessionCookie>,
 }
 
-/// The name of the default provider (index 0) in routes and headers.
+impl Provider {
+    /// Whether it can verify a signed token at all: a JWKS URL or a verifying key (a default
+    /// provider with only `JWTGATE_AUTHJS_SECRET` refuses every bearer token, `key_not_found`).
+    pub fn verifies_jws(&self) -> bool {
+        self.jwks.is_some() || self.policy.keys().verifying_count() > 0
+    }
+}
+
+/// The name of the default provider in routes and headers.
 pub const DEFAULT_PROVIDER: &str = "default";
-
-/// What a request path needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Route<'a> {
-    /// Passed through without a token (public prefix).
-    Public,
-    /// A CORS preflight: forwarded (without body or credentials) or answered by the gate.
-    Preflight {
-        /// Whether a `JWTGATE_PREFLIGHT_PATHS` prefix covers it.
-        forward: bool,
-    },
-    /// A valid token is required, with these scopes (possibly none).
-    Protected(&'a [String]),
-}
 
 /// The validated gate configuration.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct GateConfig {
-    /// The policy, with the keys of the policy and of `JWTGATE_KEYS` (remote keys are added
-    /// per refresh).
-    pub policy: Policy,
-    /// Remote JWKS settings, if `JWTGATE_JWKS_URL` is set.
-    pub jwks: Option<JwksSettings>,
-    /// Further providers (`JWTGATE_PROVIDERS`): provider `i + 1` (the default provider, 0, is
-    /// `policy` with `jwks` and `authjs`).
-    pub providers: Vec<Provider>,
-    /// `JWTGATE_PROVIDER_ROUTES`: (path prefix, accepted provider indexes), longest first.
-    /// A path no rule covers accepts the default provider only.
-    pub provider_routes: Vec<(String, Vec<usize>)>,
+    /// Every provider ([`GateConfig::providers`]): never empty, the default one first.
+    providers: Vec<Provider>,
+    /// The path rules: `JWTGATE_PUBLIC_PATHS`, `JWTGATE_PREFLIGHT_PATHS`, `JWTGATE_SCOPES` and
+    /// `JWTGATE_PROVIDER_ROUTES` in one table.
+    pub routes: Routes,
     /// The upstream origin, without a trailing slash.
     pub upstream: String,
-    /// Cookie names searched for a token, in order: `JWTGATE_COOKIES`, then each provider's.
-    pub cookies: Vec<String>,
-    /// The provider each of `cookies` belongs to (0: `JWTGATE_COOKIES`, whose tokens' `iss`
-    /// picks the provider).
-    pub cookie_providers: Vec<usize>,
-    /// Request headers whose whole value is the token, read after `Authorization: Bearer` and
-    /// before the cookies, in order (lower-case names): `JWTGATE_TOKEN_HEADER` (provider 0: the
-    /// token's `iss` picks), then each provider's own `tokenHeader` (that provider's).
-    pub token_headers: Vec<(String, usize)>,
-    /// Path prefixes passed through without a token.
-    pub public_paths: Vec<String>,
-    /// Path prefixes where CORS preflights are forwarded.
-    pub preflight_paths: Vec<String>,
-    /// Scope rules: (path prefix, required scopes), longest prefix first.
-    pub scopes: Vec<(String, Vec<String>)>,
     /// Where browser navigations without a token are sent.
     pub login_url: Option<String>,
-    /// Auth.js session-cookie readers, one per entry of `cookies` (same order), when
-    /// `JWTGATE_AUTHJS_SECRET` is set: cookie credentials are then Auth.js's JWE, opened with
-    /// the reader of the cookie's name (the key's salt); bearer tokens stay JWS. Empty otherwise.
-    #[cfg(feature = "jwe-reader")]
-    pub authjs: Vec<crate::jwe::AuthJsCookie>,
     /// Whether `Authorization` is forwarded upstream.
     pub forward_authorization: bool,
     /// Claim → header map.
@@ -278,135 +301,25 @@ impl GateConfig {
     pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<GateConfig, ConfigError> {
         let get = |name: &str| get(name).filter(|v| !v.trim().is_empty());
 
-        let policy_text = get("JWTGATE_POLICY").ok_or_else(|| err("JWTGATE_POLICY", "required"))?;
-        let policy_value = json::parse(policy_text.as_bytes())
-            .map_err(|_| err("JWTGATE_POLICY", "not strict JSON"))?;
-        let policy = Policy::from_value_keys_optional(&policy_value)
-            .map_err(|e| err("JWTGATE_POLICY", e.to_string()))?;
-        if policy.keys().has_private_material() {
-            return Err(err(
-                "JWTGATE_POLICY",
-                "keys with private material (d, or an oct secret) belong in the JWTGATE_KEYS secret",
-            ));
-        }
-        let policy = match get("JWTGATE_KEYS") {
-            None => policy,
-            Some(text) => {
-                let jwks = json::parse(text.as_bytes())
-                    .map_err(|_| err("JWTGATE_KEYS", "not strict JSON"))?;
-                let keys = KeySet::from_jwks(&jwks, policy.algorithms())
-                    .map_err(|e| err("JWTGATE_KEYS", e.to_string()))?;
-                policy
-                    .with_keys(&keys)
-                    .map_err(|e| err("JWTGATE_KEYS", e.to_string()))?
-            }
-        };
-
-        let jwks = match get("JWTGATE_JWKS_URL") {
-            None => None,
-            Some(u) => Some(jwks_settings(&get, url("JWTGATE_JWKS_URL", &u, false)?)?),
-        };
-        let authjs_secrets = authjs_secrets(get("JWTGATE_AUTHJS_SECRET"))?;
-        if jwks.is_none() && policy.keys().verifying_count() == 0 && authjs_secrets.is_none() {
-            return Err(err(
-                "JWTGATE_KEYS",
-                "no verification key: set JWTGATE_KEYS, JWTGATE_JWKS_URL, policy keys or JWTGATE_AUTHJS_SECRET",
-            ));
-        }
-
+        let keys = default_keys(&get)?;
         let upstream = get("UPSTREAM_URL").ok_or_else(|| err("UPSTREAM_URL", "required"))?;
         let upstream = url("UPSTREAM_URL", &upstream, true)?
             .trim_end_matches('/')
             .to_owned();
-
         let plain_http = boolean(&get, "JWTGATE_PLAIN_HTTP", false)?;
-        let default_cookies = if plain_http {
-            DEFAULT_COOKIES_PLAIN_HTTP
-        } else {
-            DEFAULT_COOKIES
-        };
-        // `none`: no session cookies at all (tokens come only as Bearer or in the token header).
-        let cookie_list = get("JWTGATE_COOKIES").unwrap_or_else(|| default_cookies.to_owned());
-        let cookie_list = if cookie_list.trim() == "none" {
-            ""
-        } else {
-            cookie_list.as_str()
-        };
-        let cookies: Vec<String> = cookie_list
-            .split(',')
-            .map(|c| c.trim().to_owned())
-            .filter(|c| !c.is_empty())
-            .collect();
-        if cookies.iter().any(|c| !crate::cookie::is_cookie_name(c)) {
-            return Err(err("JWTGATE_COOKIES", "cookie names must be plain tokens"));
-        }
-        // A cookie without the `__Secure-`/`__Host-` prefix can be planted over plain HTTP (or by
-        // a sibling subdomain): only accepted when the operator says the site is plain HTTP.
-        if cookies.iter().any(|c| !session_cookie_name(c, plain_http)) {
-            return Err(err(
-                "JWTGATE_COOKIES",
-                "cookie names need the __Secure- or __Host- prefix (set JWTGATE_PLAIN_HTTP=true for local plain-HTTP development)",
-            ));
-        }
-
-        if authjs_secrets.is_some() && cookies.is_empty() {
-            return Err(err(
-                "JWTGATE_AUTHJS_SECRET",
-                "is set but JWTGATE_COOKIES names no cookie to open",
-            ));
-        }
-        #[cfg(feature = "jwe-reader")]
-        let authjs = match &authjs_secrets {
-            None => Vec::new(),
-            Some(secrets) => cookies
-                .iter()
-                .map(|name| crate::jwe::AuthJsCookie::new(secrets, name, &policy))
-                .collect::<crate::Result<Vec<_>>>()
-                .map_err(|e| err("JWTGATE_AUTHJS_SECRET", e.to_string()))?,
-        };
-        #[cfg(not(feature = "jwe-reader"))]
-        if authjs_secrets.is_some() {
-            return Err(err(
-                "JWTGATE_AUTHJS_SECRET",
-                "this build has no Auth.js cookie support (the crate's jwe feature)",
-            ));
-        }
-
-        let token_header = match get("JWTGATE_TOKEN_HEADER") {
-            None => None,
-            Some(name) => Some(token_header_name(&name).ok_or_else(|| {
-                err(
-                    "JWTGATE_TOKEN_HEADER",
-                    "must be Cf-Access-Jwt-Assertion or one x- header name of letters, digits and inner '-' (x-goog-iap-jwt-assertion, x-api-token), not one with another meaning (x-forwarded-*, x-real-ip, method overrides) nor one the gate strips (x-jwtgate-*, path overrides)",
-                )
-            })?),
-        };
-        if token_header.is_some() && jwks.is_none() && policy.keys().verifying_count() == 0 {
-            return Err(err(
-                "JWTGATE_TOKEN_HEADER",
-                "is set but no JWS key source is (JWTGATE_AUTHJS_SECRET opens cookies only): every header token would be refused",
-            ));
-        }
-
-        let providers = providers(&get, &policy, plain_http)?;
-        let provider_routes = provider_routes(&get, &providers)?;
+        let default = default_provider(&get, keys, plain_http)?;
+        let providers = providers(&get, default, plain_http)?;
+        let mut rules = provider_routes(&get, &providers)?;
         // Every credential source names one provider, and no name is two sources.
-        let mut token_headers: Vec<(String, usize)> =
-            token_header.into_iter().map(|h| (h, 0)).collect();
-        let mut cookie_providers = vec![0; cookies.len()];
-        let mut cookies = cookies;
-        for (i, p) in providers.iter().enumerate() {
-            token_headers.extend(p.token_header.iter().map(|h| (h.clone(), i + 1)));
-            cookies.extend(p.cookies.iter().cloned());
-            cookie_providers.resize(cookies.len(), i + 1);
-        }
-        if repeats(token_headers.iter().map(|(h, _)| h.as_str())) {
+        let headers = providers.iter().filter_map(|p| p.token_header.as_deref());
+        if repeats(headers) {
             return Err(err(
                 "JWTGATE_PROVIDERS",
                 "two providers read one token header",
             ));
         }
-        if repeats(cookies.iter().map(String::as_str)) {
+        let cookies = providers.iter().flat_map(|p| &p.cookies);
+        if repeats(cookies.map(|c| c.name.as_str())) {
             return Err(err(
                 "JWTGATE_PROVIDERS",
                 "two providers (or JWTGATE_COOKIES and a provider) read one cookie",
@@ -414,15 +327,17 @@ impl GateConfig {
         }
 
         let public_paths = path_list(&get, "JWTGATE_PUBLIC_PATHS")?;
+        rules.extend(public_paths.into_iter().map(|p| (p, Rule::Public)));
         let preflight_paths = path_list(&get, "JWTGATE_PREFLIGHT_PATHS")?;
+        rules.extend(preflight_paths.into_iter().map(|p| (p, Rule::Preflight)));
 
         // A scope rule is a plain prefix: `/admin` (or `/admin/`) also covers `/admin.json` and
         // `/administrator`, which frameworks may route to the same handler (format suffixes):
         // over-protecting is the fail-closed side.
         let scopes = match json_object(&get, "JWTGATE_SCOPES")? {
             None => Vec::new(),
-            Some(rules) => prefix_rules(
-                rules,
+            Some(scope_rules) => prefix_rules(
+                scope_rules,
                 "JWTGATE_SCOPES",
                 "must map canonical path prefixes (starting with /, no escapes of letters or digits, no dot segments) to space-separated scopes",
                 |required| {
@@ -432,10 +347,12 @@ impl GateConfig {
                         .filter(|s| !s.is_empty())
                         .map(str::to_owned)
                         .collect();
-                    (!list.is_empty()).then_some(list)
+                    (!list.is_empty()).then_some(Rule::Scopes(list))
                 },
             )?,
         };
+        rules.extend(scopes);
+        let routes = Routes::new(rules);
 
         let login_url = match get("JWTGATE_LOGIN_URL") {
             None => None,
@@ -504,19 +421,19 @@ impl GateConfig {
             ));
         }
 
-        if providers.iter().any(|p| p.policy.refresh().is_some()) {
+        if providers[1..].iter().any(|p| p.policy.refresh().is_some()) {
             return Err(err(
                 "JWTGATE_PROVIDERS",
                 "a provider's policy has a refresh member: the gate rotates refresh tokens for the default provider only",
             ));
         }
-        let refresh = refresh_endpoint(&get, &policy, plain_http, &public_paths)?;
+        let refresh = refresh_endpoint(&get, &providers[0].policy, plain_http, &routes)?;
         if let Some(r) = &refresh {
             // A session cookie name that the refresh cookie's name starts with (or the other
             // way round) would read the one as the other's chunk: every request ambiguous.
-            let clash = cookies.iter().any(|c| {
+            let clash = providers.iter().flat_map(|p| &p.cookies).any(|c| {
                 let (c, r) = (
-                    super::token::cookie_base(c),
+                    super::token::cookie_base(&c.name),
                     super::token::cookie_base(r.cookie),
                 );
                 r.starts_with(c.as_str()) || c.starts_with(r.as_str())
@@ -529,14 +446,7 @@ impl GateConfig {
             }
         }
         let store_users = usize::from(refresh.is_some());
-        let dpop = dpop_mode(
-            &get,
-            &policy,
-            &providers,
-            &cookies,
-            &token_headers,
-            store_users,
-        )?;
+        let dpop = dpop_mode(&get, &providers, store_users)?;
         let dpop_nonces = match (get("JWTGATE_DPOP_NONCE_SECRET"), dpop) {
             (None, _) => None,
             (Some(_), None) => {
@@ -558,20 +468,10 @@ impl GateConfig {
         }
 
         Ok(GateConfig {
-            policy,
-            jwks,
             providers,
-            provider_routes,
+            routes,
             upstream,
-            cookies,
-            cookie_providers,
-            token_headers,
-            public_paths,
-            preflight_paths,
-            scopes,
             login_url,
-            #[cfg(feature = "jwe-reader")]
-            authjs,
             forward_authorization: boolean(&get, "JWTGATE_FORWARD_AUTHORIZATION", true)?,
             claim_headers,
             identity_header_max: int(
@@ -601,64 +501,60 @@ impl GateConfig {
 
     /// The DPoP rules for provider `p`'s tokens, when the gate takes DPoP and its policy has a
     /// `dpop` member.
-    pub fn dpop_rules(&self, p: usize) -> Option<&crate::dpop::DpopRules> {
+    pub fn dpop_rules(&self, p: ProviderId) -> Option<&crate::dpop::DpopRules> {
         self.dpop?;
-        self.provider(p).and_then(|(policy, _)| policy.dpop())
+        self.provider(p).and_then(|p| p.policy.dpop())
     }
 
-    /// Provider `i`'s policy and JWKS settings (0: the default provider).
-    pub fn provider(&self, i: usize) -> Option<(&Policy, Option<&JwksSettings>)> {
-        match i {
-            0 => Some((&self.policy, self.jwks.as_ref())),
-            _ => self
-                .providers
-                .get(i - 1)
-                .map(|p| (&p.policy, p.jwks.as_ref())),
-        }
+    /// Every provider, the default one first, then `JWTGATE_PROVIDERS` in order (a provider's
+    /// [`ProviderId::index`] is its place here).
+    pub fn providers(&self) -> &[Provider] {
+        &self.providers
     }
 
-    /// Provider `i`'s name (`default` for 0).
-    pub fn provider_name(&self, i: usize) -> &str {
-        match i {
-            0 => DEFAULT_PROVIDER,
-            _ => self.providers.get(i - 1).map_or("", |p| p.name.as_str()),
-        }
+    /// The default provider (`JWTGATE_POLICY` and its key settings).
+    pub fn default_provider(&self) -> &Provider {
+        // Built first by `from_env`, and the list is never emptied (the field is private).
+        &self.providers[ProviderId::DEFAULT.index()]
+    }
+
+    /// Provider `id` (`None` only for an id from another configuration).
+    pub fn provider(&self, id: ProviderId) -> Option<&Provider> {
+        self.providers.get(id.index())
+    }
+
+    /// Whether more providers than the default one are configured.
+    pub fn has_providers(&self) -> bool {
+        self.providers.len() > 1
     }
 
     /// The provider whose policy lists `iss` among its issuers (at most one: config checks).
-    pub fn provider_for_issuer(&self, iss: &str) -> Option<usize> {
-        (0..=self.providers.len()).find(|&i| {
-            self.provider(i)
-                .is_some_and(|(p, _)| p.rules().issuers().iter().any(|x| x == iss))
-        })
+    pub fn provider_for_issuer(&self, iss: &str) -> Option<ProviderId> {
+        self.providers
+            .iter()
+            .find(|p| p.policy.rules().issuers().iter().any(|x| x == iss))
+            .map(|p| p.id)
     }
 
-    /// The providers whose tokens `path` (canonical) accepts: the longest matching
-    /// `JWTGATE_PROVIDER_ROUTES` rule's, else the default provider only.
-    ///
-    /// Both readings of a rule must agree before a provider is admitted: the longest rule that is
-    /// a plain prefix of the path (ignoring ASCII case: `/admin` covers `/ADMIN` and
-    /// `/admin.json`, which upstreams may route alike) and the longest that covers it in whole
-    /// segments (`/admin` covers `/Admin/x`, not `/administrator`). A provider is accepted only
-    /// if both lists hold it, so a rule neither lets the default provider through where it was
-    /// restricted nor admits its providers on a path nobody named (`/staff` does not admit its
-    /// providers on `/staffing`, and there no provider is accepted at all).
-    pub fn accepted_providers(&self, path: &str) -> Vec<usize> {
-        let longest = |covers: &dyn Fn(&str) -> bool| -> &[usize] {
-            self.provider_routes
-                .iter()
-                .find(|(p, _)| covers(p))
-                .map_or(&[0], |(_, list)| list.as_slice())
-        };
-        let head = |p: &str| starts_ignoring_case(path, p);
-        let plain = longest(&|p| head(p));
-        let segments =
-            longest(&|p| head(p) && matches!(path.as_bytes().get(p.len()), None | Some(b'/')));
-        plain
+    /// The token headers in the order they are searched (each provider's, in provider order),
+    /// with their provider: [`super::Source::Header`]'s index is a place in this order.
+    pub fn token_headers(&self) -> impl Iterator<Item = (&Provider, &str)> {
+        self.providers
             .iter()
-            .copied()
-            .filter(|i| segments.contains(i))
-            .collect()
+            .filter_map(|p| p.token_header.as_deref().map(|h| (p, h)))
+    }
+
+    /// The session cookies in the order they are searched (each provider's, in provider order),
+    /// with their provider: [`super::Source::Cookie`]'s index is a place in this order.
+    pub fn cookies(&self) -> impl Iterator<Item = (&Provider, &SessionCookie)> {
+        self.providers
+            .iter()
+            .flat_map(|p| p.cookies.iter().map(move |c| (p, c)))
+    }
+
+    /// The session cookies' names, in [`GateConfig::cookies`]'s order.
+    pub fn cookie_names(&self) -> Vec<&str> {
+        self.cookies().map(|(_, c)| c.name.as_str()).collect()
     }
 
     /// The largest `maxTokenBytes` of any provider: the size every token is held to before
@@ -667,42 +563,8 @@ impl GateConfig {
         self.providers
             .iter()
             .map(|p| p.policy.max_token_bytes())
-            .fold(self.policy.max_token_bytes(), usize::max)
-    }
-
-    /// Whether bearer (JWS) tokens can be verified at all: a JWKS URL or a verifying key. A gate
-    /// that has only `JWTGATE_AUTHJS_SECRET` refuses every bearer token (`key_not_found`).
-    pub fn verifies_jws(&self) -> bool {
-        self.jwks.is_some() || self.policy.keys().verifying_count() > 0
-    }
-
-    /// What a request needs, for its canonical path ([`super::canonical_path`]).
-    ///
-    /// A CORS preflight (`OPTIONS` with `Origin` and `Access-Control-Request-Method`) is
-    /// [`Route::Preflight`]: forwarded under a `JWTGATE_PREFLIGHT_PATHS` prefix, answered by the
-    /// gate elsewhere. Paths under a public prefix pass; everything else needs a token, with the
-    /// scopes of the longest matching scope rule. Both fail closed: public and preflight
-    /// prefixes match whole segments, case-sensitively (`/public` covers `/public` and
-    /// `/public/x`, not `/publicity` nor `/PUBLIC`; a prefix ending in `/` covers what follows);
-    /// scope rules are plain prefixes ignoring ASCII case (`/admin` covers `/Admin`,
-    /// `/admin.json` and `/administrator`, for upstreams that route case-insensitively or
-    /// strip format suffixes).
-    pub fn route(&self, method: &str, path: &str, preflight: bool) -> Route<'_> {
-        if method.eq_ignore_ascii_case("OPTIONS") && preflight {
-            let forward = self.preflight_paths.iter().any(|p| prefix_matches(p, path));
-            return Route::Preflight { forward };
-        }
-        if self.public_paths.iter().any(|p| prefix_matches(p, path)) {
-            return Route::Public;
-        }
-        match self
-            .scopes
-            .iter()
-            .find(|(p, _)| starts_ignoring_case(path, p))
-        {
-            Some((_, required)) => Route::Protected(required),
-            None => Route::Protected(&[]),
-        }
+            .max()
+            .unwrap_or(0)
     }
 }
 

@@ -10,10 +10,7 @@ use super::*;
 /// source (cookies, token headers) configured; the store bound without DPoP is refused.
 pub(super) fn dpop_mode(
     get: &impl Fn(&str) -> Option<String>,
-    policy: &Policy,
     providers: &[Provider],
-    cookies: &[String],
-    token_headers: &[(String, usize)],
     other_store_users: usize,
 ) -> Result<Option<DpopMode>, ConfigError> {
     let mode = match get("JWTGATE_DPOP").as_deref().map(str::trim) {
@@ -32,10 +29,13 @@ pub(super) fn dpop_mode(
             ))
         }
     };
-    let policies: Vec<&Policy> = std::iter::once(policy)
-        .chain(providers.iter().map(|p| &p.policy))
-        .collect();
-    let with_rules = policies.iter().filter(|p| p.dpop().is_some()).count();
+    let with_rules = providers
+        .iter()
+        .filter(|p| p.policy.dpop().is_some())
+        .count();
+    let other_sources = providers
+        .iter()
+        .any(|p| p.token_header.is_some() || !p.cookies.is_empty());
     match mode {
         None if with_rules > 0 => Err(err(
             "JWTGATE_DPOP",
@@ -54,11 +54,11 @@ pub(super) fn dpop_mode(
             "JWTGATE_DPOP",
             "no policy has a dpop member ({\"algorithms\": [...]}): no proof could pass",
         )),
-        Some(DpopMode::Required) if with_rules < policies.len() => Err(err(
+        Some(DpopMode::Required) if with_rules < providers.len() => Err(err(
             "JWTGATE_DPOP",
             "is required, so every provider's policy needs a dpop member",
         )),
-        Some(DpopMode::Required) if !cookies.is_empty() || !token_headers.is_empty() => Err(err(
+        Some(DpopMode::Required) if other_sources => Err(err(
             "JWTGATE_DPOP",
             "is required, which refuses every session cookie and token header: set JWTGATE_COOKIES = \"none\" and no token header",
         )),
@@ -74,7 +74,7 @@ pub(super) fn refresh_endpoint(
     get: &impl Fn(&str) -> Option<String>,
     policy: &Policy,
     plain_http: bool,
-    public_paths: &[String],
+    routes: &Routes,
 ) -> Result<Option<RefreshEndpoint>, ConfigError> {
     const SETTING: &str = "JWTGATE_REFRESH_PATH";
     let path = match (get(SETTING), policy.refresh()) {
@@ -99,7 +99,7 @@ pub(super) fn refresh_endpoint(
             "must be a canonical path such as /.jwtgate/refresh",
         ));
     }
-    if public_paths.iter().any(|p| path.starts_with(p.as_str())) {
+    if routes.public_over(&path) {
         return Err(err(SETTING, "lies under a JWTGATE_PUBLIC_PATHS prefix"));
     }
     if get("JWTGATE_STATE").as_deref() != Some(DO_BINDING) {

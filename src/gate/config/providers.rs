@@ -18,6 +18,157 @@ pub(super) fn jwks_settings(
     })
 }
 
+/// The default provider's keys: `JWTGATE_POLICY` with `JWTGATE_KEYS`, `JWTGATE_JWKS_URL` and
+/// `JWTGATE_AUTHJS_SECRET`, of which at least one must give a key.
+pub(super) struct DefaultKeys {
+    policy: Policy,
+    jwks: Option<JwksSettings>,
+    authjs_secrets: Option<Vec<String>>,
+}
+
+/// Reads the default provider's key settings (before `UPSTREAM_URL`: a gate with no key is
+/// told so first).
+pub(super) fn default_keys(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<DefaultKeys, ConfigError> {
+    let policy_text = get("JWTGATE_POLICY").ok_or_else(|| err("JWTGATE_POLICY", "required"))?;
+    let policy_value = json::parse(policy_text.as_bytes())
+        .map_err(|_| err("JWTGATE_POLICY", "not strict JSON"))?;
+    let policy = Policy::from_value_keys_optional(&policy_value)
+        .map_err(|e| err("JWTGATE_POLICY", e.to_string()))?;
+    if policy.keys().has_private_material() {
+        return Err(err(
+            "JWTGATE_POLICY",
+            "keys with private material (d, or an oct secret) belong in the JWTGATE_KEYS secret",
+        ));
+    }
+    let policy = match get("JWTGATE_KEYS") {
+        None => policy,
+        Some(text) => {
+            let jwks =
+                json::parse(text.as_bytes()).map_err(|_| err("JWTGATE_KEYS", "not strict JSON"))?;
+            let keys = KeySet::from_jwks(&jwks, policy.algorithms())
+                .map_err(|e| err("JWTGATE_KEYS", e.to_string()))?;
+            policy
+                .with_keys(&keys)
+                .map_err(|e| err("JWTGATE_KEYS", e.to_string()))?
+        }
+    };
+    let jwks = match get("JWTGATE_JWKS_URL") {
+        None => None,
+        Some(u) => Some(jwks_settings(get, url("JWTGATE_JWKS_URL", &u, false)?)?),
+    };
+    let authjs_secrets = authjs_secrets(get("JWTGATE_AUTHJS_SECRET"))?;
+    if jwks.is_none() && policy.keys().verifying_count() == 0 && authjs_secrets.is_none() {
+        return Err(err(
+            "JWTGATE_KEYS",
+            "no verification key: set JWTGATE_KEYS, JWTGATE_JWKS_URL, policy keys or JWTGATE_AUTHJS_SECRET",
+        ));
+    }
+    Ok(DefaultKeys {
+        policy,
+        jwks,
+        authjs_secrets,
+    })
+}
+
+/// The default provider, from its keys and the gate's own token sources: `JWTGATE_COOKIES`
+/// (Auth.js's session cookie by default; `none` for no cookie) and `JWTGATE_TOKEN_HEADER`.
+pub(super) fn default_provider(
+    get: &impl Fn(&str) -> Option<String>,
+    keys: DefaultKeys,
+    plain_http: bool,
+) -> Result<Provider, ConfigError> {
+    let DefaultKeys {
+        policy,
+        jwks,
+        authjs_secrets,
+    } = keys;
+    let default_cookies = if plain_http {
+        DEFAULT_COOKIES_PLAIN_HTTP
+    } else {
+        DEFAULT_COOKIES
+    };
+    // `none`: no session cookies at all (tokens come only as Bearer or in the token header).
+    let cookie_list = get("JWTGATE_COOKIES").unwrap_or_else(|| default_cookies.to_owned());
+    let cookie_list = if cookie_list.trim() == "none" {
+        ""
+    } else {
+        cookie_list.as_str()
+    };
+    let names: Vec<String> = cookie_list
+        .split(',')
+        .map(|c| c.trim().to_owned())
+        .filter(|c| !c.is_empty())
+        .collect();
+    if names.iter().any(|c| !crate::cookie::is_cookie_name(c)) {
+        return Err(err("JWTGATE_COOKIES", "cookie names must be plain tokens"));
+    }
+    // A cookie without the `__Secure-`/`__Host-` prefix can be planted over plain HTTP (or by
+    // a sibling subdomain): only accepted when the operator says the site is plain HTTP.
+    if names.iter().any(|c| !session_cookie_name(c, plain_http)) {
+        return Err(err(
+            "JWTGATE_COOKIES",
+            "cookie names need the __Secure- or __Host- prefix (set JWTGATE_PLAIN_HTTP=true for local plain-HTTP development)",
+        ));
+    }
+    if authjs_secrets.is_some() && names.is_empty() {
+        return Err(err(
+            "JWTGATE_AUTHJS_SECRET",
+            "is set but JWTGATE_COOKIES names no cookie to open",
+        ));
+    }
+    #[cfg(not(feature = "jwe-reader"))]
+    if authjs_secrets.is_some() {
+        return Err(err(
+            "JWTGATE_AUTHJS_SECRET",
+            "this build has no Auth.js cookie support (the crate's jwe feature)",
+        ));
+    }
+    let cookies = names
+        .into_iter()
+        .map(|name| {
+            #[cfg(feature = "jwe-reader")]
+            let reader = authjs_secrets
+                .as_ref()
+                .map(|secrets| crate::jwe::AuthJsCookie::new(secrets, &name, &policy))
+                .transpose()
+                .map_err(|e| err("JWTGATE_AUTHJS_SECRET", e.to_string()))?;
+            Ok(SessionCookie {
+                name,
+                #[cfg(feature = "jwe-reader")]
+                reader,
+            })
+        })
+        .collect::<Result<Vec<_>, ConfigError>>()?;
+
+    let token_header = match get("JWTGATE_TOKEN_HEADER") {
+        None => None,
+        Some(name) => Some(token_header_name(&name).ok_or_else(|| {
+            err(
+                "JWTGATE_TOKEN_HEADER",
+                "must be Cf-Access-Jwt-Assertion or one x- header name of letters, digits and inner '-' (x-goog-iap-jwt-assertion, x-api-token), not one with another meaning (x-forwarded-*, x-real-ip, method overrides) nor one the gate strips (x-jwtgate-*, path overrides)",
+            )
+        })?),
+    };
+    let provider = Provider {
+        id: ProviderId::DEFAULT,
+        name: DEFAULT_PROVIDER.to_owned(),
+        policy,
+        jwks,
+        pins_sources: false,
+        token_header,
+        cookies,
+    };
+    if provider.token_header.is_some() && !provider.verifies_jws() {
+        return Err(err(
+            "JWTGATE_TOKEN_HEADER",
+            "is set but no JWS key source is (JWTGATE_AUTHJS_SECRET opens cookies only): every header token would be refused",
+        ));
+    }
+    Ok(provider)
+}
+
 /// A provider's members in `JWTGATE_PROVIDERS`.
 pub(super) const PROVIDER_MEMBERS: [&str; 5] =
     ["name", "policy", "jwksUrl", "tokenHeader", "cookies"];
@@ -29,7 +180,7 @@ pub(super) fn session_cookie_name(name: &str, plain_http: bool) -> bool {
         && (plain_http || name.starts_with("__Secure-") || name.starts_with("__Host-"))
 }
 
-/// `JWTGATE_PROVIDERS`: a JSON array of `{"name", "policy", "jwksUrl"?, "tokenHeader"?,
+/// Every provider: `default`, then `JWTGATE_PROVIDERS`, a JSON array of `{"name", "policy", "jwksUrl"?, "tokenHeader"?,
 /// "cookies"?}` (no other member); a token read from a provider's own header or cookies is that
 /// provider's, whatever its `iss`.
 /// Names are 1–32 of `a-z`, `0-9`, `-`, unique and not `default`; each policy is validated as
@@ -37,12 +188,13 @@ pub(super) fn session_cookie_name(name: &str, plain_http: bool) -> bool {
 /// two providers (the default one included), so a token's `iss` picks at most one.
 pub(super) fn providers(
     get: &impl Fn(&str) -> Option<String>,
-    default: &Policy,
+    default: Provider,
     plain_http: bool,
 ) -> Result<Vec<Provider>, ConfigError> {
     const S: &str = "JWTGATE_PROVIDERS";
+    let mut out = vec![default];
     let Some(text) = get(S) else {
-        return Ok(Vec::new());
+        return Ok(out);
     };
     let Ok(Value::Array(list)) = json::parse(text.as_bytes()) else {
         return Err(err(S, "must be a strict JSON array of providers"));
@@ -50,7 +202,6 @@ pub(super) fn providers(
     if list.is_empty() || list.len() > 16 {
         return Err(err(S, "must list 1 to 16 providers"));
     }
-    let mut out: Vec<Provider> = Vec::new();
     for entry in &list {
         let Value::Object(entry) = entry else {
             return Err(err(S, "each provider is an object"));
@@ -73,7 +224,7 @@ pub(super) fn providers(
             && name
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-        if !named || name == DEFAULT_PROVIDER || out.iter().any(|p| p.name == name) {
+        if !named || out.iter().any(|p| p.name == name) {
             return Err(err(
                 S,
                 "each provider needs a unique name of 1 to 32 a-z, 0-9, - (not \"default\")",
@@ -107,15 +258,14 @@ pub(super) fn providers(
                 "HS* algorithms need a shared secret: a provider takes public keys only".into(),
             ));
         }
-        let taken = std::iter::once(default)
-            .chain(out.iter().map(|p| &p.policy))
-            .any(|other| {
-                other
-                    .rules()
-                    .issuers()
-                    .iter()
-                    .any(|i| policy.rules().issuers().contains(i))
-            });
+        let taken = out.iter().any(|other| {
+            other
+                .policy
+                .rules()
+                .issuers()
+                .iter()
+                .any(|i| policy.rules().issuers().contains(i))
+        });
         if taken {
             return Err(at(
                 "an issuer of this provider is another provider's too (iss must pick one)".into(),
@@ -127,22 +277,33 @@ pub(super) fn providers(
                 at("tokenHeader must be a header name as JWTGATE_TOKEN_HEADER takes".into())
             })?),
         };
-        let cookies: Vec<String> = match entry.get("cookies") {
+        let cookies: Vec<SessionCookie> = match entry.get("cookies") {
             None => Vec::new(),
             Some(Value::Array(list)) => list
                 .iter()
-                .map(|c| c.as_str().map(str::to_owned))
+                .map(|c| {
+                    c.as_str().map(|name| SessionCookie {
+                        name: name.to_owned(),
+                        #[cfg(feature = "jwe-reader")]
+                        reader: None,
+                    })
+                })
                 .collect::<Option<Vec<_>>>()
-                .filter(|list| list.iter().all(|c| session_cookie_name(c, plain_http)))
+                .filter(|list| {
+                    list.iter()
+                        .all(|c| session_cookie_name(&c.name, plain_http))
+                })
                 .ok_or_else(
                     || at("cookies must be cookie names as JWTGATE_COOKIES takes".into()),
                 )?,
             Some(_) => return Err(at("cookies must be an array of cookie names".into())),
         };
         out.push(Provider {
+            id: ProviderId(out.len() as u8),
             name: name.to_owned(),
             policy,
             jwks,
+            pins_sources: true,
             token_header,
             cookies,
         });
@@ -157,10 +318,10 @@ pub(super) fn providers(
 pub(super) fn provider_routes(
     get: &impl Fn(&str) -> Option<String>,
     providers: &[Provider],
-) -> Result<Vec<(String, Vec<usize>)>, ConfigError> {
+) -> Result<Vec<(String, Rule)>, ConfigError> {
     const S: &str = "JWTGATE_PROVIDER_ROUTES";
     let Some(rules) = json_object(get, S)? else {
-        if providers.is_empty() {
+        if providers.len() == 1 {
             return Ok(Vec::new());
         }
         return Err(err(
@@ -168,29 +329,27 @@ pub(super) fn provider_routes(
             "is required with JWTGATE_PROVIDERS: it says which paths accept which provider",
         ));
     };
-    if providers.is_empty() {
+    if providers.len() == 1 {
         return Err(err(S, "is set but JWTGATE_PROVIDERS is not"));
     }
-    let index = |name: &str| {
-        if name == DEFAULT_PROVIDER {
-            return Some(0);
-        }
-        providers.iter().position(|p| p.name == name).map(|i| i + 1)
-    };
+    let id = |name: &str| providers.iter().find(|p| p.name == name).map(|p| p.id);
     let out = prefix_rules(
         rules,
         S,
         "must map canonical path prefixes to non-empty arrays of provider names (from JWTGATE_PROVIDERS, or \"default\")",
         |names| match names {
             Value::Array(names) if !names.is_empty() => {
-                names.iter().map(|n| n.as_str().and_then(index)).collect::<Option<Vec<usize>>>()
+                names.iter().map(|n| n.as_str().and_then(id)).collect::<Option<Vec<_>>>().map(Rule::Providers)
             }
             _ => None,
         },
     )?;
     // A provider no route names could verify nothing: a configuration mistake, not a pass.
-    for (i, p) in providers.iter().enumerate() {
-        if !out.iter().any(|(_, list)| list.contains(&(i + 1))) {
+    for p in &providers[1..] {
+        if !out
+            .iter()
+            .any(|(_, rule)| matches!(rule, Rule::Providers(list) if list.contains(&p.id)))
+        {
             return Err(err(
                 S,
                 format!(

@@ -1,4 +1,5 @@
 use super::*;
+use crate::gate::Route;
 
 const POLICY: &str = r#"{"issuer":"https://iss.example","audience":"app","algorithms":["HS256"]}"#;
 const KEYS: &str =
@@ -10,6 +11,27 @@ fn base() -> Vec<(&'static str, &'static str)> {
         ("JWTGATE_KEYS", KEYS),
         ("UPSTREAM_URL", "http://127.0.0.1:8788/"),
     ]
+}
+
+/// The token headers in search order, with their provider's place.
+fn headers(c: &GateConfig) -> Vec<(String, usize)> {
+    c.token_headers()
+        .map(|(p, h)| (h.to_owned(), p.id.index()))
+        .collect()
+}
+
+/// The session cookies' names in search order.
+fn cookie_names(c: &GateConfig) -> Vec<&str> {
+    c.cookie_names()
+}
+
+/// The places of `accepted_providers(path)`.
+fn accepted(c: &GateConfig, path: &str) -> Vec<usize> {
+    c.routes
+        .accepted_providers(path)
+        .iter()
+        .map(|p| p.index())
+        .collect()
 }
 
 fn setting_of(extra: &[(&'static str, &'static str)]) -> &'static str {
@@ -28,11 +50,13 @@ fn setting_of(extra: &[(&'static str, &'static str)]) -> &'static str {
 fn defaults() {
     let c = from_pairs(&base()).unwrap();
     assert_eq!(c.upstream, "http://127.0.0.1:8788");
-    assert_eq!(c.cookies, vec!["__Secure-authjs.session-token"]);
+    assert_eq!(cookie_names(&c), vec!["__Secure-authjs.session-token"]);
     assert!(c.forward_authorization);
     assert!(!c.revocation_fail_open);
     assert_eq!(c.cache_size, 1024);
-    assert!(c.jwks.is_none());
+    assert!(c.default_provider().jwks.is_none());
+    assert_eq!(c.providers().len(), 1);
+    assert!(!c.has_providers());
 }
 
 const EC: &str = r#"{"keys":[{"kty":"EC","crv":"P-256","kid":"e1","x":"V0BV-YWLCkrr7REPDoKT86gPDv6Jo61ASTcB3k_mNJo","y":"X23-GU7KvQ6xULhdP4j6LcrcauUBC59kMn4otNE_IEA"}]}"#;
@@ -52,29 +76,38 @@ fn providers_each_with_their_issuers_keys_and_routes() {
     pairs.push(("JWTGATE_PROVIDERS", p));
     pairs.push(("JWTGATE_PROVIDER_ROUTES", routes));
     let c = from_pairs(&pairs).unwrap();
-    assert_eq!(c.providers.len(), 2);
+    let names: Vec<&str> = c.providers().iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["default", "api", "staff"]);
+    for (i, p) in c.providers().iter().enumerate() {
+        assert_eq!(p.id.index(), i);
+        // Only the default provider's sources are the gate's, where `iss` picks.
+        assert_eq!(p.pins_sources, i != 0);
+    }
+    let at = |i| c.provider(ProviderId::at(i));
     assert_eq!(
-        (c.provider_name(0), c.provider_name(1), c.provider_name(2)),
-        ("default", "api", "staff")
-    );
-    assert_eq!(
-        c.provider(1).unwrap().1.unwrap().url,
+        at(1).unwrap().jwks.as_ref().unwrap().url,
         "http://127.0.0.1:9/jwks"
     );
-    assert!(c.provider(2).unwrap().1.is_none() && c.provider(3).is_none());
-    assert_eq!(c.provider_for_issuer("https://iss.example"), Some(0));
-    assert_eq!(c.provider_for_issuer("https://staff.example"), Some(2));
+    assert!(at(2).unwrap().jwks.is_none() && at(3).is_none());
+    assert_eq!(
+        c.provider_for_issuer("https://iss.example"),
+        Some(ProviderId::DEFAULT)
+    );
+    assert_eq!(
+        c.provider_for_issuer("https://staff.example"),
+        Some(ProviderId::at(2))
+    );
     assert_eq!(c.provider_for_issuer("https://staff.example/"), None);
     // Longest prefix first, ignoring case; elsewhere the default provider only.
-    assert_eq!(c.accepted_providers("/api/orders"), vec![1, 0]);
-    assert_eq!(c.accepted_providers("/API/Admin/x"), vec![2]);
-    assert_eq!(c.accepted_providers("/staff"), vec![2]);
-    assert_eq!(c.accepted_providers("/orders"), vec![0]);
+    assert_eq!(accepted(&c, "/api/orders"), vec![1, 0]);
+    assert_eq!(accepted(&c, "/API/Admin/x"), vec![2]);
+    assert_eq!(accepted(&c, "/staff"), vec![2]);
+    assert_eq!(accepted(&c, "/orders"), vec![0]);
     // Where a plain prefix and whole segments read a rule apart, no provider is accepted:
     // neither the route's (on a path nobody named) nor the default (where it was restricted).
-    assert_eq!(c.accepted_providers("/apiary"), vec![0]);
-    assert_eq!(c.accepted_providers("/api/admin.json"), Vec::<usize>::new());
-    assert_eq!(c.accepted_providers("/staffing"), Vec::<usize>::new());
+    assert_eq!(accepted(&c, "/apiary"), vec![0]);
+    assert_eq!(accepted(&c, "/api/admin.json"), Vec::<usize>::new());
+    assert_eq!(accepted(&c, "/staffing"), Vec::<usize>::new());
     // Without routes, providers would pass nowhere: a configuration error.
     let mut pairs = base();
     pairs.push(("JWTGATE_PROVIDERS", p));
@@ -101,17 +134,20 @@ fn providers_may_name_their_own_token_header_and_cookies() {
     pairs.push(routes);
     let c = from_pairs(&pairs).unwrap();
     assert_eq!(
-        c.token_headers,
+        headers(&c),
         vec![
             ("x-api-token".to_owned(), 0),
             ("cf-access-jwt-assertion".to_owned(), 3)
         ]
     );
+    let cookies: Vec<(&str, usize)> = c
+        .cookies()
+        .map(|(p, k)| (k.name.as_str(), p.id.index()))
+        .collect();
     assert_eq!(
-        c.cookies,
-        vec!["__Secure-authjs.session-token", "__Host-access"]
+        cookies,
+        vec![("__Secure-authjs.session-token", 0), ("__Host-access", 3)]
     );
-    assert_eq!(c.cookie_providers, vec![0, 3]);
     // One source, one provider: a header or cookie two of them read is refused.
     let twice = p.replace("Cf-Access-Jwt-Assertion", "x-api-token");
     let twice: &'static str = Box::leak(twice.into_boxed_str());
@@ -252,7 +288,7 @@ fn provider_settings_that_are_refused() {
 fn cookies_none_reads_no_cookie() {
     let mut pairs = base();
     pairs.push(("JWTGATE_COOKIES", " none "));
-    assert!(from_pairs(&pairs).unwrap().cookies.is_empty());
+    assert!(cookie_names(&from_pairs(&pairs).unwrap()).is_empty());
     // `none` is the whole value, not a name in a list.
     assert_eq!(
         setting_of(&[("JWTGATE_COOKIES", "__Secure-a,none")]),
@@ -263,14 +299,11 @@ fn cookies_none_reads_no_cookie() {
 #[test]
 fn token_header_is_one_plain_header_name_with_no_other_meaning() {
     let c = from_pairs(&base()).unwrap();
-    assert!(c.token_headers.is_empty());
+    assert!(headers(&c).is_empty());
     let mut pairs = base();
     pairs.push(("JWTGATE_TOKEN_HEADER", "Cf-Access-Jwt-Assertion"));
     let c = from_pairs(&pairs).unwrap();
-    assert_eq!(
-        c.token_headers,
-        vec![("cf-access-jwt-assertion".to_owned(), 0)]
-    );
+    assert_eq!(headers(&c), vec![("cf-access-jwt-assertion".to_owned(), 0)]);
     assert_eq!(setting_of(&[("JWTGATE_TOKEN_HEADER", "X-Api-Token")]), "ok");
     // Blank is unset, as for every setting: no token header.
     assert_eq!(setting_of(&[("JWTGATE_TOKEN_HEADER", " ")]), "ok");
@@ -331,15 +364,17 @@ fn authjs_secret_is_a_key_source_with_a_reader_per_cookie() {
     pairs.push(("JWTGATE_AUTHJS_SECRET", S));
     pairs.push(("JWTGATE_PLAIN_HTTP", "true"));
     let c = from_pairs(&pairs).unwrap();
-    assert!(!c.verifies_jws());
-    let names: Vec<&str> = c.authjs.iter().map(|r| r.cookie_name()).collect();
-    assert_eq!(
-        names,
-        c.cookies.iter().map(String::as_str).collect::<Vec<_>>()
-    );
-    assert_eq!(names.len(), 2);
+    assert!(!c.default_provider().verifies_jws());
+    // Each cookie's reader is salted with that cookie's own name.
+    let readers: Vec<(&str, &str)> = c
+        .cookies()
+        .map(|(_, k)| (k.name.as_str(), k.reader.as_ref().unwrap().cookie_name()))
+        .collect();
+    assert_eq!(readers.len(), 2);
+    assert!(readers.iter().all(|(name, salt)| name == salt));
     // Without it, no reader: cookies are signed tokens.
-    assert!(from_pairs(&base()).unwrap().authjs.is_empty());
+    let plain = from_pairs(&base()).unwrap();
+    assert!(plain.cookies().all(|(_, k)| !k.is_authjs()));
     let rotated = format!(r#"["{S}","{S}-older"]"#);
     let array = setting_of(&[("JWTGATE_AUTHJS_SECRET", Box::leak(rotated.into_boxed_str()))]);
     assert_eq!(array, "ok");
@@ -560,26 +595,38 @@ fn routing() {
         ),
     ])
     .unwrap();
-    assert_eq!(c.route("GET", "/health", false), Route::Public);
-    assert_eq!(c.route("GET", "/health/deep", false), Route::Public);
-    assert_eq!(c.route("GET", "/healthz", false), Route::Protected(&[]));
-    assert_eq!(c.route("GET", "/public/x.css", false), Route::Public);
-    assert_eq!(c.route("GET", "/public", false), Route::Protected(&[]));
+    assert_eq!(c.routes.route("GET", "/health", false), Route::Public);
+    assert_eq!(c.routes.route("GET", "/health/deep", false), Route::Public);
     assert_eq!(
-        c.route("OPTIONS", "/api", true),
+        c.routes.route("GET", "/healthz", false),
+        Route::Protected(&[])
+    );
+    assert_eq!(c.routes.route("GET", "/public/x.css", false), Route::Public);
+    assert_eq!(
+        c.routes.route("GET", "/public", false),
+        Route::Protected(&[])
+    );
+    assert_eq!(
+        c.routes.route("OPTIONS", "/api", true),
         Route::Preflight { forward: false }
     );
-    assert_eq!(c.route("OPTIONS", "/api", false), Route::Protected(&[]));
+    assert_eq!(
+        c.routes.route("OPTIONS", "/api", false),
+        Route::Protected(&[])
+    );
     // Case: public prefixes are exact, scope rules ignore ASCII case.
-    assert_eq!(c.route("GET", "/HEALTH", false), Route::Protected(&[]));
+    assert_eq!(
+        c.routes.route("GET", "/HEALTH", false),
+        Route::Protected(&[])
+    );
     let admin = ["admin".to_owned()];
     let billing = ["admin".to_owned(), "billing".to_owned()];
     assert_eq!(
-        c.route("GET", "/admin/users", false),
+        c.routes.route("GET", "/admin/users", false),
         Route::Protected(&admin)
     );
     assert_eq!(
-        c.route("GET", "/admin/billing/1", false),
+        c.routes.route("GET", "/admin/billing/1", false),
         Route::Protected(&billing)
     );
     // Scope rules are plain prefixes: format suffixes and longer names are covered too
@@ -592,22 +639,22 @@ fn routing() {
         "/admin/",
     ] {
         assert_eq!(
-            c.route("GET", covered, false),
+            c.routes.route("GET", covered, false),
             Route::Protected(&admin),
             "{covered}"
         );
     }
     assert_eq!(
-        c.route("GET", "/admin/billing.json", false),
+        c.routes.route("GET", "/admin/billing.json", false),
         Route::Protected(&billing)
     );
-    assert_eq!(c.route("GET", "/adm", false), Route::Protected(&[]));
+    assert_eq!(c.routes.route("GET", "/adm", false), Route::Protected(&[]));
     assert_eq!(
-        c.route("GET", "/Admin/users", false),
+        c.routes.route("GET", "/Admin/users", false),
         Route::Protected(&admin)
     );
     assert_eq!(
-        c.route("GET", "/ADMIN/Billing/1", false),
+        c.routes.route("GET", "/ADMIN/Billing/1", false),
         Route::Protected(&billing)
     );
 }
@@ -621,9 +668,12 @@ fn scope_rules_drop_a_trailing_slash_and_refuse_twins() {
     };
     let c = with(r#"{"/admin/":"admin"}"#).unwrap();
     let admin = ["admin".to_owned()];
-    assert_eq!(c.route("GET", "/admin", false), Route::Protected(&admin));
     assert_eq!(
-        c.route("GET", "/admin.json", false),
+        c.routes.route("GET", "/admin", false),
+        Route::Protected(&admin)
+    );
+    assert_eq!(
+        c.routes.route("GET", "/admin.json", false),
         Route::Protected(&admin)
     );
     let e = with(r#"{"/admin":"a","/Admin/":"b"}"#).unwrap_err();
@@ -631,7 +681,7 @@ fn scope_rules_drop_a_trailing_slash_and_refuse_twins() {
     // "/" covers everything.
     let c = with(r#"{"/":"user"}"#).unwrap();
     assert_eq!(
-        c.route("GET", "/x", false),
+        c.routes.route("GET", "/x", false),
         Route::Protected(&["user".to_owned()])
     );
 }
@@ -642,11 +692,11 @@ fn preflights_cookies_and_unknown_names() {
     pairs.push(("JWTGATE_PREFLIGHT_PATHS", "/api/public"));
     let c = from_pairs(&pairs).unwrap();
     assert_eq!(
-        c.route("OPTIONS", "/api/public/x", true),
+        c.routes.route("OPTIONS", "/api/public/x", true),
         Route::Preflight { forward: true }
     );
     assert_eq!(
-        c.route("OPTIONS", "/api/private", true),
+        c.routes.route("OPTIONS", "/api/private", true),
         Route::Preflight { forward: false }
     );
     // Rule prefixes must be canonical, or they could never match.
@@ -680,7 +730,7 @@ fn preflights_cookies_and_unknown_names() {
     let mut pairs = base();
     pairs.push(("JWTGATE_PLAIN_HTTP", "true"));
     assert_eq!(
-        from_pairs(&pairs).unwrap().cookies,
+        cookie_names(&from_pairs(&pairs).unwrap()),
         vec!["__Secure-authjs.session-token", "authjs.session-token"]
     );
     assert_eq!(

@@ -140,13 +140,6 @@ pub(super) fn prefix_rules<T>(
     Ok(out)
 }
 
-/// Whether the plain prefix `prefix` starts `path`, ignoring ASCII case (a scope or provider
-/// rule's reading; see [`GateConfig::route`]).
-pub(super) fn starts_ignoring_case(path: &str, prefix: &str) -> bool {
-    path.get(..prefix.len())
-        .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
-}
-
 /// Whether a name comes twice.
 pub(super) fn repeats<'a>(mut names: impl Iterator<Item = &'a str>) -> bool {
     let mut seen = std::collections::BTreeSet::new();
@@ -233,14 +226,6 @@ pub fn claim_path(key: &str) -> Option<Vec<String>> {
         if rest.is_empty() {
             return None;
         }
-    }
-}
-
-/// Whole-segment, case-sensitive prefix match (public and preflight paths).
-pub(super) fn prefix_matches(prefix: &str, path: &str) -> bool {
-    match path.strip_prefix(prefix) {
-        Some(rest) => prefix.ends_with('/') || rest.is_empty() || rest.starts_with('/'),
-        None => false,
     }
 }
 
