@@ -508,15 +508,7 @@ fn normalize_path(path: &str) -> Option<String> {
     while i < bytes.len() {
         let b = bytes[i];
         if b == b'%' {
-            let hex = bytes.get(i + 1..i + 3)?;
-            // Two hex digits exactly (`from_str_radix` would take `%+F`).
-            let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
-            let v = digit(hex[0])? << 4 | digit(hex[1])?;
-            if v.is_ascii_alphanumeric() || b"-._~".contains(&v) {
-                out.push(v as char);
-            } else {
-                out.push_str(&format!("%{v:02X}"));
-            }
+            crate::uri::push_escape(&mut out, crate::uri::escape_at(bytes, i)?);
             i += 3;
             continue;
         }
@@ -525,7 +517,7 @@ fn normalize_path(path: &str) -> Option<String> {
             return None;
         }
         if b"\"<>^`{|}".contains(&b) {
-            out.push_str(&format!("%{b:02X}"));
+            crate::uri::push_escape(&mut out, b);
         } else {
             out.push(b as char);
         }

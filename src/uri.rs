@@ -2,7 +2,7 @@
 //! (`host[:port]`, `[v6][:port]`), shared by the gate's settings (`JWTGATE_JWKS_URL`,
 //! `UPSTREAM_URL`, …), DPoP's `htu` normalisation and the gate's request URLs
 //! ([`request_url`]); each caller then applies its own rule to the host's characters and the
-//! port.
+//! port. Percent-escapes are read ([`escape_at`]) and normalised ([`push_escape`]) here too.
 
 /// An absolute URL split once: `scheme://authority[path][?query][#fragment]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,6 +78,36 @@ pub(crate) fn split_authority(authority: &str) -> Option<(String, Option<&str>)>
     Some((host.to_ascii_lowercase(), port))
 }
 
+/// The byte a percent-escape at `bytes[i]` (the `%`) stands for: `%` and exactly two hex
+/// digits, in either case (`u8::from_str_radix` would also take `%+F`). `None` otherwise.
+pub(crate) fn escape_at(bytes: &[u8], i: usize) -> Option<u8> {
+    let digit = |b: u8| (b as char).to_digit(16);
+    match bytes.get(i..i + 3)? {
+        [b'%', h, l] => Some((digit(*h)? * 16 + digit(*l)?) as u8),
+        _ => None,
+    }
+}
+
+/// Whether a byte is unreserved (RFC 3986 §2.3: `A-Z a-z 0-9 - . _ ~`): its escape and the
+/// byte itself mean the same.
+pub(crate) fn is_unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+}
+
+/// Appends an escaped byte in normal form (RFC 3986 §6.2.2): an unreserved byte as itself,
+/// any other as `%XY` in upper-case hex. The one normalisation of escapes, for the gate's
+/// canonical paths and DPoP's `htu`.
+pub(crate) fn push_escape(out: &mut String, b: u8) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    if is_unreserved(b) {
+        out.push(b as char);
+    } else {
+        out.push('%');
+        out.push(HEX[usize::from(b >> 4)] as char);
+        out.push(HEX[usize::from(b & 0xf)] as char);
+    }
+}
+
 /// Whether a split host is an IPv6 literal (kept in brackets).
 pub(crate) fn is_bracketed(host: &str) -> bool {
     host.starts_with('[')
@@ -126,6 +156,28 @@ pub fn request_url(url: &str) -> Option<RequestUrl<'_>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn escapes_read_two_hex_digits_exactly_and_normalise_one_way() {
+        let read = |s: &str| escape_at(s.as_bytes(), 0);
+        assert_eq!(read("%41"), Some(b'A'));
+        assert_eq!(read("%7e"), Some(b'~'));
+        assert_eq!(read("%fF/"), Some(0xff));
+        for bad in ["%", "%4", "%+F", "%-1", "%4g", "%\u{e9}", "x41", ""] {
+            assert_eq!(read(bad), None, "{bad}");
+        }
+        // Every byte: unreserved ones as themselves, the rest as upper-case %XY, which reads back.
+        for b in 0..=255u8 {
+            let mut out = String::new();
+            push_escape(&mut out, b);
+            if is_unreserved(b) {
+                assert_eq!(out, (b as char).to_string());
+            } else {
+                assert_eq!(out, format!("%{b:02X}"));
+                assert_eq!(escape_at(out.as_bytes(), 0), Some(b));
+            }
+        }
+    }
 
     #[test]
     fn a_request_url_splits_into_host_path_and_query() {

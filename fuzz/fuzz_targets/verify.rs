@@ -11,7 +11,8 @@
 //! * the token as a URI: `normalize_htu` is idempotent, and its output is plain visible ASCII;
 //!   the gate's request-URL reader reads what it splits off back the same, sees the host DPoP's
 //!   `htu` reader sees, and agrees with the WHATWG parser (the `url` crate) on every serialised
-//!   http(s) URL both read: never two readings of one URL.
+//!   http(s) URL both read: never two readings of one URL; the gate's path canonicaliser is
+//!   idempotent and agrees with `htu`'s path normalisation wherever it takes a path.
 #![no_main]
 
 use jwtgate::{Code, Policy, Signer, SignerOptions, Verifier};
@@ -92,6 +93,16 @@ fuzz_target!(|data: &[u8]| {
         if let Some(n) = jwtgate::dpop::normalize_htu(&token) {
             let h = jwtgate::gate::request::request_url(&n).expect("a normalised htu reads");
             assert_eq!(h.host, u.host, "{token:?} -> {n:?}");
+        }
+        // The path canonicaliser is idempotent, and where it takes a path, DPoP's `htu`
+        // normalisation of that path is the same (both read escapes with `uri`'s one reader;
+        // only `htu` also escapes the raw characters RFC 3986 does not allow in a path).
+        if let Ok(c) = jwtgate::gate::canonical_path(u.path) {
+            assert_eq!(jwtgate::gate::canonical_path(&c).as_deref(), Ok(c.as_str()));
+            if !c.bytes().any(|b| b"\"<>^`{|}".contains(&b)) {
+                let n = jwtgate::dpop::normalize_htu(&format!("https://h.example{}", u.path));
+                assert_eq!(n, Some(format!("https://h.example{c}")), "{token:?}");
+            }
         }
     }
     // Never two readings of one URL: wherever the WHATWG parser reads an http(s) URL that is

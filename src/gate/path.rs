@@ -11,7 +11,8 @@
 //! ~`) are decoded, every other escape is kept with upper-case hex. Refused: an escape that is
 //! not two hex digits; an encoded `/` or `\`, or a raw `\`; a `.` or `..` segment (encoded or
 //! not); an empty segment (`//`); a `;` (path parameters), raw or encoded; NUL, control bytes
-//! and DEL, raw or encoded; bytes outside ASCII (a URL parser has already escaped them).
+//! and DEL, raw or encoded; a raw space and bytes outside ASCII (a URL parser has already
+//! escaped them).
 
 use std::fmt;
 
@@ -29,7 +30,7 @@ pub enum PathError {
     EmptySegment,
     /// A `;` (servlet path parameters), raw or encoded.
     PathParameter,
-    /// NUL, a control byte, DEL or a non-ASCII byte.
+    /// NUL, a control byte, DEL, a non-ASCII byte or a raw space.
     ControlByte,
 }
 
@@ -53,19 +54,6 @@ impl fmt::Display for PathError {
     }
 }
 
-fn hex(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
-}
-
-fn unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
-}
-
 /// The canonical form of a request path (the part before `?`), or why it is refused.
 pub fn canonical_path(raw: &str) -> Result<String, PathError> {
     let bytes = raw.as_bytes();
@@ -78,28 +66,18 @@ pub fn canonical_path(raw: &str) -> Result<String, PathError> {
         let b = bytes[i];
         match b {
             b'%' => {
-                let (Some(h), Some(l)) = (
-                    bytes.get(i + 1).copied().and_then(hex),
-                    bytes.get(i + 2).copied().and_then(hex),
-                ) else {
-                    return Err(PathError::BadEscape);
-                };
-                let decoded = h * 16 + l;
-                match decoded {
+                match crate::uri::escape_at(bytes, i).ok_or(PathError::BadEscape)? {
                     b'/' | b'\\' => return Err(PathError::EncodedSeparator),
                     b';' => return Err(PathError::PathParameter),
                     0..=0x1f | 0x7f => return Err(PathError::ControlByte),
-                    d if unreserved(d) => out.push(d as char),
-                    d => {
-                        out.push('%');
-                        out.push_str(&format!("{d:02X}"));
-                    }
+                    d => crate::uri::push_escape(&mut out, d),
                 }
                 i += 3;
             }
             b'\\' => return Err(PathError::EncodedSeparator),
             b';' => return Err(PathError::PathParameter),
-            0..=0x1f | 0x7f..=0xff => return Err(PathError::ControlByte),
+            // A raw space too: a serialised URL escapes it, and a request line cannot hold it.
+            0..=0x20 | 0x7f..=0xff => return Err(PathError::ControlByte),
             _ => {
                 out.push(b as char);
                 i += 1;
@@ -156,6 +134,7 @@ mod tests {
             ("/a%7F", PathError::ControlByte),
             ("/a\u{1}", PathError::ControlByte),
             ("/é", PathError::ControlByte),
+            ("/a b", PathError::ControlByte),
             ("/a%", PathError::BadEscape),
             ("/a%4", PathError::BadEscape),
             ("/a%zz", PathError::BadEscape),
