@@ -38,6 +38,8 @@ export interface Policy {
   maxAgeSeconds?: number;
   /** Claims required in addition to `exp`, `iss`, `aud` (and `iat` with `maxAgeSeconds`). Default []. */
   requiredClaims?: string[];
+  /** The claim naming a token's tenant (`"tenant_id"`, `"org.id"`, `'["https://ns.example/tenant"]'`): then every token must carry it (a non-empty string or an integer), and `Verifier.checkTenant` compares it with the request's tenant. */
+  tenantClaim?: string;
   /** Expected header `typ` (case-insensitive, `application/` optional). Signers write it (default "JWT"). */
   typ?: string;
   /** Longest accepted token in bytes. Default 16384, allowed 256..=1048576. */
@@ -262,7 +264,7 @@ export type Claims = Record<string, unknown>;
 export type JwtGateErrorCode =
   | "malformed" | "too_large" | "algorithm" | "header" | "key_not_found" | "signature"
   | "expired" | "not_yet_valid" | "issued_in_future" | "too_old" | "audience" | "issuer"
-  | "missing_claim" | "type" | "revoked" | "dpop_proof" | "dpop_binding" | "replayed" | "use_dpop_nonce" | "config";
+  | "missing_claim" | "type" | "tenant" | "revoked" | "dpop_proof" | "dpop_binding" | "replayed" | "use_dpop_nonce" | "config";
 
 /** What every jwtgate failure throws. */
 export interface JwtGateError extends Error {

@@ -30,6 +30,9 @@ use crate::error::{Code, Error, Result};
 use serde_json::{Map, Value};
 use std::ops::ControlFlow;
 
+mod path;
+pub use path::ClaimPath;
+
 /// One claim rule, as [`ClaimRules::walk`] names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rule<'a> {
@@ -55,6 +58,8 @@ pub enum Rule<'a> {
     TokenId,
     /// One of `requiredClaims`.
     Required(&'a str),
+    /// The tenant claim (the policy's `tenantClaim`): present, a non-empty string or an integer.
+    Tenant,
     /// `cnf`, by how the token was presented ([`Presentation`]).
     Confirmation,
 }
@@ -101,6 +106,7 @@ impl Rule<'_> {
             Rule::Subject => "sub",
             Rule::TokenId => "jti",
             Rule::Required(name) => name,
+            Rule::Tenant => "tenant",
             Rule::Confirmation => "cnf",
         }
     }
@@ -230,6 +236,7 @@ pub struct ClaimRules {
     pub(crate) leeway: i64,
     pub(crate) max_age: Option<i64>,
     pub(crate) required: Vec<String>,
+    pub(crate) tenant: Option<ClaimPath>,
 }
 
 fn present<'a>(claims: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
@@ -301,6 +308,42 @@ pub fn bound_key(claims: &Map<String, Value>) -> Result<Option<&str>> {
     }
 }
 
+/// The tenant a claims set names at `path`: a non-empty string without control characters, or
+/// an integer as its decimal text (`org_id: 42` names tenant `42`). `missing_claim` when absent,
+/// `malformed` for any other value; the error names the path, never the value.
+pub fn tenant_of<'a>(
+    claims: &'a Map<String, Value>,
+    path: &ClaimPath,
+) -> Result<std::borrow::Cow<'a, str>> {
+    let name = || path.as_str().to_owned();
+    match path.get(claims) {
+        None => Err(Error::claim(
+            Code::MissingClaim,
+            name(),
+            "the tenant claim is missing",
+        )),
+        Some(Value::String(s)) if !s.is_empty() && !s.chars().any(char::is_control) => {
+            Ok(std::borrow::Cow::Borrowed(s))
+        }
+        Some(Value::Number(n)) if n.is_i64() || n.is_u64() => Ok(n.to_string().into()),
+        Some(_) => Err(Error::claim(
+            Code::Malformed,
+            name(),
+            "the tenant claim must be a non-empty string (no control characters) or an integer",
+        )),
+    }
+}
+
+/// How a tenant named by the request compares with the token's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TenantMatch {
+    /// Byte for byte (a path segment, percent-decoded; a value the caller gives).
+    Exact,
+    /// Ignoring ASCII case (a host label: DNS names are case-insensitive, so tenants that differ
+    /// only in case cannot be told apart by host).
+    IgnoreAsciiCase,
+}
+
 fn missing(name: &'static str) -> Error {
     Error::claim(Code::MissingClaim, name, "required claim is missing")
 }
@@ -324,6 +367,41 @@ impl ClaimRules {
     /// The absolute age limit in seconds, if any.
     pub fn max_age_seconds(&self) -> Option<i64> {
         self.max_age
+    }
+
+    /// The claim that names a token's tenant (the policy's `tenantClaim`), if any.
+    pub fn tenant_claim(&self) -> Option<&ClaimPath> {
+        self.tenant.as_ref()
+    }
+
+    /// Whether `claims` (already verified) are for `tenant`, the tenant the request is for: the
+    /// tenant claim must name it ([`tenant_of`]), compared as `how` says. `tenant` when it names
+    /// another; `config` when the policy has no `tenantClaim` (a check that cannot be made
+    /// never passes).
+    pub fn check_tenant(
+        &self,
+        claims: &Map<String, Value>,
+        tenant: &str,
+        how: TenantMatch,
+    ) -> Result<()> {
+        let path = self.tenant.as_ref().ok_or_else(|| {
+            Error::config(
+                "tenantClaim",
+                "the policy names no tenant claim: set tenantClaim to check tenants",
+            )
+        })?;
+        let theirs = tenant_of(claims, path)?;
+        let same = match how {
+            TenantMatch::Exact => *theirs == *tenant,
+            TenantMatch::IgnoreAsciiCase => theirs.eq_ignore_ascii_case(tenant),
+        };
+        unless(!same, || {
+            Error::claim(
+                Code::Tenant,
+                path.as_str().to_owned(),
+                "the token is for another tenant",
+            )
+        })
     }
 
     /// The time rules for `claims` as a [`TimeWindow`] of whole seconds (`malformed` or
@@ -415,6 +493,9 @@ impl ClaimRules {
                 )
             });
             visit(Rule::Required(name), result)?;
+        }
+        if let Some(path) = &self.tenant {
+            visit(Rule::Tenant, tenant_of(claims, path).map(drop))?;
         }
         visit(Rule::Confirmation, confirmation_rule(claims, presentation))?;
         ControlFlow::Continue(())
@@ -588,7 +669,71 @@ mod tests {
             leeway: 30,
             max_age: None,
             required: vec!["sub".into()],
+            tenant: None,
         }
+    }
+
+    #[test]
+    fn a_tenant_claim_is_required_and_names_one_tenant() {
+        let r = ClaimRules {
+            tenant: ClaimPath::parse("org.id"),
+            ..rules()
+        };
+        let ok = |org: Value| {
+            obj(
+                json!({"sub": "u", "iss": "https://iss.example", "aud": "api", "exp": 2000, "org": {"id": org}}),
+            )
+        };
+        // Every token needs it: absent or null is missing, any other type malformed.
+        assert_eq!(code(r.check(&ok(json!("acme")), 1000)), None);
+        assert_eq!(code(r.check(&ok(json!(42)), 1000)), None);
+        for (org, want) in [
+            (json!(null), Code::MissingClaim),
+            (json!(""), Code::Malformed),
+            (json!("a\u{0}b"), Code::Malformed),
+            (json!(1.5), Code::Malformed),
+            (json!(["acme"]), Code::Malformed),
+            (json!({"id": "acme"}), Code::Malformed),
+            (json!(true), Code::Malformed),
+        ] {
+            assert_eq!(
+                code(r.check(&ok(org.clone()), 1000)),
+                Some((want, "org.id".into())),
+                "{org}"
+            );
+        }
+        // The request's tenant: exact, or ignoring ASCII case for host labels.
+        let check = |org: Value, t: &str, how| code(r.check_tenant(&ok(org), t, how));
+        assert_eq!(check(json!("acme"), "acme", TenantMatch::Exact), None);
+        assert_eq!(check(json!(42), "42", TenantMatch::Exact), None);
+        let other = Some((Code::Tenant, "org.id".to_owned()));
+        for t in ["other", "ACME", "acme ", "acm", "acme/x", "42"] {
+            assert_eq!(check(json!("acme"), t, TenantMatch::Exact), other, "{t}");
+        }
+        assert_eq!(
+            check(json!("Acme"), "acme", TenantMatch::IgnoreAsciiCase),
+            None
+        );
+        assert_eq!(
+            check(json!("acme"), "acmf", TenantMatch::IgnoreAsciiCase),
+            other
+        );
+        assert_eq!(check(json!(42), "042", TenantMatch::Exact), other);
+        // A tenant claim that is missing is never a pass, whatever the request names.
+        let mut c = ok(json!("acme"));
+        c.remove("org");
+        assert_eq!(
+            code(r.check_tenant(&c, "acme", TenantMatch::Exact)).map(|c| c.0),
+            Some(Code::MissingClaim)
+        );
+        // Without tenantClaim in the policy, a tenant check is a configuration error.
+        assert_eq!(
+            rules()
+                .check_tenant(&ok(json!("acme")), "acme", TenantMatch::Exact)
+                .unwrap_err()
+                .code(),
+            Code::Config
+        );
     }
 
     fn obj(v: Value) -> Map<String, Value> {

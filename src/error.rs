@@ -45,6 +45,9 @@ pub enum Code {
     MissingClaim,
     /// The header `typ` does not match the policy's `typ`.
     Type,
+    /// The token's tenant (the claim the policy's `tenantClaim` names) is not the tenant the
+    /// request is for (a path segment, the host's first label, or the caller's value).
+    Tenant,
     /// The token was revoked (used by the edge gate's revocation list).
     Revoked,
     /// A DPoP proof (RFC 9449) is missing, malformed, or fails one of its rules (`typ`, `alg`,
@@ -65,7 +68,7 @@ pub enum Code {
 
 impl Code {
     /// Every code, in documentation order.
-    pub const ALL: [Code; 20] = [
+    pub const ALL: [Code; 21] = [
         Code::Malformed,
         Code::TooLarge,
         Code::Algorithm,
@@ -80,6 +83,7 @@ impl Code {
         Code::Issuer,
         Code::MissingClaim,
         Code::Type,
+        Code::Tenant,
         Code::Revoked,
         Code::DpopProof,
         Code::DpopBinding,
@@ -105,6 +109,7 @@ impl Code {
             Code::Issuer => "issuer",
             Code::MissingClaim => "missing_claim",
             Code::Type => "type",
+            Code::Tenant => "tenant",
             Code::Revoked => "revoked",
             Code::DpopProof => "dpop_proof",
             Code::DpopBinding => "dpop_binding",

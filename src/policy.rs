@@ -24,6 +24,7 @@
 //! | `leewaySeconds` | integer | `30` | `0..=300` |
 //! | `maxAgeSeconds` | integer or absent | absent | `1..=315360000` (10 years); makes `iat` required |
 //! | `requiredClaims` | array of strings | `[]` | in addition to `exp`, `iss`, `aud` (and `iat` with max age) |
+//! | `tenantClaim` | claim path or absent | absent | the claim naming a token's tenant (`tenant_id`, `org.id`, `["https://ns.example/tenant"]`): then required in every token, a non-empty string or an integer; checked against the request by `check_tenant` and the gate's tenant bindings |
 //! | `typ` | string or absent | absent | expected header `typ` (case-insensitive, `application/` optional); the signer writes it, default `JWT` |
 //! | `maxTokenBytes` | integer | `16384` | `256..=1048576` |
 //!
@@ -58,7 +59,7 @@ pub const MAX_MAX_AGE_SECONDS: i64 = 315_360_000;
 
 /// Every member a policy may have (any other is a `config` error), as documented in
 /// `docs/policy.md` (`tests/docs.rs` checks the two agree).
-pub const FIELDS: [&str; 11] = [
+pub const FIELDS: [&str; 12] = [
     "issuer",
     "audience",
     "algorithms",
@@ -66,6 +67,7 @@ pub const FIELDS: [&str; 11] = [
     "leewaySeconds",
     "maxAgeSeconds",
     "requiredClaims",
+    "tenantClaim",
     "typ",
     "maxTokenBytes",
     "dpop",
@@ -151,6 +153,19 @@ impl Policy {
                 ))
             }
         };
+        let tenant = match field(obj, "tenantClaim") {
+            None => None,
+            Some(v) => Some(
+                v.as_str()
+                    .and_then(crate::claims::ClaimPath::parse)
+                    .ok_or_else(|| {
+                        Error::config(
+                            "tenantClaim",
+                            "must be a claim path: tenant_id, org.id or [\"https://ns.example/tenant\"]",
+                        )
+                    })?,
+            ),
+        };
         let typ = match field(obj, "typ") {
             None => None,
             Some(Value::String(s)) if typ_matches(REFRESH_TYP, s) => {
@@ -177,6 +192,7 @@ impl Policy {
                 leeway,
                 max_age,
                 required,
+                tenant,
             },
             algorithms,
             keys,

@@ -380,4 +380,14 @@ impl Verifier {
     pub fn check_claims(&self, claims: &Map<String, Value>, now: i64) -> Result<()> {
         self.policy.rules.check(claims, now)
     }
+
+    /// Whether verified `claims` are for `tenant`, the tenant the request is for: the claim the
+    /// policy's `tenantClaim` names must equal it exactly (a string, or an integer as its
+    /// decimal text). `tenant` when it names another; `missing_claim` / `malformed` for an absent
+    /// or unusable tenant claim; `config` when the policy has no `tenantClaim`.
+    pub fn check_tenant(&self, claims: &Map<String, Value>, tenant: &str) -> Result<()> {
+        self.policy
+            .rules
+            .check_tenant(claims, tenant, crate::claims::TenantMatch::Exact)
+    }
 }

@@ -160,12 +160,8 @@ pub fn identity_headers(config: &GateConfig, verified: &Authenticated, now: i64)
         bounded("x-jwtgate-claims", encoded, max);
     }
     for (path, header) in &config.claim_headers {
-        let found = path.split_first().and_then(|(first, rest)| {
-            rest.iter()
-                .try_fold(claims.get(first)?, |v, name| v.as_object()?.get(name))
-        });
-        let value = match found {
-            None | Some(Value::Null) => continue,
+        let value = match path.get(claims) {
+            None => continue,
             Some(Value::String(s)) => header_safe(s),
             Some(other) => header_safe(&other.to_string()),
         };

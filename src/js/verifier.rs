@@ -286,6 +286,29 @@ impl JsVerifier {
         };
         run().map_err(|e| js_error(&e))
     }
+
+    /// Checks that verified claims are for `tenant`, the tenant the request is for (a path
+    /// parameter, a subdomain, the resource's owner): the claim the policy's `tenantClaim` names
+    /// must equal it exactly (a string, or an integer as its decimal text). Throws `tenant` when
+    /// the token is for another tenant, `missing_claim` or `malformed` for an absent or unusable
+    /// tenant claim, and `config` when the policy has no `tenantClaim` or `tenant` is not a
+    /// non-empty string. Call it on the claims `verify` returned, never on unverified ones.
+    #[wasm_bindgen(js_name = checkTenant)]
+    pub fn check_tenant(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Claims")] claims: JsValue,
+        tenant: JsValue,
+    ) -> Result<(), JsValue> {
+        let run = || -> Result<(), Error> {
+            let tenant = tenant
+                .as_string()
+                .filter(|t| !t.is_empty())
+                .ok_or_else(|| Error::config("tenant", "the tenant must be a non-empty string"))?;
+            let claims = claims_object(&claims)?;
+            self.inner.check_tenant(&claims, &tenant)
+        };
+        run().map_err(|e| js_error(&e))
+    }
 }
 
 /// `now` as the package's JS passes it (a number of seconds, already checked there): checked

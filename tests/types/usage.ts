@@ -15,6 +15,7 @@ const policy: Policy = {
   leewaySeconds: 30,
   maxAgeSeconds: 3600,
   requiredClaims: ["sub"],
+  tenantClaim: "org.id",
   refresh: { audience: "https://issuer.example/refresh" },
 };
 
@@ -25,6 +26,8 @@ for (const m of [node, web, pure]) {
   void later;
   const sub: unknown = claims.sub;
   void sub;
+  const tenantChecked: void = verifier.checkTenant(claims, "acme");
+  void tenantChecked;
   const kids: (string | undefined)[] = verifier.keys().map((k) => k.kid);
   void kids;
   verifier.verifyDpop("a.b.c", "p.r.f", { method: "GET", url: "https://api.example/x" });

@@ -26,7 +26,6 @@ mod values;
 
 use modes::{authjs_secrets, dpop_mode, refresh_endpoint};
 use providers::{default_keys, default_provider, provider_routes, providers};
-pub use values::claim_path;
 use values::{boolean, int, json_object, path_list, prefix_rules, repeats, token_header_name, url};
 
 /// Default cookie name: Auth.js v5's session cookie on HTTPS.
@@ -252,7 +251,7 @@ pub struct GateConfig {
     /// Whether `Authorization` is forwarded upstream.
     pub forward_authorization: bool,
     /// Claim → header map.
-    pub claim_headers: Vec<(Vec<String>, String)>,
+    pub claim_headers: Vec<(crate::claims::ClaimPath, String)>,
     /// The longest value of `x-jwtgate-claims` and of each claim header
     /// (`JWTGATE_IDENTITY_HEADER_MAX_BYTES`, default 4096): a longer one is left out, with a
     /// log line, rather than making the request too large for the upstream. `0` never sends
@@ -377,7 +376,7 @@ impl GateConfig {
                     && header
                         .bytes()
                         .all(|b| b.is_ascii_alphanumeric() || b == b'-');
-                let Some(path) = claim_path(&claim).filter(|_| valid) else {
+                let Some(path) = crate::claims::ClaimPath::parse(&claim).filter(|_| valid) else {
                     return Err(err(
                         "JWTGATE_CLAIM_HEADERS",
                         "must map claim paths (name, org.id, [\"https://ns.example/roles\"]) to header names starting with x-jwtgate-",

@@ -404,38 +404,6 @@ fn authjs_secret_is_a_key_source_with_a_reader_per_cookie() {
 }
 
 #[test]
-fn claim_paths() {
-    let p = |k: &str| claim_path(k);
-    let v = |l: &[&str]| Some(l.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>());
-    assert_eq!(p("email"), v(&["email"]));
-    assert_eq!(p("org.id"), v(&["org", "id"]));
-    assert_eq!(p("a.b.c"), v(&["a", "b", "c"]));
-    assert_eq!(
-        p(r#"["https://ns.example/roles"]"#),
-        v(&["https://ns.example/roles"])
-    );
-    assert_eq!(p(r#"org["a.b"].id"#), v(&["org", "a.b", "id"]));
-    assert_eq!(p(r#"["a\"]"]"#), v(&["a\"]"]));
-    for bad in [
-        "",
-        ".",
-        "a.",
-        ".a",
-        "a..b",
-        "[",
-        "[]",
-        r#"[""]"#,
-        "[a]",
-        r#"["a"]b"#,
-        r#"["a"."#,
-        r#"["a""#,
-        "[1]",
-    ] {
-        assert_eq!(p(bad), None, "{bad}");
-    }
-}
-
-#[test]
 fn every_bad_setting_is_named() {
     assert_eq!(setting_of(&[("JWTGATE_POLICY", "")]), "JWTGATE_POLICY");
     assert_eq!(setting_of(&[("JWTGATE_POLICY", "{")]), "JWTGATE_POLICY");

@@ -178,57 +178,6 @@ pub(super) fn token_header_name(name: &str) -> Option<String> {
     (shaped && !taken).then_some(name)
 }
 
-/// A `JWTGATE_CLAIM_HEADERS` key as the member names from the claims set down: `email`,
-/// `org.id` (nested objects), and a member whose name has a `.` or `[` as a JSON string in
-/// brackets, `["https://ns.example/roles"]` or `org["a.b"]`. `None` for an empty segment, an
-/// unterminated or non-string bracket, or anything after a bracket but `.` or `[`.
-pub fn claim_path(key: &str) -> Option<Vec<String>> {
-    let mut out = Vec::new();
-    let mut rest = key;
-    loop {
-        if let Some(after) = rest.strip_prefix('[') {
-            // A JSON string (its closing quote is the first one not escaped), then `]`.
-            let bytes = after.as_bytes();
-            if bytes.first() != Some(&b'"') {
-                return None;
-            }
-            let mut i = 1;
-            while *bytes.get(i)? != b'"' {
-                i += if bytes[i] == b'\\' { 2 } else { 1 };
-            }
-            let end = i + 1;
-            if bytes.get(end) != Some(&b']') {
-                return None;
-            }
-            let name = match json::parse(after.get(..end)?.as_bytes()).ok()? {
-                Value::String(name) => name,
-                _ => return None,
-            };
-            if name.is_empty() {
-                return None;
-            }
-            out.push(name);
-            rest = &after[end + 1..];
-        } else {
-            let end = rest.find(['.', '[']).unwrap_or(rest.len());
-            if end == 0 {
-                return None;
-            }
-            out.push(rest[..end].to_owned());
-            rest = &rest[end..];
-        }
-        match rest.as_bytes().first() {
-            None => return Some(out),
-            Some(b'.') => rest = &rest[1..],
-            Some(b'[') => {}
-            Some(_) => return None,
-        }
-        if rest.is_empty() {
-            return None;
-        }
-    }
-}
-
 /// A rule prefix must be in canonical form, or it could never match a canonical path.
 pub(super) fn canonical_prefix(p: &str) -> bool {
     crate::gate::canonical_path(p).is_ok_and(|c| c == p)
