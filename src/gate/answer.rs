@@ -150,6 +150,24 @@ pub fn insufficient_scope(realm: &str, required: &[String]) -> Answer {
     )
 }
 
+/// A valid token for another tenant than the request's (`JWTGATE_TENANTS`): 403
+/// `insufficient_scope` (the token does not reach this resource), `reason` the code (`tenant`,
+/// or `missing_claim` / `malformed` for a tenant claim that cannot be read).
+pub fn wrong_tenant(realm: &str, code: &str) -> Answer {
+    json_answer(
+        403,
+        vec![(
+            "www-authenticate".into(),
+            format!(
+                "Bearer realm={}, error=\"insufficient_scope\", error_description={}",
+                quoted(realm),
+                quoted(code)
+            ),
+        )],
+        serde_json::json!({"error": "insufficient_scope", "reason": code}),
+    )
+}
+
 /// A dependency (JWKS past its stale bound, or the revocation list) is unavailable: 503.
 pub fn unavailable(reason: &str, retry_after: i64) -> Answer {
     json_answer(

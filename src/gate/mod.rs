@@ -15,6 +15,7 @@ pub mod path;
 pub mod request;
 pub mod routes;
 pub mod state;
+pub mod tenants;
 pub mod token;
 
 pub use answer::Answer;
@@ -201,7 +202,7 @@ pub fn omitted_log(
 /// Header values must be visible ASCII: anything else is percent-encoded, so a claim can never
 /// inject a header line or be mangled by the runtime. Leading and trailing spaces are encoded
 /// too: HTTP strips them from header values, and `"admin "` must not arrive as `admin`.
-fn header_safe(s: &str) -> String {
+pub(crate) fn header_safe(s: &str) -> String {
     let bytes = s.as_bytes();
     let lead = bytes.iter().take_while(|b| **b == b' ').count();
     let trail = bytes.len() - bytes.iter().rev().take_while(|b| **b == b' ').count();

@@ -631,7 +631,28 @@ pub fn after_verify(
                     req,
                 );
             }
+            // The token's tenant against the one the request names (every rule covering the
+            // path): another tenant's resource is refused before the upstream.
+            let tenant_headers = match super::tenants::check(
+                config,
+                pending.provider,
+                &pending.path,
+                req.host,
+                &verified.claims,
+            ) {
+                Ok(headers) => headers,
+                Err(e) => {
+                    return refuse(
+                        answer::wrong_tenant(realm, e.code().as_str()),
+                        "tenant",
+                        token,
+                        &pending.path,
+                        req,
+                    )
+                }
+            };
             let mut identity = identity_headers(config, &verified, now);
+            identity.headers.extend(tenant_headers);
             if let Some(p) = config
                 .provider(pending.provider)
                 .filter(|_| config.has_providers())
@@ -1183,6 +1204,153 @@ mod tests {
         assert!(f
             .set
             .contains(&("x-jwtgate-provider".to_owned(), "api".to_owned())));
+    }
+
+    /// What the gate does with a verified token for `tenant` (claim `org.id`) on `path` at
+    /// `host`: the status, and the forward's header edits when it forwards.
+    fn tenant_outcome(
+        c: &GateConfig,
+        host: &str,
+        path: &str,
+        tenant: serde_json::Value,
+    ) -> (u16, Vec<(String, String)>) {
+        let none = names(&[]);
+        let mut req = view("GET", path, &none);
+        req.host = host;
+        // Unsigned: `plan` only peeks at `iss` to choose the provider; verification is faked.
+        let b = |v: serde_json::Value| crate::b64::encode(v.to_string().as_bytes());
+        let bearer = format!(
+            "Bearer {}.{}.sig",
+            b(json!({"alg": "HS256"})),
+            b(json!({"iss": "https://iss.example"}))
+        );
+        req.authorization = Some(&bearer);
+        let p = match plan(c, &req) {
+            Plan::Verify(p) => p,
+            Plan::Done(d) => return (status(&d), Vec::new()),
+            Plan::Refresh(_) => panic!("refresh"),
+        };
+        let claims = json!({"sub": "u", "org": {"id": tenant}});
+        match after_verify(c, &req, p, Ok(verified(claims)), 0) {
+            Done::Forward(f) => (200, f.set),
+            d => (status(&d), Vec::new()),
+        }
+    }
+
+    const TENANT_POLICY: &str = r#"{"issuer":"https://iss.example","audience":"api","algorithms":["HS256"],"tenantClaim":"org.id"}"#;
+
+    #[test]
+    fn a_token_opens_only_its_own_tenant_in_the_path() {
+        let c = config(&[
+            ("JWTGATE_POLICY", TENANT_POLICY),
+            ("JWTGATE_TENANTS", r#"[{"route": "/firms/{tenant}"}]"#),
+        ]);
+        let at = |path: &str, t: serde_json::Value| tenant_outcome(&c, "app.example", path, t).0;
+        assert_eq!(at("/firms/acme", json!("acme")), 200);
+        assert_eq!(at("/firms/acme/reports/1", json!("acme")), 200);
+        assert_eq!(at("/firms/42/x", json!(42)), 200);
+        // Percent-encoded as the upstream decodes it: the same tenant passes, another does not.
+        assert_eq!(at("/firms/%61cme/x", json!("acme")), 200);
+        assert_eq!(at("/firms/acme%20corp", json!("acme corp")), 200);
+        for path in [
+            "/firms/other",
+            "/firms/other/acme",
+            "/FIRMS/other",
+            "/Firms/other/x",
+            "/firms/%6Fther",
+            "/firms/ACME",
+            "/firms/acme.json",
+            "/firms/acme%2Bx",
+        ] {
+            assert_eq!(at(path, json!("acme")), 403, "{path}");
+        }
+        // Forms a framework could read as another tenant are refused before any token work.
+        for path in [
+            "/firms/acme/../other",
+            "/firms//other",
+            "/firms/acme;x",
+            "/firms/acme%2Fother",
+        ] {
+            assert_eq!(at(path, json!("acme")), 400, "{path}");
+        }
+        // The route itself names no tenant; other routes are not bound.
+        assert_eq!(at("/firms", json!("acme")), 200);
+        assert_eq!(at("/firmsx/other", json!("acme")), 200);
+        assert_eq!(at("/orders/other", json!("acme")), 200);
+        // A token whose tenant claim cannot be read is refused on a bound route.
+        assert_eq!(at("/firms/acme", json!(null)), 403);
+        assert_eq!(at("/firms/acme", json!(["acme"])), 403);
+    }
+
+    #[test]
+    fn a_token_opens_only_its_own_tenant_in_the_host_and_the_header_is_the_gates() {
+        let c = config(&[
+            ("JWTGATE_POLICY", TENANT_POLICY),
+            (
+                "JWTGATE_TENANTS",
+                r#"[{"route": "/", "host": "{tenant}.app.example"}, {"route": "/api", "header": "x-jwtgate-tenant"}]"#,
+            ),
+        ]);
+        let at = |host: &str, t: &str| tenant_outcome(&c, host, "/x", json!(t)).0;
+        assert_eq!(at("acme.app.example", "acme"), 200);
+        assert_eq!(at("acme.app.example", "Acme"), 200);
+        for host in [
+            "other.app.example",
+            "acme.other.app.example",
+            "acme.app.example.evil",
+            "app.example",
+            "acme-app.example",
+            "acme.app.examples",
+        ] {
+            assert_eq!(at(host, "acme"), 403, "{host}");
+        }
+        // The header rule: the gate writes the verified tenant, whatever the client sent.
+        let (code, set) = tenant_outcome(&c, "acme.app.example", "/API/orders", json!("acme"));
+        assert_eq!(code, 200);
+        assert!(
+            set.contains(&("x-jwtgate-tenant".to_owned(), "acme".to_owned())),
+            "{set:?}"
+        );
+        let (_, set) = tenant_outcome(&c, "acme.app.example", "/x", json!("acme"));
+        assert!(!set.iter().any(|(h, _)| h == "x-jwtgate-tenant"));
+    }
+
+    #[test]
+    fn tenant_rules_apply_per_provider() {
+        let providers = r#"[{"name":"api","policy":{"issuer":"https://api.example","audience":"api","algorithms":["ES256"]},"jwksUrl":"https://api.example/jwks"}]"#;
+        let c = config(&[
+            ("JWTGATE_POLICY", TENANT_POLICY),
+            ("JWTGATE_PROVIDERS", providers),
+            ("JWTGATE_PROVIDER_ROUTES", r#"{"/": ["api", "default"]}"#),
+            (
+                "JWTGATE_TENANTS",
+                r#"[{"route": "/firms/{tenant}", "providers": ["default"]}]"#,
+            ),
+        ]);
+        assert_eq!(
+            tenant_outcome(&c, "app.example", "/firms/other", json!("acme")).0,
+            403
+        );
+        let rule = match c.routes.tenants("/firms/other").next() {
+            Some((r, Some("other"))) => r.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(rule.providers, Some(vec![ProviderId::DEFAULT]));
+        let claims = json!({"org": {"id": "acme"}});
+        let claims = claims.as_object().unwrap();
+        // The api provider's tokens are not bound by this rule (its policy has no tenantClaim).
+        let api = ProviderId::at(1);
+        assert!(
+            super::super::tenants::check(&c, api, "/firms/other", "app.example", claims).is_ok()
+        );
+        assert!(super::super::tenants::check(
+            &c,
+            ProviderId::DEFAULT,
+            "/firms/other",
+            "app.example",
+            claims
+        )
+        .is_err());
     }
 
     #[test]

@@ -9,6 +9,8 @@
 //! | [`Rule::Preflight`] | `JWTGATE_PREFLIGHT_PATHS` | whole segments, case-sensitive |
 //! | [`Rule::Scopes`] | `JWTGATE_SCOPES` | plain prefix, ignoring ASCII case |
 //! | [`Rule::Providers`] | `JWTGATE_PROVIDER_ROUTES` | plain prefix *and* whole segments, ignoring ASCII case: both must agree |
+//! | [`Rule::Tenant`], tenant in the path | `JWTGATE_TENANTS` | whole segments ignoring ASCII case, and a segment after them (the tenant) |
+//! | [`Rule::Tenant`], tenant in the host or a header | `JWTGATE_TENANTS` | plain prefix, ignoring ASCII case |
 //!
 //! Each reading fails closed for what its rule does. A path that is public or whose preflight
 //! is forwarded needs less than the rest, so those prefixes cover as little as they can
@@ -17,8 +19,12 @@
 //! upstream might route alike (`/admin` covers `/Admin`, `/admin.json` and `/administrator`).
 //! A provider rule both restricts (the default provider) and admits (its providers), so a
 //! provider is accepted only where both readings give it ([`Routes::accepted_providers`]).
+//! A tenant rule also asks for more, so it covers as much as it can; with the tenant in the path
+//! it needs the segment that names it (`/firms` covers `/Firms/acme/x`, whose tenant is `acme`).
+//! Every tenant rule that covers a path applies, not only the longest ([`Routes::tenants`]).
 
 use super::config::ProviderId;
+use super::tenants::{Binding, TenantRule};
 
 /// What a rule does to the paths its prefix covers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +37,8 @@ pub enum Rule {
     Scopes(Vec<String>),
     /// Only these providers' tokens are accepted (the longest matching rule's).
     Providers(Vec<ProviderId>),
+    /// The token's tenant must be the one the request names (every matching rule).
+    Tenant(TenantRule),
 }
 
 /// How a prefix covers a path.
@@ -151,6 +159,46 @@ impl Routes {
             .copied()
             .filter(|p| segments.contains(p))
             .collect()
+    }
+
+    /// Every tenant rule that covers `path`, with the tenant segment a path rule reads (the
+    /// canonical segment after the rule's prefix; `None` for host and header rules).
+    pub fn tenants<'a>(
+        &'a self,
+        path: &'a str,
+    ) -> impl Iterator<Item = (&'a TenantRule, Option<&'a str>)> {
+        self.rules.iter().filter_map(move |(prefix, rule)| {
+            let Rule::Tenant(t) = rule else {
+                return None;
+            };
+            match t.binding {
+                Binding::Path => {
+                    if !covers(prefix, path, Reading::SegmentsIgnoringCase) {
+                        return None;
+                    }
+                    let rest = path.get(prefix.len()..)?.strip_prefix('/')?;
+                    let segment = rest.split('/').next().filter(|s| !s.is_empty())?;
+                    Some((t, Some(segment)))
+                }
+                Binding::Host(_) | Binding::Header(_) => {
+                    covers(prefix, path, Reading::Plain).then_some((t, None))
+                }
+            }
+        })
+    }
+
+    /// A tenant rule's prefix that a public prefix covers (its paths would pass with no token,
+    /// so with no tenant checked): the configuration's check.
+    pub fn tenant_under_public_path(&self) -> Option<&str> {
+        self.rules
+            .iter()
+            .filter(|(_, rule)| matches!(rule, Rule::Tenant(_)))
+            .map(|(prefix, _)| prefix.as_str())
+            .find(|prefix| {
+                self.rules.iter().any(|(public, rule)| {
+                    *rule == Rule::Public && covers(public, prefix, Reading::Segments)
+                })
+            })
     }
 
     /// Whether a public prefix starts `path` even as a plain, case-sensitive prefix: the

@@ -22,11 +22,16 @@ use super::routes::{Routes, Rule};
 
 mod modes;
 mod providers;
+mod tenants;
 mod values;
 
 use modes::{authjs_secrets, dpop_mode, refresh_endpoint};
 use providers::{default_keys, default_provider, provider_routes, providers};
-use values::{boolean, int, json_object, path_list, prefix_rules, repeats, token_header_name, url};
+use tenants::tenant_rules;
+use values::{
+    boolean, identity_header_name, int, json_object, path_list, prefix_rules, repeats,
+    token_header_name, url,
+};
 
 /// Default cookie name: Auth.js v5's session cookie on HTTPS.
 pub const DEFAULT_COOKIES: &str = "__Secure-authjs.session-token";
@@ -58,7 +63,7 @@ pub enum DpopMode {
 
 /// Every setting the gate reads: the one list (the Worker reads exactly these, once per
 /// isolate, and refuses any other `JWTGATE_*` name).
-pub const SETTINGS: [&str; 28] = [
+pub const SETTINGS: [&str; 29] = [
     "JWTGATE_POLICY",
     "JWTGATE_KEYS",
     "JWTGATE_AUTHJS_SECRET",
@@ -72,6 +77,7 @@ pub const SETTINGS: [&str; 28] = [
     "JWTGATE_PUBLIC_PATHS",
     "JWTGATE_PREFLIGHT_PATHS",
     "JWTGATE_SCOPES",
+    "JWTGATE_TENANTS",
     "JWTGATE_LOGIN_URL",
     "JWTGATE_FORWARD_AUTHORIZATION",
     "JWTGATE_CLAIM_HEADERS",
@@ -351,7 +357,6 @@ impl GateConfig {
             )?,
         };
         rules.extend(scopes);
-        let routes = Routes::new(rules);
 
         let login_url = match get("JWTGATE_LOGIN_URL") {
             None => None,
@@ -370,36 +375,27 @@ impl GateConfig {
         let mut claim_headers = Vec::new();
         if let Some(map) = json_object(&get, "JWTGATE_CLAIM_HEADERS")? {
             for (claim, header) in map {
-                let header = header.as_str().unwrap_or("").to_ascii_lowercase();
-                let valid = super::is_gate_header(&header)
-                    && header.len() > super::HEADER_PREFIX.len()
-                    && header
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b == b'-');
-                let Some(path) = crate::claims::ClaimPath::parse(&claim).filter(|_| valid) else {
+                let header = header.as_str().and_then(identity_header_name);
+                let path = crate::claims::ClaimPath::parse(&claim);
+                let (Some(path), Some(header)) = (path, header) else {
                     return Err(err(
                         "JWTGATE_CLAIM_HEADERS",
-                        "must map claim paths (name, org.id, [\"https://ns.example/roles\"]) to header names starting with x-jwtgate-",
+                        "must map claim paths (name, org.id, [\"https://ns.example/roles\"]) to header names starting with x-jwtgate- (not x-jwtgate-sub, -claims, -expires-in or -provider: the gate's own)",
                     ));
                 };
-                if [
-                    "x-jwtgate-sub",
-                    "x-jwtgate-claims",
-                    "x-jwtgate-expires-in",
-                    "x-jwtgate-provider",
-                ]
-                .contains(&header.as_str())
-                {
-                    return Err(err(
-                        "JWTGATE_CLAIM_HEADERS",
-                        "x-jwtgate-sub, -claims, -expires-in and -provider are the gate's own headers",
-                    ));
-                }
                 if claim_headers.iter().any(|(_, h)| *h == header) {
                     return Err(err("JWTGATE_CLAIM_HEADERS", "two claims map to one header"));
                 }
                 claim_headers.push((path, header));
             }
+        }
+        rules.extend(tenant_rules(&get, &providers, &claim_headers)?);
+        let routes = Routes::new(rules);
+        if let Some(p) = routes.tenant_under_public_path() {
+            return Err(err(
+                "JWTGATE_TENANTS",
+                format!("the route {p:?} lies under a JWTGATE_PUBLIC_PATHS prefix: no token is checked there"),
+            ));
         }
 
         let revocation_list = match get("JWTGATE_REVOKED") {

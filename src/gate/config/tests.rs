@@ -805,3 +805,75 @@ fn refresh_settings_that_would_break_every_request_are_refused() {
         "JWTGATE_REFRESH_PATH"
     );
 }
+
+#[test]
+fn tenant_rules_that_are_refused() {
+    const TENANT: &str = r#"{"issuer":"https://iss.example","audience":"app","algorithms":["HS256"],"tenantClaim":"org.id"}"#;
+    let with =
+        |rules: &'static str| setting_of(&[("JWTGATE_POLICY", TENANT), ("JWTGATE_TENANTS", rules)]);
+    for ok in [
+        r#"[{"route": "/firms/{tenant}"}]"#,
+        r#"[{"route": "/{tenant}"}]"#,
+        r#"[{"route": "/", "host": "{tenant}.app.example"}]"#,
+        r#"[{"route": "/api/", "header": "X-Jwtgate-Tenant", "providers": ["default"]}]"#,
+        r#"[{"route": "/firms/{tenant}"}, {"route": "/", "host": "{tenant}.App.Example"}]"#,
+    ] {
+        assert_eq!(with(ok), "ok", "{ok}");
+    }
+    // Blank is unset, as for every setting.
+    assert_eq!(with(" "), "ok");
+    for bad in [
+        "[]",
+        "{}",
+        r#"[{}]"#,
+        r#"["/firms/{tenant}"]"#,
+        r#"[{"route": "/firms"}]"#,
+        r#"[{"route": "/firms/{tenant}/x"}]"#,
+        r#"[{"route": "/{tenant}/{tenant}"}]"#,
+        r#"[{"route": "/firms/{tenant}", "host": "{tenant}.app.example"}]"#,
+        r#"[{"route": "/", "host": "{tenant}.app.example", "header": "x-jwtgate-tenant"}]"#,
+        r#"[{"route": "firms/{tenant}"}]"#,
+        r#"[{"route": "/firms/%7Btenant%7D"}]"#,
+        r#"[{"route": "/../{tenant}"}]"#,
+        r#"[{"route": "/", "host": "app.example"}]"#,
+        r#"[{"route": "/", "host": "{tenant}"}]"#,
+        r#"[{"route": "/", "host": "{tenant}.app..example"}]"#,
+        r#"[{"route": "/", "host": "x.{tenant}.app.example"}]"#,
+        r#"[{"route": "/", "header": "x-tenant"}]"#,
+        r#"[{"route": "/", "header": "x-jwtgate-sub"}]"#,
+        r#"[{"route": "/", "header": "x-jwtgate-"}]"#,
+        r#"[{"route": "/firms/{tenant}", "providers": []}]"#,
+        r#"[{"route": "/firms/{tenant}", "providers": ["nobody"]}]"#,
+        r#"[{"route": "/firms/{tenant}", "tenantClaim": "org.id"}]"#,
+        r#"[{"route": "/firms/{tenant}"}, {"route": "/Firms/{tenant}"}]"#,
+        r#"[{"route": 1}]"#,
+    ] {
+        assert_eq!(with(bad), "JWTGATE_TENANTS", "{bad}");
+    }
+    // Every provider a rule applies to must name its tokens' tenant.
+    assert_eq!(
+        setting_of(&[("JWTGATE_TENANTS", r#"[{"route": "/firms/{tenant}"}]"#)]),
+        "JWTGATE_TENANTS"
+    );
+    // A bound route under a public path would check no token, so no tenant.
+    assert_eq!(
+        setting_of(&[
+            ("JWTGATE_POLICY", TENANT),
+            ("JWTGATE_PUBLIC_PATHS", "/firms"),
+            ("JWTGATE_TENANTS", r#"[{"route": "/firms/{tenant}"}]"#),
+        ]),
+        "JWTGATE_TENANTS"
+    );
+    // The tenant header is no claim header's.
+    assert_eq!(
+        setting_of(&[
+            ("JWTGATE_POLICY", TENANT),
+            ("JWTGATE_CLAIM_HEADERS", r#"{"org.id": "x-jwtgate-tenant"}"#),
+            (
+                "JWTGATE_TENANTS",
+                r#"[{"route": "/", "header": "x-jwtgate-tenant"}]"#
+            ),
+        ]),
+        "JWTGATE_TENANTS"
+    );
+}

@@ -140,6 +140,26 @@ pub(super) fn prefix_rules<T>(
     Ok(out)
 }
 
+/// An identity header name the operator chooses (`JWTGATE_CLAIM_HEADERS`, a tenant rule's
+/// `header`), lower-cased: `x-jwtgate-` and letters, digits and `-`, and not one of the gate's
+/// own (`x-jwtgate-sub`, `-claims`, `-expires-in`, `-provider`).
+pub(super) fn identity_header_name(name: &str) -> Option<String> {
+    let header = name.to_ascii_lowercase();
+    let shaped = crate::gate::is_gate_header(&header)
+        && header.len() > crate::gate::HEADER_PREFIX.len()
+        && header
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    let own = [
+        "x-jwtgate-sub",
+        "x-jwtgate-claims",
+        "x-jwtgate-expires-in",
+        "x-jwtgate-provider",
+    ]
+    .contains(&header.as_str());
+    (shaped && !own).then_some(header)
+}
+
 /// Whether a name comes twice.
 pub(super) fn repeats<'a>(mut names: impl Iterator<Item = &'a str>) -> bool {
     let mut seen = std::collections::BTreeSet::new();
