@@ -1070,6 +1070,31 @@ impl KeySet {
         }
     }
 
+    /// The public halves of the set's asymmetric keys, as a JWKS to publish: each usable RSA, EC
+    /// or OKP key (one that verifies or signs: a signing key's public half is what verifiers
+    /// need), with its `kid`, its one `alg` and `"use": "sig"`; the key at `first` (a signer's
+    /// signing key) first. Only public members are ever written (`kty`, `crv`, `n`, `e`, `x`,
+    /// `y`, `kid`, `alg`, `use`); HMAC secrets and inert keys are left out.
+    pub fn public_jwks(&self, first: Option<usize>) -> Value {
+        let order = first
+            .into_iter()
+            .chain((0..self.keys.len()).filter(|i| Some(*i) != first));
+        let keys: Vec<Value> = order
+            .filter_map(|i| self.keys.get(i))
+            .filter(|k| k.can_verify || k.can_sign)
+            .filter_map(|k| {
+                let mut jwk = k.public_jwk()?;
+                if let Some(kid) = &k.kid {
+                    jwk.insert("kid".into(), Value::String(kid.clone()));
+                }
+                jwk.insert("alg".into(), Value::String(k.algorithm.name().to_owned()));
+                jwk.insert("use".into(), Value::String("sig".into()));
+                Some(Value::Object(jwk))
+            })
+            .collect();
+        serde_json::json!({ "keys": keys })
+    }
+
     /// The index of the first signing key for the first algorithm of `order` that has one.
     pub(crate) fn signing_key(&self, order: &[Algorithm]) -> Option<(Algorithm, usize)> {
         order.iter().find_map(|&alg| {

@@ -176,6 +176,17 @@ pub struct Refresher {
 }
 
 impl Refresher {
+    /// The JWKS verifiers of the tokens it issues need (access and refresh tokens are signed
+    /// by one key): [`Signer::public_jwks`].
+    pub fn public_jwks(&self) -> Value {
+        self.access_signer.public_jwks()
+    }
+
+    /// Whether it signs with an HMAC secret (which verifiers must share: nothing to publish).
+    pub fn signs_symmetric(&self) -> bool {
+        self.access_signer.algorithm().name().starts_with("HS")
+    }
+
     /// Built from a policy with a `refresh` member and a signing key; `config` otherwise.
     pub fn new(policy: &Policy) -> Result<Refresher> {
         let rules = policy

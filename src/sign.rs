@@ -160,6 +160,15 @@ impl Signer {
         self.policy.keys.report()
     }
 
+    /// The JWKS to publish for verifiers of this signer's tokens: the public halves of the
+    /// policy's asymmetric keys, the signing key first ([`KeySet::public_jwks`]); keys kept
+    /// beside it (the next one, published ahead; retired ones, until their tokens expire) after.
+    ///
+    /// [`KeySet::public_jwks`]: crate::jwk::KeySet::public_jwks
+    pub fn public_jwks(&self) -> Value {
+        self.policy.keys.public_jwks(Some(self.key_index))
+    }
+
     /// The `kid` written into token headers, if the signing key has one.
     pub fn kid(&self) -> Option<&str> {
         self.policy

@@ -200,10 +200,12 @@ fn respond(a: Answer) -> Result<Response> {
     for (k, v) in &a.headers {
         headers.append(k, v)?;
     }
-    if !a.body.is_empty() {
+    if !a.body.is_empty() && !headers.has("content-type")? {
         headers.set("content-type", "application/json")?;
     }
-    headers.set("cache-control", "no-store")?;
+    if !headers.has("cache-control")? {
+        headers.set("cache-control", "no-store")?;
+    }
     Ok(Response::ok(a.body)?
         .with_status(a.status)
         .with_headers(headers))

@@ -7,7 +7,7 @@ pub struct Answer {
     /// Status code.
     pub status: u16,
     /// Headers (besides `content-type: application/json` and `cache-control: no-store`, which
-    /// every answer carries).
+    /// every answer carries unless it names its own).
     pub headers: Vec<(String, String)>,
     /// JSON body.
     pub body: String,
@@ -201,6 +201,20 @@ pub fn preflight_refused() -> Answer {
         status: 204,
         headers: vec![("vary".into(), "origin".into())],
         body: String::new(),
+    }
+}
+
+/// The gate's published JWKS (its signing keys' public halves, `body`): cacheable for
+/// `max_age` seconds by anyone, readable cross-origin (public keys).
+pub fn published_jwks(body: &str, max_age: i64) -> Answer {
+    Answer {
+        status: 200,
+        headers: vec![
+            ("content-type".into(), "application/jwk-set+json".into()),
+            ("cache-control".into(), format!("public, max-age={max_age}")),
+            ("access-control-allow-origin".into(), "*".into()),
+        ],
+        body: body.to_owned(),
     }
 }
 

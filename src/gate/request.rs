@@ -319,6 +319,14 @@ pub fn plan(config: &GateConfig, req: &RequestView) -> Plan {
     if let Some(endpoint) = config.refresh.as_ref().filter(|r| r.path == path) {
         return plan_refresh(config, endpoint, req, &path);
     }
+    // The gate's own JWKS: public keys, for anyone, whatever the route says.
+    if let Some(jwks) = config.published_jwks.as_ref().filter(|j| j.path == path) {
+        let answer = match req.method {
+            "GET" | "HEAD" => answer::published_jwks(&jwks.body, jwks.max_age),
+            _ => answer::method_not_allowed("GET, HEAD"),
+        };
+        return Plan::Done(Done::Answer(answer, None));
+    }
     let required = match config
         .routes
         .route(req.method, &path, req.preflight_headers)

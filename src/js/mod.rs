@@ -154,10 +154,16 @@ fn now_from(options: &Option<JsValue>) -> Result<i64, Error> {
     }
 }
 
+/// JSON the crate built as a plain JS value (`undefined` only if it were not JSON).
+fn json_js(value: &Value) -> JsValue {
+    JSON::parse(&value.to_string()).unwrap_or(JsValue::UNDEFINED)
+}
+
 /// A key report as a JS array of plain objects.
 fn key_report_js(report: &[crate::KeyInfo]) -> JsValue {
-    let list = Value::Array(report.iter().map(crate::KeyInfo::to_json).collect());
-    JSON::parse(&list.to_string()).unwrap_or(JsValue::UNDEFINED)
+    json_js(&Value::Array(
+        report.iter().map(crate::KeyInfo::to_json).collect(),
+    ))
 }
 
 fn policy_from(value: &JsValue) -> Result<Policy, Error> {

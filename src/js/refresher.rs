@@ -38,6 +38,13 @@ impl JsRefresher {
         run().map_err(|e| js_error(&e))
     }
 
+    /// The JWKS to publish for verifiers of the access and refresh tokens it issues (one key
+    /// signs both): as `Signer.publicJwks`.
+    #[wasm_bindgen(js_name = publicJwks, unchecked_return_type = "Jwks")]
+    pub fn public_jwks(&self) -> JsValue {
+        json_js(&self.inner.public_jwks())
+    }
+
     /// The first refresh token of a new session (generation 0), at sign-in: `claims` are the
     /// user's (`sub`, and whatever the access tokens should carry); `sid` and `auth_time` are
     /// stamped fresh unless given.

@@ -105,6 +105,15 @@ impl JsSigner {
     pub fn keys(&self) -> JsValue {
         key_report_js(self.inner.keys())
     }
+
+    /// The JWKS to publish for this signer's verifiers (at `/.well-known/jwks.json`, say): the
+    /// public halves of the policy's RSA, EC and OKP keys with `kid`, `alg` and `use: "sig"`,
+    /// the signing key first, then the others the policy holds (the next key, published ahead;
+    /// retired keys, until their tokens have expired). Never a private member or an HMAC secret.
+    #[wasm_bindgen(js_name = publicJwks, unchecked_return_type = "Jwks")]
+    pub fn public_jwks(&self) -> JsValue {
+        json_js(&self.inner.public_jwks())
+    }
 }
 
 /// For `signAsync` / `signAsIsAsync` (see `js/extend.js`): `{ token }` where the signer signs

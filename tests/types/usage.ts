@@ -5,7 +5,7 @@
 import * as node from "../../pkg/node/jwtgate.js";
 import * as web from "../../pkg/web/jwtgate.js";
 import * as pure from "../../pkg/pure/jwtgate.js";
-import type { Claims, HostCrypto, JwtGateError, JwtGateErrorCode, Policy } from "../../pkg/node/jwtgate.js";
+import type { Claims, HostCrypto, Jwks, JwtGateError, JwtGateErrorCode, Policy } from "../../pkg/node/jwtgate.js";
 
 const policy: Policy = {
   issuer: "https://issuer.example",
@@ -38,6 +38,8 @@ for (const m of [node, web, pure]) {
   const signed: Promise<string> = signer.signAsync({ sub: "u" }, { now: 1_800_000_000 });
   const same: Promise<string> = signer.signAsIsAsync({ sub: "u" });
   void signed, same;
+  const published: Jwks = signer.publicJwks();
+  void published;
 
   const cookie = new m.AuthJsCookie({ issuer: "i", audience: "a", algorithms: ["HS256"] }, { secret: ["s"] });
   cookie.open("jwe", { now: 1 });

@@ -25,7 +25,7 @@ mod providers;
 mod tenants;
 mod values;
 
-use modes::{authjs_secrets, dpop_mode, refresh_endpoint};
+use modes::{authjs_secrets, dpop_mode, published_jwks, refresh_endpoint};
 use providers::{default_keys, default_provider, provider_routes, providers};
 use tenants::tenant_rules;
 use values::{
@@ -63,7 +63,7 @@ pub enum DpopMode {
 
 /// Every setting the gate reads: the one list (the Worker reads exactly these, once per
 /// isolate, and refuses any other `JWTGATE_*` name).
-pub const SETTINGS: [&str; 29] = [
+pub const SETTINGS: [&str; 30] = [
     "JWTGATE_POLICY",
     "JWTGATE_KEYS",
     "JWTGATE_AUTHJS_SECRET",
@@ -92,6 +92,7 @@ pub const SETTINGS: [&str; 29] = [
     "JWTGATE_DPOP",
     "JWTGATE_STATE",
     "JWTGATE_REFRESH_PATH",
+    "JWTGATE_JWKS_PATH",
     "JWTGATE_DPOP_NONCE_SECRET",
 ];
 
@@ -278,6 +279,20 @@ pub struct GateConfig {
     pub refresh: Option<RefreshEndpoint>,
     /// Server-issued DPoP nonces (`JWTGATE_DPOP_NONCE_SECRET`): every proof must carry one.
     pub dpop_nonces: Option<crate::dpop::Nonces>,
+    /// The gate's own JWKS, served at `JWTGATE_JWKS_PATH` when it signs tokens.
+    pub published_jwks: Option<PublishedJwks>,
+}
+
+/// The JWKS the gate serves for the services behind it: the public halves of the keys it signs
+/// access and refresh tokens with (and of the keys kept beside them), built once.
+#[derive(Debug, Clone)]
+pub struct PublishedJwks {
+    /// Its canonical path (`JWTGATE_JWKS_PATH`, default `/.well-known/jwks.json`).
+    pub path: String,
+    /// The JWKS text.
+    pub body: String,
+    /// `Cache-Control: max-age` (`JWTGATE_JWKS_CACHE_SECONDS`, default 600).
+    pub max_age: i64,
 }
 
 /// The gate's refresh endpoint ([`crate::refresh`]).
@@ -462,6 +477,8 @@ impl GateConfig {
             ));
         }
 
+        let published_jwks = published_jwks(&get, refresh.as_ref())?;
+
         Ok(GateConfig {
             providers,
             routes,
@@ -482,6 +499,7 @@ impl GateConfig {
             dpop,
             refresh,
             dpop_nonces,
+            published_jwks,
         })
     }
 

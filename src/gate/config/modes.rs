@@ -128,6 +128,49 @@ pub(super) fn refresh_endpoint(
     }))
 }
 
+/// `JWTGATE_JWKS_PATH`: where the gate publishes the public halves of its signing keys. Served
+/// when the gate signs tokens (the refresh endpoint) with an asymmetric key, at
+/// `/.well-known/jwks.json` unless set; `none` serves nothing. A canonical path other than `/`
+/// and the refresh path; set on a gate that signs nothing, or signs with an HMAC secret (which
+/// verifiers share, never fetch), a configuration error: there is nothing to publish.
+pub(super) fn published_jwks(
+    get: &impl Fn(&str) -> Option<String>,
+    refresh: Option<&RefreshEndpoint>,
+) -> Result<Option<PublishedJwks>, ConfigError> {
+    const SETTING: &str = "JWTGATE_JWKS_PATH";
+    let signer = refresh.filter(|r| !r.refresher.signs_symmetric());
+    let path = match (get(SETTING).map(|p| p.trim().to_owned()), signer) {
+        (Some(p), _) if p == "none" => return Ok(None),
+        (None, None) => return Ok(None),
+        (Some(_), None) => {
+            return Err(err(
+                SETTING,
+                "is set but the gate signs no tokens with a public key (no JWTGATE_REFRESH_PATH, or an HS* key): there are no keys to publish",
+            ))
+        }
+        (None, Some(_)) => "/.well-known/jwks.json".to_owned(),
+        (Some(p), Some(_)) => p,
+    };
+    let Some(refresh) = signer else {
+        return Ok(None);
+    };
+    if crate::gate::canonical_path(&path).ok().as_deref() != Some(path.as_str())
+        || path == "/"
+        || path == refresh.path
+    {
+        return Err(err(
+            SETTING,
+            "must be a canonical path such as /.well-known/jwks.json, not the refresh path (or none)",
+        ));
+    }
+    let max_age = int(get, "JWTGATE_JWKS_CACHE_SECONDS", 600, (10, 86_400))?;
+    Ok(Some(PublishedJwks {
+        path,
+        body: refresh.refresher.public_jwks().to_string(),
+        max_age,
+    }))
+}
+
 /// `JWTGATE_AUTHJS_SECRET`: one secret (Auth.js's `AUTH_SECRET`, as it is), or a JSON array of
 /// secrets for rotation (the current one and older ones: each cookie names its key).
 pub(super) fn authjs_secrets(value: Option<String>) -> Result<Option<Vec<String>>, ConfigError> {

@@ -877,3 +877,50 @@ fn tenant_rules_that_are_refused() {
         "JWTGATE_TENANTS"
     );
 }
+
+#[test]
+fn the_gate_publishes_its_signing_keys_only_when_it_signs_with_a_public_key() {
+    const EC_PRIVATE: &str = r#"{"keys":[{"kty":"EC","crv":"P-256","kid":"e1","x":"zY098tly2jU4sZm3IEenUCypcEXDB61WRISdjqMOyWI","y":"ZkgxfJ7uEMQKeiECoXJ-pnBWzxI0W856PjNQc8OxKJk","d":"uvVZcYFvqeelOOEwC5lnhG6pOS13Hgla9afF1D1HaDM"}]}"#;
+    const REFRESHING: &str = r#"{"issuer":"https://iss.example","audience":"app","algorithms":["ES256"],"maxAgeSeconds":3600,"refresh":{"audience":"https://iss.example/refresh"}}"#;
+    let signing = |extra: &[(&'static str, &'static str)]| {
+        let mut pairs = base();
+        pairs.extend([
+            ("JWTGATE_POLICY", REFRESHING),
+            ("JWTGATE_KEYS", EC_PRIVATE),
+            ("JWTGATE_REFRESH_PATH", "/.jwtgate/refresh"),
+            ("JWTGATE_STATE", DO_BINDING),
+        ]);
+        pairs.extend_from_slice(extra);
+        from_pairs(&pairs)
+    };
+    let c = signing(&[]).unwrap();
+    let p = c.published_jwks.as_ref().unwrap();
+    assert_eq!(p.path, "/.well-known/jwks.json");
+    assert_eq!(p.max_age, 600);
+    let jwks: Value = serde_json::from_str(&p.body).unwrap();
+    let key = jwks["keys"][0].as_object().unwrap();
+    let mut names: Vec<&str> = key.keys().map(String::as_str).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["alg", "crv", "kid", "kty", "use", "x", "y"]);
+    let c = signing(&[
+        ("JWTGATE_JWKS_PATH", "/keys"),
+        ("JWTGATE_JWKS_CACHE_SECONDS", "60"),
+    ])
+    .unwrap();
+    let p = c.published_jwks.unwrap();
+    assert_eq!((p.path.as_str(), p.max_age), ("/keys", 60));
+    assert!(signing(&[("JWTGATE_JWKS_PATH", "none")])
+        .unwrap()
+        .published_jwks
+        .is_none());
+    for bad in ["/", "/.jwtgate/refresh", "keys", "/a/../keys", "/a//b"] {
+        let e = signing(&[("JWTGATE_JWKS_PATH", bad)]).unwrap_err();
+        assert_eq!(e.setting, "JWTGATE_JWKS_PATH", "{bad}");
+    }
+    // A gate that signs nothing (or only with an HMAC secret) has nothing to publish.
+    assert!(from_pairs(&base()).unwrap().published_jwks.is_none());
+    assert_eq!(
+        setting_of(&[("JWTGATE_JWKS_PATH", "/keys")]),
+        "JWTGATE_JWKS_PATH"
+    );
+}
