@@ -309,8 +309,9 @@ pub fn bound_key(claims: &Map<String, Value>) -> Result<Option<&str>> {
 }
 
 /// The tenant a claims set names at `path`: a non-empty string without control characters, or
-/// an integer as its decimal text (`org_id: 42` names tenant `42`). `missing_claim` when absent,
-/// `malformed` for any other value; the error names the path, never the value.
+/// an integer as its decimal text (`org_id: 42` names tenant `42`; at most 2^53 - 1 in absolute
+/// value, which JavaScript holds exactly). `missing_claim` when absent, `malformed` for any
+/// other value; the error names the path, never the value.
 pub fn tenant_of<'a>(
     claims: &'a Map<String, Value>,
     path: &ClaimPath,
@@ -325,23 +326,17 @@ pub fn tenant_of<'a>(
         Some(Value::String(s)) if !s.is_empty() && !s.chars().any(char::is_control) => {
             Ok(std::borrow::Cow::Borrowed(s))
         }
-        Some(Value::Number(n)) if n.is_i64() || n.is_u64() => Ok(n.to_string().into()),
+        // Only integers every JSON reader holds exactly (JavaScript's are doubles): beyond
+        // 2^53 two tenants' ids could read as one.
+        Some(Value::Number(n)) if n.as_i64().is_some_and(|i| i.unsigned_abs() < 1 << 53) => {
+            Ok(n.to_string().into())
+        }
         Some(_) => Err(Error::claim(
             Code::Malformed,
             name(),
-            "the tenant claim must be a non-empty string (no control characters) or an integer",
+            "the tenant claim must be a non-empty string (no control characters) or an integer of at most 2^53 - 1 in absolute value",
         )),
     }
-}
-
-/// How a tenant named by the request compares with the token's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TenantMatch {
-    /// Byte for byte (a path segment, percent-decoded; a value the caller gives).
-    Exact,
-    /// Ignoring ASCII case (a host label: DNS names are case-insensitive, so tenants that differ
-    /// only in case cannot be told apart by host).
-    IgnoreAsciiCase,
 }
 
 fn missing(name: &'static str) -> Error {
@@ -375,15 +370,10 @@ impl ClaimRules {
     }
 
     /// Whether `claims` (already verified) are for `tenant`, the tenant the request is for: the
-    /// tenant claim must name it ([`tenant_of`]), compared as `how` says. `tenant` when it names
-    /// another; `config` when the policy has no `tenantClaim` (a check that cannot be made
-    /// never passes).
-    pub fn check_tenant(
-        &self,
-        claims: &Map<String, Value>,
-        tenant: &str,
-        how: TenantMatch,
-    ) -> Result<()> {
+    /// tenant claim must name it exactly ([`tenant_of`]). `tenant` when it names another;
+    /// `config` when the policy has no `tenantClaim` (a check that cannot be made never
+    /// passes).
+    pub fn check_tenant(&self, claims: &Map<String, Value>, tenant: &str) -> Result<()> {
         let path = self.tenant.as_ref().ok_or_else(|| {
             Error::config(
                 "tenantClaim",
@@ -391,11 +381,7 @@ impl ClaimRules {
             )
         })?;
         let theirs = tenant_of(claims, path)?;
-        let same = match how {
-            TenantMatch::Exact => *theirs == *tenant,
-            TenantMatch::IgnoreAsciiCase => theirs.eq_ignore_ascii_case(tenant),
-        };
-        unless(!same, || {
+        unless(*theirs != *tenant, || {
             Error::claim(
                 Code::Tenant,
                 path.as_str().to_owned(),
@@ -702,34 +688,42 @@ mod tests {
                 "{org}"
             );
         }
-        // The request's tenant: exact, or ignoring ASCII case for host labels.
-        let check = |org: Value, t: &str, how| code(r.check_tenant(&ok(org), t, how));
-        assert_eq!(check(json!("acme"), "acme", TenantMatch::Exact), None);
-        assert_eq!(check(json!(42), "42", TenantMatch::Exact), None);
+        // The request's tenant, compared exactly.
+        let check = |org: Value, t: &str| code(r.check_tenant(&ok(org), t));
+        assert_eq!(check(json!("acme"), "acme"), None);
+        assert_eq!(check(json!(42), "42"), None);
+        assert_eq!(check(json!(-7), "-7"), None);
         let other = Some((Code::Tenant, "org.id".to_owned()));
         for t in ["other", "ACME", "acme ", "acm", "acme/x", "42"] {
-            assert_eq!(check(json!("acme"), t, TenantMatch::Exact), other, "{t}");
+            assert_eq!(check(json!("acme"), t), other, "{t}");
         }
+        assert_eq!(check(json!("Acme"), "acme"), other);
+        assert_eq!(check(json!(42), "042"), other);
+        // Integers JavaScript cannot hold exactly name no tenant (two would read as one).
+        let big = Some((Code::Malformed, "org.id".to_owned()));
         assert_eq!(
-            check(json!("Acme"), "acme", TenantMatch::IgnoreAsciiCase),
+            check(json!(9_007_199_254_740_993_u64), "9007199254740993"),
+            big
+        );
+        assert_eq!(
+            check(json!(-9_007_199_254_740_992_i64), "-9007199254740992"),
+            big
+        );
+        assert_eq!(
+            check(json!(9_007_199_254_740_991_u64), "9007199254740991"),
             None
         );
-        assert_eq!(
-            check(json!("acme"), "acmf", TenantMatch::IgnoreAsciiCase),
-            other
-        );
-        assert_eq!(check(json!(42), "042", TenantMatch::Exact), other);
         // A tenant claim that is missing is never a pass, whatever the request names.
         let mut c = ok(json!("acme"));
         c.remove("org");
         assert_eq!(
-            code(r.check_tenant(&c, "acme", TenantMatch::Exact)).map(|c| c.0),
+            code(r.check_tenant(&c, "acme")).map(|c| c.0),
             Some(Code::MissingClaim)
         );
         // Without tenantClaim in the policy, a tenant check is a configuration error.
         assert_eq!(
             rules()
-                .check_tenant(&ok(json!("acme")), "acme", TenantMatch::Exact)
+                .check_tenant(&ok(json!("acme")), "acme")
                 .unwrap_err()
                 .code(),
             Code::Config

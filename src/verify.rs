@@ -386,8 +386,6 @@ impl Verifier {
     /// decimal text). `tenant` when it names another; `missing_claim` / `malformed` for an absent
     /// or unusable tenant claim; `config` when the policy has no `tenantClaim`.
     pub fn check_tenant(&self, claims: &Map<String, Value>, tenant: &str) -> Result<()> {
-        self.policy
-            .rules
-            .check_tenant(claims, tenant, crate::claims::TenantMatch::Exact)
+        self.policy.rules.check_tenant(claims, tenant)
     }
 }

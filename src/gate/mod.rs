@@ -95,11 +95,24 @@ pub const PATH_OVERRIDE_HEADERS: [&str; 7] = [
     "x-forwarded-prefix",
 ];
 
+/// Headers frameworks read the request's host from instead of `Host` (which, upstream, is
+/// `UPSTREAM_URL`'s): Express's `trust proxy`, Rails, Django's `USE_X_FORWARDED_HOST`, Next.js
+/// read `X-Forwarded-Host`; others `Forwarded: host=`, `X-Host`, `X-Original-Host`. A client
+/// that sent one could have the upstream serve another host than the one the gate judged (a
+/// tenant's subdomain, see [`tenants`]). Stripped on every forward, in any spelling; the gate
+/// writes `X-Forwarded-Host` itself, with the host it read.
+pub const HOST_OVERRIDE_HEADERS: [&str; 4] =
+    ["x-forwarded-host", "forwarded", "x-host", "x-original-host"];
+
 /// Whether a client-sent header is removed before any forward: the gate's own
-/// ([`is_gate_header`]) and the path overrides ([`PATH_OVERRIDE_HEADERS`]), names compared
-/// ignoring ASCII case with `_` read as `-`.
+/// ([`is_gate_header`]), the path overrides ([`PATH_OVERRIDE_HEADERS`]) and the host overrides
+/// ([`HOST_OVERRIDE_HEADERS`]), names compared ignoring ASCII case with `_` read as `-`.
 pub fn is_stripped_header(name: &str) -> bool {
-    is_gate_header(name) || PATH_OVERRIDE_HEADERS.iter().any(|h| same_header(name, h))
+    is_gate_header(name)
+        || PATH_OVERRIDE_HEADERS
+            .iter()
+            .chain(&HOST_OVERRIDE_HEADERS)
+            .any(|h| same_header(name, h))
 }
 
 /// Whether the header `name` is `expected` (lower-case, with `-`) as a CGI-style upstream reads

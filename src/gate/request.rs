@@ -763,6 +763,9 @@ fn forward(config: &GateConfig, req: &RequestView, path: String, kind: Kind) -> 
         Some(name) => without_cookie(&c, name),
         None => Some(c),
     };
+    // The host the gate judged (a tenant's subdomain, say) is the one the upstream reads: a
+    // client's own host headers are stripped above, this one is written.
+    set.push(("x-forwarded-host".to_owned(), req.host.to_owned()));
     let mut drop = |name: &str| remove.push(name.to_owned());
     match kind {
         Kind::Public => {
@@ -958,19 +961,36 @@ mod tests {
         let hs = names(&[
             "X-JwtGate-Sub",
             "x_original_url",
+            "X-Forwarded-Host",
+            "forwarded",
+            "x_host",
             "authorization",
             "cookie",
             "accept",
         ]);
-        // Public: the client's credentials pass, the gate's headers do not.
+        // Public: the client's credentials pass, the gate's headers and host or path overrides
+        // do not; the host the gate read goes on as X-Forwarded-Host.
         let mut public = view("GET", "/health", &hs);
         public.authorization = Some("Bearer anything");
         let Done::Forward(f) = done(plan(&c, &public)) else {
             panic!()
         };
         assert_eq!(f.path, "/health");
-        assert_eq!(f.remove, names(&["x-jwtgate-sub", "x_original_url"]));
-        assert!(f.set.is_empty() && f.with_body);
+        assert_eq!(
+            f.remove,
+            names(&[
+                "x-jwtgate-sub",
+                "x_original_url",
+                "x-forwarded-host",
+                "forwarded",
+                "x_host"
+            ])
+        );
+        assert_eq!(
+            f.set,
+            [("x-forwarded-host".to_owned(), "app.example".to_owned())]
+        );
+        assert!(f.with_body);
         // Preflight: no body, no credentials.
         let mut pre = view("OPTIONS", "/api/x", &hs);
         pre.preflight_headers = true;
@@ -1259,7 +1279,12 @@ mod tests {
         assert_eq!(at("/firms/42/x", json!(42)), 200);
         // Percent-encoded as the upstream decodes it: the same tenant passes, another does not.
         assert_eq!(at("/firms/%61cme/x", json!("acme")), 200);
-        assert_eq!(at("/firms/acme%20corp", json!("acme corp")), 200);
+        assert_eq!(at("/firms/acme_2-b", json!("acme_2-b")), 200);
+        // Only plain tenants are bound: one an upstream could read otherwise is refused, even
+        // when the token names it (`other.json`: tenant `other` with a format to Rails).
+        assert_eq!(at("/firms/acme%20corp", json!("acme corp")), 403);
+        assert_eq!(at("/firms/other.json", json!("other.json")), 403);
+        assert_eq!(at("/firms/a%2Cb", json!("a,b")), 403);
         for path in [
             "/firms/other",
             "/firms/other/acme",
@@ -1301,7 +1326,8 @@ mod tests {
         ]);
         let at = |host: &str, t: &str| tenant_outcome(&c, host, "/x", json!(t)).0;
         assert_eq!(at("acme.app.example", "acme"), 200);
-        assert_eq!(at("acme.app.example", "Acme"), 200);
+        // Exact on the lower-cased host: a token for `Acme` is another tenant's.
+        assert_eq!(at("acme.app.example", "Acme"), 403);
         for host in [
             "other.app.example",
             "acme.other.app.example",

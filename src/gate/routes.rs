@@ -195,8 +195,16 @@ impl Routes {
             .filter(|(_, rule)| matches!(rule, Rule::Tenant(_)))
             .map(|(prefix, _)| prefix.as_str())
             .find(|prefix| {
+                // Generously: a public prefix in any case, with or without its trailing `/`,
+                // covering the tenant prefix's whole segments (`/`, `/firms/` and `/Firms` all
+                // cover `/firms`).
                 self.rules.iter().any(|(public, rule)| {
-                    *rule == Rule::Public && covers(public, prefix, Reading::Segments)
+                    *rule == Rule::Public
+                        && covers(
+                            public.trim_end_matches('/'),
+                            prefix,
+                            Reading::SegmentsIgnoringCase,
+                        )
                 })
             })
     }

@@ -6,12 +6,17 @@
 //! - **the path**: `{"route": "/firms/{tenant}"}`: the segment after `/firms` must name the
 //!   token's tenant, exactly, once percent-decoded from the canonical path (`/firms/%61cme` is
 //!   `acme`, as the upstream reads it; `/firms/ACME` is not `acme`);
-//! - **the host**: `{"route": "/", "host": "{tenant}.app.example"}`: the host's first label must
-//!   name it (ignoring ASCII case, as DNS does), and the rest of the host must be exactly
-//!   `app.example`: a request whose host names no tenant that way is refused;
+//! - **the host**: `{"route": "/", "host": "{tenant}.app.example"}`: the host's first label (the
+//!   host is lower-cased) must name it exactly, and the rest of the host must be exactly
+//!   `app.example`: a request whose host names no tenant that way is refused. The upstream reads
+//!   the host from `X-Forwarded-Host`, which the gate writes (a client's own host headers are
+//!   stripped, see [`super::HOST_OVERRIDE_HEADERS`]);
 //! - **a header the gate writes**: `{"route": "/api", "header": "x-jwtgate-tenant"}`: the
 //!   upstream reads the verified tenant there (a client's own is stripped, as every
 //!   `x-jwtgate-*` is).
+//!
+//! A tenant the gate binds is plain: 1 to 128 ASCII letters, digits, `-` and `_` (a request or
+//! token naming another is refused), so no upstream can read it as another tenant.
 //!
 //! A rule applies to every provider, or to those it names (`"providers": ["default"]`); each
 //! provider it applies to must have a `tenantClaim`, so its tokens always carry a tenant. Every
@@ -20,7 +25,7 @@
 
 use super::config::ProviderId;
 use super::GateConfig;
-use crate::claims::{tenant_of, TenantMatch};
+use crate::claims::tenant_of;
 use crate::error::{Code, Error};
 use serde_json::{Map, Value};
 
@@ -74,34 +79,52 @@ pub fn check(
             .provider(provider)
             .map(|p| p.policy.rules())
             .ok_or_else(|| Error::config("JWTGATE_TENANTS", "unknown provider"))?;
-        let named = |tenant: Option<String>, how| match tenant {
-            Some(t) => rules.check_tenant(claims, &t, how),
-            // The request names no tenant where the rule says it must: never a pass.
+        // The request's tenant must be the token's, and a plain one: letters, digits, `-` and
+        // `_`, so no upstream reads it as something else (`other.json` as tenant `other` with a
+        // format, `a,b` as a list).
+        let named = |tenant: Option<String>| match tenant.filter(|t| plain(t)) {
+            Some(t) => rules.check_tenant(claims, &t),
+            // The request names no (plain) tenant where the rule says it must: never a pass.
             None => Err(Error::new(
                 Code::Tenant,
-                "the request names no tenant where its route binds one",
+                "the request names no plain tenant where its route binds one",
             )),
         };
         match &rule.binding {
-            Binding::Path => named(segment.and_then(decoded), TenantMatch::Exact)?,
+            Binding::Path => named(segment.and_then(decoded))?,
             Binding::Host(suffix) => {
                 let label = host
                     .strip_suffix(suffix.as_str())
                     .filter(|l| !l.is_empty() && !l.contains('.'));
-                named(label.map(str::to_owned), TenantMatch::IgnoreAsciiCase)?
+                named(label.map(str::to_owned))?
             }
             Binding::Header(name) => {
                 let path = rules.tenant_claim().ok_or_else(|| {
                     Error::config("tenantClaim", "the provider's policy names no tenant claim")
                 })?;
                 let tenant = tenant_of(claims, path)?;
+                if !plain(&tenant) {
+                    return Err(Error::claim(
+                        Code::Tenant,
+                        path.as_str().to_owned(),
+                        "the token's tenant is not plain (letters, digits, - and _): not written",
+                    ));
+                }
                 if !headers.iter().any(|(h, _)| h == name) {
-                    headers.push((name.clone(), super::header_safe(&tenant)));
+                    headers.push((name.clone(), tenant.into_owned()));
                 }
             }
         }
     }
     Ok(headers)
+}
+
+/// Whether a tenant is one the gate binds: 1 to 128 ASCII letters, digits, `-` and `_`.
+fn plain(tenant: &str) -> bool {
+    (1..=128).contains(&tenant.len())
+        && tenant
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// A canonical path segment with every percent-escape decoded, as the upstream reads it; `None`

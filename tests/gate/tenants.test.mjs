@@ -62,6 +62,10 @@ test("a token opens only its own tenant in the path: every other spelling is ref
     const other = await hsToken({ org: { id: "other" } });
     assert.equal((await at(g, "https://app.example/firms/acme", other)).status, 403);
     assert.equal((await at(g, "https://app.example/firms/other", other)).status, 200);
+    // Only plain tenants (letters, digits, - and _) are bound: `other.json` could be read as
+    // tenant `other` with a format.
+    const dotted = await hsToken({ org: { id: "other.json" } });
+    assert.equal((await at(g, "https://app.example/firms/other.json", dotted)).status, 403);
   } finally {
     await g.dispose();
   }
@@ -94,6 +98,18 @@ test("a token opens only its own tenant's subdomain, and the tenant header is th
       assert.equal(r.body?.reason, "tenant", url);
       assert.equal(r.reached, 0, url);
     }
+    // The host the upstream reads is the one the gate judged: a client's forwarding headers
+    // naming another tenant's host never go on.
+    const forged = await at(g, "https://acme.app.example/x", t, {
+      "x-forwarded-host": "other.app.example",
+      forwarded: "host=other.app.example",
+      "x-host": "other.app.example",
+      "x-original-host": "other.app.example",
+      x_forwarded_host: "other.app.example",
+    });
+    assert.equal(forged.status, 200);
+    assert.equal(forged.hit.headers["x-forwarded-host"], "acme.app.example");
+    for (const h of ["forwarded", "x-host", "x-original-host", "x_forwarded_host"]) assert.equal(forged.hit.headers[h], undefined, h);
     // The upstream reads the verified tenant from the gate's header, never the client's, in
     // any spelling the client sends.
     const r = await at(g, "https://acme.app.example/api/orders", t, { "x-jwtgate-tenant": "other", x_jwtgate_tenant: "other", "X-JWTGATE-TENANT": "other" });

@@ -48,6 +48,10 @@ for (const [entry, m] of [["node", node], ["web", web], ["pure", pure]]) {
     const n = v.verify(await sign({ org: { id: 42 } }));
     assert.equal(code(() => v.checkTenant(n, "42")), "passed");
     assert.equal(code(() => v.checkTenant(n, "042")), "tenant");
+    // Beyond 2^53 JavaScript rounds: two tenants could read as one, so such ids name no tenant,
+    // at verification and in checkTenant (whose claims came through JSON.parse).
+    await assert.rejects(async () => v.verify(await sign({ org: { id: 2 ** 53 + 2 } })), { code: "malformed" });
+    assert.equal(code(() => v.checkTenant({ ...n, org: { id: 2 ** 53 } }, String(2 ** 53))), "malformed");
     // Claims that lost their tenant (or were never verified) are refused, not passed.
     assert.equal(code(() => v.checkTenant({ ...claims, org: {} }, "acme")), "missing_claim");
     assert.equal(code(() => v.checkTenant({ ...claims, org: { id: ["acme"] } }, "acme")), "malformed");

@@ -855,15 +855,32 @@ fn tenant_rules_that_are_refused() {
         setting_of(&[("JWTGATE_TENANTS", r#"[{"route": "/firms/{tenant}"}]"#)]),
         "JWTGATE_TENANTS"
     );
-    // A bound route under a public path would check no token, so no tenant.
-    assert_eq!(
-        setting_of(&[
+    // A bound route under a public path would check no token, so no tenant: in any case, with
+    // or without a trailing slash, a host rule under `/` too.
+    for (public, rules) in [
+        ("/firms", r#"[{"route": "/firms/{tenant}"}]"#),
+        ("/firms/", r#"[{"route": "/firms/{tenant}"}]"#),
+        ("/Firms", r#"[{"route": "/firms/{tenant}"}]"#),
+        ("/", r#"[{"route": "/firms/{tenant}"}]"#),
+        ("/", r#"[{"route": "/", "host": "{tenant}.app.example"}]"#),
+        ("/api", r#"[{"route": "/api/v1", "header": "x-jwtgate-tenant"}]"#),
+    ] {
+        let got = setting_of(&[
             ("JWTGATE_POLICY", TENANT),
-            ("JWTGATE_PUBLIC_PATHS", "/firms"),
+            ("JWTGATE_PUBLIC_PATHS", public),
+            ("JWTGATE_TENANTS", rules),
+        ]);
+        assert_eq!(got, "JWTGATE_TENANTS", "{public} {rules}");
+    }
+    // A public path beside (or inside) a bound route is the operator's to choose.
+    for public in ["/firmsx", "/firms/acme/logo"] {
+        let got = setting_of(&[
+            ("JWTGATE_POLICY", TENANT),
+            ("JWTGATE_PUBLIC_PATHS", public),
             ("JWTGATE_TENANTS", r#"[{"route": "/firms/{tenant}"}]"#),
-        ]),
-        "JWTGATE_TENANTS"
-    );
+        ]);
+        assert_eq!(got, "ok", "{public}");
+    }
     // The tenant header is no claim header's.
     assert_eq!(
         setting_of(&[
