@@ -239,6 +239,41 @@ export interface DpopRequest extends TimeOptions {
   url: string;
 }
 
+/** Options for a `Refresher`. */
+export interface RefresherOptions {
+  /** Most concurrent sessions per subject (1..=256). Default: no cap (256 kept at most). */
+  maxSessions?: number;
+  /** Beyond `maxSessions`: end the subject's oldest session (default) or refuse the new one (`revoked`). */
+  onSessionCap?: "endOldest" | "refuse";
+}
+
+/** Options for `Refresher.start` and `Refresher.refresh`. */
+export interface SessionOptions extends TimeOptions {
+  /** The client's User-Agent: only its family (`chrome`, `firefox`, `curl`, …) is kept. */
+  userAgent?: string;
+}
+
+/** One live session of a subject (`Refresher.sessions`). Never a token, key or IP. */
+export interface SessionInfo {
+  sid: string;
+  provider: string;
+  /** `auth_time`, seconds. */
+  started: number;
+  /** The last rotation, seconds. */
+  lastRotation: number;
+  generation: number;
+  /** The user agent's family: `chrome`, `firefox`, `safari`, `edge`, `opera`, `curl`, `okhttp`, `node` or `other`. */
+  client: string;
+}
+
+/** One entry of a subject's session audit trail (`Refresher.auditTrail`). */
+export interface SessionEvent {
+  /** Seconds. */
+  at: number;
+  event: "start" | "rotate" | "reuse" | "end" | "cap";
+  sid: string;
+}
+
 /** What `Refresher.refresh` issues. */
 export interface RefreshResult {
   /** The new access token. */

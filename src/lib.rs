@@ -69,6 +69,7 @@ pub mod platform;
 pub mod policy;
 pub mod refresh;
 pub mod revocation;
+pub mod sessions;
 pub mod sign;
 mod time;
 mod uri;

@@ -178,7 +178,7 @@ pub struct Refresher {
 impl Refresher {
     /// The JWKS verifiers of the tokens it issues need (access and refresh tokens are signed
     /// by one key): [`Signer::public_jwks`].
-    pub fn public_jwks(&self) -> Value {
+    pub fn public_jwks(&self) -> Result<Value> {
         self.access_signer.public_jwks()
     }
 
@@ -287,6 +287,18 @@ impl MemoryFamilies {
             Outcome::Revoked => {}
         }
         outcome
+    }
+
+    /// Revokes the family `sid` (a session ended, or refused by a cap): its next refresh fails.
+    pub fn revoke(&mut self, sid: &str) {
+        let generation = self.families.get(sid).map_or(0, |f| f.generation);
+        self.families.insert(
+            sid.to_owned(),
+            Family {
+                generation,
+                revoked: true,
+            },
+        );
     }
 
     /// Whether the family `sid` is revoked (its access tokens must be refused).

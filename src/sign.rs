@@ -165,8 +165,22 @@ impl Signer {
     /// beside it (the next one, published ahead; retired ones, until their tokens expire) after.
     ///
     /// [`KeySet::public_jwks`]: crate::jwk::KeySet::public_jwks
-    pub fn public_jwks(&self) -> Value {
-        self.policy.keys.public_jwks(Some(self.key_index))
+    ///
+    /// The signing key's `alg` is the one its tokens carry (an Ed25519 key that answers to both
+    /// `EdDSA` and `Ed25519` is published under the name this signer writes). `config` for a
+    /// signer with an HMAC secret: its verifiers share the secret, nothing is published.
+    pub fn public_jwks(&self) -> Result<Value> {
+        if self.key()?.is_symmetric() {
+            return Err(Error::config(
+                "keys",
+                "the signing key is an HMAC secret: its verifiers share it, there is no public key to publish",
+            ));
+        }
+        let mut jwks = self.policy.keys.public_jwks(Some(self.key_index));
+        if let Some(first) = jwks["keys"].get_mut(0).and_then(Value::as_object_mut) {
+            first.insert("alg".into(), Value::String(self.alg.name().to_owned()));
+        }
+        Ok(jwks)
     }
 
     /// The `kid` written into token headers, if the signing key has one.

@@ -769,6 +769,18 @@ fn every_error_code_is_reachable() {
                 .unwrap_err()
                 .code()
         },
+        // A token for another tenant than the request's.
+        {
+            let mut p = policy_value(&["ES256"], vec![jwk("ec", "public")]);
+            p["tenantClaim"] = json!("org.id");
+            let tenant = verifier_with(p);
+            let claims = tenant
+                .verify(&t(with(good_claims(), json!({"org": {"id": "acme"}}))), NOW)
+                .unwrap()
+                .claims;
+            assert!(tenant.check_tenant(&claims, "acme").is_ok());
+            tenant.check_tenant(&claims, "other").unwrap_err().code()
+        },
         match check_revocation(
             &obj(good_claims()),
             &[(jwtgate::EntryKind::Token, jwtgate::Lookup::Present(""))],

@@ -109,10 +109,14 @@ impl JsSigner {
     /// The JWKS to publish for this signer's verifiers (at `/.well-known/jwks.json`, say): the
     /// public halves of the policy's RSA, EC and OKP keys with `kid`, `alg` and `use: "sig"`,
     /// the signing key first, then the others the policy holds (the next key, published ahead;
-    /// retired keys, until their tokens have expired). Never a private member or an HMAC secret.
+    /// retired keys, until their tokens have expired). Never a private member or an HMAC secret:
+    /// throws `config` when the signing key is an HMAC secret (its verifiers share it).
     #[wasm_bindgen(js_name = publicJwks, unchecked_return_type = "Jwks")]
-    pub fn public_jwks(&self) -> JsValue {
-        json_js(&self.inner.public_jwks())
+    pub fn public_jwks(&self) -> Result<JsValue, JsValue> {
+        self.inner
+            .public_jwks()
+            .map(|jwks| json_js(&jwks))
+            .map_err(|e| js_error(&e))
     }
 }
 

@@ -42,9 +42,19 @@ test("every algorithm: the published set verifies the signer's tokens with jose,
     const { payload } = await verifyWith(jwks, signer.sign({ sub: "u" }));
     assert.equal(payload.sub, "u");
   }
-  // An HMAC secret is never published.
+  // An HMAC secret is never published: an HMAC signer has nothing to publish.
   const secret = { kty: "oct", kid: "h", k: Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url") };
-  assert.deepEqual(new node.Signer(policy([secret], ["HS256"])).publicJwks(), { keys: [] });
+  const ec = await keyPair("ES256", "e");
+  assert.throws(() => new node.Signer(policy([secret, ec.pub], ["HS256", "ES256"])).publicJwks(), { code: "config" });
+  // An Ed25519 key answering to both names is published under the one its tokens carry.
+  const ed = await keyPair("EdDSA", "ed");
+  for (const [algs, name] of [[["EdDSA", "Ed25519"], "EdDSA"], [["Ed25519", "EdDSA"], "Ed25519"]]) {
+    const s = new node.Signer(policy([ed.priv], algs));
+    const t = s.sign({ sub: "u" });
+    assert.equal(jose.decodeProtectedHeader(t).alg, name);
+    assert.equal(s.publicJwks().keys[0].alg, name);
+    await verifyWith(s.publicJwks(), t);
+  }
 });
 
 test("a rotation: publish the next key ahead, rotate, old tokens still verify, retire", async () => {

@@ -6,6 +6,7 @@ import { createRequire } from "node:module";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import * as jose from "jose";
+import { codeOf as code } from "./helpers.mjs";
 
 const require = createRequire(import.meta.url);
 const node = require(fileURLToPath(new URL("../../pkg/", import.meta.url)));
@@ -27,14 +28,6 @@ const sign = (claims) =>
     .setExpirationTime(NOW + 600)
     .sign(secret);
 
-const code = (f) => {
-  try {
-    f();
-  } catch (e) {
-    return e.code;
-  }
-  return "passed";
-};
 
 for (const [entry, m] of [["node", node], ["web", web], ["pure", pure]]) {
   test(`${entry}: a token for tenant A never passes checkTenant for tenant B`, async () => {

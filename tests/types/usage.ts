@@ -50,6 +50,16 @@ for (const m of [node, web, pure]) {
   const r = refresher.refresh(refresher.start({ sub: "u", sid: "s" }));
   const access: string = r.accessToken;
   void access;
+  const capped = new m.Refresher(policy, { maxSessions: 3, onSessionCap: "refuse" });
+  capped.start({ sub: "u" }, { now: 1, userAgent: "curl/8" });
+  const live: number[] = capped.sessions("u").map((s) => s.generation);
+  const trail: string[] = capped.auditTrail("u").map((e) => e.event);
+  const ended: boolean = capped.endSession("u", "s");
+  const all: string[] = capped.endSessions("u");
+  const keys: Jwks = capped.publicJwks();
+  void live, trail, ended, all, keys;
+  // @ts-expect-error: the cap is "endOldest" or "refuse"
+  new m.Refresher(policy, { maxSessions: 3, onSessionCap: "oldest" });
 
   const explained = m.explain("a.b.c", policy);
   void explained;

@@ -164,9 +164,13 @@ pub(super) fn published_jwks(
         ));
     }
     let max_age = int(get, "JWTGATE_JWKS_CACHE_SECONDS", 600, (10, 86_400))?;
+    let jwks = refresh
+        .refresher
+        .public_jwks()
+        .map_err(|e| err(SETTING, e.to_string()))?;
     Ok(Some(PublishedJwks {
         path,
-        body: refresh.refresher.public_jwks().to_string(),
+        body: jwks.to_string(),
         max_age,
     }))
 }

@@ -863,7 +863,10 @@ fn tenant_rules_that_are_refused() {
         ("/Firms", r#"[{"route": "/firms/{tenant}"}]"#),
         ("/", r#"[{"route": "/firms/{tenant}"}]"#),
         ("/", r#"[{"route": "/", "host": "{tenant}.app.example"}]"#),
-        ("/api", r#"[{"route": "/api/v1", "header": "x-jwtgate-tenant"}]"#),
+        (
+            "/api",
+            r#"[{"route": "/api/v1", "header": "x-jwtgate-tenant"}]"#,
+        ),
     ] {
         let got = setting_of(&[
             ("JWTGATE_POLICY", TENANT),
