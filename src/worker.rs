@@ -9,7 +9,7 @@ use crate::gate::config::{check_setting_names, JwksSettings, DO_BINDING, KV_BIND
 use crate::gate::flow;
 use crate::gate::jwks::{self, JwksFailure, Turn};
 use crate::gate::request::{self, Done, ForwardPlan, Plan, Refusal, RequestView, Unavailable};
-use crate::gate::state::{self, StateAnswer, StateRequest, MARK};
+use crate::gate::state::{self, StateAnswer, StateRequest, SubjectAnswer, MARK};
 use crate::gate::{
     keys_loaded_log, ConfigError, GateConfig, JwksAction, JwksState, ProviderId, VerifiedCache,
 };
@@ -278,8 +278,10 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<web_sys::Respons
             };
             request::after_verify(&config, &view, pending, outcome, now)
         }
+        Plan::Admin(op) => Done::Answer(crate::gate::admin::run(&host, op).await, None),
         Plan::Refresh(token) => {
-            let outcome = flow::rotate(&config, &host, &token, now).await;
+            let user_agent = req.headers().get("user-agent")?;
+            let outcome = flow::rotate(&config, &host, &token, user_agent.as_deref(), now).await;
             request::after_refresh(&config, &view, &token, outcome)
         }
     };
@@ -646,6 +648,61 @@ impl JwtgateState {
             .ok_or_else(|| worker::Error::RustError("unreadable refresh family state".into()))
     }
 
+    /// A subject's registry requests ([`crate::sessions`] decides; this keeps it under
+    /// `subject`): the answer of [`state::SubjectAnswer`]'s, 400 for a malformed body.
+    async fn subject(&self, kind: StateRequest, mut req: Request) -> Result<Response> {
+        use crate::sessions::SubjectSessions;
+        let storage = self.state.storage();
+        let mut registry = match storage.get::<String>("subject").await? {
+            None => SubjectSessions::new(),
+            // Only this class writes it: unreadable is an error (the gate answers 503).
+            Some(text) => crate::json::parse(text.as_bytes())
+                .ok()
+                .and_then(|v| SubjectSessions::from_json(&v))
+                .ok_or_else(|| worker::Error::RustError("unreadable session registry".into()))?,
+        };
+        let now = unix_now();
+        let body = req.text().await.unwrap_or_default();
+        let answer = match kind {
+            StateRequest::Subject => SubjectAnswer::Registry(registry.clone()),
+            StateRequest::SubjectSeen => {
+                let Some(r) = state::SeenRequest::decode(&body) else {
+                    return state_answer(StateAnswer::BadRequest);
+                };
+                match registry.seen(r.seen(), now, r.cap) {
+                    crate::sessions::Admission::Admitted { ended } => {
+                        SubjectAnswer::Admitted(ended)
+                    }
+                    crate::sessions::Admission::Refused => SubjectAnswer::Refused,
+                }
+            }
+            StateRequest::SubjectReused => {
+                let Some(sids) = state::read_sids(&body).filter(|s| s.len() == 1) else {
+                    return state_answer(StateAnswer::BadRequest);
+                };
+                registry.reused(&sids[0], now);
+                SubjectAnswer::Recorded
+            }
+            _ => {
+                let Some(sids) = state::read_sids(&body) else {
+                    return state_answer(StateAnswer::BadRequest);
+                };
+                let ended = sids
+                    .into_iter()
+                    .filter(|sid| registry.end(sid, now))
+                    .collect();
+                SubjectAnswer::Ended(ended)
+            }
+        };
+        if kind != StateRequest::Subject {
+            storage
+                .put("subject", registry.to_json().to_string())
+                .await?;
+        }
+        let (status, body) = answer.encode();
+        Ok(Response::ok(body)?.with_status(status))
+    }
+
     /// `POST /family/rotate {"gen"}`: [`crate::refresh::decide`] on the stored state, the new
     /// state written before answering: 200 `rotated:<generation>`, or 409 `reused`,
     /// `revoked` or `inconsistent`; 400 for a malformed body.
@@ -697,6 +754,22 @@ impl JwtgateState {
         match StateRequest::route(&req.inner().method(), path) {
             Some(StateRequest::Replay) => {}
             Some(StateRequest::Rotate) => return self.rotate(req).await,
+            Some(StateRequest::FamilyRevoke) => {
+                let generation = self.family().await?.map_or(0, |f| f.generation);
+                let revoked = crate::refresh::Family {
+                    generation,
+                    revoked: true,
+                };
+                let record = state::encode_family(&revoked);
+                self.state.storage().put("family", record).await?;
+                return state_answer(StateAnswer::Revoked { to_rotation: false });
+            }
+            Some(
+                kind @ (StateRequest::SubjectSeen
+                | StateRequest::SubjectReused
+                | StateRequest::SubjectEnd
+                | StateRequest::Subject),
+            ) => return self.subject(kind, req).await,
             Some(StateRequest::FamilyStatus) => {
                 let revoked = self.family().await?.is_some_and(|f| f.revoked);
                 return state_answer(if revoked {

@@ -218,6 +218,16 @@ pub fn published_jwks(body: &str, max_age: i64) -> Answer {
     }
 }
 
+/// A JSON answer of the gate's own (the admin endpoint's).
+pub fn json(status: u16, body: serde_json::Value) -> Answer {
+    json_answer(status, Vec::new(), body)
+}
+
+/// No such path (the admin endpoint's): 404.
+pub fn not_found() -> Answer {
+    json_answer(404, Vec::new(), serde_json::json!({"error": "not_found"}))
+}
+
 /// A method the path does not take: 405 with `Allow`.
 pub fn method_not_allowed(allow: &str) -> Answer {
     json_answer(

@@ -11,7 +11,7 @@
 
 use super::cache::{token_hash, VerifiedCache};
 use super::request::{self, refetch_for, Pending, Refusal, RequestView, Unavailable};
-use super::state::{self, path, Judged, StateAnswer};
+use super::state::{self, path, Judged, SeenRequest, StateAnswer, SubjectAnswer};
 use super::{Authenticated, GateConfig, ProviderId};
 use crate::dpop::PreparedProof;
 use crate::revocation::{self, check_revocation, revocation_keys, EntryKind};
@@ -250,6 +250,7 @@ pub async fn rotate<H: Host>(
     config: &GateConfig,
     host: &H,
     token: &str,
+    user_agent: Option<&str>,
     now: i64,
 ) -> Result<crate::refresh::Issued, Refusal> {
     let endpoint = config
@@ -287,9 +288,36 @@ pub async fn rotate<H: Host>(
         )
         .await;
     match state::judge_rotation(decoded(&answer), next.generation) {
-        Judged::Pass => Ok(issued),
+        Judged::Pass => {
+            let seen = SeenRequest {
+                sid: presented.sid.clone(),
+                provider: crate::gate::config::DEFAULT_PROVIDER.to_owned(),
+                started: auth_time(&verified.claims)?,
+                generation: next.generation,
+                user_agent: user_agent.map(str::to_owned),
+                cap: config.sessions.as_ref().and_then(|s| s.cap),
+            };
+            register(config, host, &verified.claims, seen).await?;
+            Ok(issued)
+        }
         Judged::Refused(e) => Err(Refusal::Invalid(e)),
         Judged::Reused => {
+            if config.sessions.is_some() {
+                if let Some(sub) = subject(&verified.claims) {
+                    // Best effort: the family is revoked whatever the registry says.
+                    let body = serde_json::json!({"sid": presented.sid}).to_string();
+                    let answer = host
+                        .state(
+                            &state::subject_object(sub),
+                            path::SUBJECT_REUSED,
+                            Some(body),
+                        )
+                        .await;
+                    if subject_answer(&answer) != Some(SubjectAnswer::Recorded) {
+                        store_failed(host, "subject_store_failed", Unavailable::Session, &answer);
+                    }
+                }
+            }
             // The incident: the family is revoked. Its id is logged hashed, never the token.
             let id = crate::b64::encode(&<sha2::Sha256 as sha2::Digest>::digest(
                 presented.sid.as_bytes(),
@@ -305,6 +333,107 @@ pub async fn rotate<H: Host>(
             )))
         }
         Judged::StoreFailed => Err(store_failed(
+            host,
+            "family_store_failed",
+            Unavailable::Session,
+            &answer,
+        )),
+    }
+}
+
+/// A session's subject: its non-empty string `sub`.
+fn subject(claims: &Map<String, Value>) -> Option<&str> {
+    claims
+        .get("sub")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+}
+
+/// A verified refresh token's `auth_time` (refresh tokens require it).
+fn auth_time(claims: &Map<String, Value>) -> Result<i64, Refusal> {
+    claims
+        .get("auth_time")
+        .and_then(Value::as_f64)
+        .map(|t| t.floor() as i64)
+        .ok_or_else(|| {
+            Refusal::Invalid(Error::claim(
+                Code::MissingClaim,
+                "auth_time",
+                "a session needs its auth_time",
+            ))
+        })
+}
+
+fn subject_answer(answer: &Option<(u16, String)>) -> Option<SubjectAnswer> {
+    answer
+        .as_ref()
+        .and_then(|(status, body)| SubjectAnswer::decode(*status, body))
+}
+
+/// Registers a rotated session in its subject's registry (when the gate keeps one): the
+/// sessions the cap ends are revoked before the new tokens go out; a session the cap refuses
+/// has its family revoked and is `revoked`. A registry or family store that does not answer
+/// is 503 `session_unavailable`, never a pass.
+async fn register<H: Host>(
+    config: &GateConfig,
+    host: &H,
+    claims: &Map<String, Value>,
+    seen: SeenRequest,
+) -> Result<(), Refusal> {
+    if config.sessions.is_none() {
+        return Ok(());
+    }
+    let sub = subject(claims).ok_or_else(|| {
+        Refusal::Invalid(Error::claim(
+            Code::MissingClaim,
+            "sub",
+            "a session needs its subject",
+        ))
+    })?;
+    let answer = host
+        .state(
+            &state::subject_object(sub),
+            path::SUBJECT_SEEN,
+            Some(seen.encode()),
+        )
+        .await;
+    match subject_answer(&answer) {
+        Some(SubjectAnswer::Admitted(ended)) => {
+            for sid in &ended {
+                revoke_family(host, sid).await?;
+            }
+            Ok(())
+        }
+        Some(SubjectAnswer::Refused) => {
+            revoke_family(host, &seen.sid).await?;
+            Err(Refusal::Invalid(Error::claim(
+                Code::Revoked,
+                "sid",
+                "the subject has the most concurrent sessions allowed",
+            )))
+        }
+        _ => Err(store_failed(
+            host,
+            "subject_store_failed",
+            Unavailable::Session,
+            &answer,
+        )),
+    }
+}
+
+/// Revokes the family `sid` in its object: its next refresh fails, and every access token of
+/// it is refused from the next request on, in every isolate.
+pub async fn revoke_family<H: Host>(host: &H, sid: &str) -> Result<(), Refusal> {
+    let answer = host
+        .state(
+            &format!("family:{sid}"),
+            path::FAMILY_REVOKE,
+            Some("{}".to_owned()),
+        )
+        .await;
+    match decoded(&answer) {
+        Some(StateAnswer::Revoked { to_rotation: false }) => Ok(()),
+        _ => Err(store_failed(
             host,
             "family_store_failed",
             Unavailable::Session,
@@ -681,6 +810,216 @@ mod tests {
         }
     }
 
+    /// A store that plays the gate's Durable Object for families and subjects (the registry
+    /// decisions are `sessions`' own), recording every family it revokes.
+    #[derive(Default)]
+    struct Store {
+        registry: RefCell<crate::sessions::SubjectSessions>,
+        revoked: RefCell<Vec<String>>,
+        registry_down: Cell<bool>,
+    }
+
+    fn store_answer(
+        store: &Store,
+        object: &str,
+        at: &str,
+        body: Option<&str>,
+    ) -> Option<(u16, String)> {
+        use crate::sessions::Admission;
+        let body = body.unwrap_or("");
+        if at == path::ROTATE {
+            let gen = state::read_rotation(body)?;
+            return Some(StateAnswer::Rotated(gen + 1).encode());
+        }
+        if at == path::FAMILY_REVOKE {
+            let sid = object.strip_prefix("family:")?.to_owned();
+            store.revoked.borrow_mut().push(sid);
+            return Some(StateAnswer::Revoked { to_rotation: false }.encode());
+        }
+        if store.registry_down.get() {
+            return None;
+        }
+        let mut registry = store.registry.borrow_mut();
+        let answer = match at {
+            path::SUBJECT_SEEN => {
+                let r = SeenRequest::decode(body)?;
+                match registry.seen(r.seen(), NOW, r.cap) {
+                    Admission::Admitted { ended } => SubjectAnswer::Admitted(ended),
+                    Admission::Refused => SubjectAnswer::Refused,
+                }
+            }
+            path::SUBJECT => SubjectAnswer::Registry(registry.clone()),
+            path::SUBJECT_END => SubjectAnswer::Ended(
+                state::read_sids(body)?
+                    .into_iter()
+                    .filter(|sid| registry.end(sid, NOW))
+                    .collect(),
+            ),
+            path::SUBJECT_REUSED => {
+                registry.reused(&state::read_sids(body)?[0], NOW);
+                SubjectAnswer::Recorded
+            }
+            _ => return None,
+        };
+        Some(answer.encode())
+    }
+
+    const ADMIN_TOKEN: &str = "an-admin-secret-of-at-least-32-bytes";
+
+    #[test]
+    fn sessions_are_registered_capped_listed_and_ended_through_the_store() {
+        use crate::gate::admin::{self, AdminOp};
+        use std::rc::Rc;
+        let refuse = |mode: &'static str| {
+            config(
+                &[
+                    ("JWTGATE_MAX_SESSIONS", "1"),
+                    ("JWTGATE_SESSION_CAP", mode),
+                    ("JWTGATE_ADMIN_PATH", "/.jwtgate/admin"),
+                    ("JWTGATE_ADMIN_TOKEN", ADMIN_TOKEN),
+                ],
+                true,
+            )
+        };
+        let c = refuse("end_oldest");
+        let refresher = &c.refresh.as_ref().unwrap().refresher;
+        let start = |sid: &str, at: i64| {
+            let claims = json!({"sub": "ada", "sid": sid, "auth_time": at});
+            refresher
+                .start(claims.as_object().unwrap().clone(), NOW)
+                .unwrap()
+        };
+        let store = Rc::new(Store::default());
+        let s = store.clone();
+        let host = Fake::new(json!({})).answering(move |o, p, b| store_answer(&s, o, p, b));
+        // The first session rotates and is registered, with its client's family.
+        assert!(run(rotate(
+            &c,
+            &host,
+            &start("one", NOW - 100),
+            Some("curl/8.5"),
+            NOW
+        ))
+        .is_ok());
+        assert_eq!(store.registry.borrow().sessions()[0].client, "curl");
+        // A second one: the cap (1) ends the oldest, whose family is revoked at once.
+        assert!(run(rotate(&c, &host, &start("two", NOW - 50), None, NOW)).is_ok());
+        assert_eq!(*store.revoked.borrow(), ["one"]);
+        let sids: Vec<String> = store
+            .registry
+            .borrow()
+            .sessions()
+            .iter()
+            .map(|k| k.sid.clone())
+            .collect();
+        assert_eq!(sids, ["two"]);
+        // The admin endpoint lists it and ends it: the family revoked first.
+        let list = run(admin::run(&host, AdminOp::Sessions { sub: "ada".into() }));
+        assert_eq!(list.status, 200);
+        assert!(list.body.contains(r#""sid":"two""#) && !list.body.contains("curl/8.5"));
+        let ended = run(admin::run(
+            &host,
+            AdminOp::End {
+                sub: "ada".into(),
+                sid: None,
+            },
+        ));
+        assert_eq!(
+            (ended.status, ended.body.as_str()),
+            (200, r#"{"ended":["two"]}"#)
+        );
+        assert_eq!(*store.revoked.borrow(), ["one", "two"]);
+        assert!(store.registry.borrow().sessions().is_empty());
+        let audit = run(admin::run(&host, AdminOp::Audit { sub: "ada".into() }));
+        assert!(audit.body.contains(r#""event":"cap""#) && audit.body.contains(r#""event":"end""#));
+        // Refusing instead: the new session is refused and its family revoked.
+        let c = refuse("refuse");
+        let store = Rc::new(Store::default());
+        let s = store.clone();
+        let host = Fake::new(json!({})).answering(move |o, p, b| store_answer(&s, o, p, b));
+        assert!(run(rotate(&c, &host, &start("one", NOW - 100), None, NOW)).is_ok());
+        match run(rotate(&c, &host, &start("two", NOW - 50), None, NOW)) {
+            Err(Refusal::Invalid(e)) => assert_eq!(e.code(), Code::Revoked),
+            _ => panic!("the cap let a second session through"),
+        }
+        assert_eq!(*store.revoked.borrow(), ["two"]);
+        // The registry down: 503, never a pass (nor tokens issued).
+        store.registry_down.set(true);
+        assert!(matches!(
+            run(rotate(&c, &host, &start("three", NOW), None, NOW)),
+            Err(Refusal::Unavailable(Unavailable::Session, _))
+        ));
+        let listed = run(admin::run(&host, AdminOp::Sessions { sub: "ada".into() }));
+        assert_eq!(listed.status, 503);
+    }
+
+    #[test]
+    fn the_admin_endpoint_takes_its_own_secret_only() {
+        use crate::gate::admin::{plan, AdminOp};
+        let c = config(
+            &[
+                ("JWTGATE_ADMIN_PATH", "/.jwtgate/admin/"),
+                ("JWTGATE_ADMIN_TOKEN", ADMIN_TOKEN),
+            ],
+            true,
+        );
+        let admin = c.sessions.as_ref().unwrap().admin.as_ref().unwrap();
+        assert_eq!(admin.path, "/.jwtgate/admin");
+        let bearer = format!("Bearer {ADMIN_TOKEN}");
+        let ok = |method: &str, at: &str, query: &str| {
+            plan(admin, method, at, Some(query), Some(&bearer)).map_err(|a| a.status)
+        };
+        assert_eq!(
+            ok("GET", "/.jwtgate/admin/sessions", "sub=user%40example.com"),
+            Ok(AdminOp::Sessions {
+                sub: "user@example.com".into()
+            })
+        );
+        assert_eq!(
+            ok("POST", "/.jwtgate/admin/sessions/end", "sub=u&sid=s"),
+            Ok(AdminOp::End {
+                sub: "u".into(),
+                sid: Some("s".into())
+            })
+        );
+        assert_eq!(
+            ok("GET", "/.jwtgate/admin/audit", "x=1&sub=u"),
+            Ok(AdminOp::Audit { sub: "u".into() })
+        );
+        for (method, at, query, status) in [
+            ("POST", "/.jwtgate/admin/sessions", "sub=u", 405),
+            ("GET", "/.jwtgate/admin/sessions/end", "sub=u", 405),
+            ("GET", "/.jwtgate/admin", "sub=u", 404),
+            ("GET", "/.jwtgate/admin/users", "sub=u", 404),
+            ("GET", "/.jwtgate/admin/sessions", "", 400),
+            ("GET", "/.jwtgate/admin/sessions", "sub=", 400),
+            ("GET", "/.jwtgate/admin/sessions", "sub=a&sub=b", 400),
+            ("GET", "/.jwtgate/admin/sessions", "sub=%zz", 400),
+            ("GET", "/.jwtgate/admin/sessions", "sub=%FF", 400),
+            ("GET", "/.jwtgate/admin/sessions", "sub=u&sid=s", 400),
+        ] {
+            assert_eq!(ok(method, at, query), Err(status), "{method} {at}?{query}");
+        }
+        // Any other credential is 401: a user's token, a near miss, another scheme, none.
+        for auth in [
+            None,
+            Some("Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1In0.c2ln"),
+            Some("Bearer an-admin-secret-of-at-least-32-byteS"),
+            Some("Basic YWRtaW46YWRtaW4="),
+            Some("DPoP an-admin-secret-of-at-least-32-bytes"),
+        ] {
+            let r = plan(
+                admin,
+                "GET",
+                "/.jwtgate/admin/sessions",
+                Some("sub=u"),
+                auth,
+            );
+            assert_eq!(r.map_err(|a| a.status), Err(401), "{auth:?}");
+        }
+        assert!(admin.authorized(Some("bearer an-admin-secret-of-at-least-32-bytes")));
+    }
+
     #[test]
     fn a_rotation_moves_the_family_once_and_a_reuse_revokes_it() {
         let c = config(&[], true);
@@ -696,7 +1035,7 @@ mod tests {
             .unwrap();
         // The store moves the family to generation 1: the next tokens are issued.
         let host = Fake::new(json!({})).answering(|_, _, _| Some(StateAnswer::Rotated(1).encode()));
-        let issued = run(rotate(&c, &host, &token, NOW))
+        let issued = run(rotate(&c, &host, &token, None, NOW))
             .map_err(|_| ())
             .expect("rotated");
         assert!(!issued.access_token.is_empty());
@@ -711,12 +1050,12 @@ mod tests {
         // Any other generation than the one asked for is no rotation.
         let host = Fake::new(json!({})).answering(|_, _, _| Some(StateAnswer::Rotated(2).encode()));
         assert!(matches!(
-            run(rotate(&c, &host, &token, NOW)),
+            run(rotate(&c, &host, &token, None, NOW)),
             Err(Refusal::Unavailable(Unavailable::Session, _))
         ));
         // A reuse: refused as revoked, logged with the family id hashed.
         let host = Fake::new(json!({})).answering(|_, _, _| Some(StateAnswer::Reused.encode()));
-        match run(rotate(&c, &host, &token, NOW)) {
+        match run(rotate(&c, &host, &token, None, NOW)) {
             Err(Refusal::Invalid(e)) => assert_eq!(e.code(), Code::Revoked),
             _ => panic!("a reuse passed"),
         }
@@ -729,13 +1068,13 @@ mod tests {
         // No store: 503, and nothing issued.
         let host = Fake::new(json!({})).answering(|_, _, _| None);
         assert!(matches!(
-            run(rotate(&c, &host, &token, NOW)),
+            run(rotate(&c, &host, &token, None, NOW)),
             Err(Refusal::Unavailable(Unavailable::Session, _))
         ));
         // A token that is not a refresh token never reaches the store.
         let host = Fake::new(json!({}));
         assert!(matches!(
-            run(rotate(&c, &host, "a.b.c", NOW)),
+            run(rotate(&c, &host, "a.b.c", None, NOW)),
             Err(Refusal::Invalid(_))
         ));
         assert!(host.state_calls.borrow().is_empty());
@@ -745,6 +1084,7 @@ mod tests {
                 &config(&[], false),
                 &Fake::new(json!({})),
                 &token,
+                None,
                 NOW
             )),
             Err(Refusal::Unavailable(Unavailable::Refresh, _))

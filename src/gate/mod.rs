@@ -6,6 +6,7 @@
 //! forward with the planned header edits, or verify: keys, WebCrypto, KV), and decides nothing
 //! itself; every decision is made here and tested natively.
 
+pub mod admin;
 pub mod answer;
 pub mod cache;
 pub mod config;

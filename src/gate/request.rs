@@ -100,6 +100,9 @@ pub enum Plan {
     /// A refresh at `JWTGATE_REFRESH_PATH` with this refresh token: rotate it in the family
     /// store, then call [`after_refresh`].
     Refresh(String),
+    /// An authenticated request to the sessions admin endpoint: carry it out with
+    /// [`super::admin::run`].
+    Admin(super::admin::AdminOp),
 }
 
 /// A request waiting for its token to be verified.
@@ -318,6 +321,19 @@ pub fn plan(config: &GateConfig, req: &RequestView) -> Plan {
     };
     if let Some(endpoint) = config.refresh.as_ref().filter(|r| r.path == path) {
         return plan_refresh(config, endpoint, req, &path);
+    }
+    // The sessions admin endpoint: its own credential, never the upstream's.
+    if let Some(admin) = config.sessions.as_ref().and_then(|s| s.admin.as_ref()) {
+        let under = path
+            .strip_prefix(admin.path.as_str())
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
+        if under {
+            let query = crate::uri::request_url(req.url).and_then(|u| u.query);
+            return match super::admin::plan(admin, req.method, &path, query, req.authorization) {
+                Ok(op) => Plan::Admin(op),
+                Err(answer) => Plan::Done(refuse(answer, "admin", None, &path, req)),
+            };
+        }
     }
     // The gate's own JWKS: public keys, for anyone, whatever the route says.
     if let Some(jwks) = config.published_jwks.as_ref().filter(|j| j.path == path) {
@@ -906,6 +922,7 @@ mod tests {
             Plan::Done(d) => d,
             Plan::Verify(v) => panic!("verify: {v:?}"),
             Plan::Refresh(_) => panic!("refresh"),
+            Plan::Admin(op) => panic!("admin: {op:?}"),
         }
     }
 
@@ -1256,7 +1273,7 @@ mod tests {
         let p = match plan(c, &req) {
             Plan::Verify(p) => p,
             Plan::Done(d) => return (status(&d), Vec::new()),
-            Plan::Refresh(_) => panic!("refresh"),
+            Plan::Refresh(_) | Plan::Admin(_) => panic!("not a verification"),
         };
         let claims = json!({"sub": "u", "org": {"id": tenant}});
         match after_verify(c, &req, p, Ok(verified(claims)), 0) {

@@ -20,6 +20,17 @@ pub mod path {
     pub const ROTATE: &str = "/family/rotate";
     /// `GET`: whether the refresh family is revoked.
     pub const FAMILY_STATUS: &str = "/family/status";
+    /// `POST`: revoke the refresh family (a session ended): 200 `revoked`.
+    pub const FAMILY_REVOKE: &str = "/family/revoke";
+    /// `POST {"sid", "provider", "started", "gen", "ua", "max"?, "refuse"?}`: a session of the
+    /// subject started or rotated ([`crate::sessions::SubjectSessions::seen`]).
+    pub const SUBJECT_SEEN: &str = "/subject/seen";
+    /// `POST {"sid"}`: a session of the subject was reused (its family is revoked).
+    pub const SUBJECT_REUSED: &str = "/subject/reused";
+    /// `POST {"sids"}`: end these sessions of the subject (their families already revoked).
+    pub const SUBJECT_END: &str = "/subject/end";
+    /// `GET`: the subject's registry.
+    pub const SUBJECT: &str = "/subject";
 }
 
 /// Every answer of the gate's Durable Object, with its status and body on the wire.
@@ -192,6 +203,16 @@ pub enum StateRequest {
     Rotate,
     /// `GET` [`path::FAMILY_STATUS`].
     FamilyStatus,
+    /// `POST` [`path::FAMILY_REVOKE`].
+    FamilyRevoke,
+    /// `POST` [`path::SUBJECT_SEEN`].
+    SubjectSeen,
+    /// `POST` [`path::SUBJECT_REUSED`].
+    SubjectReused,
+    /// `POST` [`path::SUBJECT_END`].
+    SubjectEnd,
+    /// `GET` [`path::SUBJECT`].
+    Subject,
 }
 
 impl StateRequest {
@@ -201,6 +222,11 @@ impl StateRequest {
             ("POST", path::REPLAY) => Some(StateRequest::Replay),
             ("POST", path::ROTATE) => Some(StateRequest::Rotate),
             ("GET", path::FAMILY_STATUS) => Some(StateRequest::FamilyStatus),
+            ("POST", path::FAMILY_REVOKE) => Some(StateRequest::FamilyRevoke),
+            ("POST", path::SUBJECT_SEEN) => Some(StateRequest::SubjectSeen),
+            ("POST", path::SUBJECT_REUSED) => Some(StateRequest::SubjectReused),
+            ("POST", path::SUBJECT_END) => Some(StateRequest::SubjectEnd),
+            ("GET", path::SUBJECT) => Some(StateRequest::Subject),
             _ => None,
         }
     }
@@ -233,6 +259,162 @@ pub fn read_rotation(body: &str) -> Option<u64> {
         .as_u64()
 }
 
+/// The object that holds subject `sub`'s sessions (the family objects are `family:<sid>`).
+pub fn subject_object(sub: &str) -> String {
+    format!("subject:{sub}")
+}
+
+/// A session as the gate reports it to the subject's object ([`path::SUBJECT_SEEN`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeenRequest {
+    /// The session.
+    pub sid: String,
+    /// Its provider.
+    pub provider: String,
+    /// `auth_time`.
+    pub started: i64,
+    /// The generation it moved to.
+    pub generation: u64,
+    /// The client's user agent (at most 512 bytes; only its family is kept).
+    pub user_agent: Option<String>,
+    /// The per-subject cap.
+    pub cap: Option<crate::sessions::Cap>,
+}
+
+impl SeenRequest {
+    /// Its body.
+    pub fn encode(&self) -> String {
+        use crate::sessions::Cap;
+        let (max, refuse) = match self.cap {
+            None => (serde_json::Value::Null, false),
+            Some(Cap::EndOldest(n)) => (n.into(), false),
+            Some(Cap::RefuseNew(n)) => (n.into(), true),
+        };
+        serde_json::json!({
+            "sid": self.sid, "provider": self.provider, "started": self.started,
+            "gen": self.generation, "ua": self.user_agent, "max": max, "refuse": refuse,
+        })
+        .to_string()
+    }
+
+    /// The session as the registry takes it.
+    pub fn seen(&self) -> crate::sessions::Seen<'_> {
+        crate::sessions::Seen {
+            sid: &self.sid,
+            provider: &self.provider,
+            started: self.started,
+            generation: self.generation,
+            user_agent: self.user_agent.as_deref(),
+        }
+    }
+
+    /// The request of a body [`SeenRequest::encode`] wrote; `None` for anything else.
+    pub fn decode(body: &str) -> Option<SeenRequest> {
+        use crate::sessions::Cap;
+        let v = crate::json::parse(body.as_bytes()).ok()?;
+        let text = |name: &str| {
+            v.get(name)?
+                .as_str()
+                .filter(|s| !s.is_empty() && s.len() <= 1024)
+                .map(str::to_owned)
+        };
+        let cap = match (v.get("max")?, v.get("refuse")?.as_bool()?) {
+            (serde_json::Value::Null, _) => None,
+            (n, refuse) => {
+                let n = usize::try_from(n.as_u64()?).ok()?;
+                Some(if refuse {
+                    Cap::RefuseNew(n)
+                } else {
+                    Cap::EndOldest(n)
+                })
+            }
+        };
+        Some(SeenRequest {
+            sid: text("sid")?,
+            provider: text("provider")?,
+            started: v.get("started")?.as_i64()?,
+            generation: v.get("gen")?.as_u64()?,
+            user_agent: match v.get("ua")? {
+                serde_json::Value::Null => None,
+                ua => Some(ua.as_str()?.chars().take(512).collect()),
+            },
+            cap,
+        })
+    }
+}
+
+/// The sessions named in a body `{"sids": [...]}` ([`path::SUBJECT_END`]), or one `{"sid"}`
+/// ([`path::SUBJECT_REUSED`]); `None` for anything else.
+pub fn read_sids(body: &str) -> Option<Vec<String>> {
+    let v = crate::json::parse(body.as_bytes()).ok()?;
+    let one = |s: &serde_json::Value| s.as_str().filter(|s| !s.is_empty()).map(str::to_owned);
+    match (v.get("sids"), v.get("sid")) {
+        (Some(serde_json::Value::Array(list)), None) if list.len() <= 256 => {
+            list.iter().map(one).collect()
+        }
+        (None, Some(sid)) => Some(vec![one(sid)?]),
+        _ => None,
+    }
+}
+
+/// The subject object's answers, encoded and decoded here only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SubjectAnswer {
+    /// 200 `admitted:<ids>`: the session may go on; these others were ended by the cap.
+    Admitted(Vec<String>),
+    /// 409 `refused`: the cap refuses the new session.
+    Refused,
+    /// 200 `ended:<ids>`: these sessions were live and are now ended.
+    Ended(Vec<String>),
+    /// 200 `registry:<json>`: the subject's sessions and audit trail.
+    Registry(crate::sessions::SubjectSessions),
+    /// 200 `ok`: recorded.
+    Recorded,
+}
+
+impl SubjectAnswer {
+    /// Its status and body.
+    pub fn encode(&self) -> (u16, String) {
+        let ids = |l: &Vec<String>| serde_json::Value::from(l.clone()).to_string();
+        match self {
+            SubjectAnswer::Admitted(l) => (200, format!("admitted:{}", ids(l))),
+            SubjectAnswer::Refused => (409, "refused".into()),
+            SubjectAnswer::Ended(l) => (200, format!("ended:{}", ids(l))),
+            SubjectAnswer::Registry(r) => (200, format!("registry:{}", r.to_json())),
+            SubjectAnswer::Recorded => (200, "ok".into()),
+        }
+    }
+
+    /// The answer with this status and body, exactly as [`SubjectAnswer::encode`] writes it;
+    /// `None` for anything else.
+    pub fn decode(status: u16, body: &str) -> Option<SubjectAnswer> {
+        let ids = |text: &str| -> Option<Vec<String>> {
+            let v = crate::json::parse(text.as_bytes()).ok()?;
+            v.as_array()?
+                .iter()
+                .map(|s| s.as_str().map(str::to_owned))
+                .collect()
+        };
+        match (status, body) {
+            (409, "refused") => Some(SubjectAnswer::Refused),
+            (200, "ok") => Some(SubjectAnswer::Recorded),
+            (200, b) => {
+                let (kind, rest) = b.split_once(':')?;
+                match kind {
+                    "admitted" => ids(rest).map(SubjectAnswer::Admitted),
+                    "ended" => ids(rest).map(SubjectAnswer::Ended),
+                    "registry" => crate::json::parse(rest.as_bytes())
+                        .ok()
+                        .and_then(|v| crate::sessions::SubjectSessions::from_json(&v))
+                        .map(SubjectAnswer::Registry),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+}
+
 /// Until when the object keeps a replay key whose window ends at `until`, by its own clock
 /// `now`: `None` if the window is over already (409 `replayed`, and nothing is written: a gate
 /// that judged the proof a moment earlier must not get `fresh` for it); else `until`, cut to
@@ -257,6 +439,76 @@ pub fn sweep_delay(until: i64, now: i64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_subject_protocol_round_trips_and_refuses_anything_else() {
+        use crate::sessions::{Cap, Seen, SubjectSessions};
+        for cap in [None, Some(Cap::EndOldest(3)), Some(Cap::RefuseNew(1))] {
+            let r = SeenRequest {
+                sid: "s".into(),
+                provider: "default".into(),
+                started: 10,
+                generation: 2,
+                user_agent: Some("curl/8".into()),
+                cap,
+            };
+            assert_eq!(SeenRequest::decode(&r.encode()), Some(r));
+        }
+        for bad in [
+            "",
+            "{}",
+            r#"{"sid":"","provider":"p","started":1,"gen":1,"ua":null,"max":null,"refuse":false}"#,
+            r#"{"sid":"s","provider":"p","started":1,"gen":-1,"ua":null,"max":null,"refuse":false}"#,
+        ] {
+            assert_eq!(SeenRequest::decode(bad), None, "{bad}");
+        }
+        assert_eq!(
+            read_sids(r#"{"sids":["a","b"]}"#),
+            Some(vec!["a".into(), "b".into()])
+        );
+        assert_eq!(read_sids(r#"{"sid":"a"}"#), Some(vec!["a".into()]));
+        for bad in [
+            r#"{"sids":["a",1]}"#,
+            r#"{"sid":""}"#,
+            r#"{"sid":"a","sids":[]}"#,
+            "[]",
+        ] {
+            assert_eq!(read_sids(bad), None, "{bad}");
+        }
+        let mut registry = SubjectSessions::new();
+        registry.seen(
+            Seen {
+                sid: "a",
+                provider: "default",
+                started: 1,
+                generation: 0,
+                user_agent: None,
+            },
+            1,
+            None,
+        );
+        for answer in [
+            SubjectAnswer::Admitted(vec![]),
+            SubjectAnswer::Admitted(vec!["x".into()]),
+            SubjectAnswer::Refused,
+            SubjectAnswer::Ended(vec!["a".into(), "b".into()]),
+            SubjectAnswer::Registry(registry),
+            SubjectAnswer::Recorded,
+        ] {
+            let (status, body) = answer.encode();
+            assert_eq!(SubjectAnswer::decode(status, &body), Some(answer));
+        }
+        for (status, body) in [
+            (200, "admitted:"),
+            (200, "admitted:[1]"),
+            (409, "ok"),
+            (200, "registry:{}"),
+            (500, "ok"),
+            (200, "rotated:1"),
+        ] {
+            assert_eq!(SubjectAnswer::decode(status, body), None, "{status} {body}");
+        }
+    }
 
     #[test]
     fn every_answer_reads_back_as_itself_and_nothing_else_reads() {

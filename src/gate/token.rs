@@ -68,16 +68,11 @@ pub fn extract_token(
             });
         }
     }
-    if let Some(auth) = authorization {
-        if let Some((scheme, rest)) = auth.trim().split_once(' ') {
-            let token = rest.trim();
-            if scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() {
-                return Ok(Some(Credential {
-                    token: token.to_owned(),
-                    source: Source::Bearer,
-                }));
-            }
-        }
+    if let Some(token) = bearer_token(authorization) {
+        return Ok(Some(Credential {
+            token: token.to_owned(),
+            source: Source::Bearer,
+        }));
     }
     for (i, value) in token_headers.iter().enumerate() {
         if let Some(token) = value.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
@@ -93,9 +88,19 @@ pub fn extract_token(
 /// The token of an `Authorization: DPoP <token>` header (RFC 9449 §7.1; the scheme matched
 /// case-insensitively, as RFC 7235 asks), `None` for another scheme or an empty token.
 pub fn dpop_token(authorization: Option<&str>) -> Option<&str> {
-    let (scheme, rest) = authorization?.trim().split_once(' ')?;
+    scheme_token(authorization, "dpop")
+}
+
+/// The token of an `Authorization: Bearer <token>` header (the scheme in any case), `None` for
+/// another scheme or an empty token.
+pub fn bearer_token(authorization: Option<&str>) -> Option<&str> {
+    scheme_token(authorization, "bearer")
+}
+
+fn scheme_token<'a>(authorization: Option<&'a str>, scheme: &str) -> Option<&'a str> {
+    let (given, rest) = authorization?.trim().split_once(' ')?;
     let token = rest.trim();
-    (scheme.eq_ignore_ascii_case("dpop") && !token.is_empty()).then_some(token)
+    (given.eq_ignore_ascii_case(scheme) && !token.is_empty()).then_some(token)
 }
 
 /// The value of one configured session cookie, joined from its chunks.

@@ -134,6 +134,18 @@ export async function esToken(key, kid, claims = {}) {
 }
 
 // ---------------------------------------------------------------- the gate
+/** A refresh token as the issuer signs it at sign-in (jose, the harness's HS256 key): header
+ * `typ` jwtgate-refresh+jwt, `gen` 0 and `auth_time` now unless `claims` say otherwise. */
+export const refreshToken = (claims, audience) =>
+  new jose.SignJWT({ gen: 0, auth_time: nowS(), ...claims })
+    .setProtectedHeader({ alg: "HS256", kid: "hs-1", typ: "jwtgate-refresh+jwt" })
+    .setIssuer(ISS)
+    .setAudience(audience)
+    .setIssuedAt()
+    .setExpirationTime("1h")
+    .setJti(crypto.randomUUID())
+    .sign(hsSecret);
+
 export const basePolicy = { issuer: ISS, audience: AUD, algorithms: ["HS256", "ES256"], requiredClaims: ["sub"] };
 
 // A KV-shaped revocation store whose lookups throw for keys starting with one of FAILING and

@@ -27,6 +27,7 @@ import {
   readWranglerToml,
   stateWorker,
   stateOf,
+  refreshToken,
 } from "./harness.mjs";
 import { gateWorkerOptions } from "../../scripts/workerd.mjs";
 
@@ -46,14 +47,7 @@ const STATE = { JWTGATE_STATE: "JwtgateState" };
 
 /** A family's first refresh token, as the issuer signs it at sign-in (jose). */
 const firstRefresh = (sid = crypto.randomUUID(), claims = {}) =>
-  new jose.SignJWT({ sub: "user_1", sid, gen: 0, auth_time: Math.floor(Date.now() / 1000), email: "u@example.com", ...claims })
-    .setProtectedHeader({ alg: "HS256", kid: "hs-1", typ: "jwtgate-refresh+jwt" })
-    .setIssuer(ISS)
-    .setAudience(REFRESH_AUD)
-    .setIssuedAt()
-    .setExpirationTime("1h")
-    .setJti(crypto.randomUUID())
-    .sign(hsSecret);
+  refreshToken({ sub: "user_1", sid, email: "u@example.com", ...claims }, REFRESH_AUD);
 
 const cookieOf = (r) => {
   const set = r.headers.get("set-cookie") ?? "";

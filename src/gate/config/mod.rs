@@ -25,7 +25,7 @@ mod providers;
 mod tenants;
 mod values;
 
-use modes::{authjs_secrets, dpop_mode, published_jwks, refresh_endpoint};
+use modes::{authjs_secrets, dpop_mode, published_jwks, refresh_endpoint, session_settings};
 use providers::{default_keys, default_provider, provider_routes, providers};
 use tenants::tenant_rules;
 use values::{
@@ -63,7 +63,7 @@ pub enum DpopMode {
 
 /// Every setting the gate reads: the one list (the Worker reads exactly these, once per
 /// isolate, and refuses any other `JWTGATE_*` name).
-pub const SETTINGS: [&str; 30] = [
+pub const SETTINGS: [&str; 34] = [
     "JWTGATE_POLICY",
     "JWTGATE_KEYS",
     "JWTGATE_AUTHJS_SECRET",
@@ -93,6 +93,10 @@ pub const SETTINGS: [&str; 30] = [
     "JWTGATE_STATE",
     "JWTGATE_REFRESH_PATH",
     "JWTGATE_JWKS_PATH",
+    "JWTGATE_MAX_SESSIONS",
+    "JWTGATE_SESSION_CAP",
+    "JWTGATE_ADMIN_PATH",
+    "JWTGATE_ADMIN_TOKEN",
     "JWTGATE_DPOP_NONCE_SECRET",
 ];
 
@@ -281,6 +285,51 @@ pub struct GateConfig {
     pub dpop_nonces: Option<crate::dpop::Nonces>,
     /// The gate's own JWKS, served at `JWTGATE_JWKS_PATH` when it signs tokens.
     pub published_jwks: Option<PublishedJwks>,
+    /// The sessions registry (per subject, in the gate's Durable Object), when a session cap
+    /// or the admin endpoint is configured.
+    pub sessions: Option<SessionSettings>,
+}
+
+/// The sessions registry's settings: the per-subject cap and the admin endpoint.
+#[derive(Debug, Clone)]
+pub struct SessionSettings {
+    /// `JWTGATE_MAX_SESSIONS` with `JWTGATE_SESSION_CAP`.
+    pub cap: Option<crate::sessions::Cap>,
+    /// `JWTGATE_ADMIN_PATH` with `JWTGATE_ADMIN_TOKEN`.
+    pub admin: Option<AdminEndpoint>,
+}
+
+/// The admin endpoint: its canonical path prefix and the SHA-256 of its bearer secret.
+#[derive(Clone)]
+pub struct AdminEndpoint {
+    /// `JWTGATE_ADMIN_PATH`.
+    pub path: String,
+    digest: [u8; 32],
+}
+
+impl fmt::Debug for AdminEndpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AdminEndpoint")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AdminEndpoint {
+    /// Whether `authorization` is `Bearer <the admin secret>` (compared as SHA-256 digests in
+    /// constant time; any other credential, a user's token included, is not).
+    pub fn authorized(&self, authorization: Option<&str>) -> bool {
+        use sha2::Digest;
+        let Some(token) = super::token::bearer_token(authorization) else {
+            return false;
+        };
+        let presented: [u8; 32] = sha2::Sha256::digest(token.as_bytes()).into();
+        presented
+            .iter()
+            .zip(&self.digest)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+    }
 }
 
 /// The JWKS the gate serves for the services behind it: the public halves of the keys it signs
@@ -478,6 +527,7 @@ impl GateConfig {
         }
 
         let published_jwks = published_jwks(&get, refresh.as_ref())?;
+        let sessions = session_settings(&get, refresh.as_ref(), published_jwks.as_ref())?;
 
         Ok(GateConfig {
             providers,
@@ -500,6 +550,7 @@ impl GateConfig {
             refresh,
             dpop_nonces,
             published_jwks,
+            sessions,
         })
     }
 

@@ -175,6 +175,91 @@ pub(super) fn published_jwks(
     }))
 }
 
+/// `JWTGATE_MAX_SESSIONS` (1 to 256) with `JWTGATE_SESSION_CAP` (`end_oldest`, the default, or
+/// `refuse`), and `JWTGATE_ADMIN_PATH` with `JWTGATE_ADMIN_TOKEN` (a secret of at least 32
+/// bytes): the sessions registry, which needs the refresh endpoint (sessions are its families).
+/// The admin path is a canonical path other than `/`, apart from the refresh and JWKS paths.
+pub(super) fn session_settings(
+    get: &impl Fn(&str) -> Option<String>,
+    refresh: Option<&RefreshEndpoint>,
+    published: Option<&PublishedJwks>,
+) -> Result<Option<SessionSettings>, ConfigError> {
+    use crate::sessions::Cap;
+    let max = match get("JWTGATE_MAX_SESSIONS") {
+        None => None,
+        Some(_) => Some(int(get, "JWTGATE_MAX_SESSIONS", 0, (1, 256))? as usize),
+    };
+    let cap = match (max, get("JWTGATE_SESSION_CAP").as_deref().map(str::trim)) {
+        (None, None) => None,
+        (None, Some(_)) => {
+            return Err(err(
+                "JWTGATE_SESSION_CAP",
+                "is set but JWTGATE_MAX_SESSIONS is not",
+            ))
+        }
+        (Some(n), None | Some("end_oldest")) => Some(Cap::EndOldest(n)),
+        (Some(n), Some("refuse")) => Some(Cap::RefuseNew(n)),
+        (Some(_), Some(_)) => {
+            return Err(err(
+                "JWTGATE_SESSION_CAP",
+                "must be \"end_oldest\" or \"refuse\"",
+            ))
+        }
+    };
+    let admin = match (get("JWTGATE_ADMIN_PATH"), get("JWTGATE_ADMIN_TOKEN")) {
+        (None, None) => None,
+        (Some(_), None) => {
+            return Err(err(
+                "JWTGATE_ADMIN_TOKEN",
+                "required with JWTGATE_ADMIN_PATH",
+            ))
+        }
+        (None, Some(_)) => {
+            return Err(err(
+                "JWTGATE_ADMIN_PATH",
+                "required with JWTGATE_ADMIN_TOKEN",
+            ))
+        }
+        (Some(path), Some(token)) => {
+            let path = path.trim().trim_end_matches('/').to_owned();
+            let canonical =
+                crate::gate::canonical_path(&path).ok().as_deref() == Some(path.as_str());
+            let apart = |other: &str| !other.starts_with(&path) && !path.starts_with(other);
+            let clear =
+                refresh.is_none_or(|r| apart(&r.path)) && published.is_none_or(|p| apart(&p.path));
+            if !canonical || path.is_empty() || !clear {
+                return Err(err(
+                    "JWTGATE_ADMIN_PATH",
+                    "must be a canonical path such as /.jwtgate/admin, apart from the refresh and JWKS paths",
+                ));
+            }
+            if token.len() < 32 {
+                return Err(err("JWTGATE_ADMIN_TOKEN", "needs at least 32 bytes"));
+            }
+            use sha2::Digest;
+            Some(AdminEndpoint {
+                path,
+                digest: sha2::Sha256::digest(token.as_bytes()).into(),
+            })
+        }
+    };
+    if cap.is_none() && admin.is_none() {
+        return Ok(None);
+    }
+    if refresh.is_none() {
+        let setting = if cap.is_some() {
+            "JWTGATE_MAX_SESSIONS"
+        } else {
+            "JWTGATE_ADMIN_PATH"
+        };
+        return Err(err(
+            setting,
+            "needs JWTGATE_REFRESH_PATH: the sessions are the refresh endpoint's families",
+        ));
+    }
+    Ok(Some(SessionSettings { cap, admin }))
+}
+
 /// `JWTGATE_AUTHJS_SECRET`: one secret (Auth.js's `AUTH_SECRET`, as it is), or a JSON array of
 /// secrets for rotation (the current one and older ones: each cookie names its key).
 pub(super) fn authjs_secrets(value: Option<String>) -> Result<Option<Vec<String>>, ConfigError> {

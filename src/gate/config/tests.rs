@@ -944,3 +944,101 @@ fn the_gate_publishes_its_signing_keys_only_when_it_signs_with_a_public_key() {
         "JWTGATE_JWKS_PATH"
     );
 }
+
+#[test]
+fn session_settings_need_the_refresh_endpoint_and_their_partner() {
+    const REFRESHING: &str = r#"{"issuer":"https://iss.example","audience":"app","algorithms":["HS256"],"maxAgeSeconds":3600,"refresh":{"audience":"https://iss.example/refresh"}}"#;
+    const TOKEN: &str = "an-admin-secret-of-at-least-32-bytes";
+    let with = |extra: &[(&'static str, &'static str)]| {
+        let mut pairs = base();
+        pairs.extend([
+            ("JWTGATE_POLICY", REFRESHING),
+            ("JWTGATE_REFRESH_PATH", "/.jwtgate/refresh"),
+            ("JWTGATE_STATE", DO_BINDING),
+        ]);
+        pairs.extend_from_slice(extra);
+        match from_pairs(&pairs) {
+            Ok(c) => Ok(c.sessions),
+            Err(e) => Err(e.setting),
+        }
+    };
+    assert!(with(&[]).unwrap().is_none());
+    let s = with(&[("JWTGATE_MAX_SESSIONS", "3")]).unwrap().unwrap();
+    assert_eq!(s.cap, Some(crate::sessions::Cap::EndOldest(3)));
+    let s = with(&[
+        ("JWTGATE_MAX_SESSIONS", "1"),
+        ("JWTGATE_SESSION_CAP", "refuse"),
+    ])
+    .unwrap()
+    .unwrap();
+    assert_eq!(s.cap, Some(crate::sessions::Cap::RefuseNew(1)));
+    let s = with(&[
+        ("JWTGATE_ADMIN_PATH", "/.jwtgate/admin"),
+        ("JWTGATE_ADMIN_TOKEN", TOKEN),
+    ])
+    .unwrap()
+    .unwrap();
+    assert_eq!(s.admin.unwrap().path, "/.jwtgate/admin");
+    for (extra, setting) in [
+        (vec![("JWTGATE_MAX_SESSIONS", "0")], "JWTGATE_MAX_SESSIONS"),
+        (
+            vec![("JWTGATE_MAX_SESSIONS", "257")],
+            "JWTGATE_MAX_SESSIONS",
+        ),
+        (
+            vec![("JWTGATE_SESSION_CAP", "refuse")],
+            "JWTGATE_SESSION_CAP",
+        ),
+        (
+            vec![
+                ("JWTGATE_MAX_SESSIONS", "2"),
+                ("JWTGATE_SESSION_CAP", "oldest"),
+            ],
+            "JWTGATE_SESSION_CAP",
+        ),
+        (
+            vec![("JWTGATE_ADMIN_PATH", "/.jwtgate/admin")],
+            "JWTGATE_ADMIN_TOKEN",
+        ),
+        (vec![("JWTGATE_ADMIN_TOKEN", TOKEN)], "JWTGATE_ADMIN_PATH"),
+        (
+            vec![
+                ("JWTGATE_ADMIN_PATH", "/.jwtgate/admin"),
+                ("JWTGATE_ADMIN_TOKEN", "short"),
+            ],
+            "JWTGATE_ADMIN_TOKEN",
+        ),
+        (
+            vec![("JWTGATE_ADMIN_PATH", "/"), ("JWTGATE_ADMIN_TOKEN", TOKEN)],
+            "JWTGATE_ADMIN_PATH",
+        ),
+        (
+            vec![
+                ("JWTGATE_ADMIN_PATH", "/.jwtgate"),
+                ("JWTGATE_ADMIN_TOKEN", TOKEN),
+            ],
+            "JWTGATE_ADMIN_PATH",
+        ),
+        (
+            vec![
+                ("JWTGATE_ADMIN_PATH", "/a/../admin"),
+                ("JWTGATE_ADMIN_TOKEN", TOKEN),
+            ],
+            "JWTGATE_ADMIN_PATH",
+        ),
+    ] {
+        assert_eq!(with(&extra).map(|_| ()), Err(setting), "{extra:?}");
+    }
+    // Without the refresh endpoint there are no sessions to keep.
+    assert_eq!(
+        setting_of(&[("JWTGATE_MAX_SESSIONS", "3")]),
+        "JWTGATE_MAX_SESSIONS"
+    );
+    assert_eq!(
+        setting_of(&[
+            ("JWTGATE_ADMIN_PATH", "/.jwtgate/admin"),
+            ("JWTGATE_ADMIN_TOKEN", TOKEN)
+        ]),
+        "JWTGATE_ADMIN_PATH"
+    );
+}
