@@ -37,6 +37,9 @@ pub struct Session {
     pub generation: u64,
     /// The client's user-agent family ([`client_hint`]).
     pub client: &'static str,
+    /// When its current refresh token expires (seconds): past it the session is over and
+    /// leaves the registry, so it never counts against the cap.
+    pub expires: i64,
 }
 
 /// What happened to a session, as the audit trail records it.
@@ -44,11 +47,10 @@ pub struct Session {
 pub enum AuditEvent {
     /// A session started (signed in, or first seen).
     Start,
-    /// Its refresh token rotated.
-    Rotate,
     /// An old refresh token came back: the family is revoked.
     Reuse,
-    /// An operator (or the app) ended it.
+    /// An operator (or the app) ended it, or it started before its subject's sessions were
+    /// all ended.
     End,
     /// The per-subject cap ended it, or refused it as it started.
     Cap,
@@ -59,7 +61,6 @@ impl AuditEvent {
     pub const fn as_str(self) -> &'static str {
         match self {
             AuditEvent::Start => "start",
-            AuditEvent::Rotate => "rotate",
             AuditEvent::Reuse => "reuse",
             AuditEvent::End => "end",
             AuditEvent::Cap => "cap",
@@ -69,7 +70,6 @@ impl AuditEvent {
     fn from_name(name: &str) -> Option<AuditEvent> {
         [
             AuditEvent::Start,
-            AuditEvent::Rotate,
             AuditEvent::Reuse,
             AuditEvent::End,
             AuditEvent::Cap,
@@ -110,9 +110,10 @@ impl Cap {
 /// What a session's start or rotation comes to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Admission {
-    /// It may go on; these other sessions were ended to make room (revoke their families).
+    /// It may go on; these other sessions were ended to make room (revoke their families,
+    /// then report them with [`SubjectSessions::revoked`]).
     Admitted {
-        /// The sessions the cap ended.
+        /// The sessions the cap ended and not yet confirmed revoked.
         ended: Vec<String>,
     },
     /// The cap refuses a new session: revoke its family and fail the request.
@@ -132,6 +133,8 @@ pub struct Seen<'a> {
     pub generation: u64,
     /// The client's user agent, if known (only its family is kept).
     pub user_agent: Option<&'a str>,
+    /// When its current refresh token expires.
+    pub expires: i64,
 }
 
 /// One subject's sessions and audit trail.
@@ -139,6 +142,12 @@ pub struct Seen<'a> {
 pub struct SubjectSessions {
     sessions: Vec<Session>,
     audit: VecDeque<AuditEntry>,
+    /// Sessions that started (`auth_time`) at or before this were all ended: one that shows up
+    /// later (its first refresh after the end) is refused.
+    ended_before: i64,
+    /// Sessions the cap ended whose families the store has not yet confirmed revoked: handed
+    /// out again with every admission until [`SubjectSessions::revoked`] says so.
+    pending: Vec<String>,
 }
 
 impl SubjectSessions {
@@ -147,9 +156,16 @@ impl SubjectSessions {
         SubjectSessions::default()
     }
 
-    /// The live sessions, oldest start first.
+    /// The sessions, oldest start first (call [`SubjectSessions::prune`] first for the live
+    /// ones at a moment).
     pub fn sessions(&self) -> &[Session] {
         &self.sessions
+    }
+
+    /// Drops the sessions whose refresh token has expired by `now`: they are over (their
+    /// family can no longer refresh), and must not count against the cap.
+    pub fn prune(&mut self, now: i64) {
+        self.sessions.retain(|k| k.expires > now);
     }
 
     /// The audit trail, oldest first (at most [`AUDIT_LIMIT`]).
@@ -170,15 +186,26 @@ impl SubjectSessions {
 
     /// A session started or rotated at `now`: a known one is updated (`rotate`); a new one is
     /// admitted under `cap` (`start`), which may end the oldest or refuse it (`cap`).
+    ///
+    /// A rotation updates the session without an audit entry (its `last_rotation` says it), so
+    /// whoever holds a session cannot flush the trail by refreshing. A new session that started
+    /// at or before the last [`SubjectSessions::end_all`] is refused: it was signed in before
+    /// the subject's sessions were all ended.
     pub fn seen(&mut self, s: Seen<'_>, now: i64, cap: Option<Cap>) -> Admission {
+        self.prune(now);
         if let Some(known) = self.sessions.iter_mut().find(|k| k.sid == s.sid) {
             known.generation = known.generation.max(s.generation);
             known.last_rotation = now;
-            self.record(now, AuditEvent::Rotate, s.sid);
-            return Admission::Admitted { ended: Vec::new() };
+            known.expires = s.expires;
+            return Admission::Admitted {
+                ended: self.pending.clone(),
+            };
+        }
+        if s.started <= self.ended_before {
+            self.record(now, AuditEvent::End, s.sid);
+            return Admission::Refused;
         }
         let limit = cap.map_or(SESSION_LIMIT, Cap::limit);
-        let mut ended = Vec::new();
         if self.sessions.len() >= limit {
             if matches!(cap, Some(Cap::RefuseNew(_))) {
                 self.record(now, AuditEvent::Cap, s.sid);
@@ -188,7 +215,9 @@ impl SubjectSessions {
                 // Sorted by start: the first is the oldest.
                 let oldest = self.sessions.remove(0);
                 self.record(now, AuditEvent::Cap, &oldest.sid);
-                ended.push(oldest.sid);
+                if self.pending.len() < SESSION_LIMIT {
+                    self.pending.push(oldest.sid);
+                }
             }
         }
         let at = self.sessions.partition_point(|k| k.started <= s.started);
@@ -201,10 +230,18 @@ impl SubjectSessions {
                 last_rotation: now,
                 generation: s.generation,
                 client: client_hint(s.user_agent),
+                expires: s.expires,
             },
         );
         self.record(now, AuditEvent::Start, s.sid);
-        Admission::Admitted { ended }
+        Admission::Admitted {
+            ended: self.pending.clone(),
+        }
+    }
+
+    /// The store revoked these families: they are no longer pending.
+    pub fn revoked(&mut self, sids: &[String]) {
+        self.pending.retain(|p| !sids.contains(p));
     }
 
     /// A refresh token of `sid` was reused: its family is revoked, the session is gone.
@@ -224,8 +261,10 @@ impl SubjectSessions {
         found
     }
 
-    /// Ends every session (revoke each family); their ids.
+    /// Ends every session (revoke each family); their ids. Sessions signed in by `now` that
+    /// show up later are refused ([`SubjectSessions::seen`]).
     pub fn end_all(&mut self, now: i64) -> Vec<String> {
+        self.ended_before = self.ended_before.max(now);
         let ended: Vec<String> = self.sessions.drain(..).map(|k| k.sid).collect();
         for sid in &ended {
             self.record(now, AuditEvent::End, sid);
@@ -244,7 +283,10 @@ impl SubjectSessions {
                 "lastRotation": k.last_rotation,
                 "generation": k.generation,
                 "client": k.client,
+                "expires": k.expires,
             })).collect::<Vec<_>>(),
+            "endedBefore": self.ended_before,
+            "pending": self.pending,
             "audit": self.audit.iter().map(|e| json!({
                 "at": e.at,
                 "event": e.event.as_str(),
@@ -270,6 +312,7 @@ impl SubjectSessions {
                     .map(|(_, name)| *name)
                     .chain([OTHER_CLIENT])
                     .find(|c| *c == client)?,
+                expires: k.get("expires")?.as_i64()?,
             });
         }
         for e in value.get("audit")?.as_array()? {
@@ -279,11 +322,21 @@ impl SubjectSessions {
                 sid: e.get("sid")?.as_str()?.to_owned(),
             });
         }
+        out.ended_before = value.get("endedBefore")?.as_i64()?;
+        out.pending = value
+            .get("pending")?
+            .as_array()?
+            .iter()
+            .map(|p| p.as_str().map(str::to_owned))
+            .collect::<Option<Vec<_>>>()?;
         let sorted = out
             .sessions
             .windows(2)
             .all(|w| w[0].started <= w[1].started);
-        (sorted && out.sessions.len() <= SESSION_LIMIT && out.audit.len() <= AUDIT_LIMIT)
+        (sorted
+            && out.sessions.len() <= SESSION_LIMIT
+            && out.pending.len() <= SESSION_LIMIT
+            && out.audit.len() <= AUDIT_LIMIT)
             .then_some(out)
     }
 }
@@ -326,6 +379,7 @@ mod tests {
             started,
             generation: 0,
             user_agent: Some("Mozilla/5.0 (X11) AppleWebKit/537.36 Chrome/131.0 Safari/537.36"),
+            expires: 1_000_000,
         }
     }
 
@@ -371,18 +425,17 @@ mod tests {
         assert!(s.sessions().is_empty());
         assert_eq!(
             events(&s),
-            [
-                ("start", "b"),
-                ("start", "a"),
-                ("rotate", "a"),
-                ("end", "a"),
-                ("reuse", "b")
-            ]
+            [("start", "b"), ("start", "a"), ("end", "a"), ("reuse", "b")]
         );
         s.seen(seen("c", 600), 600, None);
         s.seen(seen("d", 610), 610, None);
         assert_eq!(s.end_all(700), ["c", "d"]);
         assert!(s.sessions().is_empty());
+        // A session signed in before the end that shows up after it is over too; a later
+        // sign-in is not.
+        assert_eq!(s.seen(seen("late", 690), 720, None), Admission::Refused);
+        assert_eq!(s.seen(seen("new", 701), 720, None), ok);
+        assert_eq!(sids(&s), ["new"]);
     }
 
     #[test]
@@ -397,6 +450,14 @@ mod tests {
                 ended: vec!["a".into()]
             }
         );
+        // Until the store confirms the family revoked, every admission hands it out again.
+        assert_eq!(
+            s.seen(seen("d", 200), 201, Some(Cap::EndOldest(3))),
+            Admission::Admitted {
+                ended: vec!["a".into()]
+            }
+        );
+        s.revoked(&["a".to_owned()]);
         assert_eq!(sids(&s), ["b", "c", "d"]);
         // A lower cap than the sessions held ends as many as it takes.
         assert_eq!(
@@ -406,6 +467,7 @@ mod tests {
             }
         );
         assert_eq!(sids(&s), ["d", "e"]);
+        s.revoked(&["b".to_owned(), "c".to_owned(), "x".to_owned()]);
         // Refusing: the new one is refused and recorded; the others stay; a rotation of a
         // known one is never refused.
         assert_eq!(
@@ -417,8 +479,11 @@ mod tests {
             s.seen(seen("d", 200), 410, Some(Cap::RefuseNew(2))),
             Admission::Admitted { .. }
         ));
-        assert_eq!(s.audit().last().map(|e| e.event), Some(AuditEvent::Rotate));
-        assert!(events(&s).contains(&("cap", "f")));
+        // A rotation leaves no audit entry: refreshing cannot flush the trail.
+        assert_eq!(
+            s.audit().last().map(|e| (e.event, e.sid.as_str())),
+            Some((AuditEvent::Cap, "f"))
+        );
         // Without a cap the registry is still bounded.
         let mut s = SubjectSessions::new();
         for i in 0..SESSION_LIMIT as i64 + 5 {
@@ -427,6 +492,32 @@ mod tests {
         assert_eq!(s.sessions().len(), SESSION_LIMIT);
         assert_eq!(s.sessions()[0].sid, "5");
         assert_eq!(s.audit().count(), AUDIT_LIMIT);
+    }
+
+    #[test]
+    fn expired_sessions_leave_and_never_count_against_the_cap() {
+        let mut s = SubjectSessions::new();
+        let until = |sid, started, expires| Seen {
+            expires,
+            ..seen(sid, started)
+        };
+        s.seen(until("a", 100, 200), 100, Some(Cap::RefuseNew(1)));
+        // Before its refresh token expires, a second session is refused; after, admitted.
+        assert_eq!(
+            s.seen(until("b", 150, 900), 150, Some(Cap::RefuseNew(1))),
+            Admission::Refused
+        );
+        assert!(matches!(
+            s.seen(until("b", 150, 900), 200, Some(Cap::RefuseNew(1))),
+            Admission::Admitted { .. }
+        ));
+        assert_eq!(sids(&s), ["b"]);
+        // A rotation moves the expiry on.
+        s.seen(until("b", 150, 1500), 800, None);
+        s.prune(1000);
+        assert_eq!(sids(&s), ["b"]);
+        s.prune(1500);
+        assert!(s.sessions().is_empty());
     }
 
     #[test]

@@ -278,7 +278,16 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<web_sys::Respons
             };
             request::after_verify(&config, &view, pending, outcome, now)
         }
-        Plan::Admin(op) => Done::Answer(crate::gate::admin::run(&host, op).await, None),
+        Plan::Admin(op) => {
+            let name = op.name();
+            let answer = crate::gate::admin::run(&host, op).await;
+            // Every admin action leaves a line (never the secret, the subject or a session id).
+            console_log!(
+                "{}",
+                serde_json::json!({"jwtgate": "admin", "op": name, "status": answer.status})
+            );
+            Done::Answer(answer, None)
+        }
         Plan::Refresh(token) => {
             let user_agent = req.headers().get("user-agent")?;
             let outcome = flow::rotate(&config, &host, &token, user_agent.as_deref(), now).await;
@@ -652,6 +661,9 @@ impl JwtgateState {
     /// `subject`): the answer of [`state::SubjectAnswer`]'s, 400 for a malformed body.
     async fn subject(&self, kind: StateRequest, mut req: Request) -> Result<Response> {
         use crate::sessions::SubjectSessions;
+        // The body first: awaiting it opens the object's input gate, and another request's
+        // read and write of the registry must not fall between this one's.
+        let body = req.text().await.unwrap_or_default();
         let storage = self.state.storage();
         let mut registry = match storage.get::<String>("subject").await? {
             None => SubjectSessions::new(),
@@ -662,7 +674,7 @@ impl JwtgateState {
                 .ok_or_else(|| worker::Error::RustError("unreadable session registry".into()))?,
         };
         let now = unix_now();
-        let body = req.text().await.unwrap_or_default();
+        registry.prune(now);
         let answer = match kind {
             StateRequest::Subject => SubjectAnswer::Registry(registry.clone()),
             StateRequest::SubjectSeen => {
@@ -683,14 +695,22 @@ impl JwtgateState {
                 registry.reused(&sids[0], now);
                 SubjectAnswer::Recorded
             }
-            _ => {
+            StateRequest::SubjectRevoked => {
                 let Some(sids) = state::read_sids(&body) else {
                     return state_answer(StateAnswer::BadRequest);
                 };
-                let ended = sids
-                    .into_iter()
-                    .filter(|sid| registry.end(sid, now))
-                    .collect();
+                registry.revoked(&sids);
+                SubjectAnswer::Recorded
+            }
+            _ => {
+                let ended = match state::EndRequest::decode(&body) {
+                    Some(state::EndRequest::These(sids)) => sids
+                        .into_iter()
+                        .filter(|sid| registry.end(sid, now))
+                        .collect(),
+                    Some(state::EndRequest::All) => registry.end_all(now),
+                    None => return state_answer(StateAnswer::BadRequest),
+                };
                 SubjectAnswer::Ended(ended)
             }
         };
@@ -767,6 +787,7 @@ impl JwtgateState {
             Some(
                 kind @ (StateRequest::SubjectSeen
                 | StateRequest::SubjectReused
+                | StateRequest::SubjectRevoked
                 | StateRequest::SubjectEnd
                 | StateRequest::Subject),
             ) => return self.subject(kind, req).await,

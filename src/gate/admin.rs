@@ -10,8 +10,8 @@
 //! |---|---|
 //! | `GET <admin>/sessions?sub=<sub>` | 200 `{"sub", "sessions": [{sid, provider, started, lastRotation, generation, client}]}` |
 //! | `GET <admin>/audit?sub=<sub>` | 200 `{"sub", "audit": [{at, event, sid}]}` |
-//! | `POST <admin>/sessions/end?sub=<sub>&sid=<sid>` | 200 `{"ended": [sid]}`: that family revoked |
-//! | `POST <admin>/sessions/end?sub=<sub>` | 200 `{"ended": [...]}`: every listed family revoked |
+//! | `POST <admin>/sessions/end?sub=<sub>&sid=<sid>` | 200 `{"ended", "revoked": [sid]}`: that family revoked; `ended` lists it if it was `sub`'s |
+//! | `POST <admin>/sessions/end?sub=<sub>` | 200 `{"ended", "revoked"}`: every listed family revoked, and sessions signed in before now refused when they show up |
 //!
 //! A missing or wrong secret is 401; another path 404, another method 405; a `sub` or `sid`
 //! missing, empty, given twice or badly escaped, 400; a store that does not answer, 503.
@@ -20,7 +20,7 @@ use super::answer::{self, Answer};
 use super::config::AdminEndpoint;
 use super::flow::{revoke_family, Host};
 use super::request::Refusal;
-use super::state::{self, path, SubjectAnswer};
+use super::state::{self, path, EndRequest, SubjectAnswer};
 use serde_json::json;
 
 /// What an authenticated admin request asks.
@@ -43,6 +43,18 @@ pub enum AdminOp {
         /// The session.
         sid: Option<String>,
     },
+}
+
+impl AdminOp {
+    /// Its name in the admin log line (`sessions`, `audit`, `end`, `end_all`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            AdminOp::Sessions { .. } => "sessions",
+            AdminOp::Audit { .. } => "audit",
+            AdminOp::End { sid: Some(_), .. } => "end",
+            AdminOp::End { sid: None, .. } => "end_all",
+        }
+    }
 }
 
 /// The admin request at canonical `path` (under the endpoint's prefix), or the answer that
@@ -130,27 +142,46 @@ pub async fn run<H: Host>(host: &H, op: AdminOp) -> Answer {
             Err(a) => a,
         },
         AdminOp::End { sub, sid } => {
-            let sids = match sid {
-                Some(sid) => vec![sid],
+            let (mut revoked, request) = match sid {
+                Some(sid) => (vec![sid.clone()], EndRequest::These(vec![sid])),
                 None => match registry(host, &sub).await {
-                    Ok(r) => r.sessions().iter().map(|s| s.sid.clone()).collect(),
+                    Ok(r) => (
+                        r.sessions().iter().map(|s| s.sid.clone()).collect(),
+                        EndRequest::All,
+                    ),
                     Err(a) => return a,
                 },
             };
             // Families first: once revoked, a session is over whatever the registry says.
-            for sid in &sids {
+            for sid in &revoked {
                 if let Err(refusal) = revoke_family(host, sid).await {
                     return unavailable(refusal);
                 }
             }
-            let body = json!({ "sids": sids }).to_string();
             let answer = host
-                .state(&state::subject_object(&sub), path::SUBJECT_END, Some(body))
+                .state(
+                    &state::subject_object(&sub),
+                    path::SUBJECT_END,
+                    Some(request.encode()),
+                )
                 .await;
-            match answer.and_then(|(s, b)| SubjectAnswer::decode(s, &b)) {
-                Some(SubjectAnswer::Ended(_)) => answer::json(200, json!({ "ended": sids })),
-                _ => answer::unavailable("session_unavailable", 5),
+            // `ended`: the sessions the registry listed as this subject's (a sid of another
+            // subject, or never seen, is revoked but not listed); an "end all" also ends any
+            // session that registered since the list was read, revoked now.
+            let Some(SubjectAnswer::Ended(ended)) =
+                answer.and_then(|(s, b)| SubjectAnswer::decode(s, &b))
+            else {
+                return answer::unavailable("session_unavailable", 5);
+            };
+            for sid in &ended {
+                if !revoked.contains(sid) {
+                    if let Err(refusal) = revoke_family(host, sid).await {
+                        return unavailable(refusal);
+                    }
+                    revoked.push(sid.clone());
+                }
             }
+            answer::json(200, json!({ "ended": ended, "revoked": revoked }))
         }
     }
 }

@@ -295,6 +295,7 @@ pub async fn rotate<H: Host>(
                 started: auth_time(&verified.claims)?,
                 generation: next.generation,
                 user_agent: user_agent.map(str::to_owned),
+                expires: now.saturating_add(issued.refresh_expires_in),
                 cap: config.sessions.as_ref().and_then(|s| s.cap),
             };
             register(config, host, &verified.claims, seen).await?;
@@ -305,17 +306,8 @@ pub async fn rotate<H: Host>(
             if config.sessions.is_some() {
                 if let Some(sub) = subject(&verified.claims) {
                     // Best effort: the family is revoked whatever the registry says.
-                    let body = serde_json::json!({"sid": presented.sid}).to_string();
-                    let answer = host
-                        .state(
-                            &state::subject_object(sub),
-                            path::SUBJECT_REUSED,
-                            Some(body),
-                        )
-                        .await;
-                    if subject_answer(&answer) != Some(SubjectAnswer::Recorded) {
-                        store_failed(host, "subject_store_failed", Unavailable::Session, &answer);
-                    }
+                    let body = serde_json::json!({"sid": presented.sid});
+                    tell_subject(host, sub, path::SUBJECT_REUSED, body).await;
                 }
             }
             // The incident: the family is revoked. Its id is logged hashed, never the token.
@@ -402,6 +394,12 @@ async fn register<H: Host>(
             for sid in &ended {
                 revoke_family(host, sid).await?;
             }
+            if !ended.is_empty() {
+                // Best effort: until the registry hears it, it hands them out again (and the
+                // revocations are repeated, which changes nothing).
+                let body = serde_json::json!({ "sids": ended });
+                tell_subject(host, sub, path::SUBJECT_REVOKED, body).await;
+            }
             Ok(())
         }
         Some(SubjectAnswer::Refused) => {
@@ -418,6 +416,17 @@ async fn register<H: Host>(
             Unavailable::Session,
             &answer,
         )),
+    }
+}
+
+/// Tells the subject's registry something that already happened (best effort: a failure is
+/// logged, and changes no outcome).
+async fn tell_subject<H: Host>(host: &H, sub: &str, at: &str, body: Value) {
+    let answer = host
+        .state(&state::subject_object(sub), at, Some(body.to_string()))
+        .await;
+    if subject_answer(&answer) != Some(SubjectAnswer::Recorded) {
+        store_failed(host, "subject_store_failed", Unavailable::Session, &answer);
     }
 }
 
@@ -817,6 +826,7 @@ mod tests {
         registry: RefCell<crate::sessions::SubjectSessions>,
         revoked: RefCell<Vec<String>>,
         registry_down: Cell<bool>,
+        revoke_down: Cell<bool>,
     }
 
     fn store_answer(
@@ -832,6 +842,9 @@ mod tests {
             return Some(StateAnswer::Rotated(gen + 1).encode());
         }
         if at == path::FAMILY_REVOKE {
+            if store.revoke_down.get() {
+                return None;
+            }
             let sid = object.strip_prefix("family:")?.to_owned();
             store.revoked.borrow_mut().push(sid);
             return Some(StateAnswer::Revoked { to_rotation: false }.encode());
@@ -849,14 +862,19 @@ mod tests {
                 }
             }
             path::SUBJECT => SubjectAnswer::Registry(registry.clone()),
-            path::SUBJECT_END => SubjectAnswer::Ended(
-                state::read_sids(body)?
+            path::SUBJECT_END => SubjectAnswer::Ended(match state::EndRequest::decode(body)? {
+                state::EndRequest::These(sids) => sids
                     .into_iter()
                     .filter(|sid| registry.end(sid, NOW))
                     .collect(),
-            ),
+                state::EndRequest::All => registry.end_all(NOW),
+            }),
             path::SUBJECT_REUSED => {
                 registry.reused(&state::read_sids(body)?[0], NOW);
+                SubjectAnswer::Recorded
+            }
+            path::SUBJECT_REVOKED => {
+                registry.revoked(&state::read_sids(body)?);
                 SubjectAnswer::Recorded
             }
             _ => return None,
@@ -905,6 +923,7 @@ mod tests {
         // A second one: the cap (1) ends the oldest, whose family is revoked at once.
         assert!(run(rotate(&c, &host, &start("two", NOW - 50), None, NOW)).is_ok());
         assert_eq!(*store.revoked.borrow(), ["one"]);
+        assert_eq!(store.registry.borrow().to_json()["pending"], json!([]));
         let sids: Vec<String> = store
             .registry
             .borrow()
@@ -926,12 +945,29 @@ mod tests {
         ));
         assert_eq!(
             (ended.status, ended.body.as_str()),
-            (200, r#"{"ended":["two"]}"#)
+            (200, r#"{"ended":["two"],"revoked":["two"]}"#)
         );
         assert_eq!(*store.revoked.borrow(), ["one", "two"]);
         assert!(store.registry.borrow().sessions().is_empty());
         let audit = run(admin::run(&host, AdminOp::Audit { sub: "ada".into() }));
         assert!(audit.body.contains(r#""event":"cap""#) && audit.body.contains(r#""event":"end""#));
+        // A family the cap ended that the store could not revoke stays pending: the rotation
+        // is 503, and the next admission of the subject revokes it.
+        let store = Rc::new(Store::default());
+        let s = store.clone();
+        let host = Fake::new(json!({})).answering(move |o, p, b| store_answer(&s, o, p, b));
+        assert!(run(rotate(&c, &host, &start("one", NOW - 100), None, NOW)).is_ok());
+        store.revoke_down.set(true);
+        assert!(matches!(
+            run(rotate(&c, &host, &start("two", NOW - 50), None, NOW)),
+            Err(Refusal::Unavailable(Unavailable::Session, _))
+        ));
+        assert_eq!(store.registry.borrow().to_json()["pending"], json!(["one"]));
+        store.revoke_down.set(false);
+        assert!(run(rotate(&c, &host, &start("three", NOW - 10), None, NOW)).is_ok());
+        assert!(store.revoked.borrow().contains(&"one".to_owned()));
+        assert!(store.revoked.borrow().contains(&"two".to_owned()));
+        assert_eq!(store.registry.borrow().to_json()["pending"], json!([]));
         // Refusing instead: the new session is refused and its family revoked.
         let c = refuse("refuse");
         let store = Rc::new(Store::default());

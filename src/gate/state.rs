@@ -27,7 +27,10 @@ pub mod path {
     pub const SUBJECT_SEEN: &str = "/subject/seen";
     /// `POST {"sid"}`: a session of the subject was reused (its family is revoked).
     pub const SUBJECT_REUSED: &str = "/subject/reused";
-    /// `POST {"sids"}`: end these sessions of the subject (their families already revoked).
+    /// `POST {"sids"}`: the families the cap ended are revoked (no longer pending).
+    pub const SUBJECT_REVOKED: &str = "/subject/revoked";
+    /// `POST {"sids"}` or `{"all": true}` ([`super::EndRequest`]): end these sessions of the subject,
+    /// or all of them (their families already revoked, or revoked from the answer).
     pub const SUBJECT_END: &str = "/subject/end";
     /// `GET`: the subject's registry.
     pub const SUBJECT: &str = "/subject";
@@ -209,6 +212,8 @@ pub enum StateRequest {
     SubjectSeen,
     /// `POST` [`path::SUBJECT_REUSED`].
     SubjectReused,
+    /// `POST` [`path::SUBJECT_REVOKED`].
+    SubjectRevoked,
     /// `POST` [`path::SUBJECT_END`].
     SubjectEnd,
     /// `GET` [`path::SUBJECT`].
@@ -225,6 +230,7 @@ impl StateRequest {
             ("POST", path::FAMILY_REVOKE) => Some(StateRequest::FamilyRevoke),
             ("POST", path::SUBJECT_SEEN) => Some(StateRequest::SubjectSeen),
             ("POST", path::SUBJECT_REUSED) => Some(StateRequest::SubjectReused),
+            ("POST", path::SUBJECT_REVOKED) => Some(StateRequest::SubjectRevoked),
             ("POST", path::SUBJECT_END) => Some(StateRequest::SubjectEnd),
             ("GET", path::SUBJECT) => Some(StateRequest::Subject),
             _ => None,
@@ -277,6 +283,8 @@ pub struct SeenRequest {
     pub generation: u64,
     /// The client's user agent (at most 512 bytes; only its family is kept).
     pub user_agent: Option<String>,
+    /// When the session's new refresh token expires.
+    pub expires: i64,
     /// The per-subject cap.
     pub cap: Option<crate::sessions::Cap>,
 }
@@ -292,7 +300,8 @@ impl SeenRequest {
         };
         serde_json::json!({
             "sid": self.sid, "provider": self.provider, "started": self.started,
-            "gen": self.generation, "ua": self.user_agent, "max": max, "refuse": refuse,
+            "gen": self.generation, "ua": self.user_agent, "exp": self.expires,
+            "max": max, "refuse": refuse,
         })
         .to_string()
     }
@@ -305,6 +314,7 @@ impl SeenRequest {
             started: self.started,
             generation: self.generation,
             user_agent: self.user_agent.as_deref(),
+            expires: self.expires,
         }
     }
 
@@ -334,6 +344,7 @@ impl SeenRequest {
             provider: text("provider")?,
             started: v.get("started")?.as_i64()?,
             generation: v.get("gen")?.as_u64()?,
+            expires: v.get("exp")?.as_i64()?,
             user_agent: match v.get("ua")? {
                 serde_json::Value::Null => None,
                 ua => Some(ua.as_str()?.chars().take(512).collect()),
@@ -354,6 +365,36 @@ pub fn read_sids(body: &str) -> Option<Vec<String>> {
         }
         (None, Some(sid)) => Some(vec![one(sid)?]),
         _ => None,
+    }
+}
+
+/// An end request to a subject's object ([`path::SUBJECT_END`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EndRequest {
+    /// `{"sids": [...]}`: end these sessions.
+    These(Vec<String>),
+    /// `{"all": true}`: end every session, and refuse those signed in by now that show up
+    /// later.
+    All,
+}
+
+impl EndRequest {
+    /// Its body.
+    pub fn encode(&self) -> String {
+        match self {
+            EndRequest::These(sids) => serde_json::json!({ "sids": sids }).to_string(),
+            EndRequest::All => r#"{"all":true}"#.to_owned(),
+        }
+    }
+
+    /// The request of a body [`EndRequest::encode`] wrote; `None` for anything else.
+    pub fn decode(body: &str) -> Option<EndRequest> {
+        if body == r#"{"all":true}"# {
+            return Some(EndRequest::All);
+        }
+        let v = crate::json::parse(body.as_bytes()).ok()?;
+        (v.as_object()?.len() == 1).then_some(())?;
+        read_sids(body).map(EndRequest::These)
     }
 }
 
@@ -443,6 +484,20 @@ mod tests {
     #[test]
     fn the_subject_protocol_round_trips_and_refuses_anything_else() {
         use crate::sessions::{Cap, Seen, SubjectSessions};
+        for end in [
+            EndRequest::All,
+            EndRequest::These(vec!["a".into(), "b".into()]),
+        ] {
+            assert_eq!(EndRequest::decode(&end.encode()), Some(end));
+        }
+        for bad in [
+            r#"{"all":false}"#,
+            r#"{"all":true,"sids":[]}"#,
+            r#"{"sid":"a","x":1}"#,
+            "{}",
+        ] {
+            assert_eq!(EndRequest::decode(bad), None, "{bad}");
+        }
         for cap in [None, Some(Cap::EndOldest(3)), Some(Cap::RefuseNew(1))] {
             let r = SeenRequest {
                 sid: "s".into(),
@@ -450,6 +505,7 @@ mod tests {
                 started: 10,
                 generation: 2,
                 user_agent: Some("curl/8".into()),
+                expires: 99,
                 cap,
             };
             assert_eq!(SeenRequest::decode(&r.encode()), Some(r));
@@ -457,8 +513,9 @@ mod tests {
         for bad in [
             "",
             "{}",
-            r#"{"sid":"","provider":"p","started":1,"gen":1,"ua":null,"max":null,"refuse":false}"#,
-            r#"{"sid":"s","provider":"p","started":1,"gen":-1,"ua":null,"max":null,"refuse":false}"#,
+            r#"{"sid":"","provider":"p","started":1,"gen":1,"ua":null,"exp":9,"max":null,"refuse":false}"#,
+            r#"{"sid":"s","provider":"p","started":1,"gen":-1,"ua":null,"exp":9,"max":null,"refuse":false}"#,
+            r#"{"sid":"s","provider":"p","started":1,"gen":1,"ua":null,"max":null,"refuse":false}"#,
         ] {
             assert_eq!(SeenRequest::decode(bad), None, "{bad}");
         }
@@ -483,6 +540,7 @@ mod tests {
                 started: 1,
                 generation: 0,
                 user_agent: None,
+                expires: 9,
             },
             1,
             None,

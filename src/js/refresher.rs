@@ -142,7 +142,12 @@ impl JsRefresher {
             let agent = user_agent(&options)?;
             let token = self.inner.start(claims_object(&claims)?, now)?;
             let (verified, presented) = self.inner.verify(&token, now)?;
-            self.admit(&verified.claims, &presented, now, agent.as_deref())?;
+            let expires = verified
+                .claims
+                .get("exp")
+                .and_then(Value::as_i64)
+                .unwrap_or(now);
+            self.admit(&verified.claims, &presented, now, expires, agent.as_deref())?;
             Ok(token)
         };
         run().map_err(|e| js_error(&e))
@@ -180,8 +185,9 @@ impl JsRefresher {
                 generation: next.generation,
                 ..presented
             };
-            self.admit(&verified.claims, &rotated, now, agent.as_deref())?;
             let issued = self.inner.issue(&verified.claims, next, now)?;
+            let expires = now.saturating_add(issued.refresh_expires_in);
+            self.admit(&verified.claims, &rotated, now, expires, agent.as_deref())?;
             Ok(object(&[
                 ("accessToken", JsValue::from_str(&issued.access_token)),
                 (
@@ -207,7 +213,8 @@ impl JsRefresher {
     }
 
     /// The audit trail of `sub`'s sessions (at most 64 entries, oldest first): `at`, `event`
-    /// (`start`, `rotate`, `reuse`, `end`, `cap`) and `sid`. No token, no key.
+    /// (`start`, `reuse`, `end`, `cap`; a rotation updates the session's `lastRotation`) and
+    /// `sid`. No token, no key.
     #[wasm_bindgen(js_name = auditTrail, unchecked_return_type = "SessionEvent[]")]
     pub fn audit_trail(&self, sub: &str) -> JsValue {
         self.registry_part(sub, "audit")
@@ -253,8 +260,11 @@ impl JsRefresher {
 impl JsRefresher {
     /// One part (`sessions` or `audit`) of `sub`'s registry as JS (empty for an unknown one).
     fn registry_part(&self, sub: &str, part: &str) -> JsValue {
-        let subjects = self.subjects.borrow();
-        let json = subjects.get(sub).map(SubjectSessions::to_json);
+        let mut subjects = self.subjects.borrow_mut();
+        let json = subjects.get_mut(sub).map(|s| {
+            s.prune(unix_now());
+            s.to_json()
+        });
         json_js(
             json.as_ref()
                 .map_or(&Value::Array(Vec::new()), |j| &j[part]),
@@ -290,6 +300,7 @@ impl JsRefresher {
         claims: &Map<String, Value>,
         presented: &crate::refresh::Presented,
         now: i64,
+        expires: i64,
         user_agent: Option<&str>,
     ) -> Result<(), Error> {
         let sub = subject_of(claims)?;
@@ -303,7 +314,9 @@ impl JsRefresher {
             started,
             generation: presented.generation,
             user_agent,
+            expires,
         };
+        let sub_key = sub.clone();
         let admission = self
             .subjects
             .borrow_mut()
@@ -315,6 +328,9 @@ impl JsRefresher {
             Admission::Admitted { ended } => {
                 for sid in &ended {
                     families.revoke(sid);
+                }
+                if let Some(s) = self.subjects.borrow_mut().get_mut(&sub_key) {
+                    s.revoked(&ended);
                 }
                 Ok(())
             }

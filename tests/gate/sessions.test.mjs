@@ -64,17 +64,25 @@ test("an operator lists a subject's sessions and ends one or all, at once in eve
     // End one from this isolate: its access token stops on the next request in the other.
     assert.equal(await passes(g, one.access, "gate-b"), 200);
     const ended = await admin(g, "POST", `/sessions/end?sub=${encodeURIComponent(sub)}&sid=${one.sid}`);
-    assert.deepEqual(await ended.json(), { ended: [one.sid] });
+    assert.deepEqual(await ended.json(), { ended: [one.sid], revoked: [one.sid] });
     assert.equal(await passes(g, one.access, "gate-b"), 401);
     assert.equal(await passes(g, two.access, "gate-b"), 200);
     // End all (from the other isolate): every session of the subject, no one else's.
     const all = await admin(g, "POST", `/sessions/end?sub=${encodeURIComponent(sub)}`, ADMIN_TOKEN, "gate-b");
-    assert.deepEqual(await all.json(), { ended: [two.sid] });
+    assert.deepEqual(await all.json(), { ended: [two.sid], revoked: [two.sid] });
+    // A session of this subject signed in before the end, refreshing for the first time after
+    // it, is over too.
+    const signedInBefore = await refreshToken({ sub, sid: crypto.randomUUID(), auth_time: Math.floor(Date.now() / 1000) - 60 }, REFRESH_AUD);
+    const late = await g.fetch(PATH, { method: "POST", headers: { cookie: `${COOKIE}=${signedInBefore}` } });
+    assert.equal(late.status, 401);
+    // Another subject's session named with this subject: revoked, but not listed as ended.
+    const cross = await admin(g, "POST", `/sessions/end?sub=${encodeURIComponent(sub)}&sid=${other.sid}`);
+    assert.deepEqual(await cross.json(), { ended: [], revoked: [other.sid] });
+    assert.equal(await passes(g, other.access), 401);
     assert.equal(await passes(g, two.access), 401);
-    assert.equal(await passes(g, other.access), 200);
     const audit = await (await admin(g, "GET", `/audit?sub=${encodeURIComponent(sub)}`)).json();
-    assert.deepEqual(audit.audit.map((e) => e.event), ["start", "start", "end", "end"]);
-    assert.equal(upstream.hits.length - before, 3, "only the /orders requests that passed reached the upstream");
+    assert.deepEqual(audit.audit.map((e) => e.event), ["start", "start", "end", "end", "end"]);
+    assert.equal(upstream.hits.length - before, 2, "only the /orders requests that passed reached the upstream");
   } finally {
     await g.dispose();
   }
@@ -136,4 +144,36 @@ test("the store down or answering oddly: 503 for the admin endpoint and refreshe
   }
   // Without the refresh endpoint there are no sessions to keep: a configuration error.
   await expectMisconfigured({ JWTGATE_ADMIN_PATH: ADMIN, JWTGATE_ADMIN_TOKEN: ADMIN_TOKEN }, "JWTGATE_ADMIN_PATH");
+});
+
+test("under concurrency: the cap holds for starts racing in two isolates, and an end stops every later request", async () => {
+  const b = { name: "gate-b", ...gateWorkerOptions(gateBindings(vars({ JWTGATE_MAX_SESSIONS: "1" }))), durableObjects: { JWTGATE_STATE: { className: "JwtgateState", scriptName: "gate" } } };
+  const g = await gate(vars({ JWTGATE_MAX_SESSIONS: "1" }), { durableObjects: STATE, extraWorkers: [b] });
+  try {
+    for (let round = 0; round < 3; round++) {
+      const sub = `racer-${round}`;
+      // Two first refreshes of one subject at once, one per isolate: each subject is one object,
+      // so the registry sees them one after the other and keeps exactly one.
+      const starts = await Promise.all([
+        g.fetch(PATH, { method: "POST", headers: { cookie: `${COOKIE}=${await firstRefresh(sub)}` } }),
+        g.fetchFrom("gate-b", PATH, { method: "POST", headers: { cookie: `${COOKIE}=${await firstRefresh(sub)}` } }),
+      ]);
+      assert.deepEqual(starts.map((r) => r.status), [200, 200], `round ${round}`);
+      const tokens = await Promise.all(starts.map(async (r) => (await r.json()).access_token));
+      const live = (await (await admin(g, "GET", `/sessions?sub=${sub}`)).json()).sessions;
+      assert.equal(live.length, 1, `round ${round}`);
+      const statuses = await Promise.all(tokens.map((t) => passes(g, t, "gate-b")));
+      assert.deepEqual(statuses.sort(), [200, 401], `round ${round}: exactly one session lives`);
+    }
+    // Requests in flight while the session is ended: each one passes or is refused (never an
+    // error), and every request after the end's answer is refused, in both isolates.
+    const s = await session(g, "busy");
+    const inFlight = Array.from({ length: 8 }, (_, i) => passes(g, s.access, i % 2 ? "gate-b" : null));
+    const ended = await admin(g, "POST", `/sessions/end?sub=busy&sid=${s.sid}`);
+    assert.equal(ended.status, 200);
+    for (const status of await Promise.all(inFlight)) assert.ok([200, 401].includes(status), String(status));
+    assert.deepEqual(await Promise.all([passes(g, s.access), passes(g, s.access, "gate-b")]), [401, 401]);
+  } finally {
+    await g.dispose();
+  }
 });
