@@ -270,7 +270,7 @@ export interface SessionInfo {
 export interface SessionEvent {
   /** Seconds. */
   at: number;
-  event: "start" | "reuse" | "end" | "cap";
+  event: "start" | "rotate" | "reuse" | "end" | "cap";
   sid: string;
 }
 

@@ -15,8 +15,12 @@
 use serde_json::{json, Value};
 use std::collections::VecDeque;
 
-/// The most audit entries kept per subject (the oldest go first).
+/// The most audit entries kept per subject besides rotations (the oldest go first).
 pub const AUDIT_LIMIT: usize = 64;
+
+/// The most `rotate` entries kept per subject, apart from the others: a session's holder who
+/// refreshes again and again cannot push the `start`, `reuse`, `end` and `cap` entries out.
+pub const ROTATION_LIMIT: usize = 16;
 
 /// The most sessions kept per subject, whatever the cap: past it the oldest is ended, so one
 /// subject's registry stays bounded.
@@ -47,6 +51,8 @@ pub struct Session {
 pub enum AuditEvent {
     /// A session started (signed in, or first seen).
     Start,
+    /// Its refresh token rotated (kept apart, the last [`ROTATION_LIMIT`]).
+    Rotate,
     /// An old refresh token came back: the family is revoked.
     Reuse,
     /// An operator (or the app) ended it, or it started before its subject's sessions were
@@ -61,6 +67,7 @@ impl AuditEvent {
     pub const fn as_str(self) -> &'static str {
         match self {
             AuditEvent::Start => "start",
+            AuditEvent::Rotate => "rotate",
             AuditEvent::Reuse => "reuse",
             AuditEvent::End => "end",
             AuditEvent::Cap => "cap",
@@ -70,6 +77,7 @@ impl AuditEvent {
     fn from_name(name: &str) -> Option<AuditEvent> {
         [
             AuditEvent::Start,
+            AuditEvent::Rotate,
             AuditEvent::Reuse,
             AuditEvent::End,
             AuditEvent::Cap,
@@ -142,6 +150,7 @@ pub struct Seen<'a> {
 pub struct SubjectSessions {
     sessions: Vec<Session>,
     audit: VecDeque<AuditEntry>,
+    rotations: VecDeque<AuditEntry>,
     /// Sessions that started (`auth_time`) at or before this were all ended: one that shows up
     /// later (its first refresh after the end) is refused.
     ended_before: i64,
@@ -168,16 +177,23 @@ impl SubjectSessions {
         self.sessions.retain(|k| k.expires > now);
     }
 
-    /// The audit trail, oldest first (at most [`AUDIT_LIMIT`]).
+    /// The audit trail, oldest first: at most [`AUDIT_LIMIT`] entries and the last
+    /// [`ROTATION_LIMIT`] rotations, merged by time.
     pub fn audit(&self) -> impl Iterator<Item = &AuditEntry> {
-        self.audit.iter()
+        let mut all: Vec<&AuditEntry> = self.audit.iter().chain(&self.rotations).collect();
+        all.sort_by_key(|e| e.at);
+        all.into_iter()
     }
 
     fn record(&mut self, at: i64, event: AuditEvent, sid: &str) {
-        if self.audit.len() == AUDIT_LIMIT {
-            self.audit.pop_front();
+        let (ring, limit) = match event {
+            AuditEvent::Rotate => (&mut self.rotations, ROTATION_LIMIT),
+            _ => (&mut self.audit, AUDIT_LIMIT),
+        };
+        if ring.len() == limit {
+            ring.pop_front();
         }
-        self.audit.push_back(AuditEntry {
+        ring.push_back(AuditEntry {
             at,
             event,
             sid: sid.to_owned(),
@@ -187,8 +203,8 @@ impl SubjectSessions {
     /// A session started or rotated at `now`: a known one is updated (`rotate`); a new one is
     /// admitted under `cap` (`start`), which may end the oldest or refuse it (`cap`).
     ///
-    /// A rotation updates the session without an audit entry (its `last_rotation` says it), so
-    /// whoever holds a session cannot flush the trail by refreshing. A new session that started
+    /// Rotations are recorded apart from the other events, so whoever holds a session cannot
+    /// flush the trail by refreshing. A new session that started
     /// at or before the last [`SubjectSessions::end_all`] is refused: it was signed in before
     /// the subject's sessions were all ended.
     pub fn seen(&mut self, s: Seen<'_>, now: i64, cap: Option<Cap>) -> Admission {
@@ -197,6 +213,7 @@ impl SubjectSessions {
             known.generation = known.generation.max(s.generation);
             known.last_rotation = now;
             known.expires = s.expires;
+            self.record(now, AuditEvent::Rotate, s.sid);
             return Admission::Admitted {
                 ended: self.pending.clone(),
             };
@@ -287,7 +304,7 @@ impl SubjectSessions {
             })).collect::<Vec<_>>(),
             "endedBefore": self.ended_before,
             "pending": self.pending,
-            "audit": self.audit.iter().map(|e| json!({
+            "audit": self.audit().map(|e| json!({
                 "at": e.at,
                 "event": e.event.as_str(),
                 "sid": e.sid,
@@ -316,11 +333,15 @@ impl SubjectSessions {
             });
         }
         for e in value.get("audit")?.as_array()? {
-            out.audit.push_back(AuditEntry {
+            let entry = AuditEntry {
                 at: e.get("at")?.as_i64()?,
                 event: AuditEvent::from_name(e.get("event")?.as_str()?)?,
                 sid: e.get("sid")?.as_str()?.to_owned(),
-            });
+            };
+            match entry.event {
+                AuditEvent::Rotate => out.rotations.push_back(entry),
+                _ => out.audit.push_back(entry),
+            }
         }
         out.ended_before = value.get("endedBefore")?.as_i64()?;
         out.pending = value
@@ -336,7 +357,8 @@ impl SubjectSessions {
         (sorted
             && out.sessions.len() <= SESSION_LIMIT
             && out.pending.len() <= SESSION_LIMIT
-            && out.audit.len() <= AUDIT_LIMIT)
+            && out.audit.len() <= AUDIT_LIMIT
+            && out.rotations.len() <= ROTATION_LIMIT)
             .then_some(out)
     }
 }
@@ -425,7 +447,13 @@ mod tests {
         assert!(s.sessions().is_empty());
         assert_eq!(
             events(&s),
-            [("start", "b"), ("start", "a"), ("end", "a"), ("reuse", "b")]
+            [
+                ("start", "b"),
+                ("start", "a"),
+                ("rotate", "a"),
+                ("end", "a"),
+                ("reuse", "b")
+            ]
         );
         s.seen(seen("c", 600), 600, None);
         s.seen(seen("d", 610), 610, None);
@@ -479,11 +507,17 @@ mod tests {
             s.seen(seen("d", 200), 410, Some(Cap::RefuseNew(2))),
             Admission::Admitted { .. }
         ));
-        // A rotation leaves no audit entry: refreshing cannot flush the trail.
+        // Rotations are kept apart: refreshing again and again cannot flush the other entries.
+        for at in 500..600 {
+            s.seen(seen("d", 200), at, None);
+        }
         assert_eq!(
-            s.audit().last().map(|e| (e.event, e.sid.as_str())),
-            Some((AuditEvent::Cap, "f"))
+            s.audit().filter(|e| e.event == AuditEvent::Rotate).count(),
+            ROTATION_LIMIT
         );
+        assert!(s
+            .audit()
+            .any(|e| e.event == AuditEvent::Cap && e.sid == "f"));
         // Without a cap the registry is still bounded.
         let mut s = SubjectSessions::new();
         for i in 0..SESSION_LIMIT as i64 + 5 {
@@ -491,7 +525,11 @@ mod tests {
         }
         assert_eq!(s.sessions().len(), SESSION_LIMIT);
         assert_eq!(s.sessions()[0].sid, "5");
-        assert_eq!(s.audit().count(), AUDIT_LIMIT);
+        assert_eq!(
+            s.audit().count(),
+            AUDIT_LIMIT,
+            "starts and caps, no rotation"
+        );
     }
 
     #[test]

@@ -213,7 +213,7 @@ impl JsRefresher {
     }
 
     /// The audit trail of `sub`'s sessions (at most 64 entries, oldest first): `at`, `event`
-    /// (`start`, `reuse`, `end`, `cap`; a rotation updates the session's `lastRotation`) and
+    /// (`start`, `rotate`, `reuse`, `end`, `cap`; the last 16 rotations are kept apart) and
     /// `sid`. No token, no key.
     #[wasm_bindgen(js_name = auditTrail, unchecked_return_type = "SessionEvent[]")]
     pub fn audit_trail(&self, sub: &str) -> JsValue {

@@ -56,7 +56,7 @@ test("a subject's sessions are listed with an audit trail, and end one by one or
   assert.equal(code(() => r.refresh(c, { now: NOW + 60 })), "revoked");
   assert.deepEqual(
     r.auditTrail("ada").map((e) => e.event),
-    ["start", "start", "end", "start", "end", "end"],
+    ["start", "start", "rotate", "end", "rotate", "start", "end", "end"],
   );
   assert.equal(r.sessions("bob").length, 1);
   assert.deepEqual(r.sessions("nobody"), []);
@@ -68,7 +68,7 @@ test("a reuse ends the session and is in the trail", () => {
   r.refresh(first, { now: NOW + 1 });
   assert.equal(code(() => r.refresh(first, { now: NOW + 2 })), "revoked");
   assert.deepEqual(r.sessions("ada"), []);
-  assert.deepEqual(r.auditTrail("ada").map((e) => e.event), ["start", "reuse"]);
+  assert.deepEqual(r.auditTrail("ada").map((e) => e.event), ["start", "rotate", "reuse"]);
 });
 
 test("a per-subject cap ends the oldest session, or refuses the new one", () => {
