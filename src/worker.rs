@@ -647,7 +647,7 @@ pub struct JwtgateState {
 impl JwtgateState {
     /// The refresh family this object holds (stored as `"<generation>:<0|1>"` under `family`).
     async fn family(&self) -> Result<Option<crate::refresh::Family>> {
-        let Some(stored) = self.state.storage().get::<String>("family").await? else {
+        let Some(stored) = stored_text(&self.state.storage(), "family").await? else {
             return Ok(None);
         };
         // Only this class writes it: anything unreadable is an error (the gate answers 503),
@@ -665,7 +665,7 @@ impl JwtgateState {
         // read and write of the registry must not fall between this one's.
         let body = req.text().await.unwrap_or_default();
         let storage = self.state.storage();
-        let mut registry = match storage.get::<String>("subject").await? {
+        let mut registry = match stored_text(&storage, "subject").await? {
             None => SubjectSessions::new(),
             // Only this class writes it: unreadable is an error (the gate answers 503).
             Some(text) => crate::json::parse(text.as_bytes())
@@ -741,6 +741,26 @@ impl JwtgateState {
     }
 }
 
+/// The value stored under `key`, as JavaScript holds it (`None` if there is none). Read
+/// untyped (workers-rs's typed `get` deserializes through serde, whose error paths format
+/// floats: code the gate never needs).
+async fn stored(storage: &worker::Storage, key: &str) -> Result<Option<JsValue>> {
+    let map = storage.get_multiple(vec![key]).await?;
+    let value = map.get(&JsValue::from_str(key));
+    Ok((!value.is_undefined()).then_some(value))
+}
+
+/// The text stored under `key`; anything but text there is an error (only this class writes).
+async fn stored_text(storage: &worker::Storage, key: &str) -> Result<Option<String>> {
+    match stored(storage, key).await? {
+        None => Ok(None),
+        Some(v) => v
+            .as_string()
+            .map(Some)
+            .ok_or_else(|| worker::Error::RustError(format!("{key}: not text"))),
+    }
+}
+
 /// Keys read per page by the sweep.
 const STATE_SWEEP_PAGE: usize = 1000;
 
@@ -810,7 +830,7 @@ impl JwtgateState {
             return state_answer(StateAnswer::Replayed);
         };
         let storage = self.state.storage();
-        let kept: Option<i64> = storage.get(&key).await?;
+        let kept = stored(&storage, &key).await?;
         if kept.is_some() {
             return state_answer(StateAnswer::Replayed);
         }
