@@ -12,7 +12,8 @@
 //!   the gate's request-URL reader reads what it splits off back the same, sees the host DPoP's
 //!   `htu` reader sees, and agrees with the WHATWG parser (the `url` crate) on every serialised
 //!   http(s) URL both read: never two readings of one URL; the gate's path canonicaliser is
-//!   idempotent and agrees with `htu`'s path normalisation wherever it takes a path.
+//!   idempotent and agrees with `htu`'s path normalisation wherever it takes a path;
+//! * the gate's Durable Object messages and the sessions registry read back what they write.
 #![no_main]
 
 use jwtgate::{Code, Policy, Signer, SignerOptions, Verifier};
@@ -118,6 +119,29 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(Some(u.host.as_str()), parsed.host_str(), "{token:?}");
             assert_eq!(u.path, parsed.path(), "{token:?}");
             assert_eq!(u.query, parsed.query(), "{token:?}");
+        }
+    }
+    // The gate's Durable Object protocol and the sessions registry: whatever they read back,
+    // they write again the same way (one reading per message), and never panic.
+    {
+        use jwtgate::gate::state::{EndRequest, SeenRequest, SubjectAnswer};
+        if let Some(r) = SeenRequest::decode(&token) {
+            assert_eq!(SeenRequest::decode(&r.encode()), Some(r));
+        }
+        if let Some(r) = EndRequest::decode(&token) {
+            assert_eq!(EndRequest::decode(&r.encode()), Some(r));
+        }
+        for status in [200, 409] {
+            if let Some(a) = SubjectAnswer::decode(status, &token) {
+                let (s, b) = a.encode();
+                assert_eq!(SubjectAnswer::decode(s, &b), Some(a));
+            }
+        }
+        if let Ok(v) = serde_json::from_str::<Value>(&token) {
+            if let Some(r) = jwtgate::sessions::SubjectSessions::from_json(&v) {
+                let again = jwtgate::sessions::SubjectSessions::from_json(&r.to_json());
+                assert_eq!(again, Some(r));
+            }
         }
     }
     if let Ok(Value::Object(claims)) = serde_json::from_str::<Value>(&token) {
