@@ -94,6 +94,15 @@ pub enum Outcome {
     Inconsistent(Family),
 }
 
+/// A family's state once revoked from outside the state machine (a session ended, or refused
+/// by a cap): its generation kept (0 if the store never saw it), nothing of it passing any more.
+pub fn revoked(state: Option<Family>) -> Family {
+    Family {
+        generation: state.map_or(0, |f| f.generation),
+        revoked: true,
+    }
+}
+
 /// The state machine: the store's `state` of the family (`None`: never seen) and the presented
 /// generation.
 pub fn decide(state: Option<Family>, presented: u64) -> Outcome {
@@ -291,14 +300,8 @@ impl MemoryFamilies {
 
     /// Revokes the family `sid` (a session ended, or refused by a cap): its next refresh fails.
     pub fn revoke(&mut self, sid: &str) {
-        let generation = self.families.get(sid).map_or(0, |f| f.generation);
-        self.families.insert(
-            sid.to_owned(),
-            Family {
-                generation,
-                revoked: true,
-            },
-        );
+        let state = revoked(self.families.get(sid).copied());
+        self.families.insert(sid.to_owned(), state);
     }
 
     /// Whether the family `sid` is revoked (its access tokens must be refused).

@@ -88,6 +88,24 @@ pub(crate) fn escape_at(bytes: &[u8], i: usize) -> Option<u8> {
     }
 }
 
+/// Text with every percent-escape decoded, as an application reads a path segment or a query
+/// value; `None` for a `%` not followed by two hex digits, or a result that is not UTF-8.
+pub(crate) fn percent_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            out.push(escape_at(bytes, i)?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
 /// Whether a byte is unreserved (RFC 3986 §2.3: `A-Z a-z 0-9 - . _ ~`): its escape and the
 /// byte itself mean the same.
 pub(crate) fn is_unreserved(b: u8) -> bool {
@@ -156,6 +174,17 @@ pub fn request_url(url: &str) -> Option<RequestUrl<'_>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn percent_decoding_is_strict() {
+        assert_eq!(percent_decode("acme").as_deref(), Some("acme"));
+        assert_eq!(percent_decode("acme%20corp").as_deref(), Some("acme corp"));
+        assert_eq!(percent_decode("caf%C3%A9").as_deref(), Some("café"));
+        assert_eq!(percent_decode("a%40b+c").as_deref(), Some("a@b+c"));
+        for bad in ["%FF", "%zz", "%4", "100%"] {
+            assert_eq!(percent_decode(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn escapes_read_two_hex_digits_exactly_and_normalise_one_way() {

@@ -9,7 +9,7 @@ use crate::gate::config::{check_setting_names, JwksSettings, DO_BINDING, KV_BIND
 use crate::gate::flow;
 use crate::gate::jwks::{self, JwksFailure, Turn};
 use crate::gate::request::{self, Done, ForwardPlan, Plan, Refusal, RequestView, Unavailable};
-use crate::gate::state::{self, StateAnswer, StateRequest, SubjectAnswer, MARK};
+use crate::gate::state::{self, StateAnswer, StateRequest, MARK};
 use crate::gate::{
     keys_loaded_log, ConfigError, GateConfig, JwksAction, JwksState, ProviderId, VerifiedCache,
 };
@@ -657,62 +657,19 @@ impl JwtgateState {
             .ok_or_else(|| worker::Error::RustError("unreadable refresh family state".into()))
     }
 
-    /// A subject's registry requests ([`crate::sessions`] decides; this keeps it under
-    /// `subject`): the answer of [`state::SubjectAnswer`]'s, 400 for a malformed body.
+    /// A subject's registry requests: [`state::apply_subject`] decides, this reads the
+    /// registry from `subject` and writes it back.
     async fn subject(&self, kind: StateRequest, mut req: Request) -> Result<Response> {
-        use crate::sessions::SubjectSessions;
         // The body first: awaiting it opens the object's input gate, and another request's
         // read and write of the registry must not fall between this one's.
         let body = req.text().await.unwrap_or_default();
         let storage = self.state.storage();
-        let mut registry = match stored_text(&storage, "subject").await? {
-            None => SubjectSessions::new(),
-            // Only this class writes it: unreadable is an error (the gate answers 503).
-            Some(text) => crate::json::parse(text.as_bytes())
-                .ok()
-                .and_then(|v| SubjectSessions::from_json(&v))
-                .ok_or_else(|| worker::Error::RustError("unreadable session registry".into()))?,
-        };
-        let now = unix_now();
-        registry.prune(now);
-        let answer = match kind {
-            StateRequest::Subject => SubjectAnswer::Registry(registry.clone()),
-            StateRequest::SubjectSeen => {
-                let Some(r) = state::SeenRequest::decode(&body) else {
-                    return state_answer(StateAnswer::BadRequest);
-                };
-                match registry.seen(r.seen(), now, r.cap) {
-                    crate::sessions::Admission::Admitted { ended } => {
-                        SubjectAnswer::Admitted(ended)
-                    }
-                    crate::sessions::Admission::Refused => SubjectAnswer::Refused,
-                }
-            }
-            StateRequest::SubjectReused => {
-                let Some(sids) = state::read_sids(&body).filter(|s| s.len() == 1) else {
-                    return state_answer(StateAnswer::BadRequest);
-                };
-                registry.reused(&sids[0], now);
-                SubjectAnswer::Recorded
-            }
-            StateRequest::SubjectRevoked => {
-                let Some(sids) = state::read_sids(&body) else {
-                    return state_answer(StateAnswer::BadRequest);
-                };
-                registry.revoked(&sids);
-                SubjectAnswer::Recorded
-            }
-            _ => {
-                let ended = match state::EndRequest::decode(&body) {
-                    Some(state::EndRequest::These(sids)) => sids
-                        .into_iter()
-                        .filter(|sid| registry.end(sid, now))
-                        .collect(),
-                    Some(state::EndRequest::All) => registry.end_all(now),
-                    None => return state_answer(StateAnswer::BadRequest),
-                };
-                SubjectAnswer::Ended(ended)
-            }
+        let stored = stored_text(&storage, "subject").await?;
+        // Only this class writes it: unreadable is an error (the gate answers 503).
+        let mut registry = state::read_registry(stored.as_deref())
+            .map_err(|_| worker::Error::RustError("unreadable session registry".into()))?;
+        let Some(answer) = state::apply_subject(kind, &body, &mut registry, unix_now()) else {
+            return state_answer(StateAnswer::BadRequest);
         };
         if kind != StateRequest::Subject {
             storage
@@ -795,11 +752,7 @@ impl JwtgateState {
             Some(StateRequest::Replay) => {}
             Some(StateRequest::Rotate) => return self.rotate(req).await,
             Some(StateRequest::FamilyRevoke) => {
-                let generation = self.family().await?.map_or(0, |f| f.generation);
-                let revoked = crate::refresh::Family {
-                    generation,
-                    revoked: true,
-                };
+                let revoked = crate::refresh::revoked(self.family().await?);
                 let record = state::encode_family(&revoked);
                 self.state.storage().put("family", record).await?;
                 return state_answer(StateAnswer::Revoked { to_rotation: false });

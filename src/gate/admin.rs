@@ -106,19 +106,7 @@ fn param(query: Option<&str>, name: &str) -> Result<Option<String>, ()> {
         if found.is_some() {
             return Err(());
         }
-        let bytes = value.as_bytes();
-        let mut out = Vec::with_capacity(bytes.len());
-        let mut i = 0;
-        while i < bytes.len() {
-            if bytes[i] == b'%' {
-                out.push(crate::uri::escape_at(bytes, i).ok_or(())?);
-                i += 3;
-            } else {
-                out.push(bytes[i]);
-                i += 1;
-            }
-        }
-        let text = String::from_utf8(out).map_err(|_| ())?;
+        let text = crate::uri::percent_decode(value).ok_or(())?;
         if text.is_empty() || text.len() > 1024 {
             return Err(());
         }

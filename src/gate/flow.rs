@@ -835,7 +835,6 @@ mod tests {
         at: &str,
         body: Option<&str>,
     ) -> Option<(u16, String)> {
-        use crate::sessions::Admission;
         let body = body.unwrap_or("");
         if at == path::ROTATE {
             let gen = state::read_rotation(body)?;
@@ -852,33 +851,11 @@ mod tests {
         if store.registry_down.get() {
             return None;
         }
+        // The subject object's own dispatch, on the store's registry.
+        let method = if body.is_empty() { "GET" } else { "POST" };
+        let kind = state::StateRequest::route(method, at)?;
         let mut registry = store.registry.borrow_mut();
-        let answer = match at {
-            path::SUBJECT_SEEN => {
-                let r = SeenRequest::decode(body)?;
-                match registry.seen(r.seen(), NOW, r.cap) {
-                    Admission::Admitted { ended } => SubjectAnswer::Admitted(ended),
-                    Admission::Refused => SubjectAnswer::Refused,
-                }
-            }
-            path::SUBJECT => SubjectAnswer::Registry(registry.clone()),
-            path::SUBJECT_END => SubjectAnswer::Ended(match state::EndRequest::decode(body)? {
-                state::EndRequest::These(sids) => sids
-                    .into_iter()
-                    .filter(|sid| registry.end(sid, NOW))
-                    .collect(),
-                state::EndRequest::All => registry.end_all(NOW),
-            }),
-            path::SUBJECT_REUSED => {
-                registry.reused(&state::read_sids(body)?[0], NOW);
-                SubjectAnswer::Recorded
-            }
-            path::SUBJECT_REVOKED => {
-                registry.revoked(&state::read_sids(body)?);
-                SubjectAnswer::Recorded
-            }
-            _ => return None,
-        };
+        let answer = state::apply_subject(kind, body, &mut registry, NOW)?;
         Some(answer.encode())
     }
 

@@ -456,6 +456,69 @@ impl SubjectAnswer {
     }
 }
 
+/// A record the object could not have written itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnreadableRecord;
+
+/// A subject object's stored registry (`None` when it holds none yet); `Err` for a record it
+/// could not have written (the gate then answers 503, never "no sessions").
+pub fn read_registry(
+    stored: Option<&str>,
+) -> Result<crate::sessions::SubjectSessions, UnreadableRecord> {
+    match stored {
+        None => Ok(crate::sessions::SubjectSessions::new()),
+        Some(text) => crate::json::parse(text.as_bytes())
+            .ok()
+            .and_then(|v| crate::sessions::SubjectSessions::from_json(&v))
+            .ok_or(UnreadableRecord),
+    }
+}
+
+/// What a subject object does with one request (`body` for the POSTs) to its `registry` at
+/// `now`, expired sessions pruned first: the answer, or `None` for a body outside the
+/// protocol (400 `bad request`). The registry is to be stored again unless `kind` is the
+/// read ([`StateRequest::Subject`]). The one dispatch: the Durable Object runs it, and so do
+/// the native tests' stores.
+pub fn apply_subject(
+    kind: StateRequest,
+    body: &str,
+    registry: &mut crate::sessions::SubjectSessions,
+    now: i64,
+) -> Option<SubjectAnswer> {
+    use crate::sessions::Admission;
+    registry.prune(now);
+    Some(match kind {
+        StateRequest::SubjectSeen => {
+            let r = SeenRequest::decode(body)?;
+            match registry.seen(r.seen(), now, r.cap) {
+                Admission::Admitted { ended } => SubjectAnswer::Admitted(ended),
+                Admission::Refused => SubjectAnswer::Refused,
+            }
+        }
+        StateRequest::SubjectReused => {
+            let sids = read_sids(body).filter(|s| s.len() == 1)?;
+            registry.reused(&sids[0], now);
+            SubjectAnswer::Recorded
+        }
+        StateRequest::SubjectRevoked => {
+            registry.revoked(&read_sids(body)?);
+            SubjectAnswer::Recorded
+        }
+        StateRequest::SubjectEnd => SubjectAnswer::Ended(match EndRequest::decode(body)? {
+            EndRequest::These(sids) => sids
+                .into_iter()
+                .filter(|sid| registry.end(sid, now))
+                .collect(),
+            EndRequest::All => registry.end_all(now),
+        }),
+        StateRequest::Subject => SubjectAnswer::Registry(registry.clone()),
+        StateRequest::Replay
+        | StateRequest::Rotate
+        | StateRequest::FamilyStatus
+        | StateRequest::FamilyRevoke => return None,
+    })
+}
+
 /// Until when the object keeps a replay key whose window ends at `until`, by its own clock
 /// `now`: `None` if the window is over already (409 `replayed`, and nothing is written: a gate
 /// that judged the proof a moment earlier must not get `fresh` for it); else `until`, cut to
@@ -480,6 +543,38 @@ pub fn sweep_delay(until: i64, now: i64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_subject_object_refuses_bodies_outside_the_protocol_and_reads_only_its_record() {
+        let mut registry = crate::sessions::SubjectSessions::new();
+        for (kind, body) in [
+            (StateRequest::SubjectSeen, "{}"),
+            (StateRequest::SubjectReused, r#"{"sids":["a","b"]}"#),
+            (StateRequest::SubjectRevoked, "[]"),
+            (StateRequest::SubjectEnd, r#"{"all":false}"#),
+            (StateRequest::Rotate, r#"{"gen":0}"#),
+            (StateRequest::FamilyRevoke, "{}"),
+        ] {
+            assert_eq!(
+                apply_subject(kind, body, &mut registry, 1),
+                None,
+                "{kind:?} {body}"
+            );
+        }
+        assert_eq!(
+            apply_subject(
+                StateRequest::SubjectEnd,
+                r#"{"all":true}"#,
+                &mut registry,
+                1
+            ),
+            Some(SubjectAnswer::Ended(vec![]))
+        );
+        assert!(read_registry(None).is_ok());
+        assert!(read_registry(Some("{}")).is_err());
+        let stored = registry.to_json().to_string();
+        assert_eq!(read_registry(Some(&stored)), Ok(registry));
+    }
 
     #[test]
     fn the_subject_protocol_round_trips_and_refuses_anything_else() {

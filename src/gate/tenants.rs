@@ -91,7 +91,8 @@ pub fn check(
             )),
         };
         match &rule.binding {
-            Binding::Path => named(segment.and_then(decoded))?,
+            // A canonical segment's escapes are all well formed: decoded as the upstream reads it.
+            Binding::Path => named(segment.and_then(crate::uri::percent_decode))?,
             Binding::Host(suffix) => {
                 let label = host
                     .strip_suffix(suffix.as_str())
@@ -125,38 +126,4 @@ fn plain(tenant: &str) -> bool {
         && tenant
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
-/// A canonical path segment with every percent-escape decoded, as the upstream reads it; `None`
-/// if that is not UTF-8 (no tenant is named by it).
-fn decoded(segment: &str) -> Option<String> {
-    let bytes = segment.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match crate::uri::escape_at(bytes, i) {
-            Some(b) => {
-                out.push(b);
-                i += 3;
-            }
-            None => {
-                out.push(bytes[i]);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_segment_is_read_as_the_upstream_decodes_it() {
-        assert_eq!(decoded("acme").as_deref(), Some("acme"));
-        assert_eq!(decoded("acme%20corp").as_deref(), Some("acme corp"));
-        assert_eq!(decoded("caf%C3%A9").as_deref(), Some("café"));
-        assert_eq!(decoded("%FF"), None);
-    }
 }

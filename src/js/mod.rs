@@ -159,6 +159,11 @@ fn json_js(value: &Value) -> JsValue {
     JSON::parse(&value.to_string()).unwrap_or(JsValue::UNDEFINED)
 }
 
+/// A JSON result of the crate as a method's JS result: the plain value, or the thrown error.
+fn json_result(result: Result<Value, Error>) -> Result<JsValue, JsValue> {
+    result.map(|v| json_js(&v)).map_err(|e| js_error(&e))
+}
+
 /// A key report as a JS array of plain objects.
 fn key_report_js(report: &[crate::KeyInfo]) -> JsValue {
     json_js(&Value::Array(

@@ -119,10 +119,7 @@ impl JsRefresher {
     /// signs both): as `Signer.publicJwks`.
     #[wasm_bindgen(js_name = publicJwks, unchecked_return_type = "Jwks")]
     pub fn public_jwks(&self) -> Result<JsValue, JsValue> {
-        self.inner
-            .public_jwks()
-            .map(|jwks| json_js(&jwks))
-            .map_err(|e| js_error(&e))
+        json_result(self.inner.public_jwks())
     }
 
     /// The first refresh token of a new session (generation 0), at sign-in: `claims` are the

@@ -113,10 +113,7 @@ impl JsSigner {
     /// throws `config` when the signing key is an HMAC secret (its verifiers share it).
     #[wasm_bindgen(js_name = publicJwks, unchecked_return_type = "Jwks")]
     pub fn public_jwks(&self) -> Result<JsValue, JsValue> {
-        self.inner
-            .public_jwks()
-            .map(|jwks| json_js(&jwks))
-            .map_err(|e| js_error(&e))
+        json_result(self.inner.public_jwks())
     }
 }
 
